@@ -1,0 +1,3 @@
+from bcb.cli import main
+
+main()

@@ -1,0 +1,41 @@
+"""The `bcb` command line: wiring only; every decision lives in the layers below."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from bcb import __version__
+from bcb.cli import data as data_commands
+from bcb.cli import demo as demo_command
+
+app = typer.Typer(
+    name="bcb",
+    help="bcb: evaluate code-generating models on BigCodeBench; same verdicts as the official harness, faster and sandboxed.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(data_commands.app, name="data")
+app.command("demo")(demo_command.demo)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"bcb {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print bcb's version and exit."),
+    ] = None,
+) -> None:
+    """bcb: evaluate code-generating models on BigCodeBench."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,98 @@
+"""Options every dataset-reading command shares, and how errors reach the user."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Annotated, Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.text import Text
+
+from bcb.dataset import DATASETS, DEFAULT_VERSION, VERSIONS, Dataset, DatasetError, load_dataset
+from bcb.dataset.hub import DownloadError
+
+console = Console()
+err_console = Console(stderr=True)
+
+DatasetName = Annotated[
+    str, typer.Option("--dataset", help=f"Which benchmark: {' or '.join(DATASETS)} (bundled, needs no download).")
+]
+Version = Annotated[
+    Optional[str],
+    typer.Option("--version", help=f"BigCodeBench version: {', '.join(VERSIONS)}. [default: {DEFAULT_VERSION}]"),
+]
+DatasetFile = Annotated[
+    Optional[Path],
+    typer.Option("--dataset-file", help="A local .jsonl/.jsonl.gz dataset; a file that is no released version is used as a custom dataset."),
+]
+SubsetOpt = Annotated[str, typer.Option("--subset", help="full (all tasks) or hard (the 148 BigCodeBench-Hard tasks).")]
+DataDir = Annotated[
+    Optional[Path],
+    typer.Option("--data-dir", envvar="BCB_DATA_DIR", help="A directory holding BigCodeBench-<version>.jsonl.gz files, searched before the cache."),
+]
+SelectiveEvaluate = Annotated[
+    Optional[str],
+    typer.Option("--selective-evaluate", help="Only these task ids, comma-separated: BigCodeBench/13,15 or 13,15."),
+]
+IdRange = Annotated[Optional[str], typer.Option("--id-range", help="Only positions LOW..HIGH-1 of the dataset, e.g. 10-20.")]
+
+
+class RateColumn(ProgressColumn):
+    """Items per second; rich's own speed column counts bytes."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.1f} {self.unit}/s", style="progress.data.speed")
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Problems the user can fix become one red line and exit code 2, never a traceback."""
+    try:
+        yield
+    except (DatasetError, DownloadError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def open_dataset(name: str, version: str | None, dataset_file: Path | None, subset: str, data_dir: Path | None) -> Dataset:
+    """Load with a download progress bar (rate and ETA) when a download happens."""
+    progress = Progress(
+        TextColumn("downloading {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn("rows"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+    bar: list[int] = []
+
+    def report(done: int, total: int) -> None:
+        if not bar:
+            progress.start()
+            bar.append(progress.add_task(f"{name} {version or DEFAULT_VERSION}", total=total))
+        progress.update(bar[0], completed=done, total=total)
+
+    try:
+        dataset = load_dataset(
+            name, version=version, subset=subset, dataset_file=dataset_file, data_dir=data_dir, progress=report  # type: ignore[arg-type]
+        )
+    finally:
+        if bar:
+            progress.stop()
+    for note in dataset.notes:
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+    return dataset
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,1 @@
+"""Runs solutions against their tests: sandboxed, pre-warmed workers."""

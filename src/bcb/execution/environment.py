@@ -1,0 +1,278 @@
+"""The task environment: the Python interpreter and ~70 third-party libraries that tasks import.
+
+BigCodeBench solutions are judged by running them against their tests, so a verdict is only as
+good as the environment it ran in: a missing library turns a correct solution into a failure, and
+a different library version can flip a verdict. This module therefore does three things:
+
+- builds that environment reproducibly from the pinned requirements bundled with bcb
+  (:func:`create_environment`, :func:`requirements_path`);
+- describes an existing environment precisely enough to record it next to results, so two runs
+  can be compared (:func:`environment_fingerprint`);
+- checks up front that an environment can import what a task set needs, so a broken setup is
+  reported as such rather than as a wall of failing tasks (:func:`missing_libraries`).
+
+Every inspection runs *in the target interpreter* via a subprocess: the harness itself usually
+runs in a different interpreter from the one that executes tasks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "EnvironmentCreationError",
+    "EnvironmentProbeError",
+    "create_environment",
+    "environment_fingerprint",
+    "missing_libraries",
+    "requirements_path",
+]
+
+#: Name of the bundled requirements file (pins for CPython 3.11; see its header for why they
+#: differ from the official BigCodeBench file).
+REQUIREMENTS_FILE = "tasks-py311.txt"
+
+#: Name of the log that :func:`create_environment` writes inside the new environment.
+CREATE_LOG_NAME = "bcb-create.log"
+
+#: How many trailing log lines an :class:`EnvironmentCreationError` carries.
+LOG_TAIL_LINES = 40
+
+#: Probes are small (``pip freeze`` takes well under a second); this only guards against a hung
+#: interpreter.
+PROBE_TIMEOUT_S = 300.0
+
+Progress = Callable[[str], None]
+
+
+class EnvironmentCreationError(RuntimeError):
+    """Building the task environment failed at a named step.
+
+    Carries the step, the exit code and the tail of the log, because the usual cause (a pin with
+    no wheel for this platform, no network, a compiler error) is only visible in pip's output.
+    """
+
+    def __init__(self, step: str, returncode: int | None, log_path: Path | None, log_tail: str):
+        self.step = step
+        self.returncode = returncode
+        self.log_path = log_path
+        self.log_tail = log_tail
+        where = f" (full log: {log_path})" if log_path else ""
+        code = f" with exit code {returncode}" if returncode is not None else ""
+        super().__init__(f"creating the task environment failed at step '{step}'{code}{where}:\n{log_tail}")
+
+
+class EnvironmentProbeError(RuntimeError):
+    """Inspecting an interpreter failed (it does not start, or the probe script crashed)."""
+
+
+def requirements_path() -> Path:
+    """Return the path of the bundled task-environment requirements file.
+
+    The file ships as package data so that ``bcb env create`` works from an installed wheel
+    without a checkout. When the package is not on a real filesystem (a zip import), the file is
+    copied to a temporary directory so that pip, which needs a path, can read it.
+    """
+    resource = importlib.resources.files("bcb.execution").joinpath("requirements", REQUIREMENTS_FILE)
+    if isinstance(resource, Path):
+        return resource
+    target = Path(tempfile.mkdtemp(prefix="bcb-req-")) / REQUIREMENTS_FILE
+    target.write_bytes(resource.read_bytes())
+    return target
+
+
+def _venv_python(path: Path) -> Path:
+    """The interpreter of the venv at ``path`` (POSIX layout; bcb targets Linux)."""
+    return path / "bin" / "python"
+
+
+def _tail(text: str, lines: int = LOG_TAIL_LINES) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def _run_step(step: str, argv: list[str], log_path: Path, progress: Progress | None) -> None:
+    """Run one build step, appending its output to the log and streaming lines to ``progress``.
+
+    Raises :class:`EnvironmentCreationError` with the step's own output tail on failure, so the
+    error names the failing command instead of leaving the user to dig through the whole log.
+    """
+    env = dict(os.environ)
+    env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    env["PYTHONUNBUFFERED"] = "1"
+    if progress:
+        progress(f"==> {step}")
+    output: list[str] = []
+    with log_path.open("a", encoding="utf-8") as log:
+        log.write(f"==> {step}\n$ {' '.join(argv)}\n")
+        log.flush()
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                env=env,
+            )
+        except OSError as exc:
+            log.write(f"{exc}\n")
+            raise EnvironmentCreationError(step, None, log_path, str(exc)) from exc
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            output.append(line)
+            if progress:
+                progress(line.rstrip("\n"))
+        returncode = proc.wait()
+        log.write(f"(exit code {returncode})\n")
+    if returncode != 0:
+        raise EnvironmentCreationError(step, returncode, log_path, _tail("".join(output)))
+
+
+def create_environment(
+    path: Path,
+    python: str | None = None,
+    *,
+    requirements: Path | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Create a virtual environment at ``path`` holding the task libraries; return its interpreter.
+
+    Steps: ``python -m venv path``, ``pip install --upgrade pip`` (old pips reject some of the
+    pins' metadata), ``pip install -r requirements``. ``python`` defaults to the interpreter
+    running bcb; the bundled requirements are pinned for CPython 3.11, so pass a 3.11 interpreter
+    when bcb itself runs on another version. Pip reads its usual configuration and ``PIP_*``
+    environment variables (index, ``PIP_NO_INDEX``, find-links), so offline builds from a wheel
+    directory work the ordinary way.
+
+    The full output goes to ``path / "bcb-create.log"``. ``progress``, if given, receives one
+    ``"==> step"`` line per step and then each output line of that step.
+
+    Raises :class:`EnvironmentCreationError` naming the failing step, with the log tail.
+    """
+    path = Path(path).absolute()
+    python = python or sys.executable
+    requirements = Path(requirements) if requirements is not None else requirements_path()
+    if not requirements.is_file():
+        raise EnvironmentCreationError("read requirements", None, None, f"no such file: {requirements}")
+    path.mkdir(parents=True, exist_ok=True)
+    log_path = path / CREATE_LOG_NAME
+    log_path.write_text("", encoding="utf-8")
+
+    _run_step(f"create virtual environment with {python}", [python, "-m", "venv", str(path)], log_path, progress)
+    interpreter = _venv_python(path)
+    _run_step("upgrade pip", [str(interpreter), "-m", "pip", "install", "--upgrade", "pip"], log_path, progress)
+    _run_step(
+        f"install requirements from {requirements}",
+        [str(interpreter), "-m", "pip", "install", "-r", str(requirements)],
+        log_path,
+        progress,
+    )
+    return interpreter
+
+
+# Runs inside the target interpreter (with -I, so the caller's PYTHONPATH and the user site do not
+# leak into the description). Prints one JSON object.
+_FINGERPRINT_SCRIPT = r"""
+import importlib.util, json, os, platform, subprocess, sys
+lines, source = None, None
+if importlib.util.find_spec("pip") is not None:
+    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_PYTHON_VERSION_WARNING="1")
+    proc = subprocess.run([sys.executable, "-I", "-m", "pip", "freeze", "--all"], env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if proc.returncode == 0:
+        lines, source = proc.stdout.splitlines(), "pip freeze --all"
+if lines is None:
+    import importlib.metadata as md
+    lines = ["%s==%s" % (d.metadata["Name"], d.version) for d in md.distributions()]
+    source = "importlib.metadata"
+print(json.dumps({
+    "python_version": platform.python_version(),
+    "implementation": platform.python_implementation(),
+    "executable": sys.executable,
+    "prefix": sys.prefix,
+    "platform": platform.platform(),
+    "machine": platform.machine(),
+    "lines": lines,
+    "source": source,
+}))
+"""
+
+
+def _run_probe(python: str, script: str, stdin: str = "") -> Any:
+    """Run ``script`` in ``python`` (isolated mode) and parse the JSON it prints on its last line."""
+    try:
+        proc = subprocess.run(
+            [python, "-I", "-c", script],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=PROBE_TIMEOUT_S,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EnvironmentProbeError(f"cannot run {python}: {exc}") from exc
+    if proc.returncode != 0:
+        raise EnvironmentProbeError(f"probe failed in {python} (exit {proc.returncode}):\n{_tail(proc.stderr)}")
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError) as exc:
+        raise EnvironmentProbeError(f"probe in {python} printed no JSON:\n{_tail(proc.stdout)}") from exc
+
+
+def environment_fingerprint(python: str) -> dict[str, Any]:
+    """Describe the environment of interpreter ``python`` compactly, for recording with results.
+
+    Verdicts depend on library versions, so results should say exactly which environment produced
+    them; a hash of the sorted ``pip freeze --all`` lines identifies the package set without
+    storing it. Falls back to listing ``importlib.metadata`` distributions when that interpreter
+    has no pip. Runs one subprocess (~1 s). Keys: ``python_version``, ``implementation``,
+    ``executable``, ``prefix``, ``platform``, ``machine``, ``packages`` (count),
+    ``freeze_sha256`` and ``freeze_source``.
+    """
+    info = _run_probe(python, _FINGERPRINT_SCRIPT)
+    lines = sorted({line.strip() for line in info.pop("lines") if line.strip()}, key=lambda line: (line.lower(), line))
+    info["packages"] = len(lines)
+    info["freeze_sha256"] = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    info["freeze_source"] = info.pop("source")
+    return info
+
+
+_FIND_SPEC_SCRIPT = r"""
+import importlib.util, json, sys
+missing = []
+for name in json.load(sys.stdin):
+    try:
+        found = importlib.util.find_spec(name) is not None
+    except Exception:  # a dotted name whose parent is missing or fails to import
+        found = False
+    if not found:
+        missing.append(name)
+print(json.dumps(missing))
+"""
+
+
+def missing_libraries(python: str, import_names: list[str]) -> list[str]:
+    """Return the import names (in the given order) that interpreter ``python`` cannot find.
+
+    Lets a run refuse to start, or warn, when the environment lacks a library the selected tasks
+    import, instead of reporting those tasks as failed solutions. Uses ``importlib.util.find_spec``
+    in one subprocess: top-level names are located without being imported; for dotted names the
+    parent packages are imported.
+    """
+    if not import_names:
+        return []
+    result = _run_probe(python, _FIND_SPEC_SCRIPT, stdin=json.dumps(list(import_names)))
+    if not isinstance(result, list):
+        raise EnvironmentProbeError(f"unexpected probe output from {python}: {result!r}")
+    return [str(name) for name in result]

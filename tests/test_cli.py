@@ -1,0 +1,128 @@
+"""The `bcb` console script, run as a real process the way users run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from bcb import __version__
+from bcb.dataset import VERSIONS, load_dataset
+from helpers import SHARED_DATA, shared_file
+
+
+def run(cmd: list[str], *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    full_env = dict(os.environ, COLUMNS="120", NO_COLOR="1", **(env or {}))
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+def test_version(bcb_cmd: list[str]) -> None:
+    result = run(bcb_cmd, "--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"bcb {__version__}"
+
+
+def test_help_lists_commands(bcb_cmd: list[str]) -> None:
+    result = run(bcb_cmd, "data", "--help")
+    assert result.returncode == 0
+    for command in ("info", "show", "export"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("version", ["v0.1.4", "v0.1.0_hf", "v0.1.5"])
+def test_info_reports_count_hash_domains_and_libraries(bcb_cmd: list[str], version: str) -> None:
+    path = shared_file(f"BigCodeBench-{version}.jsonl.gz")
+    shared_file("lib2domain.json")
+    table = run(bcb_cmd, "data", "info", "--dataset-file", str(path))
+    assert table.returncode == 0, table.stderr
+    assert "1140" in table.stdout and VERSIONS[version] in table.stdout
+    for domain in ("Computation", "Cryptography", "General", "Network", "System", "Time", "Visualization"):
+        assert domain in table.stdout
+    assert "pandas" in table.stdout and "Tasks per library" in table.stdout
+
+    as_json = json.loads(run(bcb_cmd, "data", "info", "--dataset-file", str(path), "--json").stdout)
+    assert as_json["tasks"] == 1140 and as_json["content_hash"] == VERSIONS[version]
+    assert as_json["version"] == version and as_json["verified"] is True
+    assert len(as_json["domains"]) == 7 and sum(as_json["libraries"].values()) > 1140
+    assert as_json["libraries"]["pandas"] > 400
+
+
+def test_info_on_bcb_mini_needs_nothing(bcb_cmd: list[str], tmp_path: Path) -> None:
+    result = run(bcb_cmd, "data", "info", "--dataset", "bcb-mini", "--json", env={"HF_HUB_OFFLINE": "1"})
+    summary = json.loads(result.stdout)
+    assert summary["dataset"] == "bcb-mini" and summary["tasks"] >= 12 and summary["unmapped_libraries"] == []
+
+
+def test_offline_hugging_face_request_fails_fast_and_clearly(bcb_cmd: list[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    start = time.monotonic()
+    result = run(bcb_cmd, "data", "info", "--version", "v0.1.3", env={"BCB_HF_DATASETS_SERVER": f"http://127.0.0.1:{port}"})
+    assert time.monotonic() - start < 10
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: cannot reach") and "--dataset-file" in result.stderr
+
+
+def test_real_hugging_face_address_offline(bcb_cmd: list[str]) -> None:
+    """On these machines the hub is unreachable; where it is reachable the download path is
+    covered by test_hub.py against a loopback server instead."""
+    start = time.monotonic()
+    result = run(bcb_cmd, "data", "info", "--version", "v0.1.2", "--json", timeout=120)
+    if result.returncode == 0:
+        pytest.skip("Hugging Face is reachable from here")
+    assert time.monotonic() - start < 30
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "--dataset-file" in result.stderr
+
+
+def test_malformed_file_is_one_red_line(bcb_cmd: list[str], tmp_path: Path) -> None:
+    from bcb.dataset import mini
+
+    records = [dict(r) for r in mini.RECORDS]
+    records[1]["test"] = "import unittest\n"
+    path = tmp_path / "broken.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    result = run(bcb_cmd, "data", "info", "--dataset-file", str(path))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {path}: bcb-mini/1: field 'test' defines no class TestCases"
+
+
+def test_show_prompt_and_fields(bcb_cmd: list[str]) -> None:
+    shared_file("BigCodeBench-v0.1.4.jsonl.gz")
+    task = load_dataset(data_dir=SHARED_DATA).task("13")
+    env = {"BCB_DATA_DIR": str(SHARED_DATA)}
+    instruct = run(bcb_cmd, "data", "show", "13", "--split", "instruct", env=env)
+    assert instruct.returncode == 0 and instruct.stdout == task.instruct_prompt.rstrip("\n") + "\n"
+    test = run(bcb_cmd, "data", "show", "BigCodeBench/13", "--field", "test", env=env)
+    assert test.stdout.rstrip("\n") == task.test.rstrip("\n")
+    missing = run(bcb_cmd, "data", "show", "4000", env=env)
+    assert missing.returncode == 2 and "no task '4000'" in missing.stderr
+
+
+def test_export_roundtrip(bcb_cmd: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "mini.jsonl.gz"
+    result = run(bcb_cmd, "data", "export", "--dataset", "bcb-mini", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    exported = load_dataset(dataset_file=out)
+    assert exported.content_hash == load_dataset("bcb-mini").content_hash
+
+    shared_file("BigCodeBench-v0.1.4.jsonl.gz")
+    hard = run(bcb_cmd, "data", "export", "--data-dir", str(SHARED_DATA), "--subset", "hard", "--id-range", "0-10")
+    lines = [json.loads(line) for line in hard.stdout.splitlines()]
+    assert len(lines) == 10 and lines[0]["task_id"] == "BigCodeBench/13"
+    picked = run(bcb_cmd, "data", "export", "--data-dir", str(SHARED_DATA), "--selective-evaluate", "BigCodeBench/3,7")
+    assert [json.loads(line)["task_id"] for line in picked.stdout.splitlines()] == ["BigCodeBench/3", "BigCodeBench/7"]
+
+
+def test_demo_runs_offline(bcb_cmd: list[str]) -> None:
+    result = run(bcb_cmd, "demo", env={"HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "bcb-mini" in result.stdout
+    if (SHARED_DATA / "BigCodeBench-v0.1.4.jsonl.gz").is_file():
+        with_data = run(bcb_cmd, "demo", "--data-dir", str(SHARED_DATA), env={"HF_HUB_OFFLINE": "1"})
+        assert VERSIONS["v0.1.4"] in with_data.stdout
