@@ -9,6 +9,8 @@ import typer
 from bcb import __version__
 from bcb.cli import data as data_commands
 from bcb.cli import demo as demo_command
+from bcb.cli import generate as generate_command
+from bcb.cli import evaluate as evaluate_command
 
 app = typer.Typer(
     name="bcb",
@@ -19,6 +21,8 @@ app = typer.Typer(
 )
 app.add_typer(data_commands.app, name="data")
 app.command("demo")(demo_command.demo)
+app.command("generate", context_settings=generate_command.CONTEXT_SETTINGS)(generate_command.generate)
+app.command("evaluate")(evaluate_command.evaluate_command)
 
 
 def _print_version(value: bool) -> None:

@@ -57,7 +57,10 @@ def _bar(count: int, largest: int, width: int = 30) -> str:
 
 
 def _print_summary(s: DatasetSummary, top: int) -> None:
-    status = "[green]verified[/] released content" if s.verified else "[yellow]custom[/] (hash recorded as is)"
+    if s.name == "bcb-mini":
+        status = "bundled with bcb"
+    else:
+        status = "[green]verified[/] released content" if s.verified else "[yellow]custom[/] (hash recorded as is)"
     head = Table.grid(padding=(0, 2))
     head.add_row("[bold]dataset", s.label)
     head.add_row("[bold]tasks", str(s.tasks))

@@ -1,0 +1,140 @@
+"""Throughput: the official evaluator and bcb on the same samples, same worker count, one run.
+
+The samples are canonical solutions (as samples, calibrated like the official default), so both
+engines execute identical programs. Printed: wall time, samples/s and the ratio, and the physical
+limit (the tests' own run time summed over samples / workers, never less than the longest single
+sample): no executor can beat it without running tests faster.
+
+(a) default: a slice of typical tasks, 100 whose ground-truth tests run well under a second;
+(b) ``--all``: the ground truth of all 1,140 tasks (the official evaluator needs ~20 min).
+
+The official evaluator runs from its throwaway venv inside a private PID namespace (``unshare
+--pid --fork --mount-proc``: it leaves orphaned processes behind) with its own TMPDIR and cache.
+
+    python benchmarks/throughput.py [--all] [--gt-times benchmarks/results/fidelity.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bcb.dataset import read_tasks
+from bcb.execution import Job, LocalExecutor, official_time_limit, preload_modules
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("BCB_SHARED", REPO.parent / "shared"))
+OFFICIAL_VENV = Path("/work/venvs/official")
+OFFICIAL_DATA = Path("/work/venvs/official-data/BigCodeBench-v0.1.4.jsonl")
+#: Known slow ground truths (seconds, task-environment-facts.md), used when no measured times are given.
+SLOW = {461, 1104, 102, 417, 195, 289, 1103, 220, 821, 0}
+
+
+def pick_slice(task_ids: list[str], gt_times: dict[str, float], n: int) -> list[str]:
+    """``n`` tasks spread evenly over the id range whose ground truth passed in well under a second."""
+    if gt_times:
+        fast = [t for t in task_ids if t in gt_times and gt_times[t] < 0.5]
+    else:
+        fast = [t for t in task_ids if int(t.rsplit("/", 1)[1]) not in SLOW]
+    step = max(1, len(fast) // n)
+    return fast[::step][:n]
+
+
+def run_official(samples: list[dict[str, str]], ids: list[str], workers: int, scratch: Path) -> tuple[float, dict[str, str]]:
+    scratch.mkdir(parents=True, exist_ok=True)
+    (scratch / "tmp").mkdir(exist_ok=True)
+    path = scratch / "samples.jsonl"
+    with open(path, "w") as fh:
+        for s in samples:
+            fh.write(json.dumps(s) + "\n")
+    for stale in scratch.glob("samples_*.json"):
+        stale.unlink()
+    cmd = [
+        "unshare", "--pid", "--fork", "--mount-proc", "env",
+        f"TMPDIR={scratch / 'tmp'}", f"XDG_CACHE_HOME={scratch / 'cache'}", f"BIGCODEBENCH_OVERRIDE_PATH={OFFICIAL_DATA}",
+        str(OFFICIAL_VENV / "bin" / "python"), "-m", "bigcodebench.evaluate",
+        "--split", "complete", "--subset", "full", "--samples", str(path), "--execution", "local",
+        "--parallel", str(workers), "--no_gt", "--selective_evaluate", ",".join(ids),
+    ]
+    t0 = time.monotonic()
+    with open(scratch / "official.log", "w") as log:
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, check=True, cwd=scratch)
+    wall = time.monotonic() - t0
+    results = json.loads((scratch / "samples_eval_results.json").read_text())
+    return wall, {tid: rows[0]["status"] for tid, rows in results["eval"].items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--python", default="/work/venvs/task-env/bin/python")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--n", type=int, default=100, help="slice size for (a)")
+    ap.add_argument("--all", action="store_true", help="(b): all 1,140 ground truths instead of the slice")
+    ap.add_argument("--gt-times", type=Path, default=REPO / "benchmarks" / "results" / "fidelity.json", help="a fidelity report, for picking fast tasks")
+    ap.add_argument("--skip-official", action="store_true")
+    ap.add_argument("--report", type=Path, default=REPO / "benchmarks" / "results" / "throughput.json")
+    args = ap.parse_args(argv)
+
+    tasks = {t.task_id: t for t in read_tasks(SHARED / "data" / "BigCodeBench-v0.1.4.jsonl.gz", check=False)}
+    ids = sorted(tasks, key=lambda t: int(t.rsplit("/", 1)[1]))
+    gt_times: dict[str, float] = {}
+    if args.gt_times.is_file():
+        rows = json.loads(args.gt_times.read_text()).get("gt", {}).get("results", {})
+        gt_times = {tid: r["duration_s"] for tid, r in rows.items() if r.get("bcb") == "pass"}
+    chosen = ids if args.all else pick_slice(ids, gt_times, args.n)
+    samples = [{"task_id": tid, "solution": tasks[tid].solution} for tid in chosen]
+    print(f"{len(chosen)} samples ({'all ground truths' if args.all else 'typical slice'}), {args.workers} workers")
+
+    # bcb: same calibration as the official default.
+    jobs = [
+        Job(key=tid, task_id=tid, solution=tasks[tid].code_prompt + "\n    pass\n" + tasks[tid].solution, test=tasks[tid].test,
+            time_limit=official_time_limit(None), expected_time=gt_times.get(tid, 0.0))
+        for tid in chosen
+    ]
+    libs = [lib for t in tasks.values() for lib in t.libs]
+    t0 = time.monotonic()
+    with LocalExecutor(python=args.python, workers=args.workers, preload=preload_modules(libs)) as ex:
+        startup = time.monotonic() - t0
+        t1 = time.monotonic()
+        bcb = {r.key: r for r in ex.run(jobs)}
+        run_wall = time.monotonic() - t1
+    bcb_wall = time.monotonic() - t0
+    durations = [r.duration_s for r in bcb.values()]
+    physical = max(sum(durations) / args.workers, max(durations))
+    report: dict[str, Any] = {
+        "n": len(chosen), "workers": args.workers, "all": args.all,
+        "bcb": {"wall_s": bcb_wall, "startup_s": startup, "run_s": run_wall, "samples_per_s": len(chosen) / bcb_wall,
+                "statuses": {k: r.status for k, r in bcb.items()}},
+        "physical_limit_s": physical, "sum_test_s": sum(durations), "longest_s": max(durations),
+    }
+    print(f"bcb:      wall {bcb_wall:8.1f} s (start-up {startup:.1f} s, run {run_wall:.1f} s)  {len(chosen) / bcb_wall:7.2f} samples/s")
+    print(f"physical limit: {physical:.1f} s (sum of samples' own times {sum(durations):.1f} s / {args.workers}, longest {max(durations):.1f} s)")
+
+    if not args.skip_official:
+        scratch = Path(tempfile.mkdtemp(prefix="bcb-throughput-official-"))
+        try:
+            off_wall, off_status = run_official(samples, chosen, args.workers, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        agree = sum(off_status.get(k) == r.status for k, r in bcb.items())
+        report["official"] = {"wall_s": off_wall, "samples_per_s": len(chosen) / off_wall, "statuses": off_status}
+        report["verdict_agreement"] = agree / len(chosen)
+        print(f"official: wall {off_wall:8.1f} s                              {len(chosen) / off_wall:7.2f} samples/s")
+        print(f"speed-up: {off_wall / bcb_wall:.1f}x end to end ({off_wall / run_wall:.1f}x excluding bcb's start-up); "
+              f"bcb is {bcb_wall / physical:.2f}x the physical limit; verdicts agree on {agree}/{len(chosen)}")
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(report, indent=1))
+    print(f"report: {args.report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""`bcb evaluate`: samples in, scores out, with the official evaluator's flags and files."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Iterator, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from bcb.cli.common import (
+    DataDir,
+    DatasetFile,
+    DatasetName,
+    IdRange,
+    RateColumn,
+    SelectiveEvaluate,
+    SubsetOpt,
+    Version,
+    console,
+    err_console,
+    open_dataset,
+    user_errors,
+)
+from bcb.dataset import SPLITS, DatasetError, parse_id_range, parse_ids, select_tasks
+from bcb.evaluation.evaluate import EvalConfig, Evaluation, check_ground_truth, environment_key, evaluate
+from bcb.evaluation.results import model_name, result_paths, write_eval_results, write_json_atomic
+from bcb.evaluation.samples import read_samples
+from bcb.evaluation.store import ResultStore
+from bcb.execution.environment import environment_fingerprint
+from bcb.execution.executor import LocalExecutor
+from bcb.execution.jobs import ExecutionResult, Job
+from bcb.execution.limits import Limits
+from bcb.execution.preload import preload_modules
+
+
+class BarProgress:
+    """A rich bar with samples/s, ETA and the running pass rate."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            RateColumn("samples"),
+            TextColumn("pass {task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err_console,
+        )
+        self.task = None
+        self.passed = 0
+        self.done = 0
+
+    def start(self, phase: str, total: int) -> None:
+        self.passed = self.done = 0
+        if total == 0:
+            return
+        self.bar.start()
+        self.task = self.bar.add_task(phase, total=total, rate="-")
+
+    def advance(self, status: str) -> None:
+        self.done += 1
+        self.passed += status == "pass"
+        if self.task is not None:
+            self.bar.update(self.task, advance=1, rate=f"{self.passed / self.done:.3f}")
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.bar.stop()
+            self.bar.remove_task(self.task)
+            self.task = None
+
+
+def _pass_k(text: str) -> tuple[int, ...]:
+    try:
+        ks = tuple(int(k) for k in text.split(",") if k.strip())
+    except ValueError:
+        raise DatasetError(f"bad --pass-k {text!r}: write comma-separated integers, e.g. 1,5,10") from None
+    if not ks or min(ks) < 1:
+        raise DatasetError(f"bad --pass-k {text!r}: every k must be >= 1")
+    return ks
+
+
+class SharedExecutor:
+    """Starts the warm workers on the first job only, and keeps them for every later phase."""
+
+    def __init__(self, python: str, workers: int, limits: Limits, preload: list[str]) -> None:
+        self.python, self.workers, self.limits, self.preload = python, workers, limits, preload
+        self.executor: LocalExecutor | None = None
+
+    def __call__(self, jobs: list[Job]) -> Iterator[ExecutionResult]:
+        if self.executor is None:
+            self.executor = LocalExecutor(python=self.python, workers=self.workers, preload=self.preload, limits=self.limits)
+            self.executor.start()
+        return self.executor.run(jobs)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.close()
+
+
+def evaluate_command(
+    samples: Annotated[Optional[Path], typer.Option("--samples", help="Samples JSONL (task_id + solution or completion) or a directory of <task>/N.py.")] = None,
+    split: Annotated[str, typer.Option(help="complete or instruct (recorded; calibration uses the task's code_prompt either way).")] = "complete",
+    subset: SubsetOpt = "full",
+    dataset: DatasetName = "bigcodebench",
+    version: Version = None,
+    dataset_file: DatasetFile = None,
+    data_dir: DataDir = None,
+    calibrated: Annotated[bool, typer.Option("--calibrated/--no-calibrated", help="Prepend code_prompt + pass, as the official evaluator does by default.")] = True,
+    pass_k: Annotated[str, typer.Option("--pass-k", help="Which pass@k to report (k <= samples per task).")] = "1,5,10",
+    parallel: Annotated[int, typer.Option(help="Worker processes (default: the number of CPUs).")] = 0,
+    min_time_limit: Annotated[float, typer.Option("--min-time-limit", help="Seconds; the official floor on GT-derived limits.")] = 1.0,
+    max_as_limit: Annotated[int, typer.Option("--max-as-limit", help="Address-space limit per sample, MiB.")] = 30 * 1024,
+    max_data_limit: Annotated[int, typer.Option("--max-data-limit", help="Data-segment limit per sample, MiB.")] = 30 * 1024,
+    max_stack_limit: Annotated[int, typer.Option("--max-stack-limit", help="Stack limit per sample, MiB.")] = 10,
+    timeout: Annotated[Optional[float], typer.Option(help="One fixed per-sample limit in seconds, overriding the official policy.")] = None,
+    selective_evaluate: SelectiveEvaluate = None,
+    id_range: IdRange = None,
+    check_gt_only: Annotated[bool, typer.Option("--check-gt-only", help="Run the ground truth only and report its pass rate.")] = False,
+    no_gt: Annotated[bool, typer.Option("--no-gt", help="Skip the ground-truth check (limits then assume 20 s GT time, as official).")] = False,
+    recheck_gt: Annotated[bool, typer.Option("--recheck-gt", help="Ignore the cached ground truth and run it again.")] = False,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Score only the tasks that have samples.")] = False,
+    root: Annotated[Path, typer.Option(help="Where bcb keeps its result store.")] = Path("bcb_results"),
+    python: Annotated[Optional[str], typer.Option(help="The task environment's interpreter (default: this one).")] = None,
+    preload: Annotated[Optional[str], typer.Option(help="Modules workers import before forking, comma-separated (default: derived from the tasks).")] = None,
+) -> None:
+    """Run samples against their tasks' tests and write the official result files."""
+    with user_errors():
+        if split not in SPLITS:
+            raise DatasetError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
+        if samples is None and not check_gt_only:
+            raise DatasetError("--samples is required (or pass --check-gt-only)")
+        if check_gt_only and no_gt:
+            raise DatasetError("--check-gt-only and --no-gt contradict each other")
+        if timeout is not None and timeout <= 0:
+            raise DatasetError("--timeout must be a positive number of seconds")
+        ks = _pass_k(pass_k)
+        loaded = open_dataset(dataset, version, dataset_file, subset, data_dir)
+        tasks = select_tasks(
+            loaded,
+            ids=parse_ids(selective_evaluate) if selective_evaluate else None,
+            id_range=parse_id_range(id_range) if id_range else None,
+        )
+        try:
+            limits = Limits(max_as_limit, max_data_limit, max_stack_limit)
+        except ValueError as exc:
+            raise DatasetError(str(exc)) from None
+        config = EvalConfig(
+            split=split,  # type: ignore[arg-type]
+            calibrated=calibrated,
+            pass_k=ks,
+            min_time_limit=min_time_limit,
+            limits=limits,
+            timeout=timeout,
+            no_gt=no_gt,
+            allow_partial=allow_partial,
+        )
+        interpreter = python or sys.executable
+        workers = parallel if parallel > 0 else (os.cpu_count() or 1)
+        modules = [m for m in preload.split(",") if m] if preload is not None else preload_modules(lib for t in tasks for lib in t.libs)
+        runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules)
+        sample_list = read_samples(samples, loaded.by_id, resolve_id=loaded.resolve_id) if samples is not None else []
+        fingerprint = environment_fingerprint(interpreter)
+        store = ResultStore(root / "bcb.sqlite")
+        try:
+            if check_gt_only:
+                gt = check_ground_truth(loaded, tasks, config, store, environment_key(fingerprint), runner, BarProgress(), recheck=True)
+                _print_gt(gt_pass_rate=sum(g.passed for g in gt.values()) / len(gt), failed=[t for t, g in gt.items() if not g.passed])
+                return
+            if recheck_gt and not no_gt:
+                check_ground_truth(loaded, tasks, config, store, environment_key(fingerprint), runner, BarProgress(), recheck=True)
+            outcome = evaluate(loaded, tasks, sample_list, config, store, fingerprint, runner, BarProgress(), samples_origin=str(samples))
+        finally:
+            runner.close()
+            store.close()
+        eval_path, passk_path = result_paths(samples)  # type: ignore[arg-type]
+        write_eval_results(eval_path, outcome.results)
+        write_json_atomic(passk_path, outcome.pass_at_k_file(model_name(samples), split, subset, calibrated))  # type: ignore[arg-type]
+    _print_summary(outcome, loaded.label, split, eval_path)
+
+
+def _print_gt(gt_pass_rate: float, failed: list[str]) -> None:
+    colour = "green" if gt_pass_rate >= 0.99 else "red"
+    console.print(f"Ground-truth pass rate: [{colour}]{gt_pass_rate:.3f}[/]")
+    if failed:
+        console.print(f"[{colour}]Failed tasks ({len(failed)}):[/] {', '.join(failed)}", highlight=False)
+
+
+def _print_summary(outcome: Evaluation, label: str, split: str, eval_path: Path) -> None:
+    from bcb.evaluation.passk import pass_at_1_ci
+
+    counts = outcome.results.counts()
+    rows = [r for rs in outcome.results.eval.values() for r in rs]
+    table = Table(title=f"{label} · {split}", title_justify="left")
+    for column in ("metric", "value"):
+        table.add_column(column)
+    for k, v in outcome.pass_at_k.items():
+        table.add_row(k, f"{v:.3f}")
+    if counts:
+        ci = pass_at_1_ci(counts)
+        table.add_row("pass@1 95% CI", f"{ci.low:.3f} - {ci.high:.3f}")
+    if outcome.gt_checked:
+        colour = "green" if outcome.gt_pass_rate >= 0.99 else "red"
+        table.add_row("GT pass rate", f"[{colour}]{outcome.gt_pass_rate:.3f}[/]")
+    else:
+        table.add_row("GT pass rate", "[yellow]not checked[/]")
+    table.add_row("samples", f"{len(rows)} ({outcome.distinct_programs} distinct; {outcome.executed} run, {outcome.reused} from the store)")
+    table.add_row("lazy", str(sum(1 for r in rows if r.lazy)))
+    table.add_row("timeouts", str(sum(1 for r in rows if r.status == "timeout")))
+    table.add_row("duration", f"{outcome.duration_s:.1f} s")
+    console.print(table)
+    if outcome.failed_tasks:
+        console.print(f"[red]Tasks whose ground truth failed here ({len(outcome.failed_tasks)}):[/] {', '.join(outcome.failed_tasks)}", highlight=False)
+    console.print(f"results: {eval_path}", highlight=False)

@@ -1,0 +1,1 @@
+"""Samples in, trustworthy scores out: verdicts, pass@k, ground truth, the result store."""

@@ -1,0 +1,146 @@
+"""Reading samples in the formats users already have, and turning them into programs to run.
+
+Two layouts, as the official evaluator reads them: a JSONL file with `task_id` and `solution` (or
+`completion`, which is appended to the task's `complete_prompt`), or a directory with one folder
+per task (`BigCodeBench_13/`) holding complete solutions as `0.py`, `1.py`, ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping
+
+from bcb.dataset import DatasetError, Task
+
+CALIBRATION_BODY = "\n    pass\n"
+
+
+class SamplesError(DatasetError):
+    """Samples that cannot be evaluated; one line naming the file, line and problem."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One model answer for one task. `index` numbers the answers of a task in reading order
+    (the official `completion_id`); `where` says where it came from, for messages."""
+
+    task_id: str
+    solution: str
+    index: int
+    where: str
+    raw_solution: str | None = None
+
+
+def program(sample: Sample, task: Task, *, calibrated: bool) -> str:
+    """The program the official evaluator executes: with calibration, the task's `code_prompt`
+    and a `pass` body come first, so an answer that omitted its imports is not punished for it."""
+    if calibrated:
+        return task.code_prompt + CALIBRATION_BODY + sample.solution
+    return sample.solution
+
+
+def solution_sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_samples(path: str | os.PathLike[str], tasks: Mapping[str, Task], *, resolve_id=None) -> list[Sample]:
+    """All samples, in reading order. `tasks` supplies `complete_prompt` for `completion` samples;
+    `resolve_id` maps what a user wrote (`13`) to a dataset id and raises for unknown ones."""
+    path = Path(path)
+    if path.is_dir():
+        return list(_read_dir(path, resolve_id))
+    if not path.exists():
+        raise SamplesError(f"{path}: no such file or directory")
+    return list(_read_jsonl(path, tasks, resolve_id))
+
+
+def _resolve(task_id: str, where: str, resolve_id) -> str:
+    if resolve_id is None:
+        return task_id
+    try:
+        return resolve_id(task_id)
+    except DatasetError as exc:
+        raise SamplesError(f"{where}: {exc}") from None
+
+
+def _read_jsonl(path: Path, tasks: Mapping[str, Task], resolve_id) -> Iterator[Sample]:
+    counters: dict[str, int] = {}
+    seen_any = False
+    try:
+        handle = open(path, encoding="utf-8")
+    except IsADirectoryError:
+        raise SamplesError(f"{path}: is a directory") from None
+    with handle:
+        try:
+            for lineno, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                where = f"{path}:{lineno}"
+                try:
+                    record = json.loads(line.rstrip("\r\n"))
+                except json.JSONDecodeError as exc:
+                    raise SamplesError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+                if not isinstance(record, dict):
+                    raise SamplesError(f"{where}: expected a JSON object, got {type(record).__name__}")
+                raw_id = record.get("task_id")
+                if not isinstance(raw_id, str) or not raw_id:
+                    raise SamplesError(f"{where}: sample has no task_id")
+                task_id = _resolve(raw_id, where, resolve_id)
+                if isinstance(record.get("solution"), str):
+                    solution = record["solution"]
+                elif isinstance(record.get("completion"), str):
+                    task = tasks.get(task_id)
+                    if task is None:
+                        raise SamplesError(f"{where}: {task_id}: not in the dataset, so its completion has no prompt")
+                    solution = task.complete_prompt + record["completion"]
+                elif "solution" in record or "completion" in record:
+                    raise SamplesError(f"{where}: {task_id}: solution must be a string (repeat the task_id for several samples)")
+                else:
+                    raise SamplesError(f"{where}: {task_id}: sample has neither 'solution' nor 'completion'")
+                raw = record.get("raw_solution")
+                index = counters.get(task_id, 0)
+                counters[task_id] = index + 1
+                seen_any = True
+                yield Sample(task_id, solution, index, where, raw if isinstance(raw, str) else None)
+        except UnicodeDecodeError as exc:
+            raise SamplesError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    if not seen_any:
+        raise SamplesError(f"{path}: holds no samples")
+
+
+def _read_dir(path: Path, resolve_id) -> Iterator[Sample]:
+    folders = sorted(p for p in path.iterdir() if p.is_dir())
+    if not folders:
+        raise SamplesError(
+            f"{path}: expected one folder per task (e.g. BigCodeBench_13/) holding 0.py, 1.py, ...; found none"
+        )
+    found = False
+    for folder in folders:
+        files = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix == ".py"), key=_file_order)
+        if not files:
+            continue
+        task_id = _resolve(folder.name.replace("_", "/"), str(folder), resolve_id)
+        for index, file in enumerate(files):
+            found = True
+            try:
+                text = file.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise SamplesError(f"{file}: not UTF-8 text") from None
+            yield Sample(task_id, text, index, str(file))
+    if not found:
+        raise SamplesError(f"{path}: no N.py files in its task folders")
+
+
+def _file_order(path: Path) -> tuple[int, str]:
+    return (int(path.stem), "") if path.stem.isdigit() else (1 << 30, path.stem)
+
+
+def counts_by_task(samples: Iterable[Sample]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for sample in samples:
+        counts[sample.task_id] = counts.get(sample.task_id, 0) + 1
+    return counts

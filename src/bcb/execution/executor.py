@@ -1,0 +1,382 @@
+"""Executors: run many :class:`~bcb.execution.jobs.Job`\\ s, yield their verdicts as they complete.
+
+:class:`LocalExecutor` runs pre-warmed workers on this machine. Each worker is a zygote process
+(under the task environment's interpreter) that has already imported the heavy libraries and forks
+a fresh child per sample, so a sample starts in milliseconds instead of the ~1-2 s a new
+interpreter spends importing pandas, matplotlib or sklearn. The parent side here only schedules:
+one thread per worker takes the longest-expected job left, sends it, waits for the verdict, and
+replaces the worker if it dies (re-running its sample; after ``max_attempts`` deaths on the same
+sample the sample is recorded as ``fail``, never dropped).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from bcb.execution.child_env import DEFAULT_ENV_ALLOW, build_child_env
+from bcb.execution.jobs import ExecutionResult, Job
+from bcb.execution.limits import Limits, kill_after
+from bcb.execution.preload import DEFAULT_PRELOAD, preload_modules
+from bcb.execution.verdict import verdict_from_report
+from bcb.execution.worker import WorkerDied, WorkerError, WorkerProcess
+
+__all__ = ["Executor", "ExecutorError", "LocalExecutor", "preload_modules", "resolve_python"]
+
+#: Default cap on what a sample's Python-level stdout/stderr keeps (the rest is dropped).
+DEFAULT_OUTPUT_CAP = 64 * 1024
+
+
+class ExecutorError(RuntimeError):
+    """The executor cannot run samples at all (e.g. no worker starts in this environment)."""
+
+
+class Executor(Protocol):
+    """Anything that judges jobs. ``run`` yields one result per job, in completion order."""
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[ExecutionResult]: ...
+
+    def close(self) -> None: ...
+
+
+def resolve_python(python: str) -> str:
+    """The interpreter's real executable, by absolute path.
+
+    Asking the interpreter itself skips launchers such as the pyenv shim (~110 ms per exec),
+    while keeping a virtual environment's own ``bin/python`` (resolving symlinks would lose it).
+    """
+    candidate = python if os.path.isabs(python) else (shutil.which(python) or python)
+    try:
+        out = subprocess.run(
+            [candidate, "-I", "-c", "import sys; print(sys.executable)"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ExecutorError(f"cannot run the task interpreter {python!r}: {exc}") from None
+    real = out.stdout.strip()
+    return real if real and os.path.isabs(real) else os.path.abspath(candidate)
+
+
+def _default_mpl_cache() -> Path:
+    base = os.environ.get("BCB_CACHE_DIR")
+    if not base:
+        import platformdirs
+
+        base = platformdirs.user_cache_dir("bcb")
+    return Path(base) / "matplotlib"
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+class LocalExecutor:
+    """Pre-warmed, supervised workers on this machine. Use as a context manager.
+
+    ``python`` is the task environment's interpreter (bcb need not be installed there);
+    ``preload`` the modules each worker imports before forking (see
+    :func:`~bcb.execution.preload.preload_modules`; import failures are tolerated and listed in
+    :attr:`preload_report`); ``limits`` the per-sample rlimits. ``env_allow`` lists the harness
+    variables a sample may see (``LC_*`` style prefixes allowed) and ``extra_env`` adds fixed ones.
+    ``backstop_s`` is how long past a sample's own kill deadline the parent waits for its zygote
+    before declaring the worker dead.
+    """
+
+    def __init__(
+        self,
+        python: str = sys.executable,
+        workers: int = 2,
+        preload: Sequence[str] = DEFAULT_PRELOAD,
+        limits: Limits = Limits(),
+        *,
+        output_cap: int = DEFAULT_OUTPUT_CAP,
+        env_allow: Iterable[str] = DEFAULT_ENV_ALLOW,
+        extra_env: Mapping[str, str] | None = None,
+        work_dir: str | os.PathLike[str] | None = None,
+        mpl_cache_dir: str | os.PathLike[str] | None = None,
+        start_timeout: float = 600.0,
+        backstop_s: float = 60.0,
+        max_attempts: int = 3,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+        self.python = resolve_python(python)
+        self.workers = workers
+        self.preload = list(preload)
+        self.limits = limits
+        self.output_cap = output_cap
+        self.child_env = build_child_env(self.python, allow=env_allow, extra=extra_env)
+        self.mpl_cache_dir = Path(mpl_cache_dir) if mpl_cache_dir else _default_mpl_cache()
+        self.start_timeout = start_timeout
+        self.backstop_s = backstop_s
+        self.max_attempts = max_attempts
+        self._parent_dir = Path(work_dir) if work_dir else None
+        self._work_dir: Path | None = None
+        self._slots: list[WorkerProcess | None] = [None] * workers
+        self._excluded: set[str] = set()
+        self._lock = threading.Lock()
+        self._running = False
+        self._closed = False
+        #: The first worker's ``ready`` report: interpreter, imported and failed preload modules,
+        #: modules that started threads (and were then dropped), import seconds.
+        self.preload_report: dict[str, Any] = {}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def __enter__(self) -> LocalExecutor:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start every worker (in parallel: each spends seconds importing its preload)."""
+        if self._closed:
+            raise ExecutorError("executor is closed")
+        if self._work_dir is None:
+            parent = self._parent_dir
+            if parent is not None:
+                parent.mkdir(parents=True, exist_ok=True)
+            self._work_dir = Path(tempfile.mkdtemp(prefix="bcb-exec-", dir=parent))
+            self.mpl_cache_dir.mkdir(parents=True, exist_ok=True)
+        missing = [i for i, w in enumerate(self._slots) if w is None or not w.alive()]
+        errors: list[BaseException] = []
+
+        def start_slot(i: int) -> None:
+            try:
+                self._slots[i] = self._start_worker(i)
+            except BaseException as exc:  # noqa: B036 - reported to the caller below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start_slot, args=(i,), daemon=True) for i in missing]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise ExecutorError(str(errors[0])) from errors[0]
+
+    def close(self) -> None:
+        """Stop the workers (killing any sample still running) and remove the work directory."""
+        if self._closed:
+            return
+        self._closed = True
+        for i, worker in enumerate(self._slots):
+            if worker is not None:
+                worker.close()
+                self._slots[i] = None
+        if self._work_dir is not None:
+            shutil.rmtree(self._work_dir, ignore_errors=True)
+            self._work_dir = None
+
+    def worker_pids(self) -> list[int]:
+        """The zygotes' pids (for supervision tests and diagnostics)."""
+        return [w.zygote_pid for w in self._slots if w is not None and w.zygote_pid]
+
+    @property
+    def work_dir(self) -> Path | None:
+        return self._work_dir
+
+    # -- running ----------------------------------------------------------------------------------
+    def run(self, jobs: Iterable[Job], on_result: Callable[[ExecutionResult], None] | None = None) -> Iterator[ExecutionResult]:
+        """Judge ``jobs``; yield each result as it completes (and pass it to ``on_result``).
+
+        Jobs start longest ``expected_time`` first (ties in the given order), so the slowest
+        samples do not trail at the end. Stopping the iteration early kills the samples in flight.
+        """
+        todo = list(jobs)
+        if not todo:
+            return
+        with self._lock:
+            if self._running:
+                raise ExecutorError("run() is already in progress on this executor")
+            self._running = True
+        try:
+            yield from self._run(todo, on_result)
+        finally:
+            with self._lock:
+                self._running = False
+
+    def _run(self, todo: list[Job], on_result: Callable[[ExecutionResult], None] | None) -> Iterator[ExecutionResult]:
+        self.start()
+        order = sorted(range(len(todo)), key=lambda i: (-todo[i].expected_time, i))
+        pending = deque(todo[i] for i in order)
+        pending_lock = threading.Lock()
+        results: queue.Queue[ExecutionResult | _Failure] = queue.Queue()
+        stop = threading.Event()
+        in_flight: dict[int, Job] = {}
+
+        def drive(slot: int) -> None:
+            try:
+                while not stop.is_set():
+                    with pending_lock:
+                        if not pending:
+                            return
+                        job = pending.popleft()
+                        in_flight[slot] = job
+                    result = self._execute(slot, job, stop)
+                    with pending_lock:
+                        in_flight.pop(slot, None)
+                    if result is not None:
+                        results.put(result)
+            except BaseException as exc:  # noqa: B036 - surfaced by run()
+                stop.set()
+                results.put(_Failure(exc))
+
+        threads = [threading.Thread(target=drive, args=(i,), name=f"bcb-worker-{i}", daemon=True) for i in range(self.workers)]
+        for t in threads:
+            t.start()
+        delivered = 0
+        try:
+            while delivered < len(todo):
+                item = results.get()
+                if isinstance(item, _Failure):
+                    raise ExecutorError(f"execution stopped: {item.exc}") from item.exc
+                delivered += 1
+                if on_result is not None:
+                    on_result(item)
+                yield item
+        finally:
+            if delivered < len(todo):
+                stop.set()
+                with pending_lock:
+                    busy = list(in_flight)
+                for slot in busy:  # unblock the threads waiting on those samples
+                    worker = self._slots[slot]
+                    if worker is not None:
+                        worker.kill()
+            for t in threads:
+                t.join()
+
+    def _execute(self, slot: int, job: Job, stop: threading.Event) -> ExecutionResult | None:
+        deadline = kill_after(job.time_limit)
+        message = {
+            "type": "run",
+            "key": job.key,
+            "solution": job.solution,
+            "test": job.test,
+            "time_limit": job.time_limit,
+            "kill_after": deadline,
+            "limits": self.limits.to_wire(),
+        }
+        problems: list[str] = []
+        attempts = 0
+        while True:
+            if stop.is_set():
+                return None
+            attempts += 1
+            worker = self._slots[slot]
+            if worker is None or not worker.alive():
+                worker = self._slots[slot] = self._start_worker(slot)
+            try:
+                report = worker.execute(message, backstop_s=deadline + self.backstop_s)
+            except WorkerDied as exc:
+                worker.kill()
+                self._slots[slot] = None
+                if stop.is_set():
+                    return None
+                problems.append(f"worker died ({exc})")
+                if attempts >= self.max_attempts:
+                    return self._infrastructure_failure(job, attempts, f"worker died {attempts} times while running this sample; last: {exc}", problems)
+                continue
+            if report.get("outcome") == "setup_error":
+                problems.append(f"sandbox set-up failed at {report.get('step')}: {report.get('error')}")
+                if attempts >= self.max_attempts:
+                    return self._infrastructure_failure(job, attempts, problems[-1], problems)
+                continue
+            status, details, note = verdict_from_report(report, deadline)
+            extra = []
+            if problems:
+                extra.append("re-run after: " + "; ".join(problems))
+            if report.get("stray_processes"):
+                extra.append(f"killed {report['stray_processes']} process(es) the sample left behind")
+            if report.get("dir_left"):
+                extra.append("the sample's directory could not be fully removed")
+            note = "; ".join([n for n in (note, *extra) if n])
+            maxrss = report.get("maxrss_kb")
+            return ExecutionResult(
+                key=job.key,
+                task_id=job.task_id,
+                status=status,
+                details=details,
+                duration_s=float(report.get("duration_s") or 0.0),
+                peak_rss_mb=round(maxrss / 1024, 1) if isinstance(maxrss, (int, float)) else None,
+                tests_run=report.get("tests_run"),
+                attempts=attempts,
+                note=note,
+            )
+
+    @staticmethod
+    def _infrastructure_failure(job: Job, attempts: int, message: str, problems: list[str]) -> ExecutionResult:
+        return ExecutionResult(
+            key=job.key,
+            task_id=job.task_id,
+            status="fail",
+            details={"ALL": message},
+            duration_s=0.0,
+            peak_rss_mb=None,
+            tests_run=None,
+            attempts=attempts,
+            note="; ".join(problems),
+        )
+
+    # -- workers ----------------------------------------------------------------------------------
+    def _start_worker(self, slot: int) -> WorkerProcess:
+        if self._work_dir is None:
+            raise ExecutorError("executor not started")
+        last: BaseException | None = None
+        for _ in range(3):
+            try:
+                worker = self._spawn(slot)
+            except WorkerError as exc:
+                last = exc
+                continue
+            starters = (worker.ready.get("preload") or {}).get("thread_starters") or {}
+            if starters:
+                # Fork is only safe with one thread: drop those modules and start again.
+                with self._lock:
+                    self._excluded.update(starters)
+                worker.kill()
+                last = WorkerError(f"preload modules started threads: {sorted(starters)}")
+                continue
+            with self._lock:
+                if not self.preload_report:
+                    self.preload_report = dict(worker.ready)
+                    self.preload_report["excluded"] = sorted(self._excluded)
+            return worker
+        raise ExecutorError(f"worker {slot} could not be started: {last}")
+
+    def _spawn(self, slot: int) -> WorkerProcess:
+        assert self._work_dir is not None
+        wdir = self._work_dir / f"w{slot}"
+        wdir.mkdir(exist_ok=True)
+        (wdir / "home").mkdir(exist_ok=True)
+        with self._lock:
+            preload = [m for m in self.preload if m not in self._excluded]
+        config = {
+            "type": "config",
+            "preload": preload,
+            "output_cap": self.output_cap,
+            "child_env": self.child_env,
+            "work_dir": str(wdir),
+        }
+        env = dict(self.child_env)
+        env.update({"HOME": str(wdir / "home"), "TMPDIR": str(wdir), "MPLCONFIGDIR": str(self.mpl_cache_dir)})
+        worker = WorkerProcess(self.python, config, env, self._work_dir / f"worker-{slot}.log")
+        worker.start(self.start_timeout)
+        return worker

@@ -1,0 +1,83 @@
+"""Resource and time limits for one sample, and the official time-limit policy.
+
+The official evaluator (``bigcodebench`` 0.2.5) gives every sample the same rlimits and a time
+limit derived from how long the task's ground truth took. bcb reproduces both, because a verdict
+near a limit (a slow but correct solution, a memory-hungry one) depends on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The official floor for every sample's time limit, in seconds (``TIMEOUT_LIMIT = 240.0`` in the
+#: official ``eval/utils.py``). Because of it, nearly every task gets 241 s however fast its ground
+#: truth is: only a ground truth slower than 240 s raises a limit. The official evaluator lets the
+#: ``BIGCODEBENCH_TIMEOUT_PER_TASK`` environment variable replace it, but 0.2.5 compares that
+#: string with a float and crashes, so in practice the floor is fixed.
+OFFICIAL_TIMEOUT_FLOOR_S = 240.0
+
+#: The time the official evaluator assumes for a task whose ground truth failed (or was not run):
+#: ``expected_time[task_id] if expected_time[task_id] else 20``.
+OFFICIAL_UNKNOWN_GT_TIME_S = 20.0
+
+#: The official default for ``--min_time_limit``.
+OFFICIAL_MIN_TIME_LIMIT_S = 1.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-sample rlimits, in MiB, with the official defaults (``--max_as_limit 30*1024``,
+    ``--max_data_limit 30*1024``, ``--max_stack_limit 10``).
+
+    They are applied inside the sample's process just before its code runs, as the official
+    ``reliability_guard`` does. A limit is lowered to the process's current hard limit when that
+    is smaller, since no process here can raise a hard limit (no ``CAP_SYS_RESOURCE``).
+    """
+
+    max_as_mb: int = 30 * 1024
+    max_data_mb: int = 30 * 1024
+    max_stack_mb: int = 10
+
+    def __post_init__(self) -> None:
+        for name in ("max_as_mb", "max_data_mb", "max_stack_mb"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"Limits.{name} must be a non-negative integer (MiB), got {value!r}")
+
+    def to_wire(self) -> dict[str, int]:
+        """The form the zygote reads (plain JSON)."""
+        return {"max_as_mb": self.max_as_mb, "max_data_mb": self.max_data_mb, "max_stack_mb": self.max_stack_mb}
+
+
+def official_time_limit(gt_time: float | None, min_time_limit: float = OFFICIAL_MIN_TIME_LIMIT_S) -> float:
+    """The time limit the official evaluator gives a sample of a task, in seconds.
+
+    Official rule (``untrusted_check`` with ``gt_time_limit = expected_time or 20``)::
+
+        max(240, max(min_time_limit, gt_time)) + 1
+
+    ``gt_time`` is the ground truth's own test time; ``None`` (or 0: the official code tests its
+    truthiness) means the ground truth failed or was not measured, for which the official code
+    assumes 20 s.
+
+    The returned value T is used exactly as the official code uses it: the sample's test suite
+    runs under a ``SIGALRM`` of T seconds inside the sample's process (a test interrupted by it
+    is an *error*, so the verdict is ``fail``), while the parent kills the process T + 1 seconds
+    after starting it (then the verdict is ``timeout``). See :func:`kill_after`.
+    """
+    if min_time_limit < 0:
+        raise ValueError(f"min_time_limit must be >= 0, got {min_time_limit!r}")
+    gt = gt_time if gt_time else OFFICIAL_UNKNOWN_GT_TIME_S
+    return max(OFFICIAL_TIMEOUT_FLOOR_S, max(min_time_limit, gt)) + 1
+
+
+def kill_after(time_limit: float) -> float:
+    """When the supervisor kills a sample, counted from its start: one second after the in-process
+    alarm, as the official parent's ``p.join(timeout=timeout + 1)``.
+
+    The gap decides ``fail`` against ``timeout``: a test that Python can interrupt (a pure-Python
+    loop, ``time.sleep``) gets the alarm's exception and the run goes on to a ``fail``; code that
+    never returns to the interpreter (a C loop, module-level code, which runs before the alarm is
+    armed) is killed and is a ``timeout``.
+    """
+    return time_limit + 1.0

@@ -1,0 +1,118 @@
+"""The samples file: the official schema and name, appended one durable line at a time.
+
+Within a task, samples are written in sample-index order, so the number of lines a task has is
+the number of its first samples that are done. That is also how the official harness counts when
+it resumes, so either tool can resume the other's file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from bcb.generation.errors import GenerationError
+
+
+@dataclass(frozen=True)
+class Sample:
+    task_id: str
+    index: int
+    solution: str
+    raw_solution: str
+
+    def to_record(self) -> dict[str, str]:
+        return {"task_id": self.task_id, "solution": self.solution, "raw_solution": self.raw_solution}
+
+
+def model_label(model: str, backend: str, reasoning_effort: str | None) -> str:
+    """OpenAI's o1-/o3- models carry their reasoning effort in the name, as officially (the API's
+    default effort, medium, when none is given)."""
+    if backend == "openai" and (model.startswith("o1-") or model.startswith("o3-")):
+        return f"{model}--{reasoning_effort or 'medium'}"
+    return model
+
+
+def format_temperature(temperature: float) -> str:
+    """`0` for greedy as officially; whole numbers without a trailing `.0` (how the official
+    command line reads `--temperature 1`); others as Python prints them (`0.8`)."""
+    return str(int(temperature)) if float(temperature).is_integer() else str(temperature)
+
+
+def samples_file_name(
+    model: str,
+    *,
+    backend: str,
+    split: str,
+    subset: str = "full",
+    temperature: float = 0.0,
+    n_samples: int = 1,
+    revision: str = "main",
+    dataset: str = "bigcodebench",
+    reasoning_effort: str | None = None,
+) -> str:
+    """`[model]--[revision]--bigcodebench[-hard]-[split]--[backend]-[temperature]-[n]-sanitized_calibrated.jsonl`."""
+    label = model_label(model, backend, reasoning_effort).replace("/", "--")
+    extra = "" if subset == "full" else f"-{subset}"
+    return f"{label}--{revision}--{dataset}{extra}-{split}--{backend}-{format_temperature(temperature)}-{n_samples}-sanitized_calibrated.jsonl"
+
+
+class SamplesFile:
+    """Append-only JSONL. Opening it repairs what a kill can leave (a last line cut short) and
+    counts the samples each task already has."""
+
+    def __init__(self, path: str | os.PathLike[str], *, resume: bool) -> None:
+        self.path = Path(path)
+        self.counts: Counter[str] = Counter()
+        self.repaired = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if resume and self.path.exists():
+                self._load()
+            else:
+                self.path.write_bytes(b"")
+            self._handle: IO[bytes] = open(self.path, "ab")
+        except OSError as exc:
+            raise GenerationError(f"cannot write the samples file {self.path}: {exc.strerror or exc}") from None
+
+    def _load(self) -> None:
+        data = self.path.read_bytes()
+        end = data.rfind(b"\n") + 1
+        if end < len(data):
+            # A line without its newline was being written when the process died.
+            self.repaired = len(data) - end
+            with open(self.path, "r+b") as handle:
+                handle.truncate(end)
+                handle.flush()
+                os.fsync(handle.fileno())
+            data = data[:end]
+        for lineno, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                task_id = record["task_id"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise GenerationError(
+                    f"{self.path}:{lineno}: not a sample line; fix or move the file, or start afresh with --no-resume"
+                ) from None
+            self.counts[str(task_id)] += 1
+
+    def append(self, sample: Sample) -> None:
+        """Written and fsynced before returning: a sample on disk is never generated again."""
+        line = json.dumps(sample.to_record(), ensure_ascii=False) + "\n"
+        self._handle.write(line.encode("utf-8"))
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self.counts[sample.task_id] += 1
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def read_samples(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]

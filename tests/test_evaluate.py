@@ -1,0 +1,164 @@
+"""`bcb evaluate` end to end on bcb-mini: real workers, a real SQLite store, real kills."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from bcb.dataset import load_dataset
+from bcb.evaluation.results import read_eval_results, result_paths
+
+
+def run(cmd: list[str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, COLUMNS="150", NO_COLOR="1")
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def write_samples(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture(scope="module")
+def mini():
+    return load_dataset("bcb-mini")
+
+
+def canonical(mini) -> list[dict]:
+    return [{"task_id": t.task_id, "solution": t.solution} for t in mini]
+
+
+def test_canonical_and_flawed_models(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
+    good = write_samples(tmp_path / "good.jsonl", canonical(mini))
+    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(good), "--root", str(tmp_path / "root"))
+    assert result.returncode == 0, result.stderr
+    eval_path, passk_path = result_paths(good)
+    passk = json.loads(passk_path.read_text())
+    assert passk["pass@1"] == 1.0 and passk["gt_pass_rate"] == 1.0 and passk["failed_tasks"] == []
+    assert "pass@5" not in passk  # one sample per task: k > n is omitted
+    loaded = read_eval_results(eval_path)
+    assert all(r.status == "pass" and r.details == {} for rows in loaded.eval.values() for r in rows)
+    assert loaded.bcb["manifest"]["dataset"]["content_hash"] == mini.content_hash
+
+    rows = []
+    for i, task in enumerate(mini):
+        if i % 3 == 0:
+            rows.append({"task_id": task.task_id, "solution": task.code_prompt + "    # your code here\n    pass\n"})
+        elif i % 3 == 1:
+            rows.append({"task_id": task.task_id, "solution": task.solution.replace("def task_func", "def other_name")})
+        else:
+            rows.append({"task_id": task.task_id, "solution": task.solution + "\nraise RuntimeError('boom at import')\n"})
+    flawed = write_samples(tmp_path / "flawed.jsonl", rows)
+    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(flawed), "--root", str(tmp_path / "root"))
+    assert result.returncode == 0, result.stderr
+    loaded = read_eval_results(result_paths(flawed)[0])
+    flat = [r for rows_ in loaded.eval.values() for r in rows_]
+    assert json.loads(result_paths(flawed)[1].read_text())["pass@1"] == 0.0
+    assert all(r.lazy for r in flat[0::3]) and all(r.lazy for r in flat[1::3])
+    assert all(r.status == "fail" and r.details == {"ALL": "boom at import"} for r in flat[2::3])
+
+
+def test_identical_solutions_execute_once(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
+    tasks = list(mini)[:4]
+    rows = []
+    for task in tasks:
+        for i in range(10):  # 10 samples per task, only 3 distinct programs each
+            body = task.solution + f"\n# variant {i % 3}\n"
+            rows.append({"task_id": task.task_id, "solution": body})
+    samples = write_samples(tmp_path / "many.jsonl", rows)
+    ids = ",".join(t.task_id for t in tasks)
+    result = run(
+        bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--root", str(tmp_path / "root"),
+        "--selective-evaluate", ids, "--no-gt",
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = read_eval_results(result_paths(samples)[0]).bcb["manifest"]
+    assert manifest["distinct_programs"] == 12 and manifest["executed"] == 12
+    passk = json.loads(result_paths(samples)[1].read_text())
+    assert passk["pass@1"] == passk["pass@5"] == passk["pass@10"] == 1.0
+
+
+def _verdicts(path: Path) -> dict[str, list[tuple[str, dict]]]:
+    return {t: [(r.status, dict(r.details)) for r in rows] for t, rows in read_eval_results(path).eval.items()}
+
+
+def test_sigkill_ten_times_then_resume_gives_the_uninterrupted_result(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
+    rows = []
+    for task in mini:
+        for i in range(3):
+            # Distinct programs that take a moment each, so kills land mid-run.
+            rows.append({"task_id": task.task_id, "solution": task.solution + f"\nimport time\ntime.sleep(0.05)\n# {i}\n"})
+    rows[5]["solution"] = rows[5]["solution"].replace("return", "return None  #", 1)
+    samples = write_samples(tmp_path / "killed.jsonl", rows)
+    reference = write_samples(tmp_path / "reference.jsonl", rows)
+    args = ["evaluate", "--dataset", "bcb-mini", "--timeout", "20"]
+
+    baseline = run(bcb_cmd, *args, "--samples", str(reference), "--root", str(tmp_path / "root-ref"))
+    assert baseline.returncode == 0, baseline.stderr
+
+    rng = random.Random(1234)
+    env = dict(os.environ, NO_COLOR="1")
+    store = tmp_path / "root-killed" / "bcb.sqlite"
+    for _ in range(10):
+        proc = subprocess.Popen([*bcb_cmd, *args, "--samples", str(samples), "--root", str(store.parent)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+        time.sleep(rng.uniform(0.3, 3.0))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the harness and its workers, as a crash would
+        proc.wait()
+    final = run(bcb_cmd, *args, "--samples", str(samples), "--root", str(store.parent))
+    assert final.returncode == 0, final.stderr
+    assert _verdicts(result_paths(samples)[0]) == _verdicts(result_paths(reference)[0])
+    assert json.loads(result_paths(samples)[1].read_text())["pass@1"] == json.loads(result_paths(reference)[1].read_text())["pass@1"]
+
+
+# -- bad input: one line, naming file and line, non-zero exit, no prompt --------------------------
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"task_id": "bcb-mini/0", "solution": "x"}\n{not json\n', "bad.jsonl:2: not valid JSON"),
+        ('{"solution": "x"}\n', "bad.jsonl:1: sample has no task_id"),
+        ('{"task_id": "bcb-mini/77", "solution": "x"}\n', "bad.jsonl:1: no task 'bcb-mini/77'"),
+        ("\n", "bad.jsonl: holds no samples"),
+        ('{"task_id": "bcb-mini/0", "solution": "x"}\n', "17 of 18 tasks have no sample (first: bcb-mini/1); pass --allow-partial"),
+    ],
+)
+def test_bad_samples_files(bcb_cmd: list[str], tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content)
+    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "root"))
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_selective_evaluate_requires_only_the_selected(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
+    task = mini.tasks[3]
+    path = write_samples(tmp_path / "one.jsonl", [{"task_id": task.task_id, "solution": task.solution}])
+    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "r"), "--selective-evaluate", "3")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result_paths(path)[1].read_text())["pass@1"] == 1.0
+    partial = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "r"), "--allow-partial")
+    assert partial.returncode == 0, partial.stderr
+
+
+def test_directory_in_the_wrong_layout(bcb_cmd: list[str], tmp_path: Path) -> None:
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "0.py").write_text("print(1)")
+    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(tmp_path / "flat"), "--root", str(tmp_path / "r"))
+    assert result.returncode == 2 and "one folder per task" in result.stderr
+
+
+def test_check_gt_only(bcb_cmd: list[str], tmp_path: Path) -> None:
+    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--check-gt-only", "--root", str(tmp_path / "r"))
+    assert result.returncode == 0, result.stderr
+    assert "Ground-truth pass rate: 1.000" in result.stdout

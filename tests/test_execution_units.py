@@ -1,0 +1,104 @@
+"""Pure parts of the execution layer: time-limit policy, verdict mapping, preload choice,
+the sample's environment and the worker protocol's framing."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bcb.execution import Job, Limits, kill_after, official_time_limit, preload_modules
+from bcb.execution import _zygote
+from bcb.execution.child_env import build_child_env
+from bcb.execution.verdict import verdict_from_report
+
+
+@pytest.mark.parametrize(
+    ("gt", "min_limit", "expected"),
+    [
+        (None, 1.0, 241.0),  # failed ground truth: officially 20 s assumed, floor 240 wins
+        (0.0, 1.0, 241.0),  # 0 is falsy in the official code too
+        (0.07, 1.0, 241.0),
+        (239.5, 1.0, 241.0),
+        (300.0, 1.0, 301.0),
+        (5.0, 250.0, 251.0),
+    ],
+)
+def test_official_time_limit(gt: float | None, min_limit: float, expected: float) -> None:
+    assert official_time_limit(gt, min_limit) == expected
+    assert kill_after(expected) == expected + 1
+
+
+def test_limits_defaults_are_official() -> None:
+    assert Limits().to_wire() == {"max_as_mb": 30 * 1024, "max_data_mb": 30 * 1024, "max_stack_mb": 10}
+    with pytest.raises(ValueError):
+        Limits(max_stack_mb=-1)
+
+
+def test_job_rejects_non_positive_limit() -> None:
+    with pytest.raises(ValueError):
+        Job(key="k", task_id="t", solution="", test="", time_limit=0)
+
+
+def test_verdict_mapping() -> None:
+    ok = {"outcome": "reported", "stat": "success", "details": {}}
+    assert verdict_from_report(ok, 3) == ("pass", {}, "")
+    failing = {"outcome": "reported", "stat": "success", "details": {"test_a": "tb"}}
+    assert verdict_from_report(failing, 3)[:2] == ("fail", {"test_a": "tb"})
+    crashed = {"outcome": "reported", "stat": "failed", "details": {"ALL": "boom"}}
+    assert verdict_from_report(crashed, 3)[:2] == ("fail", {"ALL": "boom"})
+    assert verdict_from_report({"outcome": "deadline"}, 3)[:2] == ("timeout", {})
+    assert verdict_from_report({"outcome": "exited", "exit": "exit status 0"}, 3)[:2] == ("timeout", {})
+    assert verdict_from_report({"outcome": "malformed", "error": "x"}, 3)[:2] == ("timeout", {})
+    with pytest.raises(ValueError):
+        verdict_from_report({"outcome": "setup_error"}, 3)
+
+
+def test_preload_modules() -> None:
+    libs = ["random", "pandas", "numpy", "tensorflow", "sklearn", "pandas", "os", "requests", "keras", "torch"]
+    mods = preload_modules(libs)
+    assert mods[:2] == ["matplotlib", "matplotlib.pyplot"]  # always: the official guard imports it
+    assert mods[2] == "pandas"  # used by two tasks here
+    assert "sklearn.preprocessing" in mods and "requests" in mods
+    assert not {"random", "os", "tensorflow", "keras", "torch"} & set(mods)
+    assert "pandas" not in preload_modules(["pandas"], deny={"pandas"})
+
+
+def test_child_env_is_an_allow_list() -> None:
+    source = {"PATH": "/usr/bin", "LC_ALL": "C.UTF-8", "OPENAI_API_KEY": "secret", "HF_TOKEN": "t", "TZ": "Europe/Paris", "PYTHONPATH": "/x"}
+    env = build_child_env("/venv/bin/python", source, extra={"NLTK_DATA": "/data"})
+    assert env["PATH"] == "/venv/bin" + os.pathsep + "/usr/bin"
+    assert env["LC_ALL"] == "C.UTF-8" and env["TZ"] == "UTC" and env["NLTK_DATA"] == "/data"
+    assert not {"OPENAI_API_KEY", "HF_TOKEN", "PYTHONPATH"} & set(env)
+    assert env["OMP_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == "1" and env["MPLBACKEND"] == "Agg"
+
+
+def test_frames_roundtrip_and_reject_garbage() -> None:
+    buf = _zygote.FrameBuffer()
+    data = _zygote.encode_frame({"a": "\udcff surrogate", "b": [1, 2]})
+    buf.feed(data[:3])
+    assert buf.next_frame() is None
+    buf.feed(data[3:] + _zygote.encode_frame({"c": 1}))
+    assert buf.next_frame() == {"a": "\udcff surrogate", "b": [1, 2]}
+    assert buf.next_frame() == {"c": 1}
+    bad = _zygote.FrameBuffer()
+    bad.feed(b"\xff\xff\xff\xff")
+    with pytest.raises(_zygote.ProtocolError):
+        bad.next_frame()
+
+
+def test_child_steps_are_named_and_ordered() -> None:
+    names = [step.__name__ for step in _zygote.CHILD_STEPS]
+    assert names[0] == "step_close_protocol_fds" and names[-1] == "step_official_safe_environment"
+    assert names.index("step_new_session") < names.index("step_enter_private_dirs") < names.index("step_clean_environment")
+    assert len(set(names)) == len(names)
+
+
+def test_capped_sink() -> None:
+    sink = _zygote.CappedWriteOnlyStringIO(5)
+    assert sink.write("abc") == 3 and sink.write("defgh") == 5
+    assert sink.getvalue() == "abcde"
+    for read in (sink.read, sink.readline, sink.readlines):
+        with pytest.raises(OSError):
+            read()
+    assert not sink.readable()
