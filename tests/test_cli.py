@@ -119,10 +119,25 @@ def test_export_roundtrip(bcb_cmd: list[str], tmp_path: Path) -> None:
     assert [json.loads(line)["task_id"] for line in picked.stdout.splitlines()] == ["BigCodeBench/3", "BigCodeBench/7"]
 
 
-def test_demo_runs_offline(bcb_cmd: list[str]) -> None:
-    result = run(bcb_cmd, "demo", env={"HF_HUB_OFFLINE": "1"})
+def test_demo_runs_offline(bcb_cmd: list[str], tmp_path: Path) -> None:
+    args = ("demo", "--root", str(tmp_path / "demo"))
+    result = run(bcb_cmd, *args, env={"HF_HUB_OFFLINE": "1"}, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "bcb-mini" in result.stdout
+    rows = {line.split()[1]: line.split() for line in result.stdout.splitlines() if line.startswith("│ ")}
+    assert rows["canonical"][3] == "1.000"  # pass@1 of the canonical solutions
+    assert rows["flawed"][3] == "0.333"  # correct + missing import rescued by calibration: 2 of 6
+    assert (tmp_path / "demo" / "bcb.sqlite").is_file()
     if (SHARED_DATA / "BigCodeBench-v0.1.4.jsonl.gz").is_file():
-        with_data = run(bcb_cmd, "demo", "--data-dir", str(SHARED_DATA), env={"HF_HUB_OFFLINE": "1"})
+        with_data = run(bcb_cmd, *args, "--data-dir", str(SHARED_DATA), env={"HF_HUB_OFFLINE": "1"}, timeout=300)
         assert VERSIONS["v0.1.4"] in with_data.stdout
+
+
+def test_env_info_reports_the_fingerprint(bcb_cmd: list[str]) -> None:
+    import sys
+
+    result = run(bcb_cmd, "env", "info", "--json", "--python", sys.executable)
+    assert result.returncode == 0, result.stderr
+    fingerprint = json.loads(result.stdout)
+    assert len(fingerprint["freeze_sha256"]) == 64 and fingerprint["packages"] > 5
+    missing = run(bcb_cmd, "env", "info", "--python", "/nonexistent/python")
+    assert missing.returncode == 2 and missing.stderr.startswith("error:")

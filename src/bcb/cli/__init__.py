@@ -9,6 +9,8 @@ import typer
 from bcb import __version__
 from bcb.cli import data as data_commands
 from bcb.cli import demo as demo_command
+from bcb.cli import env as env_commands
+from bcb.cli import sanitize as sanitize_commands
 from bcb.cli import generate as generate_command
 from bcb.cli import evaluate as evaluate_command
 
@@ -20,7 +22,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(data_commands.app, name="data")
+app.add_typer(env_commands.app, name="env")
 app.command("demo")(demo_command.demo)
+sanitize_commands.register(app)
 app.command("generate", context_settings=generate_command.CONTEXT_SETTINGS)(generate_command.generate)
 app.command("evaluate")(evaluate_command.evaluate_command)
 

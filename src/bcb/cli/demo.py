@@ -1,30 +1,86 @@
-"""`bcb demo`: the README's first command; shows a new machine works end to end, offline."""
+"""`bcb demo`: the README's first command. Evaluates two reference "models" on the bundled
+bcb-mini end to end (no download, no key), so a new machine shows it works in seconds."""
 
 from __future__ import annotations
 
-from bcb.cli.common import DataDir, console, open_dataset, user_errors
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bcb.cli.common import DataDir, console, err_console, open_dataset, user_errors
 from bcb.cli.data import _print_summary
+from bcb.cli.evaluate import BarProgress, SharedExecutor
 from bcb.dataset import DEFAULT_VERSION, DatasetError
 from bcb.dataset.domains import lib_domains_for
 from bcb.dataset.summary import summarize
+from bcb.evaluation import reference_samples
+from bcb.evaluation.evaluate import EvalConfig, evaluate
+from bcb.evaluation.passk import pass_at_1_ci
+from bcb.evaluation.results import result_paths, write_eval_results, write_json_atomic
+from bcb.evaluation.samples import read_samples
+from bcb.evaluation.store import ResultStore
+from bcb.execution.environment import environment_fingerprint
+from bcb.execution.preload import preload_modules
 
 
-def demo(data_dir: DataDir = None) -> None:
-    """Load the bundled bcb-mini and, when a local copy exists, BigCodeBench itself; summarise both."""
+def demo(
+    root: Annotated[Path, typer.Option(help="Where the demo's samples, results and store go.")] = Path("bcb_results/demo"),
+    data_dir: DataDir = None,
+    timeout: Annotated[float, typer.Option(help="Per-sample limit in seconds (the flawed model has an infinite loop).")] = 3.0,
+) -> None:
+    """Evaluate a canonical and a flawed reference model on bcb-mini and compare them."""
     with user_errors():
         mini = open_dataset("bcb-mini", None, None, "full", None)
-        _print_summary(summarize(mini, lib_domains_for(mini)), top=0)
-    console.print()
-    try:
-        full = open_dataset("bigcodebench", None, None, "full", data_dir) if data_dir else None
-    except DatasetError as exc:
-        console.print(f"[yellow]BigCodeBench {DEFAULT_VERSION} not loaded:[/] {exc}", highlight=False)
-        return
-    if full is None:
+        tasks = list(mini)
+        root.mkdir(parents=True, exist_ok=True)
+        config = EvalConfig(timeout=timeout)
+        fingerprint = environment_fingerprint(sys.executable)
+        runner = SharedExecutor(sys.executable, 2, config.limits, preload_modules(lib for t in tasks for lib in t.libs))
+        store = ResultStore(root / "bcb.sqlite")
+        table = Table(title=f"bcb-mini ({len(tasks)} tasks), calibrated, {timeout:g} s per sample", title_justify="left")
+        for column, justify in (("model", "left"), ("pass@1", "right"), ("95% CI", "right"), ("GT pass rate", "right"), ("lazy", "right"), ("timeouts", "right")):
+            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        try:
+            for name, rows in (("canonical", reference_samples.canonical(tasks)), ("flawed", reference_samples.flawed(tasks))):
+                path = root / f"{name}--main--bcb-mini-complete--reference-0-1-sanitized_calibrated.jsonl"
+                path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+                err_console.print(f"[bold]{name}[/]")
+                samples = read_samples(path, mini.by_id, resolve_id=mini.resolve_id)
+                outcome = evaluate(mini, tasks, samples, config, store, fingerprint, runner, BarProgress(), samples_origin=str(path))
+                eval_path, passk_path = result_paths(path)
+                write_eval_results(eval_path, outcome.results)
+                write_json_atomic(passk_path, outcome.pass_at_k_file(name, "complete", "full", True))
+                flat = [r for rs in outcome.results.eval.values() for r in rs]
+                ci = pass_at_1_ci(outcome.results.counts())
+                table.add_row(
+                    name,
+                    f"{outcome.pass_at_k['pass@1']:.3f}",
+                    f"{ci.low:.2f}-{ci.high:.2f}",
+                    f"{outcome.gt_pass_rate:.3f}",
+                    str(sum(1 for r in flat if r.lazy)),
+                    str(sum(1 for r in flat if r.status == "timeout")),
+                )
+        finally:
+            runner.close()
+            store.close()
+    console.print(table)
+    console.print(f"Samples and official-format results are in {root}; run again and every verdict comes from the store.", highlight=False)
+
+    if data_dir is None:
         console.print(
-            f"BigCodeBench {DEFAULT_VERSION} not loaded: pass --data-dir DIR (or set BCB_DATA_DIR) to a directory "
+            f"\nBigCodeBench {DEFAULT_VERSION} not loaded: pass --data-dir DIR (or set BCB_DATA_DIR) to a directory "
             f"with BigCodeBench-{DEFAULT_VERSION}.jsonl.gz, or run `bcb data info` online to download it.",
             highlight=False,
         )
         return
+    try:
+        full = open_dataset("bigcodebench", None, None, "full", data_dir)
+    except DatasetError as exc:
+        console.print(f"\n[yellow]BigCodeBench {DEFAULT_VERSION} not loaded:[/] {exc}", highlight=False)
+        return
+    console.print()
     _print_summary(summarize(full, lib_domains_for(full, data_dir)), top=15)

@@ -46,10 +46,11 @@ class VllmProvider:
     owns_template = True
     max_n = 1 << 20
 
-    def __init__(self, llm: Any, tokenizer: Any, *, direct_completion: bool, max_batch: int) -> None:
+    def __init__(self, llm: Any, tokenizer: Any, *, direct_completion: bool, max_batch: int, sampling_params: Any = None) -> None:
         self.llm = llm
         self.tokenizer = tokenizer
         self.max_batch = max_batch
+        self.sampling_params = sampling_params  # vllm.SamplingParams; a parameter so tests can run without vllm
         # A tokenizer without a chat template marks a base model, as in the official harness.
         self.direct_completion = direct_completion or getattr(tokenizer, "chat_template", None) is None
 
@@ -66,15 +67,20 @@ class VllmProvider:
         )
         llm = vllm.LLM(**engine_kwargs(settings))
         llm.set_tokenizer(tokenizer)
-        return cls(llm, tokenizer, direct_completion=settings.direct_completion, max_batch=settings.batch_size or DEFAULT_BATCH)
+        return cls(
+            llm,
+            tokenizer,
+            direct_completion=settings.direct_completion,
+            max_batch=settings.batch_size or DEFAULT_BATCH,
+            sampling_params=vllm.SamplingParams,
+        )
 
     def render(self, prompt: Prompt) -> str:
         return render_chat(self.tokenizer, prompt)
 
     def generate(self, prompts: Sequence[Prompt], n: int, sampling: Sampling) -> list[list[Completion]]:
-        from vllm import SamplingParams
-
-        outputs = self.llm.generate([self.render(p) for p in prompts], SamplingParams(**sampling_kwargs(n, sampling)), use_tqdm=False)
+        params = self.sampling_params(**sampling_kwargs(n, sampling))
+        outputs = self.llm.generate([self.render(p) for p in prompts], params, use_tqdm=False)
         return [completions(output) for output in outputs]
 
     def close(self) -> None:

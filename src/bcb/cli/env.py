@@ -1,0 +1,65 @@
+"""`bcb env ...`: the task environment, kept apart from the harness as the official docs advise."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from bcb.cli.common import console, err_console
+from bcb.execution.environment import (
+    EnvironmentCreationError,
+    EnvironmentProbeError,
+    create_environment,
+    environment_fingerprint,
+    requirements_path,
+)
+
+app = typer.Typer(help="Build and inspect the task environment (the libraries tasks import).", no_args_is_help=True)
+
+
+@app.command()
+def create(
+    path: Annotated[Path, typer.Option("--path", help="Where to create the venv.")] = Path("bcb-task-env"),
+    python: Annotated[Optional[str], typer.Option(help="Interpreter to build it from (the pins target CPython 3.11).")] = None,
+    requirements: Annotated[Optional[Path], typer.Option(help="Another requirements file instead of bcb's pinned one.")] = None,
+) -> None:
+    """Create the task environment as its own venv; pass its interpreter to `bcb evaluate --python`."""
+    with console.status("creating the task environment (pip output goes to the log)") as status:
+
+        def progress(line: str) -> None:
+            if line.startswith("==> "):
+                status.update(line[4:])
+                err_console.print(f"[bold]{line[4:]}[/]", highlight=False)
+
+        try:
+            interpreter = create_environment(path, python, requirements=requirements, progress=progress)
+        except EnvironmentCreationError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    console.print(f"task environment ready: use [bold]--python {interpreter}[/]", highlight=False)
+
+
+@app.command()
+def info(
+    python: Annotated[Optional[str], typer.Option(help="The task environment's interpreter (default: this one).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the fingerprint as JSON.")] = False,
+) -> None:
+    """The environment fingerprint every result records (Python, packages hash)."""
+    try:
+        fingerprint = environment_fingerprint(python or sys.executable)
+    except EnvironmentProbeError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(json.dumps(fingerprint, indent=2) + "\n")
+        return
+    table = Table.grid(padding=(0, 2))
+    for key, value in fingerprint.items():
+        table.add_row(f"[bold]{key}", str(value))
+    table.add_row("[bold]bundled pins", str(requirements_path()))
+    console.print(table)
