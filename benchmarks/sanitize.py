@@ -9,7 +9,10 @@ entry point), more prose, an example-usage block. Sizes are total lines. A run t
 the budget is not finished: its time is estimated from a random sample of spans (marked `~`),
 which is what the cubic loop would spend on average times the number of spans.
 
-    python benchmarks/sanitize.py [--sizes 100,300,1000] [--budget 60]
+    python benchmarks/sanitize.py [--sizes 100,300,1000] [--budget 60] [--agreement]
+
+With `--agreement` and the official venv, also the agreement with the official sanitizer on the
+real answers in ../shared/fidelity (as given, and wrapped the ways chat models answer).
 """
 
 from __future__ import annotations
@@ -111,13 +114,53 @@ def official_time(text: str, budget: float) -> tuple[str | None, float | None]:
         "print(json.dumps([out, time.perf_counter() - t]))\n"
     )
     try:
-        run = subprocess.run([str(OFFICIAL_PYTHON), "-c", script], input=text, capture_output=True, text=True, timeout=budget + 30)
+        run = subprocess.run([str(OFFICIAL_PYTHON), "-c", script], check=False, input=text, capture_output=True, text=True, timeout=budget + 30)
     except subprocess.TimeoutExpired:
         return None, None
     if run.returncode != 0:
         return None, None
     out, seconds = json.loads(run.stdout)
     return out, seconds
+
+
+def wrapped(solution: str) -> dict[str, str]:
+    """A sanitized solution as models write it: as is, fenced between prose and an example, bare
+    with an `if __name__` demo, and fenced with Windows line endings."""
+    return {
+        "as given": solution,
+        "fenced": f"Here is the implementation:\n\n```python\n{solution}\n```\n\nIt validates the input first.\n\n"
+        "Example usage:\n```python\nresult = task_func()\nprint(result)\n```\n",
+        "__main__ demo": f"Sure! Below is the code.\n\n{solution}\n\n# Example usage\nif __name__ == \"__main__\":\n"
+        "    output = task_func()\n    print(output)\n",
+        "CRLF": f"```python\n{solution}\n```\n".replace("\n", "\r\n"),
+    }
+
+
+def agreement(solutions: list[str]) -> None:
+    """Byte and AST agreement with the official sanitizer, per way of wrapping."""
+    cases = [(kind, text) for solution in solutions for kind, text in wrapped(solution).items()]
+    script = (
+        "import json, sys\nfrom bigcodebench.sanitize import sanitize\n"
+        "for line in sys.stdin:\n    print(json.dumps(sanitize(json.loads(line), 'task_func')))\n"
+    )
+    stdin = "".join(json.dumps(text) + "\n" for _, text in cases)
+    run = subprocess.run([str(OFFICIAL_PYTHON), "-c", script], check=True, input=stdin, capture_output=True, text=True)
+    official = [json.loads(line) for line in run.stdout.splitlines()]
+    print("\nagreement with the official sanitizer (byte-equal / AST-equal only / different):")
+    for kind in wrapped(""):
+        rows = [(sanitize(text), theirs) for (k, text), theirs in zip(cases, official) if k == kind]
+        same = sum(ours == theirs for ours, theirs in rows)
+        ast_only = sum(ours != theirs and _dump(ours) == _dump(theirs) for ours, theirs in rows)
+        print(f"  {kind:<14} {same}/{len(rows)} / {ast_only} / {len(rows) - same - ast_only}")
+
+
+def _dump(code: str) -> str:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.dump(ast.parse(code))
+    except (SyntaxError, ValueError):
+        return "invalid: " + code
 
 
 def fmt(seconds: float | None, estimated: bool = False) -> str:
@@ -131,6 +174,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,300,1000", help="Answer lengths in lines.")
     parser.add_argument("--budget", type=float, default=60.0, help="Seconds a cubic run may take before it is estimated instead.")
+    parser.add_argument("--agreement", action="store_true", help="Also compare with the official sanitizer on the real answers, as given and wrapped as chat answers (minutes).")
     args = parser.parse_args()
     have_official = OFFICIAL_PYTHON.exists()
 
@@ -141,7 +185,7 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         text = answer(size)
         n = len(text.split("\n"))
-        ours = best_time(lambda: sanitize(text))
+        ours = best_time(lambda text=text: sanitize(text))
         extracted, cubic = cubic_extract(text, args.budget)
         estimated = extracted is None
         if estimated:
@@ -160,15 +204,19 @@ def main() -> None:
     real = sorted(FIDELITY.glob("samples-*.jsonl")) if FIDELITY.is_dir() else []
     if real:
         texts = [json.loads(line)["solution"] for path in real for line in path.open(encoding="utf-8")]
-        per = []
+        per, unchanged = [], 0
         for text in texts:
             started = time.perf_counter()
-            sanitize(text)
+            out = sanitize(text)
             per.append(time.perf_counter() - started)
+            unchanged += out == text
         print(
             f"\nreal answers ({len(texts)} sanitized solutions, {statistics.mean(len(t.splitlines()) for t in texts):.0f} lines on average): "
-            f"mean {statistics.mean(per) * 1000:.2f} ms, max {max(per) * 1000:.2f} ms, total {sum(per):.2f} s"
+            f"mean {statistics.mean(per) * 1000:.2f} ms, max {max(per) * 1000:.2f} ms, total {sum(per):.2f} s; "
+            f"unchanged by a second sanitize: {unchanged}/{len(texts)}"
         )
+        if args.agreement and have_official:
+            agreement(texts)
     print(f"\npython {sys.version.split()[0]}; times are the best of 5 runs for bcb, one run for the others")
 
 

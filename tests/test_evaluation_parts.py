@@ -19,7 +19,7 @@ from bcb.evaluation.results import (
     result_paths,
     write_eval_results,
 )
-from bcb.evaluation.samples import Sample, SamplesError, program, read_samples
+from bcb.evaluation.samples import SamplesError, program, read_samples
 from bcb.evaluation.store import GroundTruth, ResultStore, StoreError, StoredVerdict, VerdictKey
 from helpers import shared_file
 

@@ -3,6 +3,7 @@ every user mistake a one-line error that loses nothing."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -137,6 +138,9 @@ def test_user_mistakes_are_one_line_and_lose_nothing(bcb_cmd: list[str], server:
     assert "OPENAI_API_KEY" in no_key
     no_anthropic_key = one_line_error(run(bcb_cmd, "--model", "claude", "--backend", "anthropic", "--dataset", "bcb-mini", "--root", str(root)))
     assert "ANTHROPIC_API_KEY" in no_anthropic_key
+    if importlib.util.find_spec("vllm") is None:
+        no_vllm = one_line_error(run(bcb_cmd, *openai_args(server.url, root, "--backend", "vllm")))
+        assert "pip install 'bcb[vllm]'" in no_vllm
     unknown = one_line_error(run(bcb_cmd, *openai_args(server.url, root, "--backend", "gemini")))
     assert "unknown backend 'gemini'" in unknown
     bad_range = one_line_error(run(bcb_cmd, *openai_args(server.url, root, "--id-range", "9-2")))

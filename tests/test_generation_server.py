@@ -210,8 +210,7 @@ def test_a_rerun_is_answered_by_the_cache(server: FakeLLMServer, tasks: tuple[Ta
     stats, again = generate(settings, tasks[:4], tmp_path / "s.jsonl", resume=False)
     assert len(server.requests) == sent  # no second request
     assert stats.cached == 8 and stats.generated == 0 and stats.output_tokens == 0
-    key = lambda s: (s["task_id"], s["raw_solution"])  # noqa: E731
-    assert sorted(map(key, again)) == sorted(map(key, first))
+    assert sorted((s["task_id"], s["raw_solution"]) for s in again) == sorted((s["task_id"], s["raw_solution"]) for s in first)
 
     # Another URL for the same model is still the same answers; other parameters are not.
     generate(settings.__class__(**{**settings.__dict__, "base_url": server.url.replace("127.0.0.1", "localhost") + "/v1"}), tasks[:4], tmp_path / "t.jsonl")
@@ -272,7 +271,7 @@ def test_anthropic_thinking_budget_and_reasoning_kept_apart(server: FakeLLMServe
 def test_anthropic_retries_429_and_overload(server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path) -> None:
     server.then(Action(429, headers={"retry-after": "1"}), Action(529))
     stats, samples = generate(anthropic_settings(server, concurrency=1), tasks[:1], tmp_path / "s.jsonl")
-    first, second, third = server.requests
+    first, second, _ = server.requests
     assert second.at - first.at >= 0.95
     assert stats.retries == 2 and len(samples) == 1
 

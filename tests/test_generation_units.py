@@ -17,11 +17,11 @@ from bcb.dataset import load_dataset
 from bcb.generation.cache import ResponseCache, cache_key
 from bcb.generation.errors import GenerationError, ProviderError, Stopped
 from bcb.generation.manifest import Manifest, RunStats, manifest_path
-from bcb.generation.prompts import Prompt
+from bcb.generation.prompts import DIRECT_COMPLETION_EOS, Prompt
 from bcb.generation.providers import Completion, api_key, make_provider, preflight, sdk_error
 from bcb.generation.retry import RetryPolicy, call_with_retries, parse_retry_after
 from bcb.generation.samples import Sample, SamplesFile, format_temperature, samples_file_name
-from bcb.generation.settings import GenerationSettings, public_url
+from bcb.generation.settings import GenerationSettings, Sampling, public_url
 
 # ---------------------------------------------------------------------------------------------
 # Settings and naming
@@ -100,7 +100,6 @@ def test_missing_keys_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
 
 @pytest.mark.parametrize("backend, extra", [("vllm", "vllm"), ("hf", "hf")])
 def test_local_backends_without_their_libraries_say_what_to_install(backend: str, extra: str) -> None:
-    pytest.importorskip("pytest")  # always there; the point is the next line
     try:
         __import__("vllm" if backend == "vllm" else "transformers")
         pytest.skip(f"{backend}'s library is installed here")
@@ -110,9 +109,31 @@ def test_local_backends_without_their_libraries_say_what_to_install(backend: str
         make_provider(GenerationSettings(model="org/model", backend=backend).checked())
 
 
+def test_openai_request_mapping_for_openai_itself_and_other_servers() -> None:
+    from bcb.generation.providers.openai_compat import OpenAIProvider
+
+    sampling = Sampling(temperature=0.0, max_new_tokens=99, top_p=0.95, stop=DIRECT_COMPLETION_EOS)
+    official = OpenAIProvider(None, "gpt-4o", direct_completion=False, base_url=None, key_env="OPENAI_API_KEY")
+    chat = official.request(Prompt("hi", chat=True), 1, Sampling(temperature=0.0, max_new_tokens=99, top_p=0.95))
+    assert chat == {
+        "model": "gpt-4o", "temperature": 0.0, "top_p": 0.95, "messages": [{"role": "user", "content": "hi"}],
+        "extra_body": {"max_completion_tokens": 99},
+    }  # fmt: skip
+    assert official.request(Prompt("def f():", chat=False), 3, sampling)["stop"] == list(DIRECT_COMPLETION_EOS[:4])
+    local = OpenAIProvider(None, "m", direct_completion=True, base_url="http://127.0.0.1:8000/v1", key_env="OPENAI_API_KEY")
+    completion = local.request(Prompt("def f():", chat=False), 3, sampling)
+    assert completion == {
+        "model": "m", "n": 3, "temperature": 0.0, "top_p": 0.95, "prompt": "def f():", "max_tokens": 99, "stop": list(DIRECT_COMPLETION_EOS),
+    }  # fmt: skip
+
+
 def test_sdk_errors_map_to_retryable_or_not() -> None:
-    import httpx2 as httpx
     import openai
+
+    try:  # openai>=3 speaks through httpx2, earlier versions through httpx
+        import httpx2 as httpx
+    except ImportError:
+        import httpx  # type: ignore[no-redef]
 
     request = httpx.Request("POST", "http://x/v1/chat/completions")
 
@@ -128,8 +149,16 @@ def test_sdk_errors_map_to_retryable_or_not() -> None:
     assert "OPENAI_API_KEY" in str(status(401)) and "m404" in str(status(404))
     timeout = sdk_error(openai.APITimeoutError(request=request), backend="openai", base_url=None, key_env="K")
     assert timeout.retryable and not timeout.unreachable
-    refused = sdk_error(openai.APIConnectionError(request=request), backend="openai", base_url="http://x/v1", key_env="K")
-    assert refused.retryable and refused.unreachable and "cannot reach http://x/v1" in str(refused)
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as cause:
+            raise openai.APIConnectionError(request=request) from cause
+    except openai.APIConnectionError as exc:
+        refused = sdk_error(exc, backend="openai", base_url="http://u:pw@x/v1", key_env="K")
+    assert refused.retryable and refused.unreachable and "cannot reach http://x/v1: [Errno 111] Connection refused" == str(refused)
+    dropped = sdk_error(openai.APIConnectionError(request=request), backend="openai", base_url="http://x/v1", key_env="K")
+    assert dropped.retryable and not dropped.unreachable
 
 
 # ---------------------------------------------------------------------------------------------

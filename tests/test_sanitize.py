@@ -339,7 +339,7 @@ def test_agrees_with_official_sanitizer() -> None:
         json.dumps({"text": _without_reasoning(c.text) if c.reasoning else c.text, "entry_point": c.entry_point})
         for c in CASES
     ]
-    run = subprocess.run([str(OFFICIAL_PYTHON), "-c", script], input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120)
+    run = subprocess.run([str(OFFICIAL_PYTHON), "-c", script], check=False, input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120)
     if run.returncode != 0 and "No module named 'bigcodebench'" in run.stderr:
         pytest.skip(f"{OFFICIAL_PYTHON} has no bigcodebench package")
     assert run.returncode == 0, run.stderr
@@ -360,7 +360,8 @@ def test_strip_reasoning_shapes() -> None:
     assert strip_reasoning("<think>a</think>b") == "b"
     assert strip_reasoning("<THINK>\nx\n</THINK>\nanswer") == "\nanswer"
     assert strip_reasoning("plan...\n</think>\nanswer") == "\nanswer"
-    assert strip_reasoning("answer\n<think>\ntruncated reasoning") == "answer\n"
+    assert strip_reasoning("\n<think>\nreasoning cut off before the answer") == ""
+    assert strip_reasoning("x = '<think>'  # a tag inside code is left alone") == "x = '<think>'  # a tag inside code is left alone"
     assert strip_reasoning("<thinking>a</thinking>b<reasoning>c</reasoning>d") == "bd"
     assert strip_reasoning("<|begin_of_thought|>x<|end_of_thought|>y") == "y"
     assert strip_reasoning("no tags here") == "no tags here"

@@ -10,6 +10,7 @@ from typing import Annotated, Iterator, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.markup import escape
 from rich.text import Text
 
 from bcb.dataset import DATASETS, DEFAULT_VERSION, VERSIONS, Dataset, DatasetError, load_dataset
@@ -54,12 +55,13 @@ class RateColumn(ProgressColumn):
 
 
 @contextlib.contextmanager
-def user_errors() -> Iterator[None]:
-    """Problems the user can fix become one red line and exit code 2, never a traceback."""
+def user_errors(*also: type[BaseException]) -> Iterator[None]:
+    """Problems the user can fix become one red line and exit code 2, never a traceback.
+    `also` adds a layer's own error types (generation, environment) to the dataset ones."""
     try:
         yield
-    except (DatasetError, DownloadError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    except (DatasetError, DownloadError, *also) as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 

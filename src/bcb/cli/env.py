@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from bcb.cli.common import console, err_console
+from bcb.cli.common import console, err_console, user_errors
 from bcb.execution.environment import (
     EnvironmentCreationError,
     EnvironmentProbeError,
@@ -36,11 +36,8 @@ def create(
                 status.update(line[4:])
                 err_console.print(f"[bold]{line[4:]}[/]", highlight=False)
 
-        try:
+        with user_errors(EnvironmentCreationError):
             interpreter = create_environment(path, python, requirements=requirements, progress=progress)
-        except EnvironmentCreationError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(2) from None
     console.print(f"task environment ready: use [bold]--python {interpreter}[/]", highlight=False)
 
 
@@ -50,11 +47,8 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="Print the fingerprint as JSON.")] = False,
 ) -> None:
     """The environment fingerprint every result records (Python, packages hash)."""
-    try:
+    with user_errors(EnvironmentProbeError):
         fingerprint = environment_fingerprint(python or sys.executable)
-    except EnvironmentProbeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
     if as_json:
         sys.stdout.write(json.dumps(fingerprint, indent=2) + "\n")
         return

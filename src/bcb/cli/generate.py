@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any, Optional, Sequence
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Task as ProgressTask
+from rich.markup import escape
 from rich.text import Text
 
 from bcb.cli.common import (
@@ -28,10 +28,14 @@ from bcb.cli.common import (
     open_dataset,
     user_errors,
 )
-from bcb.dataset import SPLITS, parse_id_range, parse_ids, select_tasks
+from bcb.dataset import SPLITS, Dataset, Task, parse_id_range, parse_ids, select_tasks
+from bcb.generation.cache import ResponseCache
 from bcb.generation.errors import GenerationError
-from bcb.generation.manifest import RunStats
+from bcb.generation.manifest import Manifest, RunStats
 from bcb.generation.prompts import INSTRUCTION_PREFIX, RESPONSE_PREFIX
+from bcb.generation.providers import make_provider, preflight
+from bcb.generation.runner import Runner
+from bcb.generation.samples import SamplesFile, samples_file_name
 from bcb.generation.settings import BACKENDS, REASONING_EFFORTS, GenerationSettings
 
 
@@ -59,16 +63,6 @@ class TokensPerSecondColumn(ProgressColumn):
     def render(self, task: ProgressTask) -> Text:
         rate = task.fields.get("tokens_per_second")
         return Text("" if not rate else f"{rate:,.0f} tok/s", style="progress.data.speed")
-
-
-@contextlib.contextmanager
-def generation_errors() -> Iterator[None]:
-    """Same contract as `user_errors`: one red line and exit code 2."""
-    try:
-        yield
-    except GenerationError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 def generate(
@@ -128,7 +122,7 @@ def generate(
     ] = False,
 ) -> None:
     """Generate solutions with a model and write them as the official harness does."""
-    with user_errors(), generation_errors():
+    with user_errors(GenerationError):
         settings = GenerationSettings(
             model=model, backend=backend, split=split, n_samples=n_samples, temperature=temperature, greedy=greedy,
             max_new_tokens=max_new_tokens, top_p=top_p, reasoning_effort=reasoning_effort, thinking_budget=thinking_budget,
@@ -139,23 +133,15 @@ def generate(
         ).checked()  # fmt: skip
         selection = parse_id_range(id_range) if id_range else None
         ids = parse_ids(selective_evaluate) if selective_evaluate else None
-        from bcb.generation.providers import preflight
-
         preflight(settings)
         loaded = open_dataset(dataset, version, dataset_file, subset, data_dir)
         tasks = select_tasks(loaded, ids=ids, id_range=selection)
         run_generation(settings, loaded, tasks, root=root, resume=resume, read_cache=not no_cache)
 
 
-def run_generation(settings: GenerationSettings, loaded: Any, tasks: Any, *, root: Path, resume: bool, read_cache: bool) -> None:
-    from bcb.generation.cache import ResponseCache
-    from bcb.generation.manifest import Manifest
-    from bcb.generation.providers import make_provider
-    from bcb.generation.runner import Runner
-    from bcb.generation.samples import SamplesFile, samples_file_name
-
+def run_generation(settings: GenerationSettings, loaded: Dataset, tasks: Sequence[Task], *, root: Path, resume: bool, read_cache: bool) -> None:
+    """Build the backend (for local ones: load the model), then write samples and manifest."""
     provider = make_provider(settings)
-    name = "bigcodebench" if loaded.name == "bigcodebench" else loaded.name
     path = root / samples_file_name(
         settings.model,
         backend=settings.backend,
@@ -164,7 +150,7 @@ def run_generation(settings: GenerationSettings, loaded: Any, tasks: Any, *, roo
         temperature=settings.temperature,
         n_samples=settings.n_samples,
         revision=settings.revision,
-        dataset=name,
+        dataset=loaded.name,
         reasoning_effort=settings.reasoning_effort,
     )
     cache = ResponseCache()
@@ -209,7 +195,7 @@ def run_generation(settings: GenerationSettings, loaded: Any, tasks: Any, *, roo
         raise GenerationError(f"{exc} ({kept} samples kept in {path}: rerun to resume)" if kept else str(exc)) from None
     except KeyboardInterrupt:
         manifest.update(runner.stats, "interrupted")
-        err_console.print(f"[yellow]interrupted:[/] samples written so far are kept in {path}; rerun to resume", highlight=False)
+        err_console.print(f"[yellow]interrupted:[/] samples written so far are kept in {escape(str(path))}; rerun to resume", highlight=False)
         sys.stdout.flush()
         sys.stderr.flush()
         # Requests still in flight would hold the exit for up to --timeout: their answers are lost either way.

@@ -30,11 +30,12 @@ from bcb.cli.common import (
     open_dataset,
     user_errors,
 )
-from bcb.dataset import Dataset, DatasetError
+from bcb.dataset import Dataset, DatasetError, Task
 from bcb.generation.sanitize import parses, sanitize
 
 DEFAULT_ENTRY_POINT = "task_func"
-_DATASET_OPTIONS = ("dataset", "version", "dataset_file", "subset", "data_dir")
+#: Options that ask for a dataset; --data-dir (often set through BCB_DATA_DIR) only says where one is.
+_DATASET_OPTIONS = ("dataset", "version", "dataset_file", "subset")
 
 Samples = Annotated[Path, typer.Option("--samples", help="Samples JSONL (.jsonl or .jsonl.gz): task_id + solution, or task_id + completion.")]
 EntryPoint = Annotated[
@@ -50,8 +51,8 @@ class SampleFileError(DatasetError):
 
 @dataclass(frozen=True)
 class Record:
-    """One line of a samples file: `code` is the program as given (solution, or prompt plus
-    completion), `fields` the whole record, written back with the sanitized solution."""
+    """One line of a samples file; `fields` is the whole record, written back with the sanitized
+    solution so that nothing the user had in it is lost."""
 
     lineno: int
     task_id: str
@@ -115,13 +116,12 @@ class _Programs:
     def __init__(self, records: list[Record], entry_point: str | None, dataset: Dataset | None, path: Path) -> None:
         self.entry_point = entry_point
         self.dataset = dataset
-        self.path = path
         if dataset is not None:
             for record in records:
                 if self.task(record) is None:
                     raise SampleFileError(f"{path}:{record.lineno}: task {record.task_id!r} is not in {dataset.label}")
 
-    def task(self, record: Record):  # type: ignore[no-untyped-def]
+    def task(self, record: Record) -> Task | None:
         if self.dataset is None:
             return None
         try:
@@ -134,7 +134,9 @@ class _Programs:
         completion with a newline, while its evaluator and syntax check join them without one."""
         if record.has_solution:
             return record.fields["solution"]
-        return self.task(record).complete_prompt + ("\n" if newline else "") + record.fields["completion"]
+        task = self.task(record)
+        assert task is not None, "completion samples load the dataset, and every task was found in it"
+        return task.complete_prompt + ("\n" if newline else "") + record.fields["completion"]
 
     def entry(self, record: Record) -> str:
         if self.entry_point:

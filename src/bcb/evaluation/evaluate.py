@@ -15,7 +15,6 @@ import platform
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence
 
 from bcb import __version__

@@ -21,8 +21,7 @@ from bcb.dataset import Dataset
 
 def manifest_path(samples_path: str | os.PathLike[str]) -> Path:
     path = Path(samples_path)
-    stem = path.name[: -len(".jsonl")] if path.name.endswith(".jsonl") else path.name
-    return path.with_name(stem + ".manifest.json")
+    return path.with_name(path.name.removesuffix(".jsonl") + ".manifest.json")
 
 
 def now() -> str:

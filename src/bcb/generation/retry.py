@@ -27,11 +27,11 @@ class RetryPolicy:
     max_retry_after: float = 600.0
 
     def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
-        rng = rng or random
+        uniform = (rng or random).uniform
         if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_retry_after) + rng.uniform(0, 0.1)
+            return min(max(retry_after, 0.0), self.max_retry_after) + uniform(0, 0.1)
         ceiling = min(self.cap, self.base * 2**attempt)
-        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+        return ceiling / 2 + uniform(0, ceiling / 2)
 
 
 def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:

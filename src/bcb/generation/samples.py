@@ -31,7 +31,7 @@ class Sample:
 def model_label(model: str, backend: str, reasoning_effort: str | None) -> str:
     """OpenAI's o1-/o3- models carry their reasoning effort in the name, as officially (the API's
     default effort, medium, when none is given)."""
-    if backend == "openai" and (model.startswith("o1-") or model.startswith("o3-")):
+    if backend == "openai" and model.startswith(("o1-", "o3-")):
         return f"{model}--{reasoning_effort or 'medium'}"
     return model
 

@@ -36,22 +36,36 @@ The official rules, as reproduced (with the stdlib `ast` instead of tree-sitter)
 5. The result is stripped; if it is empty, the answer becomes the raw span of step 1 computed on
    the unstripped text (for prose, its first line).
 
+So an answer whose entry point is missing (misnamed, decorated) comes out as its imports alone,
+or, with no imports either, as the raw span. Answers already sanitized come out unchanged, except
+that a trailing assignment kept only because a since-cut `x = task_func(...)` line used it is
+dropped the second time (the official sanitizer does the same).
+
 Deliberate differences from the official sanitizer:
 
-- Reasoning traces (`<think>...</think>` and similar, or everything up to an unmatched closing tag
-  when the opening one was part of the prompt) are removed first. The official code would pick
-  code out of the reasoning when that block is the longest; an answer without such tags is
-  unaffected.
+- Reasoning traces are removed first: `<think>...</think>` and similar blocks, everything up to an
+  unmatched closing tag (the opening one was part of the prompt), and an answer that is nothing
+  but an unclosed trace (cut off while thinking). The official code would pick code out of the
+  reasoning when that block is the longest; an answer without such tags is unaffected.
 - Step 1 is not cubic. The official tries every (start, end) pair and parses each. Here starts are
   tried in order and, for each, ends from the far end downwards, each syntax error bounding the
   next end to try (an error on line k rules out every end at or after k: the parser never looked
-  beyond it). A start that begins a top-level statement inside an already found valid span can
-  only yield shorter spans, and a start whose best case cannot beat the best span so far ends the
-  search. Ordinary answers need a handful of parses; the result is the same span.
+  beyond it; an unclosed bracket or block header rules out every end from its line). A start is
+  first parsed with a short window, so prose fails without copying the rest of the text. A start
+  that begins a top-level statement inside a valid span already found can only yield a shorter
+  span, and a start whose best case cannot beat the best span so far ends the search. Ordinary
+  answers need a handful of parses; the span is the same (checked against the exhaustive search
+  on thousands of mutated real answers).
 - Where the official code crashes (an answer too deeply nested for the parser) this one treats the
   span as invalid.
 - When the chosen span does not parse (the first-line fallback), nothing is kept from it, where
-  tree-sitter's error recovery may salvage fragments; either way the answer cannot pass.
+  tree-sitter's error recovery may salvage fragments (`from os import path; def task_func(): ...`
+  on one line: the official keeps the import, bcb returns the line). Either way the program has
+  no entry point of its own, so only the calibration stub (`pass`) is left to be tested.
+- `entry_point=None` keeps every definition and skips step 4 (the official code raises on None).
+
+Which spans parse is decided by the running Python's parser, as in the official tool; a syntax
+newer than the evaluator's Python can therefore parse here and fail there.
 """
 
 from __future__ import annotations
@@ -63,7 +77,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Iterable
 
-__all__ = ["sanitize", "extract_code", "longest_valid_span", "strip_reasoning", "kept_definitions", "parses"]
+__all__ = ["extract_code", "kept_definitions", "longest_valid_span", "parses", "sanitize", "strip_reasoning"]
 
 # ----------------------------------------------------------------------------------------------
 # Reasoning traces
@@ -80,19 +94,19 @@ def strip_reasoning(text: str) -> str:
 
     Closed blocks go wherever they are; a closing tag left without its opening one means the
     opening tag was in the prompt (templates that pre-fill `<think>`), so everything before it
-    goes; an opening tag never closed means the answer never came (a truncated generation), so
-    everything from it goes. Tags match case-insensitively.
+    goes; an answer that opens with a tag never closed is all reasoning (the generation was cut
+    off), so it becomes empty. Tags match case-insensitively.
     """
     for opening, closing in _REASONING_TAGS:
-        if opening.lower() not in text.lower() and closing.lower() not in text.lower():
+        lowered = text.lower()
+        if opening.lower() not in lowered and closing.lower() not in lowered:
             continue
-        text = re.sub(re.escape(opening) + ".*?" + re.escape(closing), "", text, flags=re.S | re.I)
-        orphan_close = re.search(re.escape(closing), text, flags=re.I)
+        text = re.sub(re.escape(opening) + ".*?" + re.escape(closing), "", text, flags=re.DOTALL | re.IGNORECASE)
+        orphan_close = re.search(re.escape(closing), text, flags=re.IGNORECASE)
         if orphan_close:
             text = text[orphan_close.end() :]
-        orphan_open = re.search(re.escape(opening), text, flags=re.I)
-        if orphan_open:
-            text = text[: orphan_open.start()]
+        if text.lstrip().lower().startswith(opening.lower()):
+            text = ""
     return text
 
 
@@ -190,6 +204,15 @@ class _SpanSearch:
         rest = line.lstrip(" \t")
         return bool(rest.strip()) and rest[0] not in "#\\\x0c\r"
 
+    def last_code(self, i: int, j: int) -> int:
+        """The last line of [i, j] with code on it: a probe's error after it may be caused by the
+        window's end (a decorator whose def lies beyond, a header whose body does)."""
+        for k in range(j, i - 1, -1):
+            stripped = self.lines[k].strip()
+            if stripped and not stripped.startswith("#"):
+                return k
+        return i - 1
+
     def is_blank(self, i: int) -> bool:
         return all(c in _PY_WHITESPACE for c in self.lines[i])
 
@@ -212,8 +235,8 @@ class _SpanSearch:
                 if not probed and j - i > _PROBE_LINES:
                     probed = True
                     probe = self.check(i, i + _PROBE_LINES)
-                    if probe.tree is None and not probe.eof and probe.bound <= i + _PROBE_LINES - 2:
-                        j_hi = probe.bound - 1
+                    if probe.tree is None and not probe.eof and probe.bound <= self.last_code(i, i + _PROBE_LINES) - 2:
+                        j_hi = probe.bound - 1  # an error well inside the window: longer spans have it too
                         continue
                 outcome = self.check(i, j)
                 if outcome.tree is not None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import socket
 from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
 
 from bcb.generation.errors import GenerationError, ProviderError
 from bcb.generation.prompts import DIRECT_COMPLETION_EOS, Prompt
 from bcb.generation.retry import parse_retry_after
-from bcb.generation.settings import BACKENDS, GenerationSettings, Sampling
+from bcb.generation.settings import BACKENDS, GenerationSettings, Sampling, public_url
 
 #: The environment variable each API backend reads its key from, when --api-key-env names none.
 KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
@@ -129,14 +130,17 @@ def sdk_error(exc: Exception, *, backend: str, base_url: str | None, key_env: st
     """Map an openai/anthropic SDK exception (both SDKs share the shapes) to a ProviderError."""
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
-    where = base_url or f"the {backend} API"
+    where = public_url(base_url) or f"the {backend} API"
     if status is None:
         if "Timeout" in name:
             return ProviderError(f"{where}: request timed out", retryable=True)
         if "Connection" in name:
-            cause = exc.__cause__ or exc.__context__
-            detail = one_line(str(cause)) if cause else one_line(str(exc))
-            return ProviderError(f"cannot reach {where}: {detail}", retryable=True, unreachable=True)
+            causes = _causes(exc)
+            detail = one_line(str(causes[1])) if len(causes) > 1 else one_line(str(exc))
+            # Refused or unresolvable: the connection never opened. A connection dropped
+            # mid-answer is another matter (a restart, a proxy): worth retrying even at the start.
+            never_opened = any(type(c).__name__ == "ConnectError" or isinstance(c, (ConnectionRefusedError, socket.gaierror)) for c in causes)
+            return ProviderError(f"cannot reach {where}: {detail}", retryable=True, unreachable=never_opened)
         return ProviderError(f"{where}: {one_line(str(exc))}")
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
@@ -146,6 +150,15 @@ def sdk_error(exc: Exception, *, backend: str, base_url: str | None, key_env: st
     if status in (408, 409, 425, 429) or status >= 500:
         return ProviderError(message, retryable=True, retry_after=parse_retry_after(headers))
     return ProviderError(message)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
 
 
 def server_message(exc: Exception) -> str:
