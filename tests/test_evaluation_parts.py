@@ -117,10 +117,10 @@ def test_read_jsonl_with_solution_and_completion(tmp_path: Path, mini) -> None:
         (['{"task_id": "bcb-mini/0", "solution": "x"}', "{oops"], "s.jsonl:2: not valid JSON"),
         (['{"solution": "x"}'], "s.jsonl:1: sample has no task_id"),
         (['{"task_id": "bcb-mini/0"}'], "s.jsonl:1: bcb-mini/0: sample has neither 'solution' nor 'completion'"),
-        (['{"task_id": "bcb-mini/0", "solution": ["a", "b"]}'], "solution must be a string"),
+        (['{"task_id": "bcb-mini/0", "solution": ["a", "b"]}'], "bcb-mini/0: 'solution' must be a string"),
         (['{"task_id": "bcb-mini/999", "solution": "x"}'], "s.jsonl:1: no task 'bcb-mini/999'"),
         (["", "  "], "s.jsonl: holds no samples"),
-        (["[1, 2]"], "s.jsonl:1: expected a JSON object, got list"),
+        (["[1, 2]"], "s.jsonl:1: expected a JSON object per line, got list"),
     ],
 )
 def test_bad_samples_are_one_line_errors(tmp_path: Path, mini, lines: list[str], message: str) -> None:

@@ -16,7 +16,7 @@ from bcb.generation.providers import Completion
 from bcb.generation.providers.hf import clean, generate_kwargs
 from bcb.generation.providers.vllm import VllmProvider, engine_kwargs, sampling_kwargs
 from bcb.generation.runner import Runner, sampling_for
-from bcb.generation.samples import SamplesFile, read_samples
+from bcb.generation.samples import SamplesFile, read_sample_records
 from bcb.generation.settings import GenerationSettings, Sampling
 
 
@@ -135,7 +135,7 @@ def test_runner_batches_prompts_for_local_engines(tmp_path: Path) -> None:
     samples.close()
     assert sorted((len(p), n) for p, n in provider.calls) == [(2, 1), (2, 2), (3, 2)]
     assert all(p.prefill == f"{RESPONSE_PREFIX}\n```python\n" for prompts, _ in provider.calls for p in prompts)
-    assert stats.generated == 12 and stats.already_written == 2 and len(read_samples(out)) == 14
+    assert stats.generated == 12 and stats.already_written == 2 and len(read_sample_records(out)) == 14
 
 
 def test_runner_direct_completion_joins_prompt_and_continuation(tmp_path: Path) -> None:
@@ -149,6 +149,6 @@ def test_runner_direct_completion_joins_prompt_and_continuation(tmp_path: Path) 
     samples.close()
     ((prompt,), _), = provider.calls
     assert prompt == Prompt(task.complete_prompt, chat=False)
-    (sample,) = read_samples(tmp_path / "s.jsonl")
+    (sample,) = [r.fields for r in read_sample_records(tmp_path / "s.jsonl")]
     assert sample["raw_solution"] == task.complete_prompt + "    return 0"
     assert sample["solution"] == sanitize(sample["raw_solution"], "task_func")

@@ -22,7 +22,7 @@ from bcb.generation.prompts import DIRECT_COMPLETION_EOS, EOS, build_prompt
 from bcb.generation.providers import make_provider
 from bcb.generation.retry import RetryPolicy
 from bcb.generation.runner import Runner
-from bcb.generation.samples import SamplesFile, read_samples
+from bcb.generation.samples import SamplesFile, read_sample_records
 from bcb.generation.settings import GenerationSettings
 from generation_server import Action, FakeLLMServer, answer_text, continuation_text
 
@@ -67,7 +67,7 @@ def generate(
         samples.close()
         cache.close()
         provider.close()
-    return stats, read_samples(out)
+    return stats, [r.fields for r in read_sample_records(out)]
 
 
 def openai_settings(server: FakeLLMServer, **changes: Any) -> GenerationSettings:
@@ -181,7 +181,7 @@ def test_exhausted_retries_end_the_run_and_keep_what_arrived(server: FakeLLMServ
     with pytest.raises(GenerationError, match="HTTP 500") as info:
         generate(openai_settings(server, concurrency=1), tasks[:3], out, policy=RetryPolicy(max_retries=1, base=0.01))
     assert "\n" not in str(info.value)
-    assert [s["task_id"] for s in read_samples(out)] == [tasks[0].task_id]
+    assert [s["task_id"] for s in (r.fields for r in read_sample_records(out))] == [tasks[0].task_id]
     assert len(server.requests) == 3  # nothing sent after the failure
 
 

@@ -24,7 +24,7 @@ DatasetName = Annotated[
 ]
 Version = Annotated[
     Optional[str],
-    typer.Option("--version", help=f"BigCodeBench version: {', '.join(VERSIONS)}. [default: {DEFAULT_VERSION}]"),
+    typer.Option("--version", help=f"BigCodeBench version: {', '.join(VERSIONS)}. \\[default: {DEFAULT_VERSION}]"),
 ]
 DatasetFile = Annotated[
     Optional[Path],

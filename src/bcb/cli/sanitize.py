@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Annotated, Any, Iterator, Optional
 
@@ -31,6 +30,7 @@ from bcb.cli.common import (
     user_errors,
 )
 from bcb.dataset import Dataset, DatasetError, Task
+from bcb.generation.samples import SampleRecord, SamplesError, read_sample_records
 from bcb.generation.sanitize import parses, sanitize
 
 DEFAULT_ENTRY_POINT = "task_func"
@@ -42,57 +42,6 @@ EntryPoint = Annotated[
     Optional[str],
     typer.Option("--entry-point", help="The function to keep and what it needs. \\[default: each task's entry point, else task_func]"),
 ]
-
-
-class SampleFileError(DatasetError):
-    """A samples file that cannot be read; one line naming the file, the line and the problem.
-    (A DatasetError so that `user_errors()` reports it like every other input problem.)"""
-
-
-@dataclass(frozen=True)
-class Record:
-    """One line of a samples file; `fields` is the whole record, written back with the sanitized
-    solution so that nothing the user had in it is lost."""
-
-    lineno: int
-    task_id: str
-    fields: dict[str, Any]
-
-    @property
-    def has_solution(self) -> bool:
-        return isinstance(self.fields.get("solution"), str)
-
-
-def read_records(path: Path) -> list[Record]:
-    """Every record, checked enough that later steps cannot fail on it."""
-    if not path.is_file():
-        raise SampleFileError(f"{path}: no such file")
-    records = []
-    with _open_text(path, "r") as handle:
-        try:
-            for lineno, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{lineno}"
-                try:
-                    fields = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise SampleFileError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-                if not isinstance(fields, dict):
-                    raise SampleFileError(f"{where}: expected a JSON object, got {type(fields).__name__}")
-                task_id = fields.get("task_id")
-                if not isinstance(task_id, str) or not task_id:
-                    raise SampleFileError(f"{where}: sample has no task_id")
-                if not isinstance(fields.get("solution"), str) and not isinstance(fields.get("completion"), str):
-                    present = [k for k in ("solution", "completion") if k in fields]
-                    problem = f"'{present[0]}' must be a string" if present else "sample has neither 'solution' nor 'completion'"
-                    raise SampleFileError(f"{where}: {task_id}: {problem}")
-                records.append(Record(lineno, task_id, fields))
-        except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as exc:
-            raise SampleFileError(f"{path}: unreadable ({exc})") from None
-    if not records:
-        raise SampleFileError(f"{path}: holds no samples")
-    return records
 
 
 def _open_text(path: Path, mode: str) -> IO[str]:
@@ -113,15 +62,15 @@ def sanitized_path(samples: Path) -> Path:
 class _Programs:
     """Turns records into programs and entry points, loading the dataset only if it must."""
 
-    def __init__(self, records: list[Record], entry_point: str | None, dataset: Dataset | None, path: Path) -> None:
+    def __init__(self, records: list[SampleRecord], entry_point: str | None, dataset: Dataset | None, path: Path) -> None:
         self.entry_point = entry_point
         self.dataset = dataset
         if dataset is not None:
             for record in records:
                 if self.task(record) is None:
-                    raise SampleFileError(f"{path}:{record.lineno}: task {record.task_id!r} is not in {dataset.label}")
+                    raise SamplesError(f"{path}:{record.lineno}: task {record.task_id!r} is not in {dataset.label}")
 
-    def task(self, record: Record) -> Task | None:
+    def task(self, record: SampleRecord) -> Task | None:
         if self.dataset is None:
             return None
         try:
@@ -129,24 +78,24 @@ class _Programs:
         except DatasetError:
             return None
 
-    def raw(self, record: Record, *, newline: bool) -> str:
+    def raw(self, record: SampleRecord, *, newline: bool) -> str:
         """The answer as a whole program. For a completion the official sanitizer joins prompt and
         completion with a newline, while its evaluator and syntax check join them without one."""
-        if record.has_solution:
-            return record.fields["solution"]
+        if record.solution is not None:
+            return record.solution
         task = self.task(record)
         assert task is not None, "completion samples load the dataset, and every task was found in it"
         return task.complete_prompt + ("\n" if newline else "") + record.fields["completion"]
 
-    def entry(self, record: Record) -> str:
+    def entry(self, record: SampleRecord) -> str:
         if self.entry_point:
             return self.entry_point
         task = self.task(record)
         return task.entry_point if task is not None else DEFAULT_ENTRY_POINT
 
 
-def _programs(ctx: typer.Context, records: list[Record], entry_point: str | None, path: Path, *dataset_args: Any) -> _Programs:
-    needs_prompt = any(not r.has_solution for r in records)
+def _programs(ctx: typer.Context, records: list[SampleRecord], entry_point: str | None, path: Path, *dataset_args: Any) -> _Programs:
+    needs_prompt = any(r.solution is None for r in records)
     asked = any(ctx.get_parameter_source(name).name != "DEFAULT" for name in _DATASET_OPTIONS)  # type: ignore[union-attr]
     dataset = open_dataset(*dataset_args) if needs_prompt or asked else None
     return _Programs(records, entry_point, dataset, path)
@@ -164,7 +113,7 @@ def _progress(description: str) -> Progress:
     )
 
 
-def _tracked(records: list[Record], description: str) -> Iterator[Record]:
+def _tracked(records: list[SampleRecord], description: str) -> Iterator[SampleRecord]:
     with _progress(description) as progress:
         yield from progress.track(records, description=description)
 
@@ -183,10 +132,10 @@ def sanitize_command(
     """Cut each sample down to the code its entry point needs (the official sanitizer's rules);
     the model's text is kept as raw_solution."""
     with user_errors():
-        records = read_records(samples)
+        records = read_sample_records(samples)
         target = output or sanitized_path(samples)
         if target.resolve() == samples.resolve():
-            raise SampleFileError(f"{target}: would overwrite the samples; pass another --output")
+            raise SamplesError(f"{target}: would overwrite the samples; pass another --output")
         programs = _programs(ctx, records, entry_point, samples, dataset, version, dataset_file, subset, data_dir)
         changed = 0
         lines = []
@@ -202,7 +151,7 @@ def sanitize_command(
             with _open_text(target, "w") as handle:
                 handle.writelines(lines)
         except OSError as exc:
-            raise SampleFileError(f"{target}: cannot write ({exc.strerror})") from None
+            raise SamplesError(f"{target}: cannot write ({exc.strerror})") from None
     console.print(f"sanitized {len(records)} samples ({changed} changed) -> {target}", highlight=False)
 
 
@@ -219,7 +168,7 @@ def syncheck_command(
 ) -> None:
     """Count the samples that do not parse as given and after sanitizing, with their task ids."""
     with user_errors():
-        records = read_records(samples)
+        records = read_sample_records(samples)
         programs = _programs(ctx, records, entry_point, samples, dataset, version, dataset_file, subset, data_dir)
         before: dict[str, list[str]] = {"invalid": [], "empty": []}
         after: dict[str, list[str]] = {"invalid": [], "empty": []}

@@ -8,19 +8,15 @@ per task (`BigCodeBench_13/`) holding complete solutions as `0.py`, `1.py`, ...
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from bcb.dataset import DatasetError, Task
+from bcb.generation.samples import SamplesError, read_sample_records
 
 CALIBRATION_BODY = "\n    pass\n"
-
-
-class SamplesError(DatasetError):
-    """Samples that cannot be evaluated; one line naming the file, line and problem."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +49,6 @@ def read_samples(path: str | os.PathLike[str], tasks: Mapping[str, Task], *, res
     path = Path(path)
     if path.is_dir():
         return list(_read_dir(path, resolve_id))
-    if not path.exists():
-        raise SamplesError(f"{path}: no such file or directory")
     return list(_read_jsonl(path, tasks, resolve_id))
 
 
@@ -69,47 +63,18 @@ def _resolve(task_id: str, where: str, resolve_id) -> str:
 
 def _read_jsonl(path: Path, tasks: Mapping[str, Task], resolve_id) -> Iterator[Sample]:
     counters: dict[str, int] = {}
-    seen_any = False
-    try:
-        handle = open(path, encoding="utf-8")
-    except IsADirectoryError:
-        raise SamplesError(f"{path}: is a directory") from None
-    with handle:
-        try:
-            for lineno, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{lineno}"
-                try:
-                    record = json.loads(line.rstrip("\r\n"))
-                except json.JSONDecodeError as exc:
-                    raise SamplesError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-                if not isinstance(record, dict):
-                    raise SamplesError(f"{where}: expected a JSON object, got {type(record).__name__}")
-                raw_id = record.get("task_id")
-                if not isinstance(raw_id, str) or not raw_id:
-                    raise SamplesError(f"{where}: sample has no task_id")
-                task_id = _resolve(raw_id, where, resolve_id)
-                if isinstance(record.get("solution"), str):
-                    solution = record["solution"]
-                elif isinstance(record.get("completion"), str):
-                    task = tasks.get(task_id)
-                    if task is None:
-                        raise SamplesError(f"{where}: {task_id}: not in the dataset, so its completion has no prompt")
-                    solution = task.complete_prompt + record["completion"]
-                elif "solution" in record or "completion" in record:
-                    raise SamplesError(f"{where}: {task_id}: solution must be a string (repeat the task_id for several samples)")
-                else:
-                    raise SamplesError(f"{where}: {task_id}: sample has neither 'solution' nor 'completion'")
-                raw = record.get("raw_solution")
-                index = counters.get(task_id, 0)
-                counters[task_id] = index + 1
-                seen_any = True
-                yield Sample(task_id, solution, index, where, raw if isinstance(raw, str) else None)
-        except UnicodeDecodeError as exc:
-            raise SamplesError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    if not seen_any:
-        raise SamplesError(f"{path}: holds no samples")
+    for record in read_sample_records(path):
+        task_id = _resolve(record.task_id, record.where, resolve_id)
+        solution = record.solution
+        if solution is None:
+            task = tasks.get(task_id)
+            if task is None:
+                raise SamplesError(f"{record.where}: {task_id}: not in the dataset, so its completion has no prompt")
+            solution = task.complete_prompt + (record.completion or "")
+        raw = record.fields.get("raw_solution")
+        index = counters.get(task_id, 0)
+        counters[task_id] = index + 1
+        yield Sample(task_id, solution, index, record.where, raw if isinstance(raw, str) else None)
 
 
 def _read_dir(path: Path, resolve_id) -> Iterator[Sample]:

@@ -12,8 +12,10 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from bcb.dataset import DatasetError
+from bcb.dataset.loading import read_records
 from bcb.generation.errors import GenerationError
 
 
@@ -113,6 +115,55 @@ class SamplesFile:
         self._handle.close()
 
 
-def read_samples(path: str | os.PathLike[str]) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+class SamplesError(DatasetError):
+    """A samples file that cannot be used; one line naming the file, the line and the problem."""
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    """One line of a samples file, checked: a task id, and a string `solution` or `completion`.
+    `fields` is the whole record, so tools that rewrite a file lose nothing the user had in it."""
+
+    lineno: int
+    where: str
+    task_id: str
+    fields: dict[str, Any]
+
+    @property
+    def solution(self) -> str | None:
+        value = self.fields.get("solution")
+        return value if isinstance(value, str) else None
+
+    @property
+    def completion(self) -> str | None:
+        value = self.fields.get("completion")
+        return value if isinstance(value, str) else None
+
+
+def read_sample_records(path: str | os.PathLike[str]) -> list[SampleRecord]:
+    """Every record of a samples JSONL (.jsonl or .jsonl.gz), in order. The one reader every
+    command uses, so a bad file gets the same one-line error whichever command meets it."""
+    path = Path(path)
+    records: list[SampleRecord] = []
+    try:
+        for lineno, fields in read_records(path):
+            where = f"{path}:{lineno}"
+            task_id = fields.get("task_id")
+            if not isinstance(task_id, str) or not task_id:
+                raise SamplesError(f"{where}: sample has no task_id")
+            if not isinstance(fields.get("solution"), str) and not isinstance(fields.get("completion"), str):
+                present = [k for k in ("solution", "completion") if k in fields]
+                problem = (
+                    f"'{present[0]}' must be a string (repeat the task_id for several samples)"
+                    if present
+                    else "sample has neither 'solution' nor 'completion'"
+                )
+                raise SamplesError(f"{where}: {task_id}: {problem}")
+            records.append(SampleRecord(lineno, where, task_id, fields))
+    except SamplesError:
+        raise
+    except DatasetError as exc:
+        raise SamplesError(str(exc)) from None
+    if not records:
+        raise SamplesError(f"{path}: holds no samples")
+    return records
