@@ -120,7 +120,7 @@ def generate(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ask the backend even for answers in the response cache (new answers are still cached).", rich_help_panel=OUTPUT)
     ] = False,
-) -> None:
+) -> Path:
     """Generate solutions with a model and write them as the official harness does."""
     with user_errors(GenerationError):
         settings = GenerationSettings(
@@ -136,10 +136,10 @@ def generate(
         preflight(settings)
         loaded = open_dataset(dataset, version, dataset_file, subset, data_dir)
         tasks = select_tasks(loaded, ids=ids, id_range=selection)
-        run_generation(settings, loaded, tasks, root=root, resume=resume, read_cache=not no_cache)
+        return run_generation(settings, loaded, tasks, root=root, resume=resume, read_cache=not no_cache)
 
 
-def run_generation(settings: GenerationSettings, loaded: Dataset, tasks: Sequence[Task], *, root: Path, resume: bool, read_cache: bool) -> None:
+def run_generation(settings: GenerationSettings, loaded: Dataset, tasks: Sequence[Task], *, root: Path, resume: bool, read_cache: bool) -> Path:
     """Build the backend (for local ones: load the model), then write samples and manifest."""
     provider = make_provider(settings)
     path = root / samples_file_name(
@@ -212,3 +212,4 @@ def run_generation(settings: GenerationSettings, loaded: Dataset, tasks: Sequenc
         highlight=False,
         soft_wrap=True,
     )
+    return path

@@ -67,8 +67,13 @@ def result_paths(samples: str | os.PathLike[str]) -> tuple[Path, Path]:
 
 
 def model_name(samples: str | os.PathLike[str]) -> str:
-    """The official rule: the samples file name up to `--bigcodebench-`."""
-    return os.path.basename(os.fspath(samples)).split("--bigcodebench-")[0]
+    """The official rule (the samples file name up to `--bigcodebench-`), extended to the names bcb
+    writes for its other datasets."""
+    base = os.path.basename(os.fspath(samples))
+    for dataset in ("bigcodebench", "bcb-mini", "custom"):
+        if f"--{dataset}-" in base:
+            return base.split(f"--{dataset}-")[0]
+    return base
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
