@@ -162,16 +162,16 @@ def load_run(path: str | os.PathLike[str], name: str | None = None) -> Run:
     results = read_eval_results(path)
     if not results.counts():
         raise ResultsError(f"{path}: holds no sample results")
-    manifest = results.bcb.get("manifest") if isinstance(results.bcb.get("manifest"), dict) else {}
+    found = results.bcb.get("manifest")
+    manifest: dict[str, Any] = found if isinstance(found, dict) else {}
     sibling = pass_at_k_path(path)
-    passk = read_pass_at_k(sibling) if sibling.is_file() else None
+    passk: Mapping[str, Any] = read_pass_at_k(sibling) if sibling.is_file() else {}
     name_split, name_subset, name_calibrated = _name_fields(path)
     ref = _dataset_ref(manifest)
 
     def first(*values: Any) -> Any:
         return next((v for v in values if v is not None), None)
 
-    passk = passk or {}
     model = name or first(passk.get("model") or None, model_name(manifest["samples"]) if manifest.get("samples") else None, _file_model(path))
     split = first(passk.get("split"), manifest.get("split"), name_split)
     subset = first(passk.get("subset"), ref.subset if ref else None, name_subset, "full")
@@ -235,6 +235,25 @@ def pair_runs(runs: Sequence[Run]) -> list[Entry]:
     return out
 
 
+def distinct_labels(runs: Sequence[Run]) -> list[str]:
+    """Model names, qualified by split, subset and calibration only as far as needed to tell the
+    runs apart; runs that still look alike are numbered in the order given."""
+    labels = [run.model for run in runs]
+    for qualify in (
+        lambda r: r.split or "split?",
+        lambda r: r.subset,
+        lambda r: {True: "calibrated", False: "raw", None: "calibration?"}[r.calibrated],
+    ):
+        if len(set(labels)) == len(labels):
+            return labels
+        values = {qualify(r) for r in runs}
+        if len(values) > 1:
+            labels = [f"{label} · {qualify(r)}" for label, r in zip(labels, runs)]
+    if len(set(labels)) < len(labels):
+        labels = [f"{label} #{i + 1}" for i, label in enumerate(labels)]
+    return labels
+
+
 def _describe(key: tuple[str, str | None, str], calibrated: bool | None) -> str:
     model, split, subset = key
     state = {True: "calibrated", False: "raw", None: "calibration unknown"}[calibrated]
@@ -259,12 +278,12 @@ def choose_dataset(runs: Sequence[Run], name: str | None, version: str | None, d
     when they disagree, with a warning), otherwise the default release."""
     refs = [r.dataset for r in runs if r.dataset is not None]
     notes: list[str] = []
-    hashes = {(ref.content_hash, ref.subset) for ref in refs}
-    labels = sorted({ref.label for ref in refs})
-    if len({h for h, _ in hashes}) > 1 and len(labels) > 1:
-        notes.append(f"the results were produced on different datasets ({', '.join(labels)}): scores are not comparable task for task")
-    elif len({h for h, s in hashes if s == "full"}) > 1:
-        notes.append("the results name datasets with the same label but different content hashes: scores may not be comparable")
+    # A Hard run hashes its subset, so hashes compare only within a subset; versions compare across.
+    versions = sorted({f"{ref.name} {ref.version or ''}".strip() for ref in refs})
+    if len(versions) > 1:
+        notes.append(f"the results were produced on different datasets ({', '.join(versions)}): scores are not comparable task for task")
+    elif any(len({ref.content_hash for ref in refs if ref.subset == subset}) > 1 for subset in {ref.subset for ref in refs}):
+        notes.append(f"the results name {versions[0]} with different content hashes: scores may not be comparable task for task")
     if name is not None or version is not None or dataset_file is not None:
         return DatasetChoice(name or "bigcodebench", version, tuple(notes))
     known = Counter((ref.name, ref.version) for ref in refs if ref.name in DATASETS)
@@ -306,11 +325,15 @@ class Scope:
     gt_unknown: tuple[str, ...] = ()
     """Labels of entries whose ground truth was not checked."""
     notes: tuple[str, ...] = ()
+    subset: str | None = None
+    """"hard" when the user restricted the scores to the Hard tasks (`--subset hard`)."""
 
     @property
     def policy(self) -> str:
         """One line saying what was done with GT-failing tasks, for every output."""
         n = len(self.gt_failing)
+        if self.gt_unknown and len(self.gt_unknown) == len(self.tasks):
+            return "unknown: no run says whether its ground truth passed (no pass_at_k file, or the check was skipped)"
         unknown = f"; ground truth not checked for {', '.join(self.gt_unknown)}" if self.gt_unknown else ""
         if not n:
             return f"no task's ground truth failed in the runs that checked it{unknown}"
@@ -346,7 +369,7 @@ def scope_for(entries: Sequence[Entry], *, dataset: Dataset | None = None, exclu
         ids = set(entry.run.task_ids)
         if dataset is not None:
             outside = ids - known
-            if outside:
+            if outside and dataset.subset == "full":  # a Hard restriction is noted once, below
                 notes.append(f"{entry.label}: {len(outside)} task(s) not in {dataset.label} left out (e.g. {sort_ids(outside)[0]})")
             ids &= known
         if exclude_gt_failures:
@@ -357,7 +380,10 @@ def scope_for(entries: Sequence[Entry], *, dataset: Dataset | None = None, exclu
     common = set.intersection(*(set(t) for t in tasks.values())) if tasks else set()
     if tasks and len(common) < max(len(t) for t in tasks.values()):
         notes.append(f"the entries cover different tasks: cross-model comparisons use the {len(common)} tasks all of them have")
-    return Scope(tasks, sort_ids(common), frozenset(gt_failing), exclude_gt_failures, tuple(unknown), tuple(notes))
+    subset = dataset.subset if dataset is not None and dataset.subset != "full" else None
+    if subset:
+        notes.insert(0, f"scored on the {len(known)} {subset.capitalize()} tasks only (--subset {subset})")
+    return Scope(tasks, sort_ids(common), frozenset(gt_failing), exclude_gt_failures, tuple(unknown), tuple(notes), subset)
 
 
 def entry_points(dataset: Dataset | None) -> Mapping[str, str]:

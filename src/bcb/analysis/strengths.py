@@ -193,3 +193,39 @@ def rank_on_stack(
 
 def _or(value: float) -> float:
     return -math.inf if math.isnan(value) else value
+
+
+# ---------------------------------------------------------------------------------------------
+# Every model at once
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Per-model domain and library scores, all on the same tasks so that models compare."""
+
+    tasks: int
+    """How many tasks (those every model was scored on) the scores rest on."""
+    domains: Mapping[str, Mapping[str, GroupScore]] | None
+    """label -> domain -> score; None when no domain map could be found."""
+    libraries: Mapping[str, Mapping[str, GroupScore]]
+    """label -> library -> score, libraries most used first."""
+
+
+def breakdown(
+    outcomes: Mapping[str, Mapping[str, float]],
+    common: Sequence[str],
+    dataset: Dataset,
+    lib_domains: Mapping[str, str] | None,
+    *,
+    seed: int = 0,
+    resamples: int = 1000,
+) -> Breakdown:
+    wanted = set(common)
+    tasks = [t for t in dataset.tasks if t.task_id in wanted]
+    libs = library_groups(tasks)
+    domains = domain_groups(tasks, lib_domains) if lib_domains is not None else None
+    return Breakdown(
+        tasks=len(tasks),
+        domains={lab: scores(domains, r, seed=seed, resamples=resamples) for lab, r in outcomes.items()} if domains is not None else None,
+        libraries={lab: scores(libs, r, seed=seed, resamples=resamples) for lab, r in outcomes.items()},
+    )

@@ -13,6 +13,7 @@ from bcb.cli import env as env_commands
 from bcb.cli import sanitize as sanitize_commands
 from bcb.cli import generate as generate_command
 from bcb.cli import evaluate as evaluate_command
+from bcb.cli import analysis as analysis_commands
 from bcb.cli import run as run_command
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app.command("demo")(demo_command.demo)
 sanitize_commands.register(app)
 app.command("generate", context_settings=generate_command.CONTEXT_SETTINGS)(generate_command.generate)
 app.command("evaluate")(evaluate_command.evaluate_command)
+analysis_commands.register(app)
 app.command("run", context_settings=run_command.RUN_CONTEXT_SETTINGS)(run_command.run_command)
 
 

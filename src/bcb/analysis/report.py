@@ -1,0 +1,437 @@
+"""The HTML report: everything the other analyses print, in one file that opens anywhere.
+
+Self-contained by construction: the styles, the script and the charts (inline SVG) are written
+into the page, and the page names no URL it would fetch, so it can be mailed, archived, or opened
+on a machine with no network and still show everything. The script only sorts the leaderboard and
+drives the task browser; the page reads fine without it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from html import escape
+from typing import Any, Sequence
+
+from bcb import __version__
+from bcb.analysis.leaderboard import Leaderboard, calibration_text, columns, footnotes, pct, reference_label, sort_rows
+from bcb.analysis.runs import DEFAULT_ENTRY_POINT, Entry, Run, Scope
+from bcb.analysis.strengths import Breakdown, Stack, StackRank
+from bcb.analysis.svg import Mark, grouped_bars, heatmap, interval_chart
+from bcb.dataset import Dataset
+from bcb.dataset.domains import DOMAINS
+
+MAX_TRACEBACK = 4000
+"""Characters of each failing test's traceback kept in the page; the tail holds the error."""
+TOP_LIBRARIES = 20
+MIN_LIBRARY_TASKS = 5
+
+
+@dataclass(frozen=True)
+class StackSection:
+    stack: Stack
+    ranking: Sequence[StackRank]
+    tasks: int
+
+
+def _pct_fmt(value: float) -> str:
+    return "-" if math.isnan(value) else f"{100 * value:.0f}%"
+
+
+def _json_script(element_id: str, payload: Any) -> str:
+    """JSON in a script tag: `<`, `>` and `&` escaped so no string in it can end the tag."""
+    text = json.dumps(payload, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{element_id}">{text}</script>'
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else repr(float(value))
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+
+def _leaderboard_table(board: Leaderboard) -> str:
+    cols = columns(board)
+    sort_values = {
+        "#": lambda r: str(r.rank),
+        "model": lambda r: r.label,
+        "split": lambda r: r.split or "",
+        "subset": lambda r: r.subset,
+        "calibrated": lambda r: calibration_text(r.calibrated),
+        "pass@1 %": lambda r: _num(r.pass_at_1),
+        "95% CI": lambda r: _num(r.ci_low),
+        "raw pass@1 %": lambda r: _num(r.raw_pass_at_1),
+        "Elo": lambda r: _num(r.elo),
+        "Elo 95% CI": lambda r: _num(r.elo_low),
+        "lazy %": lambda r: _num(r.lazy_rate),
+        "timeouts": lambda r: str(r.timeouts),
+        "tasks": lambda r: str(r.tasks),
+        "GT-failing": lambda r: str(r.gt_failing),
+    }
+    text_cols = {"model", "split", "subset", "calibrated"}
+    head = "".join(
+        f'<th data-col="{i}" data-type="{"text" if h in text_cols else "num"}" tabindex="0" aria-sort="none">{escape(h)}</th>'
+        for i, (h, _) in enumerate(cols)
+    )
+    body = []
+    for row in sort_rows(board.rows, "pass@1"):
+        cells = "".join(f'<td data-v="{escape(sort_values[h](row))}">{escape(cell(row))}</td>' for h, cell in cols)
+        body.append(f'<tr class="model-row" data-label="{escape(row.label)}">{cells}</tr>')
+    foot = "".join(
+        f'<tr class="reference-row"><td></td><td colspan="4"><em>{escape(reference_label(ref))}</em></td>'
+        f'<td>{escape(pct(ref.pass_at_1))}</td><td colspan="{len(cols) - 6}" class="source">{escape(ref.source)}</td></tr>'
+        for ref in board.references
+    )
+    return (
+        f'<table id="leaderboard" class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
+        f'{"<tfoot>" + foot + "</tfoot>" if foot else ""}</table>'
+    )
+
+
+def _pass_chart(board: Leaderboard) -> str:
+    rows = sort_rows(board.rows, "pass@1")
+    marks = [Mark(r.label, r.pass_at_1, r.ci_low, r.ci_high, f"on {r.tasks} tasks") for r in rows]
+    lines = [(f"{ref.label} {pct(ref.pass_at_1, 0)}% (reported, not measured)", ref.pass_at_1) for ref in board.references]
+    return interval_chart(marks, domain=(0.0, 1.0), fmt=_pct_fmt, lines=lines, axis_label="pass@1 with 95% CI", bars=True)
+
+
+def _elo_chart(board: Leaderboard) -> str:
+    rows = [r for r in sort_rows(board.rows, "elo") if r.elo is not None]
+    if not rows:
+        return "<p>Elo needs at least two models scored on common tasks.</p>"
+    marks = [Mark(r.label, r.elo, r.elo_low, r.elo_high) for r in rows]  # type: ignore[arg-type]
+    lo = min(m.low for m in marks)
+    hi = max(m.high for m in marks)
+    pad = max(25.0, 0.08 * (hi - lo))
+    return interval_chart(marks, domain=(lo - pad, hi + pad), fmt=lambda v: f"{v:.0f}", axis_label="Elo (mean 1000) with 95% CI")
+
+
+def _domain_heatmap(board: Leaderboard, strengths: Breakdown) -> str:
+    if strengths.domains is None:
+        return "<p>Domains unknown: no lib2domain.json in --data-dir/BCB_DATA_DIR or the cache, and it could not be downloaded.</p>"
+    labels = [r.label for r in sort_rows(board.rows, "pass@1")]
+    values = [[strengths.domains[lab][d].rate for d in DOMAINS] for lab in labels]
+
+    def text(i: int, j: int) -> str:
+        score = strengths.domains[labels[i]][DOMAINS[j]]  # type: ignore[index]
+        return "no tasks" if not score.tasks else f"{_pct_fmt(score.rate)} · n={score.tasks}"
+
+    def tip(i: int, j: int) -> str:
+        score = strengths.domains[labels[i]][DOMAINS[j]]  # type: ignore[index]
+        if not score.tasks:
+            return f"{labels[i]} · {DOMAINS[j]}: no tasks"
+        return f"{labels[i]} · {DOMAINS[j]}: {_pct_fmt(score.rate)} (95% CI {_pct_fmt(score.low)}-{_pct_fmt(score.high)}) on {score.tasks} tasks"
+
+    return heatmap(labels, DOMAINS, values, cell_text=text, tooltip=tip)
+
+
+def _library_section(board: Leaderboard, strengths: Breakdown) -> str:
+    labels = [r.label for r in sort_rows(board.rows, "pass@1")]
+    first = strengths.libraries[labels[0]]
+    libs = [lib for lib, score in first.items() if score.tasks >= MIN_LIBRARY_TASKS][:TOP_LIBRARIES]
+    if not libs:
+        return "<p>No library is used by enough common tasks to chart.</p>"
+    marks = [
+        [Mark(lab, s.rate, s.low, s.high, f"n={s.tasks}") for lab in labels for s in [strengths.libraries[lab][lib]]] for lib in libs
+    ]
+    chart = grouped_bars(libs, labels, marks, fmt=_pct_fmt)
+    head = "".join(f"<th>{escape(lab)}</th>" for lab in labels)
+    body = "".join(
+        f"<tr><td>{escape(lib)}</td><td>{score.tasks}</td>"
+        + "".join(f"<td>{escape(_pct_fmt(strengths.libraries[lab][lib].rate))}</td>" for lab in labels)
+        + "</tr>"
+        for lib, score in first.items()
+    )
+    table = f'<details><summary>All {len(first)} libraries</summary><table class="plain"><thead><tr><th>library</th><th>tasks</th>{head}</tr></thead><tbody>{body}</tbody></table></details>'
+    return f'<p>The {len(libs)} libraries used by the most common tasks (at least {MIN_LIBRARY_TASKS}); bars show pass rate, whiskers the 95% CI.</p>{chart}{table}'
+
+
+def _stack_section(section: StackSection | None) -> str:
+    if section is None:
+        return "<p>No stack given: pass <code>--stack pandas,requests,sqlite3</code> or a requirements file to rank models on your own libraries.</p>"
+    stdlib = " (the standard library counts as part of the stack)" if section.stack.include_stdlib else ""
+    rows = "".join(
+        f"<tr><td>{r.rank}</td><td>{escape(r.label)}</td><td>{escape(_pct_fmt(r.score.rate))}</td>"
+        f"<td>{escape(_pct_fmt(r.score.low))}-{escape(_pct_fmt(r.score.high))}</td><td>{r.score.tasks}</td>"
+        f"<td>{escape(_pct_fmt(r.overall))}</td><td>{r.overall_rank}</td></tr>"
+        for r in section.ranking
+    )
+    return (
+        f'<p class="stack-basis">Stack <strong>{escape(section.stack.label)}</strong> (from {escape(section.stack.source)}): '
+        f"every stack score rests on <strong>{section.tasks}</strong> tasks, those that use at least one of these libraries and "
+        f"nothing outside them{stdlib}.</p>"
+        '<table id="stack" class="plain"><thead><tr><th>stack rank</th><th>model</th><th>stack score</th><th>95% CI</th>'
+        f"<th>tasks</th><th>overall pass@1</th><th>overall rank</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _gt_status(task_id: str, entries: Sequence[Entry]) -> str:
+    failed = [e.label for e in entries for r in e.runs if r.gt_failed is not None and task_id in r.gt_failed]
+    checked = [e.label for e in entries if e.run.gt_failed is not None]
+    if failed:
+        return "failed in the environment of: " + ", ".join(dict.fromkeys(failed))
+    if checked:
+        return "passed"
+    return "not checked"
+
+
+def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset) -> dict[str, Any]:
+    ids = sorted({t for ids in scope.tasks.values() for t in ids}, key=lambda t: dataset.by_id[t].number)
+    splits = sorted({e.run.split or "complete" for e in entries})
+    tasks = []
+    for task_id in ids:
+        task = dataset.by_id[task_id]
+        results = []
+        for entry in entries:
+            run = entry.run
+            rows = run.results.eval.get(task_id) or []
+            if not rows:
+                results.append({"entry": entry.label, "n": 0})
+                continue
+            sample = next((r for r in rows if not r.solved), rows[0])
+            results.append(
+                {
+                    "entry": entry.label,
+                    "n": len(rows),
+                    "solved": sum(r.solved for r in rows),
+                    "status": sample.status,
+                    "lazy": run.lazy(sample, task.entry_point or DEFAULT_ENTRY_POINT),
+                    "solution": sample.solution,
+                    "details": [[str(test), _tail(tb)] for test, tb in sample.details.items()],
+                }
+            )
+        tasks.append(
+            {
+                "id": task_id,
+                "libs": list(task.libs),
+                "gt": _gt_status(task_id, entries),
+                "gt_failing": task_id in scope.gt_failing,
+                "prompts": {split: task.prompt(split) for split in splits if split in ("complete", "instruct")},  # type: ignore[arg-type]
+                "canonical": task.solution,
+                "results": results,
+            }
+        )
+    return {"entries": [e.label for e in entries], "tasks": tasks}
+
+
+def _tail(text: str) -> str:
+    text = str(text)
+    return text if len(text) <= MAX_TRACEBACK else "...\n" + text[-MAX_TRACEBACK:]
+
+
+def _manifest(run: Run) -> dict[str, Any]:
+    return {
+        "file": str(run.path),
+        "model": run.model,
+        "split": run.split,
+        "subset": run.subset,
+        "calibrated": run.calibrated,
+        "date": run.results.date,
+        "written_by": "bcb" if run.is_bcb else "official evaluator (or compatible)",
+        "manifest": dict(run.manifest) or None,
+        "pass_at_k": dict(run.pass_at_k) if run.pass_at_k else None,
+    }
+
+
+def _manifests(entries: Sequence[Entry]) -> str:
+    parts = []
+    for entry in entries:
+        for run in entry.runs:
+            text = json.dumps(_manifest(run), indent=2, default=str)
+            parts.append(f"<details class=\"manifest\"><summary>{escape(entry.label)} — {escape(run.path.name)}</summary><pre>{escape(text)}</pre></details>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+
+
+def render_report(
+    board: Leaderboard,
+    entries: Sequence[Entry],
+    dataset: Dataset,
+    strengths: Breakdown,
+    *,
+    stack: StackSection | None = None,
+    title: str = "bcb report",
+) -> str:
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    notes = "".join(f"<li>{escape(line)}</li>" for line in footnotes(board))
+    data = _task_data(entries, board.scope, dataset)
+    basis = f"on the {strengths.tasks} tasks every model was scored on"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>{escape(title)}</title>
+<style>{_CSS}</style></head>
+<body>
+<header><h1>{escape(title)}</h1>
+<p class="meta">{len(board.rows)} model rows · dataset {escape(dataset.label)} ({escape(dataset.content_hash[:16])}…) · generated {generated} by bcb {escape(__version__)}</p></header>
+<nav><a href="#leaderboard-section">Leaderboard</a><a href="#elo-section">Elo</a><a href="#domains-section">Domains</a><a href="#libraries-section">Libraries</a><a href="#stack-section">Stack</a><a href="#tasks-section">Tasks</a><a href="#manifests-section">Runs</a></nav>
+<section id="leaderboard-section"><h2>Leaderboard</h2>
+<p class="hint">Click a column header to sort; click again to reverse.</p>
+{_leaderboard_table(board)}
+<ul class="notes">{notes}</ul>
+<h3>pass@1 with 95% confidence intervals</h3>
+{_pass_chart(board)}
+</section>
+<section id="elo-section"><h2>Elo rating</h2>
+<p>Bradley-Terry ratings from task-level duels (a model beats another on a task it solves and the other does not), on the {board.elo_tasks} tasks every model has; intervals from a seeded bootstrap over tasks.</p>
+{_elo_chart(board)}
+</section>
+<section id="domains-section"><h2>Pass rate by domain</h2>
+<p>A task counts in every domain its libraries belong to; {escape(basis)}.</p>
+{_domain_heatmap(board, strengths)}
+</section>
+<section id="libraries-section"><h2>Pass rate by library</h2>
+{_library_section(board, strengths)}
+</section>
+<section id="stack-section"><h2>Stack score</h2>
+{_stack_section(stack)}
+</section>
+<section id="tasks-section"><h2>Task browser</h2>
+<div class="browser">
+<div class="task-list"><input id="task-filter" type="search" placeholder="filter: id or library">
+<select id="task-kind"><option value="all">all tasks</option><option value="split">solved by some models only</option><option value="none">solved by no model</option><option value="every">solved by every model</option><option value="gt">ground truth failing</option></select>
+<ul id="tasks"></ul></div>
+<div id="task-detail" class="task-detail"><p>Pick a task.</p></div>
+</div>
+</section>
+<section id="manifests-section"><h2>Runs</h2>
+{_manifests(entries)}
+</section>
+{_json_script("task-data", data)}
+<script>{_JS}</script>
+</body></html>
+"""
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1200px;padding:0 20px 60px;color:#1d1d1f;background:#fff}
+header h1{margin:18px 0 2px}.meta,.hint{color:#666;font-size:13px}
+nav{position:sticky;top:0;background:#fff;padding:8px 0;border-bottom:1px solid #ddd;z-index:2}
+nav a{margin-right:14px;color:#2457c5;text-decoration:none;font-size:14px}
+section{margin-top:28px}h2{border-bottom:2px solid #eee;padding-bottom:4px}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}
+th,td{padding:5px 9px;border-bottom:1px solid #e6e6e6;text-align:right;white-space:nowrap}
+th:nth-child(2),td:nth-child(2){text-align:left}
+table.sortable th{cursor:pointer;user-select:none;background:#f6f7f9;position:relative}
+table.sortable th[aria-sort=ascending]::after{content:' \\25B2';font-size:10px}
+table.sortable th[aria-sort=descending]::after{content:' \\25BC';font-size:10px}
+tr.model-row:hover{background:#f3f7ff}
+tr.reference-row td{color:#a8322a;border-top:2px dashed #c0392b}td.source{text-align:left;font-size:12px}
+table.plain th{background:#f6f7f9}table.plain td:first-child,table.plain th:first-child{text-align:left}
+ul.notes{font-size:13px;color:#444}
+.browser{display:flex;gap:16px;align-items:flex-start}
+.task-list{width:280px;flex:none}.task-list input,.task-list select{width:100%;box-sizing:border-box;margin-bottom:6px;padding:4px}
+#tasks{list-style:none;margin:0;padding:0;max-height:640px;overflow:auto;border:1px solid #ddd;font-size:13px}
+#tasks li{padding:4px 8px;cursor:pointer;border-bottom:1px solid #f0f0f0;display:flex;justify-content:space-between}
+#tasks li.active{background:#dbe7ff}#tasks li .dots{letter-spacing:1px}
+.ok{color:#1b7f3b}.bad{color:#b3261e}.warn{color:#a15c00}
+.task-detail{flex:1;min-width:0}.task-detail pre{background:#f7f7f9;border:1px solid #e5e5e5;padding:8px;overflow:auto;max-height:360px;font-size:12px}
+.task-detail h4{margin:14px 0 4px}.fail-test{font-weight:600}
+details.manifest pre{background:#f7f7f9;padding:8px;font-size:12px;overflow:auto}
+svg{max-width:100%;height:auto;display:block;margin:8px 0}
+"""
+
+_JS = r"""
+(function () {
+  var table = document.getElementById('leaderboard');
+  function sortBy(th) {
+    var col = +th.dataset.col, numeric = th.dataset.type === 'num';
+    var current = th.getAttribute('aria-sort');
+    var dir = current === 'none' ? (numeric ? 'descending' : 'ascending') : (current === 'ascending' ? 'descending' : 'ascending');
+    table.querySelectorAll('th').forEach(function (h) { h.setAttribute('aria-sort', 'none'); });
+    th.setAttribute('aria-sort', dir);
+    var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows), sign = dir === 'ascending' ? 1 : -1;
+    rows.sort(function (a, b) {
+      var x = a.cells[col].dataset.v, y = b.cells[col].dataset.v;
+      if (numeric) {
+        var fx = x === '' ? null : parseFloat(x), fy = y === '' ? null : parseFloat(y);
+        if (fx === null || fy === null) return (fx === null) - (fy === null);
+        if (fx !== fy) return sign * (fx - fy);
+      } else {
+        var c = x.localeCompare(y);
+        if (c) return sign * c;
+      }
+      return a.dataset.label.localeCompare(b.dataset.label);
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  }
+  table.querySelectorAll('th').forEach(function (th) {
+    th.addEventListener('click', function () { sortBy(th); });
+    th.addEventListener('keydown', function (e) { if (e.key === 'Enter') sortBy(th); });
+  });
+
+  var data = JSON.parse(document.getElementById('task-data').textContent);
+  var list = document.getElementById('tasks'), detail = document.getElementById('task-detail');
+  var filter = document.getElementById('task-filter'), kind = document.getElementById('task-kind');
+  function el(tag, text, cls) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; }
+  function solvedCount(t) { return t.results.filter(function (r) { return r.n && 2 * r.solved > r.n; }).length; }
+  function keep(t) {
+    var q = filter.value.trim().toLowerCase();
+    if (q && t.id.toLowerCase().indexOf(q) < 0 && !t.libs.some(function (l) { return l.toLowerCase().indexOf(q) >= 0; })) return false;
+    var s = solvedCount(t), n = t.results.filter(function (r) { return r.n; }).length;
+    switch (kind.value) {
+      case 'split': return s > 0 && s < n;
+      case 'none': return s === 0;
+      case 'every': return s === n;
+      case 'gt': return t.gt_failing;
+      default: return true;
+    }
+  }
+  function show(t, li) {
+    list.querySelectorAll('li.active').forEach(function (x) { x.classList.remove('active'); });
+    if (li) li.classList.add('active');
+    detail.textContent = '';
+    detail.appendChild(el('h3', t.id));
+    detail.appendChild(el('p', 'libraries: ' + (t.libs.join(', ') || 'none')));
+    detail.appendChild(el('p', 'ground truth: ' + t.gt, t.gt_failing ? 'warn' : ''));
+    Object.keys(t.prompts).forEach(function (split) {
+      detail.appendChild(el('h4', split + ' prompt'));
+      detail.appendChild(el('pre', t.prompts[split]));
+    });
+    t.results.forEach(function (r) {
+      if (!r.n) { detail.appendChild(el('h4', r.entry + ': not run')); return; }
+      var ok = 2 * r.solved > r.n;
+      detail.appendChild(el('h4', r.entry + ': ' + (ok ? 'solved' : 'not solved') + ' (' + r.solved + '/' + r.n + ' samples)', ok ? 'ok' : 'bad'));
+      if (r.lazy) detail.appendChild(el('p', 'lazy answer: ' + r.lazy, 'warn'));
+      if (r.details.length) {
+        var ul = el('ul');
+        r.details.forEach(function (d) {
+          var li2 = el('li'); li2.appendChild(el('span', d[0], 'fail-test')); li2.appendChild(el('pre', d[1])); ul.appendChild(li2);
+        });
+        detail.appendChild(ul);
+      } else if (!ok) {
+        detail.appendChild(el('p', 'status: ' + r.status));
+      }
+      var sol = el('details'); sol.appendChild(el('summary', 'solution')); sol.appendChild(el('pre', r.solution)); detail.appendChild(sol);
+    });
+    var canon = el('details'); canon.appendChild(el('summary', 'canonical solution')); canon.appendChild(el('pre', t.canonical)); detail.appendChild(canon);
+  }
+  function render() {
+    list.textContent = '';
+    data.tasks.filter(keep).forEach(function (t) {
+      var li = el('li'); li.appendChild(el('span', t.id));
+      var dots = el('span', '', 'dots');
+      t.results.forEach(function (r) {
+        var ok = r.n && 2 * r.solved > r.n;
+        dots.appendChild(el('span', r.n ? (ok ? '\u25CF' : '\u25CB') : '\u00B7', ok ? 'ok' : 'bad'));
+      });
+      dots.title = data.entries.join(' | ');
+      li.appendChild(dots);
+      li.addEventListener('click', function () { show(t, li); });
+      list.appendChild(li);
+    });
+  }
+  filter.addEventListener('input', render);
+  kind.addEventListener('change', render);
+  render();
+  if (data.tasks.length) show(data.tasks[0], list.firstChild);
+})();
+"""
