@@ -31,10 +31,24 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from bcb.dataset import Task, read_tasks
-from bcb.execution import ExecutionResult, Job, LocalExecutor, official_time_limit, preload_modules
+from bcb.execution import (
+    ExecutionResult,
+    Job,
+    LocalExecutor,
+    official_time_limit,
+    preload_modules,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BCB_SHARED", REPO.parent / "shared"))
@@ -63,7 +77,7 @@ def summary_of(result: ExecutionResult) -> dict[str, str]:
     """First failing test and the last line of its traceback (what a human reads first)."""
     if not result.details:
         return {"first_failure": "", "last_line": "", "note": result.note}
-    name = sorted(result.details)[0] if "ALL" not in result.details else "ALL"
+    name = min(result.details) if "ALL" not in result.details else "ALL"
     lines = [ln for ln in result.details[name].strip().splitlines() if ln.strip()]
     return {"first_failure": name, "last_line": lines[-1][:300] if lines else "", "note": result.note}
 
@@ -108,7 +122,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         wanted = wanted[: args.limit]
     wanted = [t for t in wanted if t not in EXCLUDED]
-    wanted_set = set(wanted)
 
     def limit_for(gt_time: float | None) -> float:
         return args.timeout if args.timeout else official_time_limit(gt_time, args.min_time_limit)
@@ -139,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows[tid] = {"bcb": r.status, "official": official, "duration_s": r.duration_s, **summary_of(r)}
                 if (r.status == "pass") != (official == "pass"):
                     diffs.append(tid)
+                    rows[tid]["details"] = r.details
             agree = 1 - len(diffs) / max(1, len(wanted))
             if not artefact_preexisting and os.path.exists("/non/existent/path"):
                 shutil.rmtree("/non", ignore_errors=True)
@@ -170,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows[j.task_id] = {"bcb": r.status, "official": off, "official_failing": off_tests, "bcb_failing": sorted(r.details), "duration_s": r.duration_s, **summary_of(r)}
                 if r.status != off:
                     diffs.append(j.task_id)
+                    rows[j.task_id]["details"] = r.details
             n = len(jobs)
             if not artefact_preexisting and os.path.exists("/non/existent/path"):
                 shutil.rmtree("/non", ignore_errors=True)
@@ -200,7 +215,7 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
         out.print(f"\n[bold]Ground truth v0.1.4[/bold]: {g['n']} tasks, bcb pass rate {g['pass_rate']:.3f}, agreement with the official GT check here {g['agreement']:.4f} ({len(g['differences'])} differ), wall {g['wall_s']:.0f} s")
         for tid in g["differences"]:
             r = g["results"][tid]
-            out.print(f"  {tid}: official {r['official']}, bcb {r['bcb']}  [{r['first_failure']}] {r['last_line']} {('(' + r['note'] + ')') if r['note'] else ''}")
+            out.print(escape(f"  {tid}: official {r['official']}, bcb {r['bcb']}  [{r['first_failure']}] {r['last_line']} {('(' + r['note'] + ')') if r['note'] else ''}"))
     for split, s in report["splits"].items():
         out.print(
             f"\n[bold]{split}[/bold] (v0.1.2, calibrated): {s['n']} samples, agreement {s['agreement']:.4f} ({len(s['differences'])} differ); "
@@ -208,10 +223,10 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
         )
         for tid in s["differences"]:
             r = s["results"][tid]
-            out.print(
+            out.print(escape(
                 f"  {tid}: official {r['official']} {r['official_failing'] or ''} | bcb {r['bcb']} {r['bcb_failing'] or ''}\n"
                 f"      [{r['first_failure']}] {r['last_line']} {('(' + r['note'] + ')') if r['note'] else ''}"
-            )
+            ))
     out.print(f"\ntotal wall {report['wall_s']:.0f} s")
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -364,6 +366,9 @@ def test_private_dirs_are_removed(ex: LocalExecutor, tmp_path: Path) -> None:
     dirs = json.loads(out.read_text())
     assert os.path.dirname(dirs["cwd"]) == dirs["tmp"]
     assert os.path.basename(dirs["cwd"]).startswith("tmp")
+    # Only [a-z0-9_] below the system temp dir, like the official /tmp/tmpXXXXXXXX (task 1127's
+    # test splits a path on "-").
+    assert re.fullmatch(r"[a-z0-9_/]+", dirs["cwd"][len(tempfile.gettempdir()):])
     for path in dirs.values():
         assert ex.work_dir is not None and path.startswith(str(ex.work_dir))
         assert not os.path.exists(path), path
@@ -391,7 +396,7 @@ def test_killed_zygote_is_replaced_and_sample_rerun(tmp_path: Path) -> None:
     """
     test = suite_of("def test_slow(self):\n    self.assertEqual(task_func(), 42)\ndef test_bad(self):\n    self.assertEqual(1, 2)\n")
     with LocalExecutor(workers=1) as one:
-        clean = list(one.run([job(solution, test, key="clean")]))[0]
+        (clean,) = one.run([job(solution, test, key="clean")])
         marks.unlink()
         (zygote,) = one.worker_pids()
 
@@ -403,7 +408,7 @@ def test_killed_zygote_is_replaced_and_sample_rerun(tmp_path: Path) -> None:
 
         killer = threading.Thread(target=kill_soon)
         killer.start()
-        rerun = list(one.run([job(solution, test, key="killed")]))[0]
+        (rerun,) = one.run([job(solution, test, key="killed")])
         killer.join()
         assert one.worker_pids() and one.worker_pids()[0] != zygote
     assert not alive(zygote)

@@ -7,8 +7,14 @@ import os
 
 import pytest
 
-from bcb.execution import Job, Limits, kill_after, official_time_limit, preload_modules
-from bcb.execution import _zygote
+from bcb.execution import (
+    Job,
+    Limits,
+    _zygote,
+    kill_after,
+    official_time_limit,
+    preload_modules,
+)
 from bcb.execution.child_env import build_child_env
 from bcb.execution.verdict import verdict_from_report
 

@@ -15,6 +15,7 @@ from bcb.cli import generate as generate_command
 from bcb.cli import evaluate as evaluate_command
 from bcb.cli import analysis as analysis_commands
 from bcb.cli import run as run_command
+from bcb.cli import trust as trust_commands
 
 app = typer.Typer(
     name="bcb",
@@ -31,6 +32,7 @@ app.command("generate", context_settings=generate_command.CONTEXT_SETTINGS)(gene
 app.command("evaluate")(evaluate_command.evaluate_command)
 analysis_commands.register(app)
 app.command("run", context_settings=run_command.RUN_CONTEXT_SETTINGS)(run_command.run_command)
+trust_commands.register(app)
 
 
 def _print_version(value: bool) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated, Any, Iterator, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -31,10 +32,11 @@ from bcb.evaluation.results import model_name, result_paths, write_eval_results,
 from bcb.evaluation.samples import read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import environment_fingerprint
-from bcb.execution.executor import LocalExecutor
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits
 from bcb.execution.preload import preload_modules
+from bcb.execution.protocol import EXECUTOR_KINDS, ExecutorOptions, ManagedExecutor, create_executor, describe_executor
+from bcb.execution.ray_executor import RayExecutor, RayExecutorError
 
 
 class BarProgress:
@@ -87,17 +89,48 @@ def _pass_k(text: str) -> tuple[int, ...]:
 
 
 class SharedExecutor:
-    """Starts the warm workers on the first job only, and keeps them for every later phase."""
+    """Starts the warm workers on the first job only, and keeps them for every later phase.
+    ``kind`` picks the executor (``local`` or ``ray``; for Ray, ``workers`` is per node, 0 = its CPUs)."""
 
-    def __init__(self, python: str, workers: int, limits: Limits, preload: list[str]) -> None:
-        self.python, self.workers, self.limits, self.preload = python, workers, limits, preload
-        self.executor: LocalExecutor | None = None
+    def __init__(
+        self, python: str, workers: int, limits: Limits, preload: list[str], *,
+        kind: str = "local", ray_address: str | None = None, allow_mixed_env: bool = False,
+    ) -> None:
+        self.options = ExecutorOptions(
+            kind=kind, python=python, workers=workers, preload=tuple(preload), limits=limits,  # type: ignore[arg-type]
+            ray_address=ray_address, allow_mixed_env=allow_mixed_env,
+        )
+        self.executor: ManagedExecutor | None = None
+        self._started = False
+
+    def prepare(self, fingerprint: dict[str, Any]) -> dict[str, Any]:
+        """Before any job. On Ray: join the cluster and check every node's environment now, so a
+        refused node stops the run before anything ran; returns the fingerprint to key verdicts on."""
+        if self.options.kind != "ray":
+            return fingerprint
+        self.options = dataclasses.replace(self.options, reference_fingerprint=fingerprint)
+        executor = self._executor()
+        assert isinstance(executor, RayExecutor)
+        executor.connect()
+        return executor.store_fingerprint(fingerprint)
+
+    def describe(self) -> dict[str, Any]:
+        """Where the samples ran, for the manifest."""
+        if self.executor is None:
+            return {"kind": self.options.kind, "started": False}
+        return describe_executor(self.executor)
+
+    def _executor(self) -> ManagedExecutor:
+        if self.executor is None:
+            self.executor = create_executor(self.options)
+        return self.executor
 
     def __call__(self, jobs: list[Job]) -> Iterator[ExecutionResult]:
-        if self.executor is None:
-            self.executor = LocalExecutor(python=self.python, workers=self.workers, preload=self.preload, limits=self.limits)
-            self.executor.start()
-        return self.executor.run(jobs)
+        executor = self._executor()
+        if not self._started:
+            executor.start()
+            self._started = True
+        return executor.run(jobs)
 
     def close(self) -> None:
         if self.executor is not None:
@@ -129,9 +162,16 @@ def evaluate_command(
     root: Annotated[Path, typer.Option(help="Where bcb keeps its result store.")] = Path("bcb_results"),
     python: Annotated[Optional[str], typer.Option(help="The task environment's interpreter (default: this one).")] = None,
     preload: Annotated[Optional[str], typer.Option(help="Modules workers import before forking, comma-separated (default: derived from the tasks).")] = None,
+    executor: Annotated[str, typer.Option("--executor", help="Where samples run: local (this machine's workers) or ray (a Ray cluster; pip install 'bcb[ray]'). With ray, --parallel is workers per node (default: its CPUs).")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray).")] = None,
+    allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose task environment differs from this machine's (recorded in the manifest).")] = False,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
-    with user_errors():
+    with user_errors(RayExecutorError):
+        if executor not in EXECUTOR_KINDS:
+            raise DatasetError(f"unknown --executor {executor!r}: choose one of {', '.join(EXECUTOR_KINDS)}")
+        if executor != "ray" and (ray_address or allow_mixed_env):
+            raise DatasetError("--ray-address and --allow-mixed-env apply to --executor ray only")
         if split not in SPLITS:
             raise DatasetError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
         if samples is None and not check_gt_only:
@@ -164,11 +204,15 @@ def evaluate_command(
         interpreter = python or sys.executable
         workers = parallel if parallel > 0 else (os.cpu_count() or 1)
         modules = [m for m in preload.split(",") if m] if preload is not None else preload_modules(lib for t in tasks for lib in t.libs)
-        runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules)
+        if executor == "ray":
+            runner = SharedExecutor(interpreter, max(parallel, 0), limits, modules, kind="ray", ray_address=ray_address, allow_mixed_env=allow_mixed_env)
+        else:
+            runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules)
         sample_list = read_samples(samples, loaded.by_id, resolve_id=loaded.resolve_id) if samples is not None else []
         fingerprint = environment_fingerprint(interpreter)
         store = ResultStore(root / "bcb.sqlite")
         try:
+            fingerprint = runner.prepare(fingerprint)
             if check_gt_only:
                 gt = check_ground_truth(loaded, tasks, config, store, environment_key(fingerprint), runner, BarProgress(), recheck=True)
                 _print_gt(gt_pass_rate=sum(g.passed for g in gt.values()) / len(gt), failed=[t for t, g in gt.items() if not g.passed])
@@ -176,6 +220,7 @@ def evaluate_command(
             if recheck_gt and not no_gt:
                 check_ground_truth(loaded, tasks, config, store, environment_key(fingerprint), runner, BarProgress(), recheck=True)
             outcome = evaluate(loaded, tasks, sample_list, config, store, fingerprint, runner, BarProgress(), samples_origin=str(samples))
+            outcome.manifest["executor"] = runner.describe()
         finally:
             runner.close()
             store.close()

@@ -235,7 +235,9 @@ def evaluate(
 
     def record(result: ExecutionResult) -> None:
         ident, key = key_of_job[result.key]
-        verdict = StoredVerdict(result.status, dict(result.details), result.duration_s, result.peak_rss_mb, result.tests_run, result.note)
+        verdict = StoredVerdict(
+            result.status, dict(result.details), result.duration_s, result.peak_rss_mb, result.tests_run, result.note, result.node or None
+        )
         store.put_verdict(key, verdict)
         verdicts[ident] = verdict
         progress.advance(result.status)

@@ -4,7 +4,8 @@ A verdict is keyed by everything it depends on: the dataset's content hash, the 
 of the program as executed, the execution environment's fingerprint and the limits. So a killed
 run resumes without recomputing what it finished, identical solutions (common with n samples per
 task) run once, and a run with another environment or other limits reuses nothing it should not.
-WAL mode lets readers (reports) look while an evaluation writes.
+WAL mode lets readers (reports) look while an evaluation writes. Each verdict also says where it
+ran (`node`, set by executors that span machines), which never takes part in the key.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Iterable, Mapping
 
 from bcb.dataset import DatasetError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -49,6 +50,8 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (dataset_hash, task_id, env, limits)
     );
     """,
+    # Where each verdict ran (the Ray executor's host and node); NULL for this machine's workers.
+    2: "ALTER TABLE verdicts ADD COLUMN node TEXT",
 }
 
 
@@ -73,6 +76,7 @@ class StoredVerdict:
     peak_rss_mb: float | None
     tests_run: int | None
     note: str
+    node: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,22 +146,23 @@ class ResultStore:
         found: dict[VerdictKey, StoredVerdict] = {}
         for key in keys:
             row = self.db.execute(
-                "SELECT status, details, duration_s, peak_rss_mb, tests_run, note FROM verdicts "
+                "SELECT status, details, duration_s, peak_rss_mb, tests_run, note, node FROM verdicts "
                 "WHERE dataset_hash=? AND task_id=? AND program_sha=? AND env=? AND limits=?",
                 (key.dataset_hash, key.task_id, key.program_sha, key.env, key.limits),
             ).fetchone()
             if row is not None:
-                found[key] = StoredVerdict(row[0], json.loads(row[1]), row[2], row[3], row[4], row[5])
+                found[key] = StoredVerdict(row[0], json.loads(row[1]), row[2], row[3], row[4], row[5], row[6])
         return found
 
     def put_verdict(self, key: VerdictKey, verdict: StoredVerdict) -> None:
         """Durable on return: a kill after this loses nothing."""
         self.db.execute(
-            "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO verdicts (dataset_hash, task_id, program_sha, env, limits, status, details, "
+            "duration_s, peak_rss_mb, tests_run, note, created_at, node) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 key.dataset_hash, key.task_id, key.program_sha, key.env, key.limits,
                 verdict.status, json.dumps(verdict.details), verdict.duration_s, verdict.peak_rss_mb,
-                verdict.tests_run, verdict.note, time.time(),
+                verdict.tests_run, verdict.note, time.time(), verdict.node or None,
             ),
         )
 

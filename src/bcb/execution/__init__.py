@@ -5,7 +5,12 @@ Public API: :class:`Job` in, :class:`ExecutionResult` out, through an :class:`Ex
 the official evaluator's limits; :func:`preload_modules` picks what workers pre-import.
 """
 
-from bcb.execution.executor import Executor, ExecutorError, LocalExecutor, resolve_python
+from bcb.execution.executor import (
+    Executor,
+    ExecutorError,
+    LocalExecutor,
+    resolve_python,
+)
 from bcb.execution.jobs import ExecutionResult, Job, Status
 from bcb.execution.limits import Limits, kill_after, official_time_limit
 from bcb.execution.preload import DEFAULT_PRELOAD, preload_modules

@@ -21,7 +21,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bcb.execution.child_env import DEFAULT_ENV_ALLOW, build_child_env
 from bcb.execution.jobs import ExecutionResult, Job
@@ -30,7 +30,12 @@ from bcb.execution.preload import DEFAULT_PRELOAD, preload_modules
 from bcb.execution.verdict import verdict_from_report
 from bcb.execution.worker import WorkerDied, WorkerError, WorkerProcess
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 __all__ = ["Executor", "ExecutorError", "LocalExecutor", "preload_modules", "resolve_python"]
+
+DEFAULT_LIMITS = Limits()
 
 #: Default cap on what a sample's Python-level stdout/stderr keeps (the rest is dropped).
 DEFAULT_OUTPUT_CAP = 64 * 1024
@@ -100,7 +105,7 @@ class LocalExecutor:
         python: str = sys.executable,
         workers: int = 2,
         preload: Sequence[str] = DEFAULT_PRELOAD,
-        limits: Limits = Limits(),
+        limits: Limits = DEFAULT_LIMITS,
         *,
         output_cap: int = DEFAULT_OUTPUT_CAP,
         env_allow: Iterable[str] = DEFAULT_ENV_ALLOW,
@@ -137,7 +142,7 @@ class LocalExecutor:
         self.preload_report: dict[str, Any] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def __enter__(self) -> LocalExecutor:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -152,7 +157,8 @@ class LocalExecutor:
             parent = self._parent_dir
             if parent is not None:
                 parent.mkdir(parents=True, exist_ok=True)
-            self._work_dir = Path(tempfile.mkdtemp(prefix="bcb-exec-", dir=parent))
+            # No "-" in the name: samples see it in their cwd (see _zygote.Zygote.run_sample).
+            self._work_dir = Path(tempfile.mkdtemp(prefix="bcb", dir=parent))
             self.mpl_cache_dir.mkdir(parents=True, exist_ok=True)
         missing = [i for i, w in enumerate(self._slots) if w is None or not w.alive()]
         errors: list[BaseException] = []
@@ -160,7 +166,7 @@ class LocalExecutor:
         def start_slot(i: int) -> None:
             try:
                 self._slots[i] = self._start_worker(i)
-            except BaseException as exc:  # noqa: B036 - reported to the caller below
+            except BaseException as exc:  # noqa: BLE001 - reported to the caller below
                 errors.append(exc)
 
         threads = [threading.Thread(target=start_slot, args=(i,), daemon=True) for i in missing]
@@ -234,7 +240,7 @@ class LocalExecutor:
                         in_flight.pop(slot, None)
                     if result is not None:
                         results.put(result)
-            except BaseException as exc:  # noqa: B036 - surfaced by run()
+            except BaseException as exc:  # noqa: BLE001 - surfaced by run()
                 stop.set()
                 results.put(_Failure(exc))
 

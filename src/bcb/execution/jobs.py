@@ -46,6 +46,8 @@ class ExecutionResult:
     ``note`` says, for humans, why a sample ended as it did when that is not obvious (killed at the
     deadline, exited with status N, the worker died and the sample was re-run); it never affects
     the verdict. ``attempts`` counts runs of this sample (more than one only when a worker died).
+    ``node`` says where it ran when an executor spans machines (the Ray executor: host, address and
+    node id); empty for this machine's workers. Like ``note``, it is never part of the verdict.
     """
 
     key: str
@@ -57,6 +59,7 @@ class ExecutionResult:
     tests_run: int | None
     attempts: int
     note: str = field(default="", compare=False)
+    node: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -69,4 +72,5 @@ class ExecutionResult:
             "tests_run": self.tests_run,
             "attempts": self.attempts,
             "note": self.note,
+            "node": self.node,
         }

@@ -8,7 +8,8 @@ any failing test becomes ``fail``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bcb.execution.jobs import Status
 

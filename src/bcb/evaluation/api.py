@@ -1,0 +1,226 @@
+"""bcb as a library: judge solutions from a training loop, each verdict as soon as it is ready.
+
+    from bcb.dataset import load_dataset
+    from bcb.evaluation.api import evaluate_solutions
+
+    tasks = load_dataset("bcb-mini")
+    for verdict in evaluate_solutions(tasks, [("BigCodeBench/0", code_0), ("BigCodeBench/3", code_3)]):
+        rewards[verdict.index] = verdict.reward
+
+A reward function needs what ``bcb evaluate`` computes, one answer at a time: the same program
+(calibrated by default), the same official time limit and the same sandboxed workers, so a reward
+means what a leaderboard score means. It does not need result files or pass@k. Verdicts come back
+in completion order, each carrying the index of its solution, so a slow sample holds up no other.
+
+Keep one executor open across calls (``with LocalExecutor(...) as ex`` or a
+:class:`~bcb.execution.ray_executor.RayExecutor`): its warm workers are what makes a call cheap.
+With a :class:`~bcb.evaluation.store.ResultStore`, verdicts are shared with ``bcb evaluate``
+runs on the same root, and a program already judged there is not run again.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bcb.dataset import Dataset, Task, content_hash
+from bcb.evaluation.evaluate import EvalConfig, environment_key
+from bcb.evaluation.samples import Sample, SamplesError, program, solution_sha
+from bcb.evaluation.store import ResultStore, StoredVerdict, VerdictKey
+from bcb.execution.environment import environment_fingerprint
+from bcb.execution.jobs import Job, Status
+from bcb.execution.limits import OFFICIAL_MIN_TIME_LIMIT_S, Limits, official_time_limit
+from bcb.execution.preload import preload_modules
+from bcb.execution.protocol import ExecutorKind, ExecutorOptions, ManagedExecutor, create_executor
+
+__all__ = ["Verdict", "evaluate_solutions"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict on one solution. ``index`` is its position in the ``solutions`` given;
+    ``reused`` says it came from the result store instead of running; ``node`` where it ran (Ray)."""
+
+    index: int
+    task_id: str
+    status: Status
+    details: Mapping[str, str]
+    duration_s: float | None
+    program_sha: str
+    note: str = ""
+    node: str = ""
+    reused: bool = False
+    attempts: int = field(default=1, compare=False)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+    @property
+    def reward(self) -> float:
+        """1.0 for a pass, 0.0 otherwise: the binary reward pass@1 averages."""
+        return 1.0 if self.status == "pass" else 0.0
+
+
+@dataclass(frozen=True)
+class _Planned:
+    job: Job
+    sha: str
+    indices: tuple[int, ...]
+
+
+def evaluate_solutions(
+    tasks: Dataset | Iterable[Task],
+    solutions: Iterable[tuple[str, str] | Mapping[str, Any]],
+    executor: ManagedExecutor | ExecutorKind | None = None,
+    *,
+    calibrated: bool = True,
+    time_limit: float | None = None,
+    min_time_limit: float = OFFICIAL_MIN_TIME_LIMIT_S,
+    python: str | None = None,
+    workers: int = 0,
+    limits: Limits | None = None,
+    ray_address: str | None = None,
+    allow_mixed_env: bool = False,
+    store: ResultStore | None = None,
+    fingerprint: Mapping[str, Any] | None = None,
+) -> Iterator[Verdict]:
+    """Judge ``solutions`` against ``tasks``; yield one :class:`Verdict` per solution as it is ready.
+
+    ``tasks``: a loaded :class:`~bcb.dataset.Dataset` (ids may then be written ``13`` as well as
+    ``BigCodeBench/13``) or Task objects. ``solutions``: ``(task_id, solution)`` pairs, or dicts
+    with ``task_id`` and ``solution`` (a complete program) or ``completion`` (appended to the
+    task's ``complete_prompt``), as in a samples file. ``calibrated`` prepends the task's
+    ``code_prompt`` and a ``pass`` body, as ``bcb evaluate`` does by default.
+
+    ``executor``: an executor you keep open across calls (used as is, never closed here), or
+    ``"local"`` / ``"ray"`` (None: ``"local"``) for one built from ``python`` (the task
+    environment's interpreter; default this one), ``workers`` (local: processes, 0 = CPUs; ray:
+    per node, 0 = its CPUs), ``limits``, ``ray_address`` and ``allow_mixed_env``, and closed when
+    the iteration ends.
+
+    ``time_limit``: seconds per sample; None applies the official policy without a ground-truth
+    check (241 s for every task, as ``bcb evaluate --no-gt``; the official floor gives nearly every
+    task that limit anyway). A reward loop usually wants a few seconds.
+
+    ``store``: verdicts already in it are yielded first (``reused``), new ones are written to it.
+    ``fingerprint``: the task environment's fingerprint when already known (saves ~1 s).
+
+    Identical programs for the same task run once. Problems with the input (unknown task, a
+    solution that is neither text nor a known shape) raise :class:`SamplesError` here, before
+    anything runs.
+    """
+    task_list = list(tasks)
+    by_id = {t.task_id: t for t in task_list}
+    resolve = tasks.resolve_id if isinstance(tasks, Dataset) else None
+    if not by_id:
+        raise SamplesError("no tasks given")
+    if time_limit is not None and not time_limit > 0:
+        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    limit = float(time_limit) if time_limit is not None else official_time_limit(None, min_time_limit)
+
+    planned: dict[tuple[str, str], _Planned] = {}
+    for index, item in enumerate(solutions):
+        task, text = _parse(item, index, by_id, resolve)
+        code = program(Sample(task.task_id, text, index, f"solution {index}"), task, calibrated=calibrated)
+        sha = solution_sha(code)
+        known = planned.get((task.task_id, sha))
+        if known is not None:
+            planned[(task.task_id, sha)] = _Planned(known.job, sha, (*known.indices, index))
+        else:
+            job = Job(f"{task.task_id}#{sha[:20]}", task.task_id, code, task.test, limit)
+            planned[(task.task_id, sha)] = _Planned(job, sha, (index,))
+    if not planned:
+        return iter(())
+
+    if executor is None or isinstance(executor, str):
+        used = {task_id for task_id, _ in planned}
+        options = ExecutorOptions(
+            kind=executor or "local",  # type: ignore[arg-type]
+            python=python or sys.executable,
+            workers=workers,
+            preload=tuple(preload_modules(lib for t in task_list if t.task_id in used for lib in t.libs)),
+            limits=limits or Limits(),
+            ray_address=ray_address,
+            allow_mixed_env=allow_mixed_env,
+        )
+        return _stream(list(planned.values()), create_executor(options), True, task_list, tasks, store, fingerprint)
+    if ray_address or allow_mixed_env or python or workers:
+        raise ValueError("python, workers, ray_address and allow_mixed_env configure an executor built here; set them on the executor you pass")
+    if limits is not None and limits != executor.limits:
+        raise ValueError(f"limits {limits} differ from the executor's {executor.limits}; the executor's apply")
+    return _stream(list(planned.values()), executor, False, task_list, tasks, store, fingerprint)
+
+
+def _parse(item: Any, index: int, by_id: Mapping[str, Task], resolve: Any) -> tuple[Task, str]:
+    where = f"solution {index}"
+    if isinstance(item, Mapping):
+        task_id = item.get("task_id")
+        text = item.get("solution")
+        completion = item.get("completion")
+    elif isinstance(item, (tuple, list)) and len(item) == 2:
+        task_id, text = item
+        completion = None
+    else:
+        raise SamplesError(f"{where}: expected a (task_id, solution) pair or a dict with task_id and solution, got {type(item).__name__}")
+    if not isinstance(task_id, str):
+        raise SamplesError(f"{where}: task_id must be a string, got {task_id!r}")
+    try:
+        resolved = resolve(task_id) if resolve else task_id
+    except ValueError as exc:
+        raise SamplesError(f"{where}: {exc}") from None
+    task = by_id.get(resolved)
+    if task is None:
+        raise SamplesError(f"{where}: no task {task_id!r} among the {len(by_id)} given")
+    if text is None and isinstance(completion, str):
+        text = task.complete_prompt + completion
+    if not isinstance(text, str):
+        raise SamplesError(f"{where}: the solution must be text (or give a completion), got {type(text).__name__}")
+    return task, text
+
+
+def _stream(
+    planned: list[_Planned],
+    executor: ManagedExecutor,
+    owned: bool,
+    task_list: list[Task],
+    tasks: Any,
+    store: ResultStore | None,
+    fingerprint: Mapping[str, Any] | None,
+) -> Iterator[Verdict]:
+    try:
+        keys: dict[str, VerdictKey] = {}
+        todo = planned
+        if store is not None:
+            fp = dict(fingerprint) if fingerprint is not None else environment_fingerprint(executor.python)
+            store_fp = getattr(executor, "store_fingerprint", None)
+            if callable(store_fp):  # a Ray cluster that accepted other environments keys apart
+                fp = store_fp(fp)
+            env = environment_key(fp)
+            dataset_hash = tasks.content_hash if isinstance(tasks, Dataset) else content_hash(task_list)
+            config = EvalConfig(limits=executor.limits)
+            keys = {p.job.key: VerdictKey(dataset_hash, p.job.task_id, p.sha, env, config.limits_for(p.job.time_limit)) for p in planned}
+            stored = store.get_verdicts(keys.values())
+            todo = []
+            for p in planned:
+                hit = stored.get(keys[p.job.key])
+                if hit is None:
+                    todo.append(p)
+                    continue
+                for index in p.indices:
+                    yield Verdict(index, p.job.task_id, hit.status, dict(hit.details), hit.duration_s, p.sha, hit.note, hit.node or "", True)  # type: ignore[arg-type]
+        by_key = {p.job.key: p for p in todo}
+        for result in executor.run([p.job for p in todo]):
+            p = by_key[result.key]
+            if store is not None:
+                store.put_verdict(
+                    keys[result.key],
+                    StoredVerdict(result.status, dict(result.details), result.duration_s, result.peak_rss_mb, result.tests_run, result.note, result.node or None),
+                )
+            for index in p.indices:
+                yield Verdict(index, result.task_id, result.status, dict(result.details), result.duration_s, p.sha, result.note, result.node, False, result.attempts)
+    finally:
+        if owned:
+            executor.close()

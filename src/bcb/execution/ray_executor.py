@@ -1,0 +1,795 @@
+"""Runs samples on a Ray cluster, with the same sandboxed, pre-warmed workers as on one machine.
+
+How bcb maps onto Ray, and why:
+
+- **Workers.** Every node gets a pool of actors, one per CPU it offers Ray (or ``workers_per_node``),
+  pinned to it. Each actor holds a one-worker :class:`~bcb.execution.executor.LocalExecutor`:
+  the same zygote, sandbox and verdict code as ``bcb evaluate`` on one machine, run by the task
+  environment's interpreter at the same path on every node, with the driver's sample environment
+  variables. So a verdict never depends on where it ran. One actor per worker (not one per node)
+  lets Ray account CPUs per worker, and lets the driver replace a dead worker alone.
+- **Scheduling** stays in the driver (:class:`BatchScheduler`): samples leave in batches, one
+  actor call each (the round trip is paid per batch, not per sample), longest expected first; each
+  actor has at most ``pipeline`` calls queued, so it never waits for the driver between batches;
+  and at most ``max_in_flight`` samples are out at once, however many were submitted.
+- **Faults.** A batch whose worker or node died is re-queued whole and its samples then run one per
+  call, so a sample that kills its worker again is identified: after ``max_attempts`` such deaths
+  it is recorded as ``fail`` with the reason instead of being retried forever. Dead actors are
+  replaced while their node lives. The driver keeps no state worth saving: callers write each
+  result to the result store as it arrives, so a crashed driver resumes from the store.
+- **Environment check.** Before any worker starts, every node reports its task environment's
+  fingerprint (interpreter, packages, and bcb's sandbox code, :func:`node_fingerprint`); nodes
+  that differ from the driver's are refused, or accepted with ``allow_mixed_env``, which
+  :meth:`RayExecutor.describe` reports and :meth:`RayExecutor.store_fingerprint` keys apart.
+
+Ray is imported when a :class:`RayExecutor` connects, never at import time: bcb without
+``bcb[ray]`` installed works as before, and asking for Ray then says how to install it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import itertools
+import json
+import logging
+import math
+import os
+import socket
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bcb import __version__
+from bcb.execution import _zygote
+from bcb.execution.child_env import build_child_env
+from bcb.execution.environment import EnvironmentProbeError, environment_fingerprint
+from bcb.execution.executor import ExecutorError, LocalExecutor, resolve_python
+from bcb.execution.jobs import ExecutionResult, Job
+from bcb.execution.limits import Limits, kill_after
+from bcb.execution.preload import DEFAULT_PRELOAD
+
+__all__ = [
+    "RAY_INSTALL_HINT",
+    "Batch",
+    "BatchScheduler",
+    "MixedEnvironmentError",
+    "NodeReport",
+    "RayExecutor",
+    "RayExecutorError",
+    "RayUnavailableError",
+    "check_environments",
+    "environment_differences",
+    "harness_fingerprint",
+    "import_ray",
+    "node_fingerprint",
+]
+
+RAY_INSTALL_HINT = "pip install 'bcb[ray]'"
+
+#: The fingerprint fields a verdict depends on (those the result store keys environments on).
+ENV_FIELDS: tuple[str, ...] = ("python_version", "implementation", "machine", "freeze_sha256", "sandbox")
+
+#: bcb's own files that run a sample and turn its report into a verdict: every node must run the
+#: same bytes. (This module and the CLI only move results around.)
+VERDICT_CODE: tuple[str, ...] = ("_zygote.py", "child_env.py", "executor.py", "jobs.py", "limits.py", "verdict.py", "worker.py")
+
+
+class RayExecutorError(ExecutorError):
+    """The Ray executor cannot run (Ray missing, cluster unreachable, no usable node); one line."""
+
+
+class RayUnavailableError(RayExecutorError):
+    """Ray is not installed where the driver runs."""
+
+
+class MixedEnvironmentError(RayExecutorError):
+    """A node's task environment differs from the driver's and mixed environments were not allowed."""
+
+
+def import_ray() -> Any:
+    """The ``ray`` module, or a one-line error saying how to get it."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise RayUnavailableError(f"the ray executor needs Ray, which is not installed here ({exc}); install it with: {RAY_INSTALL_HINT}") from None
+    return ray
+
+
+def _one_line(exc: BaseException | str, limit: int = 400) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ---------------------------------------------------------------------------------------------
+# Environment check
+
+
+def harness_fingerprint() -> dict[str, Any]:
+    """bcb's sandbox as a node would run it: the child's start-up steps (the sandbox layers) and a
+    hash of the code that runs samples and reads their verdicts."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in VERDICT_CODE:
+        digest.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+    return {
+        "bcb_version": __version__,
+        "layers": [step.__name__ for step in _zygote.CHILD_STEPS],
+        "code_sha256": digest.hexdigest(),
+    }
+
+
+def node_fingerprint(python: str) -> dict[str, Any]:
+    """:func:`~bcb.execution.environment.environment_fingerprint` of ``python`` plus ``harness``."""
+    fingerprint = environment_fingerprint(python)
+    fingerprint["harness"] = harness_fingerprint()
+    return fingerprint
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text[:12] + "..." if len(text) > 16 and all(c in "0123456789abcdef" for c in text) else text
+
+
+def environment_differences(reference: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[str]:
+    """What makes ``candidate``'s verdicts possibly differ from ``reference``'s, one phrase each."""
+    differences = []
+    for key in ENV_FIELDS:
+        ours, theirs = reference.get(key), candidate.get(key)
+        if ours != theirs:
+            what = "installed packages (pip freeze hash)" if key == "freeze_sha256" else key
+            differences.append(f"{what} {_short(theirs)} instead of {_short(ours)}")
+    ours_h, theirs_h = reference.get("harness") or {}, candidate.get("harness") or {}
+    if (ours_h.get("layers"), ours_h.get("code_sha256")) != (theirs_h.get("layers"), theirs_h.get("code_sha256")):
+        differences.append(f"bcb's sandbox code (bcb {theirs_h.get('bcb_version')} instead of {ours_h.get('bcb_version')})")
+    return differences
+
+
+@dataclass(frozen=True)
+class NodeReport:
+    """What a node said about itself before any worker started on it."""
+
+    node_id: str
+    hostname: str
+    address: str
+    cpus: float
+    fingerprint: Mapping[str, Any] = field(default_factory=dict)
+    differences: tuple[str, ...] = ()
+    error: str = ""
+    """Set when the node cannot run the task interpreter at all; such a node is never used."""
+
+    @property
+    def label(self) -> str:
+        """How results and messages name the node (also what the store's ``node`` column holds)."""
+        return f"{self.hostname} ({self.address}, node {self.node_id[:12]})"
+
+    @property
+    def usable(self) -> bool:
+        return not self.error
+
+    @property
+    def matches(self) -> bool:
+        return self.usable and not self.differences
+
+
+def check_environments(reports: Sequence[NodeReport], allow_mixed: bool) -> list[NodeReport]:
+    """The nodes to use. Any node that differs from the driver is refused with a message naming it
+    and what differs, unless ``allow_mixed``; nodes that cannot run the interpreter never serve."""
+    bad = [r for r in reports if not r.matches]
+    if bad and not allow_mixed:
+        first = bad[0]
+        why = first.error or "; ".join(first.differences)
+        more = f" (and {len(bad) - 1} other node(s))" if len(bad) > 1 else ""
+        raise MixedEnvironmentError(
+            f"Ray node {first.label}{more} has another task environment than the driver: {why}. "
+            "Give every node the driver's task environment (same interpreter path, same requirements, same bcb) "
+            "or pass --allow-mixed-env to use it anyway (recorded in the manifest)"
+        )
+    usable = [r for r in reports if r.usable]
+    if not usable:
+        raise RayExecutorError("no Ray node can run the task environment: " + "; ".join(f"{r.label}: {r.error}" for r in reports))
+    return usable
+
+
+def _probe_node(python: str) -> dict[str, Any]:
+    """Runs on a node (as a Ray task): its name and its environment's fingerprint."""
+    host = socket.gethostname()
+    try:
+        return {"hostname": host, "fingerprint": node_fingerprint(python)}
+    except (EnvironmentProbeError, OSError) as exc:
+        return {"hostname": host, "error": f"cannot run the task interpreter {python}: {_one_line(exc)}"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Scheduling
+
+
+@dataclass
+class _Entry:
+    job: Job
+    losses: list[str] = field(default_factory=list)
+    strikes: int = 0
+    alone: bool = False
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Samples sent in one actor call."""
+
+    number: int
+    entries: tuple[_Entry, ...]
+
+    @property
+    def jobs(self) -> list[Job]:
+        return [e.job for e in self.entries]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+class BatchScheduler:
+    """The driver's queue: which samples leave next, in which batches, and what becomes of the
+    samples of a batch that never came back. No Ray in here, so it is tested on its own.
+
+    Samples leave longest ``expected_time`` first (ties in submission order). A batch holds
+    samples until their expected time reaches ``target_batch_s`` (samples without one count as the
+    mean duration measured so far), at most ``max_batch`` of them, and no more than an even share
+    of what is left per worker, so the tail of a run spreads over every worker. At most
+    ``max_in_flight`` samples are out at any time.
+
+    A lost batch (:meth:`lost`) goes back to the front of the queue. When its worker died while
+    its node stayed up (``blame``), one of its samples may be the cause: they are retried one per
+    batch, and a sample whose lone batch is lost ``max_attempts`` times becomes a ``fail``.
+    """
+
+    def __init__(
+        self,
+        jobs: Iterable[Job],
+        *,
+        max_in_flight: int = 256,
+        max_batch: int = 16,
+        target_batch_s: float = 1.0,
+        max_attempts: int = 3,
+        default_estimate_s: float = 0.5,
+    ) -> None:
+        if max_in_flight < 1 or max_batch < 1 or max_attempts < 1:
+            raise ValueError("max_in_flight, max_batch and max_attempts must be >= 1")
+        ordered = sorted(jobs, key=lambda j: -j.expected_time)
+        if len({j.key for j in ordered}) != len(ordered):
+            raise ValueError("job keys must be unique within a run")
+        self._pending: deque[_Entry] = deque(_Entry(j) for j in ordered)
+        self.max_in_flight = max_in_flight
+        self.max_batch = max_batch
+        self.target_batch_s = target_batch_s
+        self.max_attempts = max_attempts
+        self.in_flight = 0
+        self._numbers = itertools.count()
+        self._mean = default_estimate_s
+        self._measured = 0
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    @property
+    def finished(self) -> bool:
+        return not self._pending and self.in_flight == 0
+
+    def estimate(self, job: Job) -> float:
+        return job.expected_time if job.expected_time > 0 else self._mean
+
+    def next_batch(self, workers: int = 1) -> Batch | None:
+        """The next batch for one of ``workers`` workers, or None (nothing left, or the in-flight bound)."""
+        room = self.max_in_flight - self.in_flight
+        if not self._pending or room <= 0:
+            return None
+        entries = []
+        if self._pending[0].alone:
+            entries.append(self._pending.popleft())
+        else:
+            cap = max(1, min(self.max_batch, room, math.ceil(len(self._pending) / max(1, workers))))
+            total = 0.0
+            while self._pending and len(entries) < cap and not self._pending[0].alone:
+                cost = self.estimate(self._pending[0].job)
+                if entries and total + cost > self.target_batch_s:
+                    break
+                entries.append(self._pending.popleft())
+                total += cost
+        self.in_flight += len(entries)
+        return Batch(next(self._numbers), tuple(entries))
+
+    def completed(self, batch: Batch, results: Sequence[ExecutionResult]) -> list[ExecutionResult]:
+        """The batch's results, each saying which earlier runs of its sample were lost."""
+        self.in_flight -= len(batch)
+        by_key = {r.key: r for r in results}
+        out: list[ExecutionResult] = []
+        missing: list[_Entry] = []
+        for entry in batch.entries:
+            result = by_key.get(entry.job.key)
+            if result is None:
+                missing.append(entry)
+                continue
+            self._measured += 1
+            self._mean += (result.duration_s - self._mean) / self._measured
+            if entry.losses:
+                lost = "re-run after: " + "; ".join(entry.losses)
+                result = dataclasses.replace(
+                    result, attempts=result.attempts + len(entry.losses), note="; ".join(n for n in (result.note, lost) if n)
+                )
+            out.append(result)
+        for entry in reversed(missing):  # a worker that answers for fewer samples than it was sent
+            entry.losses.append("its batch came back without it")
+            self._pending.appendleft(entry)
+        return out
+
+    def lost(self, batch: Batch, reason: str, *, blame: bool, node: str = "") -> list[ExecutionResult]:
+        """Re-queue a batch that will never answer; return the ``fail`` records of samples that
+        have now killed their worker ``max_attempts`` times."""
+        self.in_flight -= len(batch)
+        given_up: list[ExecutionResult] = []
+        requeue: list[_Entry] = []
+        for entry in batch.entries:
+            entry.losses.append(reason)
+            if blame and len(batch) == 1:
+                entry.strikes += 1
+                if entry.strikes >= self.max_attempts:
+                    given_up.append(self._give_up(entry, reason, node))
+                    continue
+            if blame:
+                entry.alone = True
+            requeue.append(entry)
+        for entry in reversed(requeue):
+            self._pending.appendleft(entry)
+        return given_up
+
+    @staticmethod
+    def _give_up(entry: _Entry, reason: str, node: str) -> ExecutionResult:
+        return ExecutionResult(
+            key=entry.job.key,
+            task_id=entry.job.task_id,
+            status="fail",
+            details={"ALL": f"the Ray worker running this sample died {entry.strikes} times; last: {reason}"},
+            duration_s=0.0,
+            peak_rss_mb=None,
+            tests_run=None,
+            attempts=len(entry.losses),
+            note="; ".join(entry.losses),
+            node=node,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The actor
+
+
+class _NodeWorker:
+    """Body of the Ray actor: one warm, sandboxed worker (a one-worker LocalExecutor)."""
+
+    def __init__(self, python: str, preload: Sequence[str], limits: Limits, child_env: Mapping[str, str], max_attempts: int, where: str) -> None:
+        self.where = where
+        # env_allow=(): the sample environment is the driver's, whatever this node's shell had.
+        self.executor = LocalExecutor(
+            python=python, workers=1, preload=list(preload), limits=limits, env_allow=(), extra_env=child_env, max_attempts=max_attempts
+        )
+
+    def start(self) -> dict[str, Any]:
+        self.executor.start()
+        return {"pid": os.getpid(), "zygotes": self.executor.worker_pids(), "preload": self.executor.preload_report}
+
+    def run_batch(self, jobs: list[Job]) -> list[ExecutionResult]:
+        return [dataclasses.replace(r, node=self.where) for r in self.executor.run(jobs)]
+
+    def stop(self) -> None:
+        self.executor.close()
+
+
+@dataclass(eq=False)
+class _Slot:
+    """One worker's place on a node, and the actor currently filling it."""
+
+    node: NodeReport
+    num_cpus: float
+    actor: Any = None
+    generation: int = 0
+    starting: Any = None
+    ready: bool = False
+    retired: str = ""
+    failures: int = 0
+    calls: list[Any] = field(default_factory=list)
+    busy_until: float = 0.0
+    pid: int | None = None
+    samples: int = 0
+
+
+class RayExecutor:
+    """Judges jobs on a Ray cluster's nodes. Use as a context manager, like LocalExecutor.
+
+    ``address`` is the cluster (``host:port`` or ``auto``; None: ``RAY_ADDRESS`` or a private
+    single-node Ray, as :func:`ray.init` decides); when Ray is already initialised in this process
+    (a training loop's own cluster), that connection is used and left open. ``python`` is the
+    task environment's interpreter, at the same path on the driver and on every node.
+    ``workers_per_node`` 0 means one per CPU the node offers Ray. ``reference_fingerprint`` is the
+    driver's :func:`~bcb.execution.environment.environment_fingerprint` if already computed.
+    """
+
+    def __init__(
+        self,
+        python: str = sys.executable,
+        preload: Sequence[str] = DEFAULT_PRELOAD,
+        limits: Limits = Limits(),
+        *,
+        address: str | None = None,
+        workers_per_node: int = 0,
+        allow_mixed_env: bool = False,
+        reference_fingerprint: Mapping[str, Any] | None = None,
+        max_in_flight: int = 256,
+        max_batch: int = 16,
+        target_batch_s: float = 1.0,
+        pipeline: int = 2,
+        max_attempts: int = 3,
+        max_worker_restarts: int = 3,
+        start_timeout: float = 600.0,
+        backstop_s: float = 60.0,
+        poll_s: float = 0.5,
+    ) -> None:
+        if workers_per_node < 0 or pipeline < 1 or max_attempts < 1 or max_worker_restarts < 0:
+            raise ValueError("workers_per_node >= 0, pipeline >= 1, max_attempts >= 1 and max_worker_restarts >= 0 are required")
+        self.python = resolve_python(python)
+        self.preload = tuple(preload)
+        self.limits = limits
+        self.address = address
+        self.workers_per_node = workers_per_node
+        self.allow_mixed_env = allow_mixed_env
+        self.max_in_flight = max_in_flight
+        self.max_batch = max_batch
+        self.target_batch_s = target_batch_s
+        self.pipeline = pipeline
+        self.max_attempts = max_attempts
+        self.max_worker_restarts = max_worker_restarts
+        self.start_timeout = start_timeout
+        self.backstop_s = backstop_s
+        self.poll_s = poll_s
+        self.child_env = build_child_env(self.python)
+        #: Accepted nodes (after :meth:`connect`), and the ones refused or unusable.
+        self.nodes: list[NodeReport] = []
+        self.refused: list[NodeReport] = []
+        #: Worker deaths, restarts and retirements, oldest first, for :meth:`describe`.
+        self.events: list[str] = []
+        self._reference: dict[str, Any] | None = dict(reference_fingerprint) if reference_fingerprint else None
+        self._ray: Any = None
+        self._owns_ray = False
+        self._actor_class: Any = None
+        self._affinity: Callable[..., Any] | None = None
+        self._slots: list[_Slot] = []
+        self._lock = threading.Lock()
+        self._running = False
+        self._closed = False
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def __enter__(self) -> RayExecutor:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        """Join the cluster and check every node's environment; starts no worker. Idempotent."""
+        if self._closed:
+            raise RayExecutorError("executor is closed")
+        if self._ray is not None:
+            return
+        ray = import_ray()
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        if not ray.is_initialized():
+            try:
+                ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+            except Exception as exc:  # noqa: BLE001 - ConnectionError, ValueError, RuntimeError: Ray's message says why
+                where = f" at {self.address}" if self.address else ""
+                raise RayExecutorError(f"cannot connect to the Ray cluster{where}: {_one_line(exc)}") from None
+            self._owns_ray = True
+        self._ray = ray
+        self._affinity = NodeAffinitySchedulingStrategy
+        try:
+            if self._reference is None:
+                self._reference = environment_fingerprint(self.python)
+            self._reference.setdefault("harness", harness_fingerprint())
+            reports = self._probe_nodes()
+            self.nodes = check_environments(reports, self.allow_mixed_env)
+        except BaseException:
+            self._disconnect()
+            raise
+        self.refused = [r for r in reports if r not in self.nodes]
+
+    def start(self) -> None:
+        """Connect, then start every worker (in parallel: each spends seconds on its preload)."""
+        self.connect()
+        if not self._slots:
+            alive = self._node_table()
+            for node in self.nodes:
+                size = self._pool_size(alive.get(node.node_id, {}))
+                share = min(1.0, node.cpus / size) if size else 1.0
+                self._slots.extend(_Slot(node, share) for _ in range(size))
+        # Waits for the workers it launches here; replacements launched during a run finish
+        # starting in the run loop, which does not wait for them.
+        launched = [s for s in self._slots if not s.retired and not s.ready and s.starting is None]
+        for slot in launched:
+            self._launch(slot)
+        deadline = time.monotonic() + self.start_timeout
+        while any(s.starting is not None for s in launched):
+            starting = {s.starting: s for s in launched if s.starting is not None}
+            ready, _ = self._ray.wait(list(starting), num_returns=len(starting), timeout=max(0.0, deadline - time.monotonic()))
+            for ref in ready:
+                self._on_started(starting[ref])
+            if not ready and time.monotonic() >= deadline:
+                for slot in starting.values():
+                    self._retire(slot, f"the worker on {slot.node.label} did not start within {self.start_timeout:g} s")
+        if not any(s.ready or s.starting is not None for s in self._slots):
+            raise RayExecutorError("no Ray worker could be started: " + ("; ".join(self.events[-3:]) or "the cluster offers no CPU"))
+
+    def close(self) -> None:
+        """Stop the workers (their zygotes close and clean up, then the actors are killed) and
+        disconnect from Ray if this executor connected."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._ray is None:
+            return
+        actors = [s.actor for s in self._slots if s.actor is not None]
+        with contextlib.suppress(Exception):
+            stops = [a.stop.remote() for a in actors]
+            if stops:
+                self._ray.wait(stops, num_returns=len(stops), timeout=10)
+        for actor in actors:
+            with contextlib.suppress(Exception):
+                self._ray.kill(actor, no_restart=True)
+        for slot in self._slots:
+            slot.actor, slot.ready, slot.starting, slot.calls = None, False, None, []
+        self._disconnect()
+
+    def _disconnect(self) -> None:
+        if self._owns_ray and self._ray is not None:
+            with contextlib.suppress(Exception):
+                self._ray.shutdown()
+        self._owns_ray = False
+        self._ray = None
+
+    # -- what ran where -------------------------------------------------------------------------
+    def actor_pids(self) -> list[int]:
+        """The live actors' process ids (they run on the nodes; for tests and diagnostics)."""
+        return [s.pid for s in self._slots if s.ready and s.pid]
+
+    def store_fingerprint(self, fingerprint: Mapping[str, Any]) -> dict[str, Any]:
+        """The fingerprint to key verdicts on: ``fingerprint`` itself on a uniform cluster. With
+        nodes of other environments accepted, one naming the whole mix, so a mixed run's verdicts
+        are never reused by a run on a uniform cluster, nor the other way round."""
+        self.connect()
+        out = dict(fingerprint)
+        if not any(n.differences for n in self.nodes):
+            return out
+        assert self._reference is not None
+        envs = {json.dumps({k: self._reference.get(k) for k in ENV_FIELDS}, sort_keys=True)}
+        envs.update(json.dumps({k: n.fingerprint.get(k) for k in ENV_FIELDS}, sort_keys=True) for n in self.nodes)
+        out["freeze_sha256"] = "mixed-" + hashlib.sha256("\n".join(sorted(envs)).encode()).hexdigest()
+        out["mixed_environments"] = [json.loads(e) for e in sorted(envs)]
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """For the run manifest: the cluster, each node (environment, workers, samples it ran)."""
+        by_node: dict[str, list[_Slot]] = {}
+        for slot in self._slots:
+            by_node.setdefault(slot.node.node_id, []).append(slot)
+        nodes = []
+        for node in self.nodes:
+            slots = by_node.get(node.node_id, [])
+            nodes.append(
+                {
+                    "node": node.label,
+                    "node_id": node.node_id,
+                    "hostname": node.hostname,
+                    "address": node.address,
+                    "cpus": node.cpus,
+                    "workers": len(slots),
+                    "samples": sum(s.samples for s in slots),
+                    "environment": "same as the driver's" if node.matches else "differs: " + "; ".join(node.differences),
+                    "retired_workers": [s.retired for s in slots if s.retired],
+                }
+            )
+        ray_version = getattr(sys.modules.get("ray"), "__version__", None)
+        return {
+            "kind": "ray",
+            "address": self.address or "auto",
+            "ray_version": ray_version,
+            "python": self.python,
+            "allow_mixed_env": self.allow_mixed_env,
+            "mixed_env": any(not n.matches for n in self.nodes),
+            "nodes": nodes,
+            "refused": [{"node": r.label, "why": r.error or "; ".join(r.differences)} for r in self.refused],
+            "events": self.events[-50:],
+            "batching": {"max_batch": self.max_batch, "target_batch_s": self.target_batch_s, "pipeline": self.pipeline, "max_in_flight": self.max_in_flight},
+        }
+
+    # -- running --------------------------------------------------------------------------------
+    def run(self, jobs: Iterable[Job], on_result: Callable[[ExecutionResult], None] | None = None) -> Iterator[ExecutionResult]:
+        """Judge ``jobs``; yield each result as its batch comes back (and pass it to ``on_result``).
+        Stopping the iteration early stops the workers still busy; the next run replaces them."""
+        todo = list(jobs)
+        if not todo:
+            return
+        with self._lock:
+            if self._running:
+                raise RayExecutorError("run() is already in progress on this executor")
+            self._running = True
+        try:
+            for result in self._run(todo):
+                if on_result is not None:
+                    on_result(result)
+                yield result
+        finally:
+            with self._lock:
+                self._running = False
+
+    def _run(self, todo: list[Job]) -> Iterator[ExecutionResult]:
+        self.start()
+        ray = self._ray
+        scheduler = BatchScheduler(
+            todo, max_in_flight=self.max_in_flight, max_batch=self.max_batch, target_batch_s=self.target_batch_s, max_attempts=self.max_attempts
+        )
+        calls: dict[Any, tuple[_Slot, int, Batch]] = {}
+        try:
+            while not scheduler.finished:
+                self._dispatch(scheduler, calls)
+                starting = {s.starting: s for s in self._slots if s.starting is not None}
+                waiting = [*calls, *starting]
+                if not waiting:
+                    raise RayExecutorError(
+                        f"every Ray worker is gone with {scheduler.pending} sample(s) left; last problems: " + "; ".join(self.events[-3:])
+                    )
+                ready, _ = ray.wait(waiting, num_returns=1, timeout=self.poll_s)
+                if ready:
+                    ready, _ = ray.wait(waiting, num_returns=len(waiting), timeout=0)
+                for ref in ready:
+                    if ref in calls:
+                        yield from self._collect(ref, calls, scheduler)
+                    else:
+                        self._on_started(starting[ref])
+                self._kill_hung()
+        finally:
+            if calls:  # stopped early: free the workers still busy (replaced by the next run)
+                for slot in {slot for slot, _, _ in calls.values()}:
+                    self._abandon(slot)
+
+    def _dispatch(self, scheduler: BatchScheduler, calls: dict[Any, tuple[_Slot, int, Batch]]) -> None:
+        live = [s for s in self._slots if s.ready and s.actor is not None]
+        for depth in range(self.pipeline):
+            for slot in sorted(live, key=lambda s: len(s.calls)):
+                if len(slot.calls) > depth:
+                    continue
+                batch = scheduler.next_batch(workers=len(live))
+                if batch is None:
+                    return
+                ref = slot.actor.run_batch.remote(batch.jobs)
+                # Only a backstop for a worker that stopped answering: generous on purpose.
+                budget = sum(self.max_attempts * (kill_after(j.time_limit) + self.backstop_s) for j in batch.jobs) + self.start_timeout
+                slot.busy_until = max(slot.busy_until, time.monotonic()) + budget
+                slot.calls.append(ref)
+                calls[ref] = (slot, slot.generation, batch)
+
+    def _collect(self, ref: Any, calls: dict[Any, tuple[_Slot, int, Batch]], scheduler: BatchScheduler) -> list[ExecutionResult]:
+        slot, generation, batch = calls.pop(ref)
+        current = slot.generation == generation
+        if current and ref in slot.calls:
+            slot.calls.remove(ref)
+        try:
+            results = self._ray.get(ref)
+        except self._ray.exceptions.RayError as exc:
+            reason = f"the Ray worker on {slot.node.label} died ({_one_line(exc, 200)})"
+            # The node still up means the worker died on its own: maybe of one of these samples.
+            blame = self._node_table().get(slot.node.node_id, {}).get("Alive", False)
+            if current:
+                self._worker_lost(slot, reason)
+            return scheduler.lost(batch, reason, blame=bool(blame), node=slot.node.label)
+        slot.failures = 0
+        slot.samples += len(results)
+        return scheduler.completed(batch, results)
+
+    def _kill_hung(self) -> None:
+        now = time.monotonic()
+        for slot in self._slots:
+            if slot.calls and slot.actor is not None and now > slot.busy_until:
+                self.events.append(f"the worker on {slot.node.label} stopped answering; killed")
+                with contextlib.suppress(Exception):
+                    self._ray.kill(slot.actor, no_restart=True)
+                slot.busy_until = float("inf")  # its calls now fail and are collected as lost
+
+    # -- workers --------------------------------------------------------------------------------
+    def _node_table(self) -> dict[str, dict[str, Any]]:
+        try:
+            return {n["NodeID"]: n for n in self._ray.nodes()}
+        except Exception:  # noqa: BLE001 - the GCS unreachable: treat every node as unknown
+            return {}
+
+    def _pool_size(self, node: Mapping[str, Any]) -> int:
+        cpus = float((node.get("Resources") or {}).get("CPU", 0))
+        if cpus <= 0:
+            return 0
+        return self.workers_per_node or max(1, int(cpus))
+
+    def _probe_nodes(self) -> list[NodeReport]:
+        ray = self._ray
+        candidates = [n for n in ray.nodes() if n.get("Alive") and self._pool_size(n) > 0]
+        if not candidates:
+            raise RayExecutorError("the Ray cluster has no live node offering a CPU")
+        probe = ray.remote(num_cpus=0, max_retries=0)(_probe_node)
+        refs = [probe.options(scheduling_strategy=self._affinity(n["NodeID"], soft=False)).remote(self.python) for n in candidates]
+        reports = []
+        assert self._reference is not None
+        for node, ref in zip(candidates, refs):
+            base = dict(node_id=node["NodeID"], address=str(node.get("NodeManagerAddress", "?")), cpus=float(node["Resources"].get("CPU", 0)))
+            try:
+                info = ray.get(ref, timeout=self.start_timeout)
+            except Exception as exc:  # noqa: BLE001 - the node could not even run the probe
+                reports.append(NodeReport(hostname=str(node.get("NodeManagerHostname", "?")), error=f"probe failed: {_one_line(exc)}", **base))
+                continue
+            if "error" in info:
+                reports.append(NodeReport(hostname=info["hostname"], error=info["error"], **base))
+            else:
+                diffs = tuple(environment_differences(self._reference, info["fingerprint"]))
+                reports.append(NodeReport(hostname=info["hostname"], fingerprint=info["fingerprint"], differences=diffs, **base))
+        return reports
+
+    def _launch(self, slot: _Slot) -> None:
+        if self._actor_class is None:
+            self._actor_class = self._ray.remote(_NodeWorker)
+        slot.generation += 1
+        slot.ready, slot.calls, slot.busy_until, slot.pid = False, [], 0.0, None
+        slot.actor = self._actor_class.options(
+            num_cpus=slot.num_cpus,
+            scheduling_strategy=self._affinity(slot.node.node_id, soft=False),
+            max_restarts=0,
+            max_task_retries=0,
+        ).remote(self.python, self.preload, self.limits, self.child_env, self.max_attempts, slot.node.label)
+        slot.starting = slot.actor.start.remote()
+
+    def _on_started(self, slot: _Slot) -> None:
+        ref, slot.starting = slot.starting, None
+        try:
+            info = self._ray.get(ref)
+        except self._ray.exceptions.RayError as exc:
+            self._worker_lost(slot, f"the worker on {slot.node.label} could not start ({_one_line(exc, 200)})")
+            return
+        slot.ready, slot.pid = True, int(info.get("pid") or 0) or None
+
+    def _worker_lost(self, slot: _Slot, reason: str) -> None:
+        """Replace a dead (or failed) worker, unless its node is gone or it keeps dying."""
+        self.events.append(reason)
+        with contextlib.suppress(Exception):
+            self._ray.kill(slot.actor, no_restart=True)
+        slot.actor, slot.ready, slot.starting, slot.calls = None, False, None, []
+        slot.failures += 1
+        if slot.failures > self.max_worker_restarts:
+            self._retire(slot, f"{reason}; {slot.failures} times in a row")
+        elif not self._node_table().get(slot.node.node_id, {}).get("Alive", False):
+            self._retire(slot, f"node {slot.node.label} is gone")
+        else:
+            self._launch(slot)
+
+    def _abandon(self, slot: _Slot) -> None:
+        with contextlib.suppress(Exception):
+            self._ray.kill(slot.actor, no_restart=True)
+        slot.actor, slot.ready, slot.starting, slot.calls = None, False, None, []
+
+    def _retire(self, slot: _Slot, reason: str) -> None:
+        if slot.actor is not None:
+            with contextlib.suppress(Exception):
+                self._ray.kill(slot.actor, no_restart=True)
+        slot.actor, slot.ready, slot.starting, slot.calls = None, False, None, []
+        slot.retired = reason
+        self.events.append(f"gave up a worker on {slot.node.label}: {reason}")
