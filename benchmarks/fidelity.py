@@ -130,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     # Task 832's canonical solution, run as root without a file-system sandbox, creates
     # /non/existent/path, after which tasks 288 and 350 fail: remove it again if this run made it.
     artefact_preexisting = os.path.exists("/non")
+    # Other samples, run as root, create directories at the file-system root (e.g. /target/dir,
+    # /nonexistent_path, /path/to/destination) and so change later verdicts; they are listed, not
+    # removed (bcb has no file-system sandbox yet).
+    root_before = set(os.listdir("/"))
     report: dict[str, Any] = {"python": args.python, "workers": args.workers, "timeout": args.timeout, "splits": {}, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     t_start = time.monotonic()
     with LocalExecutor(python=args.python, workers=args.workers, preload=preload_modules(libs)) as ex:
@@ -200,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
             }
     report["wall_s"] = time.monotonic() - t_start
     report["non_existent_path_created"] = os.path.exists("/non/existent/path")
+    report["new_root_entries"] = sorted(set(os.listdir("/")) - root_before)
+    if report["new_root_entries"]:
+        console.print(f"[yellow]samples created {', '.join('/' + e for e in report['new_root_entries'])}: remove them before the next run")
 
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=1))

@@ -108,3 +108,10 @@ def test_capped_sink() -> None:
         with pytest.raises(OSError):
             read()
     assert not sink.readable()
+
+
+def test_child_env_points_nltk_at_the_users_data(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "nltk_data").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert build_child_env("/p/bin/python", {"PATH": "/usr/bin"})["NLTK_DATA"] == str(tmp_path / "nltk_data")
+    assert build_child_env("/p/bin/python", {"PATH": "/usr/bin", "NLTK_DATA": "/d"})["NLTK_DATA"] == "/d"

@@ -118,3 +118,15 @@ def test_drops_are_reported_by_cause(bcb_cmd_module: list[str], tmp_path: Path) 
 
     bad = run(bcb_cmd_module, "perturb", "--dataset", "bcb-mini", "--seed", "1", "-o", str(out), "--transforms", "entry-point,names")
     assert bad.returncode == 2 and "unknown transform 'names'" in bad.stderr
+
+
+def test_failure_reason_names_the_exception_not_the_last_line() -> None:
+    from bcb.evaluation.perturbation_check import failure_reason
+    from bcb.evaluation.store import GroundTruth
+
+    diff = "Traceback (most recent call last):\n  File \"__test__.py\", line 3, in test_a\nAssertionError: 'ab' != 'task_func'\n- ab\n+ task_func\n"
+    nltk = "Traceback (most recent call last):\n  File \"x.py\", line 1, in f\nLookupError: \n*****\n  Resource \x1b[93mpunkt\x1b[0m not found.\n  Please use the NLTK Downloader\n"
+    assert failure_reason(GroundTruth("T/1", "fail", None, {"test_a": diff})) == "test_a: AssertionError: 'ab' != 'task_func'"
+    assert failure_reason(GroundTruth("T/1", "fail", None, {"test_b": nltk})) == "test_b: LookupError: Resource punkt not found."
+    assert failure_reason(GroundTruth("T/1", "fail", None, {"ALL": "\n*****\n  Resource stopwords not found.\n"})) == "ALL: Resource stopwords not found."
+    assert failure_reason(GroundTruth("T/1", "timeout", None, {})) == "timed out"

@@ -28,7 +28,8 @@ from bcb.cli.common import (
 )
 from bcb.dataset import SPLITS, DatasetError, parse_id_range, parse_ids, select_tasks
 from bcb.evaluation.evaluate import EvalConfig, Evaluation, check_ground_truth, environment_key, evaluate
-from bcb.evaluation.results import model_name, result_paths, write_eval_results, write_json_atomic
+from bcb.evaluation.results import model_name, result_paths, write_eval_results
+from bcb.fileio import write_json_atomic
 from bcb.evaluation.samples import read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import environment_fingerprint

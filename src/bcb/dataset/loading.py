@@ -11,7 +11,6 @@ import gzip
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 import platformdirs
 
 from bcb.dataset import hub
+from bcb.fileio import write_atomic
 from bcb.dataset.hashing import content_hash
 from bcb.dataset.task import DatasetError, Task, TaskError, check_code, parse_task, task_number
 from bcb.dataset.versions import DEFAULT_VERSION, VERSIONS, check_version_name, version_of_hash
@@ -185,15 +185,7 @@ def write_tasks(path: str | os.PathLike[str], tasks: Iterable[Task]) -> Path:
         with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as gz:
             gz.write(payload)
         payload = buffer.getvalue()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, payload)
 
 
 def _hard_ids_files(version: str, data_dir: str | os.PathLike[str] | None, near: Path | None) -> Iterator[Path]:

@@ -28,7 +28,7 @@ from bcb import __version__
 from bcb.dataset import Dataset, DatasetError, Task, content_hash, write_tasks
 from bcb.dataset.perturbation import Perturbation
 from bcb.evaluation.evaluate import EvalConfig, Progress, Runner, check_ground_truth
-from bcb.evaluation.results import write_json_atomic
+from bcb.fileio import write_json_atomic
 from bcb.evaluation.store import GroundTruth, ResultStore
 from bcb.execution.jobs import Job
 from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S
@@ -155,18 +155,27 @@ class _Phase:
 
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failure|Warning)\b")
 _MESSAGE_LINE = re.compile(r"^[A-Za-z_][\w.]*: ")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def failure_reason(gt: GroundTruth) -> str:
     """The first failing test and the exception its traceback ends with (or how the run ended).
-    The exception line, not the literal last line: `assertEqual` on strings ends with a diff."""
+    The exception line, not the literal last line: `assertEqual` on strings ends with a diff, and
+    NLTK's `LookupError:` puts its message on the lines after a row of stars."""
     if gt.status == "timeout":
         return "timed out"
     for test, traceback in gt.details.items():
-        lines = [line.rstrip() for line in str(traceback).splitlines() if line.strip()]
-        line = next((x for x in reversed(lines) if _EXCEPTION_LINE.match(x)), None)
-        line = line or next((x for x in reversed(lines) if _MESSAGE_LINE.match(x)), None)
-        line = (line or (lines[-1] if lines else gt.status)).strip()
+        lines = [_ANSI.sub("", line).rstrip() for line in str(traceback).splitlines()]
+        lines = [line for line in lines if any(c.isalnum() for c in line)]
+        at = next((i for i in reversed(range(len(lines))) if _EXCEPTION_LINE.match(lines[i])), None)
+        if at is None:
+            at = next((i for i in reversed(range(len(lines))) if _MESSAGE_LINE.match(lines[i])), None)
+        if at is None:
+            line = lines[0].strip() if lines else gt.status
+        else:
+            line = lines[at].strip()
+            if line.endswith(":") and at + 1 < len(lines):
+                line = f"{line} {lines[at + 1].strip()}"
         return f"{test}: {line[:200]}"
     return gt.status
 

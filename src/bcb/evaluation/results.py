@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from bcb.dataset import DatasetError
+from bcb.fileio import write_json_atomic
 
 STATUSES = ("pass", "fail", "timeout")
 
@@ -74,19 +74,6 @@ def model_name(samples: str | os.PathLike[str]) -> str:
         if f"--{dataset}-" in base:
             return base.split(f"--{dataset}-")[0]
     return base
-
-
-def write_json_atomic(path: Path, payload: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_eval_results(path: Path, results: EvalResults) -> None:

@@ -726,7 +726,6 @@ CHILD_STEPS = (
 
 def child_main(ctx: SampleContext) -> None:
     """Runs in the forked child; never returns into the zygote's loop."""
-    report = None
     for step in CHILD_STEPS:
         try:
             step(ctx)
@@ -735,14 +734,15 @@ def child_main(ctx: SampleContext) -> None:
                 write_frame(ctx.result_fd, {"kind": "setup_error", "step": step.__name__, "error": f"{type(exc).__name__}: {exc}"})
             os._exit(71)
     job = ctx.job
-    write = write_frame  # bound before the sample runs and can patch the module globals
+    # Bound before the sample runs, since it can patch os and this module's globals.
+    write, getpid, exit_now = write_frame, os.getpid, os._exit
     result_fd = ctx.result_fd
     own_pid = ctx.pid
     report = run_official_procedure(job["solution"], job["test"], float(job["time_limit"]), int(ctx.zygote.config.get("output_cap", 65536)))
-    if os.getpid() == own_pid:  # a fork the sample made that got here does not report
+    if getpid() == own_pid:  # a fork the sample made that got here does not report
         report["kind"] = "result"
         write(result_fd, report)
-    os._exit(0)
+    exit_now(0)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -71,6 +71,11 @@ def build_child_env(
         path = bindir + os.pathsep + path
     env["PATH"] = path
     env.update(FIXED_ENV)
+    # Samples get a private HOME, so NLTK would no longer look in the user's ~/nltk_data (where
+    # ``nltk.download`` puts corpora, and where the official evaluator, keeping HOME, finds them).
+    home_data = os.path.join(os.path.expanduser("~"), "nltk_data")
+    if "NLTK_DATA" not in env and os.path.isdir(home_data):
+        env["NLTK_DATA"] = home_data
     if extra:
         env.update({str(k): str(v) for k, v in extra.items()})
     return env

@@ -433,7 +433,7 @@ class RayExecutor:
         target_batch_s: float = 1.0,
         pipeline: int = 2,
         max_attempts: int = 3,
-        max_worker_restarts: int = 3,
+        max_worker_restarts: int = 5,
         start_timeout: float = 600.0,
         backstop_s: float = 60.0,
         poll_s: float = 0.5,
@@ -770,9 +770,7 @@ class RayExecutor:
     def _worker_lost(self, slot: _Slot, reason: str) -> None:
         """Replace a dead (or failed) worker, unless its node is gone or it keeps dying."""
         self.events.append(reason)
-        with contextlib.suppress(Exception):
-            self._ray.kill(slot.actor, no_restart=True)
-        slot.actor, slot.ready, slot.starting, slot.calls = None, False, None, []
+        self._abandon(slot)
         slot.failures += 1
         if slot.failures > self.max_worker_restarts:
             self._retire(slot, f"{reason}; {slot.failures} times in a row")
@@ -782,14 +780,14 @@ class RayExecutor:
             self._launch(slot)
 
     def _abandon(self, slot: _Slot) -> None:
-        with contextlib.suppress(Exception):
-            self._ray.kill(slot.actor, no_restart=True)
-        slot.actor, slot.ready, slot.starting, slot.calls = None, False, None, []
-
-    def _retire(self, slot: _Slot, reason: str) -> None:
+        """Kill the slot's actor; calls still out to it are then stale (another generation)."""
         if slot.actor is not None:
             with contextlib.suppress(Exception):
                 self._ray.kill(slot.actor, no_restart=True)
+        slot.generation += 1
         slot.actor, slot.ready, slot.starting, slot.calls = None, False, None, []
+
+    def _retire(self, slot: _Slot, reason: str) -> None:
+        self._abandon(slot)
         slot.retired = reason
         self.events.append(f"gave up a worker on {slot.node.label}: {reason}")

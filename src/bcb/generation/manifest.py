@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from bcb import __version__
 from bcb.dataset import Dataset
+from bcb.fileio import write_json_atomic
 
 
 def manifest_path(samples_path: str | os.PathLike[str]) -> Path:
@@ -107,13 +107,4 @@ class Manifest:
 
     def write(self) -> None:
         """Atomically: a reader sees the old manifest or the new one, never half of one."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.data, handle, indent=2, ensure_ascii=False)
-                handle.write("\n")
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(self.path, self.data, ensure_ascii=False)
