@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from bcb.execution import ExecutionResult, Job, LocalExecutor
+from bcb.execution.sandbox import SandboxOptions
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -61,12 +62,13 @@ def wait_gone(pids: list[int], timeout: float = 2.0) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def ex() -> LocalExecutor:
-    """Two workers, started with a secret in the harness environment."""
+def ex(tmp_path_factory: pytest.TempPathFactory) -> LocalExecutor:
+    """Two workers, started with a secret in the harness environment. Samples here report through
+    files under pytest's temp dir, so Landlock lets them write there."""
     old = os.environ.get("OPENAI_API_KEY")
     os.environ["OPENAI_API_KEY"] = SECRET
     try:
-        executor = LocalExecutor(workers=2)
+        executor = LocalExecutor(workers=2, sandbox=SandboxOptions(write_paths=[str(tmp_path_factory.getbasetemp())]))
         executor.start()
     finally:
         if old is None:
@@ -395,7 +397,7 @@ def test_killed_zygote_is_replaced_and_sample_rerun(tmp_path: Path) -> None:
         return 42
     """
     test = suite_of("def test_slow(self):\n    self.assertEqual(task_func(), 42)\ndef test_bad(self):\n    self.assertEqual(1, 2)\n")
-    with LocalExecutor(workers=1) as one:
+    with LocalExecutor(workers=1, sandbox=SandboxOptions(write_paths=[str(tmp_path)])) as one:
         (clean,) = one.run([job(solution, test, key="clean")])
         marks.unlink()
         (zygote,) = one.worker_pids()
@@ -420,12 +422,13 @@ def test_killed_zygote_is_replaced_and_sample_rerun(tmp_path: Path) -> None:
 
 
 def test_sample_that_keeps_killing_its_worker_fails_after_three_tries() -> None:
-    # Bypasses the official guard with libc's kill(): the worker dies on every attempt.
+    # Bypasses the official guard with libc's kill(): the worker dies on every attempt. Only
+    # without the sandbox (whose Landlock signal scoping stops it: see test_sandbox.py).
     solution = """
     import ctypes, os, signal
     ctypes.CDLL(None).kill(os.getppid(), signal.SIGKILL)
     """
-    with LocalExecutor(workers=1, preload=()) as one:
+    with LocalExecutor(workers=1, preload=(), sandbox=SandboxOptions(enabled=False, unsafe=True)) as one:
         r = run_one(one, solution, suite_of("def test_x(self):\n    pass\n"))
         after = run_one(one, ADD, suite_of("def test_x(self):\n    self.assertEqual(task_func(1, 1), 2)\n"))
     assert r.status == "fail" and r.attempts == 3

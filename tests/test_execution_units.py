@@ -95,7 +95,8 @@ def test_frames_roundtrip_and_reject_garbage() -> None:
 
 def test_child_steps_are_named_and_ordered() -> None:
     names = [step.__name__ for step in _zygote.CHILD_STEPS]
-    assert names[0] == "step_close_protocol_fds" and names[-1] == "step_official_safe_environment"
+    assert names[0] == "step_close_protocol_fds" and names[-2:] == ["step_official_safe_environment", "step_sandbox_lock"]
+    assert names.index("step_redirect_std_fds") < names.index("step_sandbox_enter") < names.index("step_enter_private_dirs")
     assert names.index("step_new_session") < names.index("step_enter_private_dirs") < names.index("step_clean_environment")
     assert len(set(names)) == len(names)
 

@@ -33,6 +33,7 @@ from bcb.execution import Job, LocalExecutor, preload_modules  # noqa: E402
 from bcb.execution.environment import environment_fingerprint  # noqa: E402
 from bcb.execution.ray_cluster import LocalRayCluster  # noqa: E402
 from bcb.execution.ray_executor import MixedEnvironmentError, RayExecutor  # noqa: E402
+from bcb.execution.sandbox import SandboxOptions  # noqa: E402
 from helpers import shared_file  # noqa: E402
 
 pytestmark = pytest.mark.timeout(300)
@@ -111,28 +112,32 @@ def test_two_nodes_give_the_local_executors_verdicts(cluster: LocalRayCluster, w
     assert all(n["workers"] == 1 and n["samples"] > 0 and n["environment"] == "same as the driver's" for n in nodes.values())
     assert {v.node for v in got.values()} == {n["node"] for n in nodes.values()}  # every verdict says where it ran
     assert described["mixed_env"] is False and described["refused"] == []
+    sandboxes = [n["sandbox"] for n in nodes.values()]
+    assert sandboxes[0] == sandboxes[1] and sandboxes[0]["enabled"]  # the same layers, and memory cap, on both nodes
 
 
 def test_a_node_killed_mid_run_changes_no_verdict(workload, local_verdicts, tmp_path: Path) -> None:
     tasks, solutions = workload
+    # Four 2-second samples go first, two per node, so the doomed node is surely busy when it dies.
+    sleepers = [(tasks[0].task_id, tasks[0].solution + f"\nimport time\ntime.sleep(2)  # {i}\n") for i in range(4)]
     with LocalRayCluster(log_dir=tmp_path) as own:
         own.start_head(cpus=1)
         doomed = own.add_node(cpus=1)
         with RayExecutor(python=sys.executable, preload=preload_for(tasks), address=own.address) as rx:
-            got: dict[int, Verdict] = {}
-            killed_at = None
-            for verdict in evaluate_solutions(tasks, solutions, rx, time_limit=TIME_LIMIT):
-                got[verdict.index] = verdict
-                if killed_at is None and len(got) >= len(solutions) // 4:
-                    own.kill_raylet(doomed)
-                    killed_at = len(got)
+            killer = threading.Timer(1.0, own.kill_raylet, [doomed])
+            killer.start()
+            try:
+                got = {v.index: v for v in evaluate_solutions(tasks, sleepers + solutions, rx, time_limit=TIME_LIMIT)}
+            finally:
+                killer.cancel()
             described = rx.describe()
-    assert killed_at is not None and killed_at < len(solutions)
-    same_verdicts(got, local_verdicts)
+    assert [got[i].status for i in range(4)] == ["pass"] * 4
+    same_verdicts({i - 4: v for i, v in got.items() if i >= 4}, local_verdicts)
     assert any("127.0.0.3" in event and "died" in event for event in described["events"]), json.dumps(described)
-    assert any("re-run after" in v.note and "127.0.0.2" in v.node for v in got.values())  # its unfinished batches ran elsewhere
+    rerun = [v for v in got.values() if "re-run after: the Ray worker on" in v.note]
+    assert rerun and all("127.0.0.2" in v.node for v in rerun)  # the dead node's unfinished samples ran on the other
     nodes = {n["address"]: n for n in described["nodes"]}
-    assert nodes["127.0.0.2"]["samples"] + nodes["127.0.0.3"]["samples"] == len(solutions)  # no duplicates in this workload
+    assert nodes["127.0.0.2"]["samples"] + nodes["127.0.0.3"]["samples"] == len(sleepers + solutions)  # all distinct programs
 
 
 def _ancestor_in(pid: int, wanted: set[int]) -> int | None:
@@ -162,7 +167,8 @@ def test_a_sample_that_kills_its_ray_worker_is_failed_not_retried_forever(cluste
     add = "def task_func():\n    return 2\n"
     jobs = [Job("killer", "T/0", killer, test, 120.0)] + [Job(f"ok{i}", "T/1", add, test, 30.0) for i in range(5)]
     killed: list[int] = []
-    with RayExecutor(python=sys.executable, preload=(), address=cluster.address, max_attempts=3) as rx:
+    sandbox = SandboxOptions(write_paths=[str(tmp_path)])  # the sample reports its pid through a file
+    with RayExecutor(python=sys.executable, preload=(), address=cluster.address, max_attempts=3, sandbox=sandbox) as rx:
         stop = threading.Event()
 
         def kill_its_worker_whenever_it_starts() -> None:

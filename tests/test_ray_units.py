@@ -195,6 +195,31 @@ def test_the_harness_fingerprint_names_the_sandbox_layers() -> None:
     assert "step_resource_limits" in harness["layers"] and len(harness["code_sha256"]) == 64
 
 
+def test_workers_whose_sandbox_layers_differ_are_refused_unless_allowed() -> None:
+    from bcb.execution.ray_executor import _Slot
+
+    a, b = report("a"), report("b")
+    full = {"enabled": True, "network_isolated": True, "process_cap": True, "memory_mb": 4096}
+    for allow in (False, True):
+        executor = RayExecutor(preload=(), allow_mixed_env=allow)
+        executor.nodes = [a, b]
+        executor._slots = [_Slot(a, 1.0, ready=True, sandbox=full), _Slot(b, 1.0, ready=True, sandbox={**full, "network_isolated": False})]
+        if not allow:
+            with pytest.raises(MixedEnvironmentError) as info:
+                executor._check_sandboxes()
+            assert "b (10.0.0.1, node bbbbbbbb): network_isolated False instead of True" in str(info.value)
+            continue
+        executor._check_sandboxes()
+        described = executor.describe()
+        assert described["mixed_env"] is True
+        assert [n["sandbox"]["network_isolated"] for n in described["nodes"]] == [True, False]
+    uniform = RayExecutor(preload=())
+    uniform.nodes = [a, b]
+    uniform._slots = [_Slot(a, 1.0, ready=True, sandbox=full), _Slot(b, 1.0, ready=True, sandbox=dict(full))]
+    uniform._check_sandboxes()
+    assert uniform.describe()["mixed_env"] is False
+
+
 # -- import guard, factory, CLI -------------------------------------------------------------------
 
 

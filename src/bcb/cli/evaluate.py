@@ -33,6 +33,7 @@ from bcb.fileio import write_json_atomic
 from bcb.evaluation.samples import read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import environment_fingerprint
+from bcb.execution.sandbox import SandboxOptions, sandbox_summary
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits
 from bcb.execution.preload import preload_modules
@@ -96,10 +97,11 @@ class SharedExecutor:
     def __init__(
         self, python: str, workers: int, limits: Limits, preload: list[str], *,
         kind: str = "local", ray_address: str | None = None, allow_mixed_env: bool = False,
+        sandbox: SandboxOptions | None = None,
     ) -> None:
         self.options = ExecutorOptions(
             kind=kind, python=python, workers=workers, preload=tuple(preload), limits=limits,  # type: ignore[arg-type]
-            ray_address=ray_address, allow_mixed_env=allow_mixed_env,
+            ray_address=ray_address, allow_mixed_env=allow_mixed_env, sandbox=sandbox or SandboxOptions(),
         )
         self.executor: ManagedExecutor | None = None
         self._started = False
@@ -108,12 +110,19 @@ class SharedExecutor:
         """Before any job. On Ray: join the cluster and check every node's environment now, so a
         refused node stops the run before anything ran; returns the fingerprint to key verdicts on."""
         if self.options.kind != "ray":
-            return fingerprint
+            # The workers probe the sandbox layers at start-up (and refuse to run without the
+            # essential ones): start them now so the layers key the verdicts and the manifest.
+            executor = self._executor()
+            executor.start()
+            self._started = True
+            report = getattr(executor, "sandbox_report", None)
+            return {**fingerprint, "sandbox": sandbox_summary(report)} if report else fingerprint
         self.options = dataclasses.replace(self.options, reference_fingerprint=fingerprint)
         executor = self._executor()
         assert isinstance(executor, RayExecutor)
-        executor.connect()
-        return executor.store_fingerprint(fingerprint)
+        keyed = executor.store_fingerprint(fingerprint)  # starts the workers: they probe the sandbox
+        self._started = True
+        return keyed
 
     def describe(self) -> dict[str, Any]:
         """Where the samples ran, for the manifest."""
@@ -165,6 +174,8 @@ def evaluate_command(
     preload: Annotated[Optional[str], typer.Option(help="Modules workers import before forking, comma-separated (default: derived from the tasks).")] = None,
     executor: Annotated[str, typer.Option("--executor", help="Where samples run: local (this machine's workers) or ray (a Ray cluster; pip install 'bcb[ray]'). With ray, --parallel is workers per node (default: its CPUs).")] = "local",
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray).")] = None,
+    allow_network: Annotated[bool, typer.Option("--allow-network", help="Let samples use the network (no private network namespace; recorded in the manifest).")] = False,
+    unsafe: Annotated[bool, typer.Option("--unsafe", help="Run untrusted code even where network isolation or a root-binding process cap is unavailable.")] = False,
     allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose task environment differs from this machine's (recorded in the manifest).")] = False,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
@@ -206,9 +217,12 @@ def evaluate_command(
         workers = parallel if parallel > 0 else (os.cpu_count() or 1)
         modules = [m for m in preload.split(",") if m] if preload is not None else preload_modules(lib for t in tasks for lib in t.libs)
         if executor == "ray":
-            runner = SharedExecutor(interpreter, max(parallel, 0), limits, modules, kind="ray", ray_address=ray_address, allow_mixed_env=allow_mixed_env)
+            runner = SharedExecutor(
+                interpreter, max(parallel, 0), limits, modules, kind="ray", ray_address=ray_address, allow_mixed_env=allow_mixed_env,
+                sandbox=SandboxOptions(allow_network=allow_network, unsafe=unsafe),
+            )
         else:
-            runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules)
+            runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules, sandbox=SandboxOptions(allow_network=allow_network, unsafe=unsafe))
         sample_list = read_samples(samples, loaded.by_id, resolve_id=loaded.resolve_id) if samples is not None else []
         fingerprint = environment_fingerprint(interpreter)
         store = ResultStore(root / "bcb.sqlite")

@@ -34,6 +34,7 @@ from bcb.execution.jobs import Job, Status
 from bcb.execution.limits import OFFICIAL_MIN_TIME_LIMIT_S, Limits, official_time_limit
 from bcb.execution.preload import preload_modules
 from bcb.execution.protocol import ExecutorKind, ExecutorOptions, ManagedExecutor, create_executor
+from bcb.execution.sandbox import SandboxOptions
 
 __all__ = ["Verdict", "evaluate_solutions"]
 
@@ -84,6 +85,7 @@ def evaluate_solutions(
     limits: Limits | None = None,
     ray_address: str | None = None,
     allow_mixed_env: bool = False,
+    sandbox: SandboxOptions | None = None,
     store: ResultStore | None = None,
     fingerprint: Mapping[str, Any] | None = None,
 ) -> Iterator[Verdict]:
@@ -98,8 +100,8 @@ def evaluate_solutions(
     ``executor``: an executor you keep open across calls (used as is, never closed here), or
     ``"local"`` / ``"ray"`` (None: ``"local"``) for one built from ``python`` (the task
     environment's interpreter; default this one), ``workers`` (local: processes, 0 = CPUs; ray:
-    per node, 0 = its CPUs), ``limits``, ``ray_address`` and ``allow_mixed_env``, and closed when
-    the iteration ends.
+    per node, 0 = its CPUs), ``limits``, ``ray_address``, ``allow_mixed_env`` and ``sandbox`` (the
+    hardening layers), and closed when the iteration ends.
 
     ``time_limit``: seconds per sample; None applies the official policy without a ground-truth
     check (241 s for every task, as ``bcb evaluate --no-gt``; the official floor gives nearly every
@@ -145,10 +147,11 @@ def evaluate_solutions(
             limits=limits or Limits(),
             ray_address=ray_address,
             allow_mixed_env=allow_mixed_env,
+            sandbox=sandbox or SandboxOptions(),
         )
         return _stream(list(planned.values()), create_executor(options), True, task_list, tasks, store, fingerprint)
-    if ray_address or allow_mixed_env or python or workers:
-        raise ValueError("python, workers, ray_address and allow_mixed_env configure an executor built here; set them on the executor you pass")
+    if ray_address or allow_mixed_env or python or workers or sandbox:
+        raise ValueError("python, workers, ray_address, allow_mixed_env and sandbox configure an executor built here; set them on the executor you pass")
     if limits is not None and limits != executor.limits:
         raise ValueError(f"limits {limits} differ from the executor's {executor.limits}; the executor's apply")
     return _stream(list(planned.values()), executor, False, task_list, tasks, store, fingerprint)

@@ -582,6 +582,8 @@ class SampleContext:
         self.pid = 0
         self.cwd = ""
         self.popen_pids: SharedPidList | None = None
+        #: Functions of the report applied, in order, after the official procedure (tamper checks).
+        self.report_filters: list = []
 
 
 def step_close_protocol_fds(ctx: SampleContext) -> None:
@@ -706,6 +708,28 @@ def step_official_safe_environment(ctx: SampleContext) -> None:
     ctx.popen_pids = install_official_safe_environment()
 
 
+def step_sandbox_enter(ctx: SampleContext) -> None:
+    """Join the sample's job cgroups (tree kill, memory and pids caps), then private network and
+    mount namespaces: the layers the zygote's probe found working (see ``_sandbox.py``)."""
+    sandbox = ctx.zygote.sandbox
+    if sandbox is not None:
+        sandbox.child_enter(ctx.zygote.job_cgroups)
+
+
+def step_sandbox_lock(ctx: SampleContext) -> None:
+    """Tamper evidence snapshots, the result fd moved out of the way, then Landlock and seccomp
+    (last: neither can be undone). Runs after the official guard, just before the sample."""
+    sandbox = ctx.zygote.sandbox
+    if sandbox is None:
+        return
+    mod = sandbox_module()
+    if sandbox.layers.get("tamper"):
+        ctx.result_fd = mod.hide_fd(ctx.result_fd)
+        guard = mod.TamperGuard(ctx.job["test"], [sys.modules[__name__], mod])
+        ctx.report_filters.append(guard.check)
+    sandbox.child_lock(ctx.root)
+
+
 #: The child's start-up, in order. Hardening layers (cgroup membership, network namespace,
 #: Landlock, seccomp, tamper evidence) are further steps, inserted after ``step_redirect_std_fds``
 #: (before the environment is exposed to sample code). The official guard's steps come last.
@@ -715,12 +739,14 @@ CHILD_STEPS = (
     step_die_with_zygote,
     step_reset_signals,
     step_redirect_std_fds,
+    step_sandbox_enter,
     step_enter_private_dirs,
     step_clean_environment,
     step_reseed_random,
     step_resource_limits,
     step_official_reliability_guard,
     step_official_safe_environment,
+    step_sandbox_lock,
 )
 
 
@@ -738,7 +764,10 @@ def child_main(ctx: SampleContext) -> None:
     write, getpid, exit_now = write_frame, os.getpid, os._exit
     result_fd = ctx.result_fd
     own_pid = ctx.pid
+    filters = tuple(ctx.report_filters)
     report = run_official_procedure(job["solution"], job["test"], float(job["time_limit"]), int(ctx.zygote.config.get("output_cap", 65536)))
+    for report_filter in filters:
+        report = report_filter(report)
     if getpid() == own_pid:  # a fork the sample made that got here does not report
         report["kind"] = "result"
         write(result_fd, report)
@@ -757,6 +786,8 @@ class Zygote:
         self.pid = os.getpid()
         self.config: dict = {}
         self.rng_holders: list[tuple[Any, str]] = []
+        self.sandbox: Any = None  # _sandbox.Sandbox, when the config asks for one
+        self.job_cgroups: Any = None  # the running sample's _sandbox.JobCgroups
 
     # -- start-up ---------------------------------------------------------------------------
     def preload(self, modules: list[str]) -> dict:
@@ -806,6 +837,10 @@ class Zygote:
             raise ProtocolError(f"expected a config frame, got {config!r:.200}")
         self.config = config
         self.work_dir = config["work_dir"]
+        sandbox_report: dict = {"enabled": False}
+        if config.get("sandbox") is not None:
+            self.sandbox = sandbox_module().Sandbox(config["sandbox"])
+            sandbox_report = self.sandbox.probe()
         t0 = time.monotonic()
         report = self.preload(list(config.get("preload") or []))
         self.find_rng_holders()
@@ -822,6 +857,7 @@ class Zygote:
                 "preload": report,
                 "preload_s": round(time.monotonic() - t0, 3),
                 "threads": thread_count(),
+                "sandbox": sandbox_report,
             },
         )
         while True:
@@ -843,6 +879,7 @@ class Zygote:
         # tests split paths on "-" and other delimiters (task 1127 fails under "s-xxxx").
         root = tempfile.mkdtemp(prefix="s", dir=self.work_dir)
         rfd, wfd = os.pipe()
+        cgroups = self.job_cgroups = self.sandbox.job_cgroups() if self.sandbox is not None else None
         gc.freeze()
         t0 = time.monotonic()
         pid = os.fork()
@@ -858,7 +895,9 @@ class Zygote:
         finally:
             os.close(rfd)
         duration = outcome.pop("_t_end") - t0
-        # Kill the sample's process group, reap it, then everything re-parented to us.
+        # Kill the sample's cgroup and process group, reap it, then everything re-parented to us.
+        if cgroups is not None:
+            cgroups.kill()
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
         status, rusage = outcome.pop("_wait", (None, None))
@@ -875,6 +914,8 @@ class Zygote:
                 except ChildProcessError:
                     break
         stray = kill_children(self.pid)
+        cgroups_left = cgroups.remove() if cgroups is not None else []
+        self.job_cgroups = None
         remove_tree(root)
         outcome.update(
             {
@@ -885,6 +926,7 @@ class Zygote:
                 "exit": describe_wait_status(status) if status is not None else None,
                 "stray_processes": stray,
                 "dir_left": os.path.exists(root),
+                "cgroups_left": cgroups_left,
             }
         )
         return outcome
@@ -1001,6 +1043,25 @@ def _warm_pyplot() -> None:
 
 
 _WARMUPS = {"matplotlib.pyplot": _warm_pyplot}
+
+
+_SANDBOX_MODULE: Any = None
+
+
+def sandbox_module() -> Any:
+    """``_sandbox.py`` from this file's directory, loaded by path (``-I`` keeps that directory
+    off ``sys.path``; bcb is not installed in the task environment)."""
+    global _SANDBOX_MODULE
+    if _SANDBOX_MODULE is None:
+        import importlib.util
+
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandbox.py")
+        spec = importlib.util.spec_from_file_location("_bcb_sandbox", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _SANDBOX_MODULE = module
+    return _SANDBOX_MODULE
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from bcb.execution.child_env import DEFAULT_ENV_ALLOW, build_child_env
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits, kill_after
 from bcb.execution.preload import DEFAULT_PRELOAD, preload_modules
+from bcb.execution.sandbox import SandboxOptions
 from bcb.execution.verdict import verdict_from_report
 from bcb.execution.worker import WorkerDied, WorkerError, WorkerProcess
 
@@ -115,6 +116,7 @@ class LocalExecutor:
         start_timeout: float = 600.0,
         backstop_s: float = 60.0,
         max_attempts: int = 3,
+        sandbox: SandboxOptions | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
@@ -130,6 +132,9 @@ class LocalExecutor:
         self.start_timeout = start_timeout
         self.backstop_s = backstop_s
         self.max_attempts = max_attempts
+        #: The hardening layers (see ``_sandbox.py``); :attr:`sandbox_report` says which are on.
+        self.sandbox = sandbox if sandbox is not None else SandboxOptions()
+        self.sandbox_report: dict[str, Any] = {}
         self._parent_dir = Path(work_dir) if work_dir else None
         self._work_dir: Path | None = None
         self._slots: list[WorkerProcess | None] = [None] * workers
@@ -311,6 +316,8 @@ class LocalExecutor:
                 extra.append("re-run after: " + "; ".join(problems))
             if report.get("stray_processes"):
                 extra.append(f"killed {report['stray_processes']} process(es) the sample left behind")
+            if report.get("cgroups_left"):
+                extra.append(f"job cgroups not removed: {report['cgroups_left']}")
             if report.get("dir_left"):
                 extra.append("the sample's directory could not be fully removed")
             note = "; ".join([n for n in (note, *extra) if n])
@@ -361,6 +368,13 @@ class LocalExecutor:
                 last = WorkerError(f"preload modules started threads: {sorted(starters)}")
                 continue
             with self._lock:
+                if not self.sandbox_report:
+                    report = dict(worker.ready.get("sandbox") or {"enabled": False})
+                    problem = self.sandbox.refusal(report)
+                    if problem:
+                        worker.kill()
+                        raise ExecutorError(problem)
+                    self.sandbox_report = report
                 if not self.preload_report:
                     self.preload_report = dict(worker.ready)
                     self.preload_report["excluded"] = sorted(self._excluded)
@@ -380,6 +394,7 @@ class LocalExecutor:
             "output_cap": self.output_cap,
             "child_env": self.child_env,
             "work_dir": str(wdir),
+            "sandbox": self.sandbox.to_wire(self.workers),
         }
         env = dict(self.child_env)
         env.update({"HOME": str(wdir / "home"), "TMPDIR": str(wdir), "MPLCONFIGDIR": str(self.mpl_cache_dir)})

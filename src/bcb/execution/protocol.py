@@ -20,6 +20,7 @@ from bcb.execution.executor import LocalExecutor
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits
 from bcb.execution.preload import DEFAULT_PRELOAD
+from bcb.execution.sandbox import SandboxOptions
 
 __all__ = ["EXECUTOR_KINDS", "ExecutorKind", "ExecutorOptions", "ManagedExecutor", "create_executor", "describe_executor"]
 
@@ -64,6 +65,8 @@ class ExecutorOptions:
     ray_address: str | None = None
     allow_mixed_env: bool = False
     reference_fingerprint: Mapping[str, Any] | None = None
+    #: Hardening layers of the workers, local or on every Ray node (see :mod:`bcb.execution.sandbox`).
+    sandbox: SandboxOptions = field(default_factory=SandboxOptions)
 
     def __post_init__(self) -> None:
         if self.kind not in EXECUTOR_KINDS:
@@ -87,9 +90,10 @@ def create_executor(options: ExecutorOptions) -> ManagedExecutor:
             workers_per_node=options.workers,
             allow_mixed_env=options.allow_mixed_env,
             reference_fingerprint=options.reference_fingerprint,
+            sandbox=options.sandbox,
         )
     workers = options.workers or os.cpu_count() or 1
-    return LocalExecutor(python=options.python, workers=workers, preload=list(options.preload), limits=options.limits)
+    return LocalExecutor(python=options.python, workers=workers, preload=list(options.preload), limits=options.limits, sandbox=options.sandbox)
 
 
 def describe_executor(executor: object) -> dict[str, Any]:

@@ -54,6 +54,7 @@ from bcb.execution.executor import ExecutorError, LocalExecutor, resolve_python
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits, kill_after
 from bcb.execution.preload import DEFAULT_PRELOAD
+from bcb.execution.sandbox import SandboxOptions, sandbox_summary
 
 __all__ = [
     "RAY_INSTALL_HINT",
@@ -73,12 +74,15 @@ __all__ = [
 
 RAY_INSTALL_HINT = "pip install 'bcb[ray]'"
 
-#: The fingerprint fields a verdict depends on (those the result store keys environments on).
-ENV_FIELDS: tuple[str, ...] = ("python_version", "implementation", "machine", "freeze_sha256", "sandbox")
+#: The fingerprint fields a verdict depends on (those the result store keys environments on),
+#: besides ``sandbox``: the sandbox layers are probed by the workers as they start, and checked then.
+ENV_FIELDS: tuple[str, ...] = ("python_version", "implementation", "machine", "freeze_sha256")
 
 #: bcb's own files that run a sample and turn its report into a verdict: every node must run the
 #: same bytes. (This module and the CLI only move results around.)
-VERDICT_CODE: tuple[str, ...] = ("_zygote.py", "child_env.py", "executor.py", "jobs.py", "limits.py", "verdict.py", "worker.py")
+VERDICT_CODE: tuple[str, ...] = (
+    "_zygote.py", "_sandbox.py", "sandbox.py", "child_env.py", "executor.py", "jobs.py", "limits.py", "verdict.py", "worker.py",
+)
 
 
 class RayExecutorError(ExecutorError):
@@ -117,7 +121,8 @@ def harness_fingerprint() -> dict[str, Any]:
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for name in VERDICT_CODE:
-        digest.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+        if (here / name).is_file():
+            digest.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
     return {
         "bcb_version": __version__,
         "layers": [step.__name__ for step in _zygote.CHILD_STEPS],
@@ -151,6 +156,11 @@ def environment_differences(reference: Mapping[str, Any], candidate: Mapping[str
     return differences
 
 
+def _sandbox_difference(reference: Mapping[str, Any], candidate: Mapping[str, Any]) -> str:
+    keys = sorted(set(reference) | set(candidate))
+    return ", ".join(f"{k} {candidate.get(k)!r} instead of {reference.get(k)!r}" for k in keys if candidate.get(k) != reference.get(k))
+
+
 @dataclass(frozen=True)
 class NodeReport:
     """What a node said about itself before any worker started on it."""
@@ -163,6 +173,9 @@ class NodeReport:
     differences: tuple[str, ...] = ()
     error: str = ""
     """Set when the node cannot run the task interpreter at all; such a node is never used."""
+    sandbox_memory_mb: int = 0
+    """The per-sample memory cap the sandbox would give a sample here by default (it depends on
+    the node's memory and worker count); the cluster uses the smallest, so it is the same everywhere."""
 
     @property
     def label(self) -> str:
@@ -197,13 +210,15 @@ def check_environments(reports: Sequence[NodeReport], allow_mixed: bool) -> list
     return usable
 
 
-def _probe_node(python: str) -> dict[str, Any]:
-    """Runs on a node (as a Ray task): its name and its environment's fingerprint."""
+def _probe_node(python: str, sandbox: SandboxOptions, workers: int) -> dict[str, Any]:
+    """Runs on a node (as a Ray task): its name, its environment's fingerprint, and the memory cap
+    the sandbox would give each of its ``workers`` workers' samples."""
     host = socket.gethostname()
     try:
-        return {"hostname": host, "fingerprint": node_fingerprint(python)}
+        fingerprint = node_fingerprint(python)
     except (EnvironmentProbeError, OSError) as exc:
         return {"hostname": host, "error": f"cannot run the task interpreter {python}: {_one_line(exc)}"}
+    return {"hostname": host, "fingerprint": fingerprint, "sandbox_memory_mb": int(sandbox.to_wire(workers).get("memory_mb") or 0)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,16 +386,28 @@ class BatchScheduler:
 class _NodeWorker:
     """Body of the Ray actor: one warm, sandboxed worker (a one-worker LocalExecutor)."""
 
-    def __init__(self, python: str, preload: Sequence[str], limits: Limits, child_env: Mapping[str, str], max_attempts: int, where: str) -> None:
+    def __init__(
+        self, python: str, preload: Sequence[str], limits: Limits, child_env: Mapping[str, str], max_attempts: int, sandbox: SandboxOptions, where: str
+    ) -> None:
         self.where = where
         # env_allow=(): the sample environment is the driver's, whatever this node's shell had.
         self.executor = LocalExecutor(
-            python=python, workers=1, preload=list(preload), limits=limits, env_allow=(), extra_env=child_env, max_attempts=max_attempts
+            python=python, workers=1, preload=list(preload), limits=limits, env_allow=(), extra_env=child_env, max_attempts=max_attempts, sandbox=sandbox
         )
 
     def start(self) -> dict[str, Any]:
-        self.executor.start()
-        return {"pid": os.getpid(), "zygotes": self.executor.worker_pids(), "preload": self.executor.preload_report}
+        """Start the worker; a worker that cannot or must not run (its sandbox refuses) says why
+        instead of raising, because restarting it would not help."""
+        try:
+            self.executor.start()
+        except ExecutorError as exc:
+            return {"pid": os.getpid(), "error": _one_line(exc)}
+        return {
+            "pid": os.getpid(),
+            "zygotes": self.executor.worker_pids(),
+            "preload": self.executor.preload_report,
+            "sandbox": getattr(self.executor, "sandbox_report", {}),
+        }
 
     def run_batch(self, jobs: list[Job]) -> list[ExecutionResult]:
         return [dataclasses.replace(r, node=self.where) for r in self.executor.run(jobs)]
@@ -405,6 +432,7 @@ class _Slot:
     busy_until: float = 0.0
     pid: int | None = None
     samples: int = 0
+    sandbox: dict[str, Any] | None = None
 
 
 class RayExecutor:
@@ -416,6 +444,13 @@ class RayExecutor:
     task environment's interpreter, at the same path on the driver and on every node.
     ``workers_per_node`` 0 means one per CPU the node offers Ray. ``reference_fingerprint`` is the
     driver's :func:`~bcb.execution.environment.environment_fingerprint` if already computed.
+
+    Scheduling (see :class:`BatchScheduler`): ``max_batch`` and ``target_batch_s`` size batches,
+    ``pipeline`` calls are queued per worker, ``max_in_flight`` bounds the samples out at once.
+    Faults: ``max_attempts`` is how often a sample may take its worker down (inside the worker,
+    as for LocalExecutor, and for the Ray worker itself) before it is a ``fail``; a worker place is
+    given up after ``max_worker_restarts`` deaths or failed starts in a row (a single sample that
+    kills workers causes at most ``max_attempts + 1``, so the default 5 survives one).
     """
 
     def __init__(
@@ -428,6 +463,7 @@ class RayExecutor:
         workers_per_node: int = 0,
         allow_mixed_env: bool = False,
         reference_fingerprint: Mapping[str, Any] | None = None,
+        sandbox: SandboxOptions | None = None,
         max_in_flight: int = 256,
         max_batch: int = 16,
         target_batch_s: float = 1.0,
@@ -446,6 +482,9 @@ class RayExecutor:
         self.address = address
         self.workers_per_node = workers_per_node
         self.allow_mixed_env = allow_mixed_env
+        #: The hardening layers every worker asks for. Their memory cap, unless set, becomes the
+        #: smallest default of the nodes, so that it is the same on every node.
+        self.sandbox = sandbox if sandbox is not None else SandboxOptions()
         self.max_in_flight = max_in_flight
         self.max_batch = max_batch
         self.target_batch_s = target_batch_s
@@ -467,6 +506,8 @@ class RayExecutor:
         self._actor_class: Any = None
         self._affinity: Callable[..., Any] | None = None
         self._slots: list[_Slot] = []
+        self._sandboxes_checked = False
+        self._sandbox_summary: dict[str, Any] | None = None
         self._lock = threading.Lock()
         self._running = False
         self._closed = False
@@ -517,6 +558,10 @@ class RayExecutor:
                 size = self._pool_size(alive.get(node.node_id, {}))
                 share = min(1.0, node.cpus / size) if size else 1.0
                 self._slots.extend(_Slot(node, share) for _ in range(size))
+            if not self.sandbox.memory_mb:
+                caps = [n.sandbox_memory_mb for n in self.nodes if n.sandbox_memory_mb]
+                if caps:
+                    self.sandbox = dataclasses.replace(self.sandbox, memory_mb=min(caps))
         # Waits for the workers it launches here; replacements launched during a run finish
         # starting in the run loop, which does not wait for them.
         launched = [s for s in self._slots if not s.retired and not s.ready and s.starting is None]
@@ -533,6 +578,32 @@ class RayExecutor:
                     self._retire(slot, f"the worker on {slot.node.label} did not start within {self.start_timeout:g} s")
         if not any(s.ready or s.starting is not None for s in self._slots):
             raise RayExecutorError("no Ray worker could be started: " + ("; ".join(self.events[-3:]) or "the cluster offers no CPU"))
+        if not self._sandboxes_checked:
+            self._check_sandboxes()
+
+    def _check_sandboxes(self) -> None:
+        """The sandbox layers are probed by the workers as they start, so they are checked here:
+        the same on every node (and as the driver's fingerprint says, when it says)."""
+        by_node: dict[str, dict[str, Any]] = {}
+        for slot in self._slots:
+            if slot.ready and slot.sandbox is not None:
+                by_node.setdefault(slot.node.node_id, slot.sandbox)
+        labels = {n.node_id: n.label for n in self.nodes}
+        reference = (self._reference or {}).get("sandbox")
+        distinct = {json.dumps(s, sort_keys=True) for s in by_node.values()}
+        problems = []
+        if reference is not None:
+            problems = [f"{labels[node]}: {_sandbox_difference(reference, s)}" for node, s in by_node.items() if s != reference]
+        elif len(distinct) > 1:
+            first = next(iter(by_node.values()))
+            problems = [f"{labels[node]}: {_sandbox_difference(first, s)}" for node, s in by_node.items() if s != first]
+        if problems and not self.allow_mixed_env:
+            raise MixedEnvironmentError(
+                "the Ray nodes' sandboxes differ (" + "; ".join(problems) + "): the same layers must protect every sample. "
+                "Give every node the same kernel features and privileges, or pass --allow-mixed-env to use them anyway (recorded in the manifest)"
+            )
+        self._sandbox_summary = json.loads(distinct.pop()) if len(distinct) == 1 else None
+        self._sandboxes_checked = True
 
     def close(self) -> None:
         """Stop the workers (their zygotes close and clean up, then the actors are killed) and
@@ -570,13 +641,16 @@ class RayExecutor:
         """The fingerprint to key verdicts on: ``fingerprint`` itself on a uniform cluster. With
         nodes of other environments accepted, one naming the whole mix, so a mixed run's verdicts
         are never reused by a run on a uniform cluster, nor the other way round."""
-        self.connect()
+        self.start()  # the sandbox layers are known once the workers have started
         out = dict(fingerprint)
-        if not any(n.differences for n in self.nodes):
+        if self._sandbox_summary is not None:
+            out["sandbox"] = self._sandbox_summary
+        if all(n.matches for n in self.nodes) and self._sandbox_summary is not None:
             return out
         assert self._reference is not None
-        envs = {json.dumps({k: self._reference.get(k) for k in ENV_FIELDS}, sort_keys=True)}
-        envs.update(json.dumps({k: n.fingerprint.get(k) for k in ENV_FIELDS}, sort_keys=True) for n in self.nodes)
+        sandboxes = {s.node.node_id: s.sandbox for s in self._slots if s.sandbox is not None}
+        envs = {json.dumps({**{k: self._reference.get(k) for k in ENV_FIELDS}, "sandbox": self._reference.get("sandbox")}, sort_keys=True)}
+        envs.update(json.dumps({**{k: n.fingerprint.get(k) for k in ENV_FIELDS}, "sandbox": sandboxes.get(n.node_id)}, sort_keys=True) for n in self.nodes)
         out["freeze_sha256"] = "mixed-" + hashlib.sha256("\n".join(sorted(envs)).encode()).hexdigest()
         out["mixed_environments"] = [json.loads(e) for e in sorted(envs)]
         return out
@@ -599,6 +673,7 @@ class RayExecutor:
                     "workers": len(slots),
                     "samples": sum(s.samples for s in slots),
                     "environment": "same as the driver's" if node.matches else "differs: " + "; ".join(node.differences),
+                    "sandbox": next((s.sandbox for s in slots if s.sandbox is not None), None),
                     "retired_workers": [s.retired for s in slots if s.retired],
                 }
             )
@@ -609,7 +684,8 @@ class RayExecutor:
             "ray_version": ray_version,
             "python": self.python,
             "allow_mixed_env": self.allow_mixed_env,
-            "mixed_env": any(not n.matches for n in self.nodes),
+            "mixed_env": any(not n.matches for n in self.nodes) or (self._sandboxes_checked and self._sandbox_summary is None),
+            "sandbox_memory_mb": self.sandbox.memory_mb,
             "nodes": nodes,
             "refused": [{"node": r.label, "why": r.error or "; ".join(r.differences)} for r in self.refused],
             "events": self.events[-50:],
@@ -728,7 +804,10 @@ class RayExecutor:
         if not candidates:
             raise RayExecutorError("the Ray cluster has no live node offering a CPU")
         probe = ray.remote(num_cpus=0, max_retries=0)(_probe_node)
-        refs = [probe.options(scheduling_strategy=self._affinity(n["NodeID"], soft=False)).remote(self.python) for n in candidates]
+        refs = [
+            probe.options(scheduling_strategy=self._affinity(n["NodeID"], soft=False)).remote(self.python, self.sandbox, self._pool_size(n))
+            for n in candidates
+        ]
         reports = []
         assert self._reference is not None
         for node, ref in zip(candidates, refs):
@@ -742,7 +821,8 @@ class RayExecutor:
                 reports.append(NodeReport(hostname=info["hostname"], error=info["error"], **base))
             else:
                 diffs = tuple(environment_differences(self._reference, info["fingerprint"]))
-                reports.append(NodeReport(hostname=info["hostname"], fingerprint=info["fingerprint"], differences=diffs, **base))
+                memory = int(info.get("sandbox_memory_mb") or 0)
+                reports.append(NodeReport(hostname=info["hostname"], fingerprint=info["fingerprint"], differences=diffs, sandbox_memory_mb=memory, **base))
         return reports
 
     def _launch(self, slot: _Slot) -> None:
@@ -755,7 +835,7 @@ class RayExecutor:
             scheduling_strategy=self._affinity(slot.node.node_id, soft=False),
             max_restarts=0,
             max_task_retries=0,
-        ).remote(self.python, self.preload, self.limits, self.child_env, self.max_attempts, slot.node.label)
+        ).remote(self.python, self.preload, self.limits, self.child_env, self.max_attempts, self.sandbox, slot.node.label)
         slot.starting = slot.actor.start.remote()
 
     def _on_started(self, slot: _Slot) -> None:
@@ -765,7 +845,11 @@ class RayExecutor:
         except self._ray.exceptions.RayError as exc:
             self._worker_lost(slot, f"the worker on {slot.node.label} could not start ({_one_line(exc, 200)})")
             return
+        if info.get("error"):
+            self._retire(slot, f"the worker on {slot.node.label} cannot run samples: {info['error']}")
+            return
         slot.ready, slot.pid = True, int(info.get("pid") or 0) or None
+        slot.sandbox = sandbox_summary(info.get("sandbox") or {"enabled": False})
 
     def _worker_lost(self, slot: _Slot, reason: str) -> None:
         """Replace a dead (or failed) worker, unless its node is gone or it keeps dying."""

@@ -1,0 +1,571 @@
+# mypy: disable-error-code="no-untyped-def,no-untyped-call,attr-defined"
+"""Hardening layers for the zygote's per-sample child, stdlib only (loaded by path, like
+``_zygote.py``, under the task environment's interpreter).
+
+Layers, each probed once when a zygote starts and used only where the probe succeeded:
+
+- ``cgroup_kill``: a v2 job cgroup (``cgroup.kill`` kills the sample's whole tree at its end,
+  including grandchildren that left its session with ``setsid``);
+- ``memory_cap`` / ``pids_cap``: v1 ``memory`` and ``pids`` job cgroups nested under the zygote's
+  own cgroups (read from ``/proc/self/cgroup``), which bind root (RLIMIT_NPROC does not);
+- ``netns``: a private network namespace (no route out; its own ``lo`` is brought up so a sample's
+  own loopback servers work as officially); skipped when the run allows networking;
+- ``private_shm``: a private mount namespace with a fresh tmpfs on ``/dev/shm``;
+- ``landlock``: filesystem allow-list (system and interpreter trees read-only, the sample's
+  directory and ``/dev/shm`` read-write) and, ABI >= 6, signal/abstract-socket scoping;
+- ``seccomp``: dangerous syscalls (ptrace, mount, unshare, bpf, io_uring, kexec...) fail with EPERM,
+  via ctypes on the preinstalled ``libseccomp.so.2``;
+- ``tamper``: evidence that the solution tampered with unittest, builtins or the runner (a
+  would-be ``pass`` then becomes ``fail`` with ``{"TAMPER": what}``).
+
+Nothing here changes a verdict for an ordinary sample: a layer either is invisible to it or turns
+a harmful action into an ordinary error.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import os
+import signal
+import struct
+import sys
+import time
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 2, 4, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+
+_SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+_LANDLOCK_RULE_PATH_BENEATH = 1
+
+# Landlock filesystem access rights, and the ABI that introduced the newer ones.
+_FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_FS_ABI1_ALL = (1 << 13) - 1
+_FS_REFER, _FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1
+_FS_READ = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
+
+#: Syscalls no BigCodeBench sample needs and a hostile one could use to escape or attack the host.
+SECCOMP_DENY = (
+    "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "move_mount",
+    "open_tree", "fsopen", "fsmount", "fsconfig", "fspick", "unshare", "setns", "bpf", "perf_event_open",
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "kexec_load", "kexec_file_load",
+    "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff", "acct", "quotactl",
+    "open_by_handle_at", "name_to_handle_at", "userfaultfd", "keyctl", "add_key", "request_key",
+    "sethostname", "setdomainname", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+    "syslog", "lookup_dcookie", "vhangup", "iopl", "ioperm",
+)
+
+_CGROOT = "/sys/fs/cgroup"
+
+
+def _err(what: str) -> OSError:
+    e = ctypes.get_errno()
+    return OSError(e, f"{what}: {os.strerror(e)}")
+
+
+def own_cgroup_paths() -> dict[str, str]:
+    """``{"unified": path, "memory": path, "pids": path, ...}`` of this process, from /proc."""
+    paths: dict[str, str] = {}
+    with contextlib.suppress(OSError), open("/proc/self/cgroup") as fh:
+        for line in fh:
+            parts = line.rstrip("\n").split(":", 2)
+            if len(parts) != 3:
+                continue
+            hid, controllers, path = parts
+            if hid == "0" and controllers == "":
+                paths["unified"] = path
+            for c in controllers.split(","):
+                if c:
+                    paths[c] = path
+    return paths
+
+
+def _cgroup_dir(kind: str, own: dict[str, str]) -> str | None:
+    if kind not in own:
+        return None
+    mount = os.path.join(_CGROOT, "unified" if kind == "unified" else kind)
+    if kind == "unified" and not os.path.exists(os.path.join(mount, "cgroup.procs")):
+        mount = _CGROOT if os.path.exists(os.path.join(_CGROOT, "cgroup.kill")) else mount
+    d = os.path.normpath(mount + "/" + own[kind].lstrip("/"))
+    return d if os.path.isdir(d) else None
+
+
+def _write(path: str, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+
+
+class JobCgroups:
+    """The cgroups of one sample: created by the zygote before the fork, joined by the child,
+    killed and removed (by their exact paths) by the zygote after."""
+
+    def __init__(self, dirs: dict[str, str]) -> None:
+        self.dirs = dirs
+
+    def join(self) -> None:
+        pid = str(os.getpid())
+        for d in self.dirs.values():
+            _write(os.path.join(d, "cgroup.procs"), pid)
+
+    def members(self) -> set[int]:
+        pids: set[int] = set()
+        for d in self.dirs.values():
+            with contextlib.suppress(OSError, ValueError), open(os.path.join(d, "cgroup.procs")) as fh:
+                pids.update(int(x) for x in fh.read().split())
+        return pids
+
+    def kill(self) -> None:
+        unified = self.dirs.get("unified")
+        if unified:
+            with contextlib.suppress(OSError):
+                _write(os.path.join(unified, "cgroup.kill"), "1")
+        # v1 fallback (and belt and braces): SIGKILL every member until none is left; the pids cap
+        # bounds how many a fork loop can make meanwhile.
+        for _ in range(200):
+            left = self.members()
+            if not left:
+                return
+            for pid in left:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.001)
+
+    def remove(self) -> list[str]:
+        """rmdir every job cgroup; returns those that could not be removed."""
+        left = []
+        for d in self.dirs.values():
+            for i in range(100):
+                try:
+                    os.rmdir(d)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # a just-killed member not gone yet
+                    time.sleep(0.002 * (i + 1))
+            else:
+                left.append(d)
+        return left
+
+
+class Sandbox:
+    """The zygote's side. ``settings`` is the ``sandbox`` object of the config frame."""
+
+    def __init__(self, settings: dict) -> None:
+        self.settings = dict(settings or {})
+        self.enabled = bool(self.settings.get("enabled", True))
+        self.allow_network = bool(self.settings.get("allow_network", False))
+        self.memory_mb = int(self.settings.get("memory_mb") or 0)
+        self.pids_max = int(self.settings.get("pids_max") or 0)
+        self.layers: dict[str, bool] = {}
+        self.report: dict[str, object] = {}
+        self._own = own_cgroup_paths()
+        self._counter = 0
+        self.landlock_abi = 0
+
+    # -- probing -----------------------------------------------------------------------------
+    def probe(self) -> dict:
+        """Find which layers work here (each by doing it once) and return the report."""
+        notes: dict[str, str] = {}
+        layers = dict.fromkeys(("cgroup_kill", "memory_cap", "pids_cap", "netns", "private_shm", "landlock", "landlock_scope", "seccomp", "tamper"), False)
+        if self.enabled:
+            cg = None
+            try:
+                cg = self._make_cgroups("probe", notes)
+                layers["cgroup_kill"] = "unified" in cg.dirs and os.path.exists(os.path.join(cg.dirs["unified"], "cgroup.kill"))
+                layers["memory_cap"] = "memory" in cg.dirs
+                layers["pids_cap"] = "pids" in cg.dirs
+            finally:
+                if cg is not None:
+                    notes.update({f"cgroup_left:{d}": "not removed" for d in cg.remove()})
+            with contextlib.suppress(OSError):
+                self.landlock_abi = max(0, int(_libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))))
+            child = self._probe_in_child()
+            for name in ("netns", "private_shm", "landlock", "landlock_scope", "seccomp"):
+                layers[name] = child.get(name) is True
+                if isinstance(child.get(name), str):
+                    notes[name] = str(child[name])
+            layers["tamper"] = bool(self.settings.get("tamper", True))
+        self.layers = layers
+        self.report = {
+            **layers,
+            "enabled": self.enabled,
+            "allow_network": self.allow_network,
+            "network_isolated": layers["netns"] and not self.allow_network,
+            "process_cap": layers["pids_cap"],
+            "wall_clock_kill": True,
+            "memory_mb": self.memory_mb if layers["memory_cap"] else 0,
+            "pids_max": self.pids_max if layers["pids_cap"] else 0,
+            "landlock_abi": self.landlock_abi,
+            "notes": notes,
+        }
+        return self.report
+
+    def _probe_in_child(self) -> dict:
+        """Apply the child-side layers in a throw-away fork and report which worked."""
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            out: dict[str, object] = {}
+            try:
+                os.close(rfd)
+                for name, fn in (("netns", lambda: self.enter_namespaces(True, False)), ("private_shm", lambda: self.enter_namespaces(False, True)),
+                                 ("landlock", lambda: self.apply_landlock(os.getcwd(), [])), ("seccomp", self.apply_seccomp)):
+                    try:
+                        fn()
+                        out[name] = True
+                    except BaseException as exc:  # noqa: BLE001
+                        out[name] = f"{type(exc).__name__}: {exc}"[:300]
+                if out.get("netns") is True:
+                    try:
+                        import socket
+
+                        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                        s.connect(("192.0.2.1", 9))  # no route in a private namespace
+                        out["netns"] = "a route out exists in the new namespace"
+                    except OSError:
+                        pass
+                out["landlock_scope"] = out.get("landlock") is True and self.landlock_abi >= 6
+                os.write(wfd, repr(out).encode())
+            finally:
+                os._exit(0)
+        os.close(wfd)
+        data = b""
+        while True:
+            chunk = os.read(rfd, 65536)
+            if not chunk:
+                break
+            data += chunk
+        os.close(rfd)
+        os.waitpid(pid, 0)
+        try:
+            return dict(ast.literal_eval(data.decode() or "{}"))
+        except (ValueError, SyntaxError):
+            return {}
+
+    # -- cgroups (zygote side) ----------------------------------------------------------------
+    def _make_cgroups(self, tag: str, notes: dict | None = None) -> JobCgroups:
+        dirs: dict[str, str] = {}
+        name = f"bcb_{os.getpid()}_{tag}"
+        for kind in ("unified", "memory", "pids"):
+            base = _cgroup_dir(kind, self._own)
+            if base is None:
+                continue
+            d = os.path.join(base, name)
+            try:
+                os.mkdir(d)
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                if notes is not None:
+                    notes[kind] = f"mkdir: {exc}"
+                continue
+            try:
+                if kind == "memory":
+                    limit = str((self.memory_mb or 1 << 20) * 1024 * 1024)
+                    _write(os.path.join(d, "memory.limit_in_bytes"), limit)
+                    with contextlib.suppress(OSError):
+                        _write(os.path.join(d, "memory.memsw.limit_in_bytes"), limit)
+                elif kind == "pids":
+                    _write(os.path.join(d, "pids.max"), str(self.pids_max or "max"))
+                elif not os.path.exists(os.path.join(d, "cgroup.kill")):
+                    raise OSError(errno.ENOTSUP, "no cgroup.kill")
+            except OSError as exc:
+                if notes is not None:
+                    notes[kind] = str(exc)
+                with contextlib.suppress(OSError):
+                    os.rmdir(d)
+                continue
+            dirs[kind] = d
+        return JobCgroups(dirs)
+
+    def job_cgroups(self) -> JobCgroups | None:
+        if not (self.layers.get("cgroup_kill") or self.layers.get("memory_cap") or self.layers.get("pids_cap")):
+            return None
+        self._counter += 1
+        cg = self._make_cgroups(str(self._counter))
+        if not self.layers.get("memory_cap"):
+            cg.dirs.pop("memory", None)
+        return cg
+
+    # -- child side ---------------------------------------------------------------------------
+    def enter_namespaces(self, net: bool, mnt: bool) -> None:
+        flags = (CLONE_NEWNET if net else 0) | (CLONE_NEWNS if mnt else 0)
+        if not flags:
+            return
+        if _libc.unshare(flags) != 0:
+            raise _err("unshare")
+        if net:
+            _loopback_up()
+        if mnt:
+            if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+                raise _err("mount --make-rprivate /")
+            size = f"size={max(64, self.memory_mb or 1024)}m,mode=1777".encode()
+            if _libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, size) != 0:
+                raise _err("mount tmpfs /dev/shm")
+
+    def read_only_paths(self, extra: list[str]) -> list[str]:
+        paths = ["/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys", "/dev", "/run"]
+        paths += [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
+        paths += [p for p in sys.path if p]
+        paths += [str(p) for p in self.settings.get("read_paths") or []]
+        paths += extra
+        return paths
+
+    def apply_landlock(self, rw_dir: str, extra_read: list[str]) -> None:
+        abi = self.landlock_abi
+        if abi < 1:
+            raise OSError(errno.ENOSYS, "Landlock unavailable")
+        fs_all = _FS_ABI1_ALL | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0) | (_FS_IOCTL_DEV if abi >= 5 else 0)
+        scoped = (_SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL) if abi >= 6 else 0
+        if abi >= 6:
+            attr = struct.pack("=QQQ", fs_all, 0, scoped)
+        elif abi >= 4:
+            attr = struct.pack("=QQ", fs_all, 0)
+        else:
+            attr = struct.pack("=Q", fs_all)
+        buf = ctypes.create_string_buffer(attr, len(attr))
+        ruleset = int(_libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, buf, ctypes.c_size_t(len(attr)), ctypes.c_uint32(0)))
+        if ruleset < 0:
+            raise _err("landlock_create_ruleset")
+        try:
+            rw = fs_all
+            dev_rw = _FS_READ_FILE | _FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0) | (_FS_IOCTL_DEV if abi >= 5 else 0)
+            rules: list[tuple[str, int]] = [(p, _FS_READ) for p in self.read_only_paths(extra_read)]
+            rules += [(rw_dir, rw), ("/dev/shm", rw)]
+            rules += [(p, dev_rw) for p in ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")]
+            rules += [(str(p), rw) for p in self.settings.get("write_paths") or []]
+            for path, access in rules:
+                try:
+                    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                except OSError:
+                    continue
+                try:
+                    if not os.path.isdir(path):
+                        access &= _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
+                    rule = ctypes.create_string_buffer(struct.pack("=Qi", access, fd), 12)
+                    if _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH), rule, ctypes.c_uint32(0)) != 0:
+                        raise _err(f"landlock_add_rule {path}")
+                finally:
+                    os.close(fd)
+            if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+                raise _err("PR_SET_NO_NEW_PRIVS")
+            if _libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
+                raise _err("landlock_restrict_self")
+        finally:
+            os.close(ruleset)
+
+    def apply_seccomp(self) -> None:
+        name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
+        lib = ctypes.CDLL(name, use_errno=True)
+        lib.seccomp_init.restype = ctypes.c_void_p
+        lib.seccomp_init.argtypes = [ctypes.c_uint32]
+        lib.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
+        lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+        lib.seccomp_load.argtypes = [ctypes.c_void_p]
+        lib.seccomp_release.argtypes = [ctypes.c_void_p]
+        ctx = lib.seccomp_init(0x7FFF0000)  # SCMP_ACT_ALLOW
+        if not ctx:
+            raise OSError(errno.ENOMEM, "seccomp_init failed")
+        try:
+            deny = 0x00050000 | errno.EPERM  # SCMP_ACT_ERRNO(EPERM)
+            for syscall in SECCOMP_DENY:
+                nr = lib.seccomp_syscall_resolve_name(syscall.encode())
+                if nr < 0:
+                    continue
+                rc = lib.seccomp_rule_add(ctx, deny, nr, 0)
+                if rc < 0:
+                    raise OSError(-rc, f"seccomp_rule_add {syscall}")
+            rc = lib.seccomp_load(ctx)
+            if rc < 0:
+                raise OSError(-rc, "seccomp_load")
+        finally:
+            lib.seccomp_release(ctx)
+
+    def child_enter(self, cg: JobCgroups | None) -> None:
+        """First thing in the child (before anything of the sample's environment exists)."""
+        if cg is not None:
+            cg.join()
+        net = self.layers.get("netns", False) and not self.allow_network
+        self.enter_namespaces(bool(net), bool(self.layers.get("private_shm")))
+
+    def child_lock(self, rw_dir: str) -> None:
+        """Last thing before the sample's code: once on, neither layer can be undone."""
+        if self.layers.get("landlock"):
+            self.apply_landlock(rw_dir, [])
+        if self.layers.get("seccomp"):
+            self.apply_seccomp()
+
+
+def _loopback_up() -> None:
+    import fcntl
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        req = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s.fileno(), 0x8913, req))[1]  # SIOCGIFFLAGS
+        fcntl.ioctl(s.fileno(), 0x8914, struct.pack("16sH14x", b"lo", flags | 0x1))  # SIOCSIFFLAGS IFF_UP
+
+
+# ---------------------------------------------------------------------------------------------
+# Tamper evidence
+
+
+def count_test_methods(test_source: str) -> int | None:
+    """How many tests ``unittest.TestLoader().loadTestsFromTestCase(TestCases)`` finds, read from
+    the test source alone; ``None`` when that cannot be known statically."""
+    try:
+        tree = ast.parse(test_source)
+    except (SyntaxError, ValueError):
+        return None
+    classes: dict[str, ast.ClassDef] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            classes[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Name) and t.id in classes:
+                    classes.pop(t.id)  # rebound: unknown
+    if "TestCases" not in classes:
+        return None
+
+    def names(cls: ast.ClassDef, seen: frozenset) -> set[str] | None:
+        if cls.name in seen:
+            return None
+        found: set[str] = set()
+        for stmt in cls.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if stmt.name.startswith("test"):
+                    found.add(stmt.name)
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                if any(isinstance(t, ast.Name) and t.id.startswith("test") for t in targets):
+                    return None
+            elif isinstance(stmt, (ast.Expr, ast.Pass, ast.ClassDef, ast.Import, ast.ImportFrom)):
+                continue
+            else:
+                return None  # if/for/with/... in a class body: not worth guessing
+        for base in cls.bases:
+            text = ast.unparse(base)
+            if text in ("unittest.TestCase", "TestCase", "unittest.IsolatedAsyncioTestCase"):
+                continue
+            if text in classes:
+                inherited = names(classes[text], seen | {cls.name})
+                if inherited is None:
+                    return None
+                found |= inherited
+            else:
+                return None
+        return found
+
+    result = names(classes["TestCases"], frozenset())
+    return None if result is None else len(result)
+
+
+def _class_snapshot(cls: type) -> dict[str, int]:
+    return {k: id(v) for k, v in vars(cls).items()}
+
+
+class TamperGuard:
+    """Snapshots taken just before the solution runs; :meth:`check` says what changed."""
+
+    def __init__(self, test_source: str, runner_modules: list) -> None:
+        import unittest
+        import unittest.case
+        import unittest.loader
+        import unittest.result
+        import unittest.suite
+
+        self.expected = count_test_methods(test_source)
+        self.unittest = unittest
+        self.modules = {"unittest": unittest, "unittest.case": unittest.case, "unittest.result": unittest.result,
+                        "unittest.loader": unittest.loader, "unittest.suite": unittest.suite}
+        self.classes = {c.__name__: c for c in (unittest.TestCase, unittest.TestResult, unittest.TestLoader, unittest.TestSuite, unittest.suite.BaseTestSuite)}
+        self.class_dicts = {n: _class_snapshot(c) for n, c in self.classes.items()}
+        self.codes = {f"{n}.{k}": id(v.__code__) for n, c in self.classes.items() for k, v in vars(c).items() if hasattr(v, "__code__")}
+        self.module_dicts = {n: {k: id(v) for k, v in vars(m).items()} for n, m in self.modules.items()}
+        self.builtins = {k: id(v) for k, v in vars(builtins).items() if k not in ("_", "exit", "quit")}
+        self.runner = [(getattr(m, "__name__", "?"), m, {k: id(v) for k, v in vars(m).items()}) for m in runner_modules]
+        self.runner_codes = {f"{m.__name__}.{k}": (v, id(v.__code__)) for m in runner_modules for k, v in vars(m).items() if isinstance(v, type(count_test_methods))}
+        self._sys_modules = sys.modules
+        self._vars, self._id, self._len = vars, id, len
+
+    def check(self, report: dict) -> dict:
+        """``report`` unchanged, or turned into a ``TAMPER`` failure if it would be a pass."""
+        if report.get("stat") != "success" or report.get("details"):
+            return report
+        what = self.find()
+        if what is None and self.expected is not None and report.get("tests_run") != self.expected:
+            what = f"{report.get('tests_run')} tests ran where the test source defines {self.expected}"
+        if what is not None:
+            return {**report, "stat": "failed", "details": {"TAMPER": what}}
+        return report
+
+    def find(self) -> str | None:
+        v, i = self._vars, self._id
+        for name, mod in self.modules.items():
+            if self._sys_modules.get(name) is not mod:
+                return f"sys.modules[{name!r}] was replaced"
+            now = v(mod)
+            for k, ident in self.module_dicts[name].items():
+                if k not in now or i(now[k]) != ident:
+                    return f"{name}.{k} was replaced"
+        for name, cls in self.classes.items():
+            now = v(cls)
+            for k, ident in self.class_dicts[name].items():
+                if k not in now or i(now[k]) != ident:
+                    return f"{name}.{k} was replaced"
+            for k in now:
+                if k not in self.class_dicts[name] and not k.startswith("_abc"):
+                    return f"{name}.{k} was added"
+        for key, ident in self.codes.items():
+            cname, attr = key.split(".", 1)
+            fn = v(self.classes[cname]).get(attr)
+            if fn is None or i(getattr(fn, "__code__", None)) != ident:
+                return f"{key}.__code__ was replaced"
+        now = v(builtins)
+        for k, ident in self.builtins.items():
+            if k not in now or i(now[k]) != ident:
+                return f"builtins.{k} was replaced"
+        for name, mod, snap in self.runner:
+            now = v(mod)
+            for k, ident in snap.items():
+                if k not in now or i(now[k]) != ident:
+                    return f"the runner's {name}.{k} was replaced"
+        for key, (fn, ident) in self.runner_codes.items():
+            if i(fn.__code__) != ident:
+                return f"the runner's {key}.__code__ was replaced"
+        return None
+
+
+def hide_fd(fd: int) -> int:
+    """Move ``fd`` to a high, unpredictable number (close-on-exec), closing the original."""
+    import resource
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    top = min(soft, 65536) - 1
+    for _ in range(16):
+        target = 256 + int.from_bytes(os.urandom(2), "little") % max(1, top - 256)
+        try:
+            os.fstat(target)
+            continue  # in use
+        except OSError:
+            pass
+        new = os.dup2(fd, target, inheritable=False)
+        os.close(fd)
+        return new
+    return fd
