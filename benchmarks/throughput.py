@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"physical limit: {physical:.1f} s (sum of samples' own times {sum(durations):.1f} s / {args.workers}, longest {max(durations):.1f} s)")
 
     if not args.skip_official:
-        scratch = Path(tempfile.mkdtemp(prefix="bcb-throughput-official-"))
+        scratch = Path(tempfile.mkdtemp(prefix="bcbthroughput"))  # no "-": task 1127 splits paths on it
         try:
             off_wall, off_status = run_official(samples, chosen, args.workers, scratch)
         finally:

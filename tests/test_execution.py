@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -449,3 +450,29 @@ def test_workers_use_the_given_interpreter_by_absolute_path() -> None:
     with LocalExecutor(python=os.path.basename(sys.executable), workers=1, preload=()) as one:
         assert os.path.isabs(one.python)
         assert one.preload_report["executable"] == one.python
+
+
+def test_executor_killed_without_close_leaves_nothing(tmp_path: Path) -> None:
+    # The parent dies abruptly (SIGKILL): its keepers see the lifeline close, kill their zygotes
+    # and remove every directory.
+    script = textwrap.dedent(
+        f"""
+        import json, os, signal, sys
+        from bcb.execution import Job, LocalExecutor
+        ex = LocalExecutor(workers=2, preload=(), work_dir={str(tmp_path)!r})
+        ex.start()
+        t = "import unittest\\nclass TestCases(unittest.TestCase):\\n    def test_x(self):\\n        pass\\n"
+        r = list(ex.run([Job(key="a", task_id="t", solution="", test=t, time_limit=5)]))[0]
+        print(json.dumps({{"status": r.status, "dir": str(ex.work_dir), "pids": ex.worker_pids()}}), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=60)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["status"] == "pass"
+    assert wait_gone(out["pids"], timeout=5) == []
+    end = time.monotonic() + 5
+    while os.path.exists(out["dir"]) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not os.path.exists(out["dir"])
+    assert list(tmp_path.iterdir()) == []

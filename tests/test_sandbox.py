@@ -306,3 +306,29 @@ def test_count_test_methods() -> None:
     assert count_test_methods(base) == 2
     assert count_test_methods("import unittest, x\nclass TestCases(x.Mixin, unittest.TestCase):\n    def test_a(self):\n        pass\n") is None
     assert count_test_methods("def f(:\n") is None
+
+
+def test_each_sample_gets_a_private_writable_tmp() -> None:
+    """Samples may write hard-coded /tmp paths, as the official evaluator allows; with the work
+    directory outside /tmp each sample gets its own empty /tmp and the host's is untouched."""
+    marker = f"/tmp/bcb-private-tmp-{os.getpid()}.txt"
+    test = f'''
+import os, unittest
+class TestCases(unittest.TestCase):
+    def test_write_tmp(self):
+        with open({marker!r}, "w") as fh:
+            fh.write("x")
+        self.assertEqual(open({marker!r}).read(), "x")
+    def test_tmp_starts_empty(self):
+        self.assertEqual([n for n in os.listdir("/tmp") if n != os.path.basename({marker!r})], [])
+    def test_outside_still_read_only(self):
+        with self.assertRaises(OSError):
+            open("/var/tmp/bcb-escape-{os.getpid()}.txt", "w")
+'''
+    with LocalExecutor(workers=1, preload=[]) as executor:
+        executor.start()
+        if not executor.sandbox_report.get("private_shm") or not executor.sandbox_report.get("landlock"):
+            pytest.skip("this machine lacks mount namespaces or Landlock")
+        (result,) = list(executor.run([Job("tmp", "t", "x = 1\n", test, 30)]))
+    assert (result.status, result.details) == ("pass", {})
+    assert not os.path.exists(marker)

@@ -175,6 +175,9 @@ class Sandbox:
         self._own = own_cgroup_paths()
         self._counter = 0
         self.landlock_abi = 0
+        self.private_tmp = False
+        # Built in the zygote, before any sample: this is the worker's HOME, not a sample's.
+        self.worker_home = os.environ.get("HOME", "")
 
     # -- probing -----------------------------------------------------------------------------
     def probe(self) -> dict:
@@ -302,7 +305,7 @@ class Sandbox:
         return cg
 
     # -- child side ---------------------------------------------------------------------------
-    def enter_namespaces(self, net: bool, mnt: bool) -> None:
+    def enter_namespaces(self, net: bool, mnt: bool, private_tmp: bool = False) -> None:
         flags = (CLONE_NEWNET if net else 0) | (CLONE_NEWNS if mnt else 0)
         if not flags:
             return
@@ -314,8 +317,11 @@ class Sandbox:
             if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
                 raise _err("mount --make-rprivate /")
             size = f"size={max(64, self.memory_mb or 1024)}m,mode=1777".encode()
-            if _libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, size) != 0:
-                raise _err("mount tmpfs /dev/shm")
+            # Samples may write to hard-coded /tmp paths (the official evaluator lets them): each
+            # gets its own empty /tmp, so nothing reaches the host's or another sample's.
+            for target in (b"/dev/shm", b"/tmp") if private_tmp else (b"/dev/shm",):
+                if _libc.mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, size) != 0:
+                    raise _err(f"mount tmpfs {target.decode()}")
 
     def read_only_paths(self, extra: list[str]) -> list[str]:
         paths = ["/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys", "/dev", "/run"]
@@ -345,7 +351,7 @@ class Sandbox:
             rw = fs_all
             dev_rw = _FS_READ_FILE | _FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0) | (_FS_IOCTL_DEV if abi >= 5 else 0)
             rules: list[tuple[str, int]] = [(p, _FS_READ) for p in self.read_only_paths(extra_read)]
-            rules += [(rw_dir, rw), ("/dev/shm", rw)]
+            rules += [(rw_dir, rw), ("/dev/shm", rw)] + ([("/tmp", rw)] if self.private_tmp else [])
             rules += [(p, dev_rw) for p in ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")]
             rules += [(str(p), rw) for p in self.settings.get("write_paths") or []]
             for path, access in rules:
@@ -395,17 +401,24 @@ class Sandbox:
         finally:
             lib.seccomp_release(ctx)
 
-    def child_enter(self, cg: JobCgroups | None) -> None:
-        """First thing in the child (before anything of the sample's environment exists)."""
+    def child_enter(self, cg: JobCgroups | None, work_dir: str = "") -> None:
+        """First thing in the child (before anything of the sample's environment exists). A
+        private /tmp is mounted only when neither the sample's own directory nor a path the user
+        shared with it is under /tmp (the mount would hide them)."""
         if cg is not None:
             cg.join()
         net = self.layers.get("netns", False) and not self.allow_network
-        self.enter_namespaces(bool(net), bool(self.layers.get("private_shm")))
+        mnt = bool(self.layers.get("private_shm"))
+        shared = [work_dir or "/tmp"] + [str(p) for p in (self.settings.get("write_paths") or []) + (self.settings.get("read_paths") or [])]
+        under_tmp = any(os.path.realpath(p).startswith("/tmp/") for p in shared)
+        self.private_tmp = mnt and not under_tmp
+        self.enter_namespaces(bool(net), mnt, self.private_tmp)
 
     def child_lock(self, rw_dir: str) -> None:
-        """Last thing before the sample's code: once on, neither layer can be undone."""
+        """Last thing before the sample's code: once on, neither layer can be undone. The worker's
+        HOME stays readable: libraries imported before the fork keep paths into it (data caches)."""
         if self.layers.get("landlock"):
-            self.apply_landlock(rw_dir, [])
+            self.apply_landlock(rw_dir, [self.worker_home] if self.worker_home else [])
         if self.layers.get("seccomp"):
             self.apply_seccomp()
 

@@ -713,7 +713,7 @@ def step_sandbox_enter(ctx: SampleContext) -> None:
     mount namespaces: the layers the zygote's probe found working (see ``_sandbox.py``)."""
     sandbox = ctx.zygote.sandbox
     if sandbox is not None:
-        sandbox.child_enter(ctx.zygote.job_cgroups)
+        sandbox.child_enter(ctx.zygote.job_cgroups, ctx.zygote.work_dir)
 
 
 def step_sandbox_lock(ctx: SampleContext) -> None:
@@ -1068,9 +1068,14 @@ def sandbox_module() -> Any:
 # The keeper
 
 
-def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int) -> int:
+def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int, work_dir: str = "", log_path: str = "") -> int:
+    """Fork the zygote, wait for it to end, then kill what is left and remove the worker's
+    directory (samples' directories survive a zygote killed mid-sample). If the executor itself
+    died (the keeper was re-parented), the log goes too, and the executor's directory once that
+    leaves it empty: an executor killed without ``close()`` leaves nothing behind."""
     set_child_subreaper()
     keeper_pid = os.getpid()
+    parent_pid = os.getppid()
     zygote_pid = os.fork()
     if zygote_pid == 0:
         code = 1
@@ -1112,21 +1117,29 @@ def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int) -> int:
             if wpid == zygote_pid:
                 zygote_alive = False
     kill_children(keeper_pid)
+    if work_dir:
+        remove_tree(work_dir)
+    if os.getppid() != parent_pid and log_path:  # re-parented: the executor died without close()
+        with contextlib.suppress(OSError):
+            os.unlink(log_path)
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(log_path))  # only succeeds once the executor's dir is empty
     return 0
 
 
 def _main(argv: list[str]) -> int:
-    if len(argv) != 4:
-        sys.stderr.write("usage: python -I _zygote.py CMD_FD EVENT_FD LIFELINE_FD\n")
+    if len(argv) not in (4, 6):
+        sys.stderr.write("usage: python -I _zygote.py CMD_FD EVENT_FD LIFELINE_FD [WORK_DIR LOG_PATH]\n")
         return 2
-    cmd_fd, event_fd, lifeline_fd = (int(x) for x in argv[1:])
+    cmd_fd, event_fd, lifeline_fd = (int(x) for x in argv[1:4])
+    work_dir, log_path = (argv[4], argv[5]) if len(argv) == 6 else ("", "")
     # Library chatter at import time must not reach the parent's terminal or the protocol.
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
     del sys.argv[1:]
-    return keeper_main(cmd_fd, event_fd, lifeline_fd)
+    return keeper_main(cmd_fd, event_fd, lifeline_fd, work_dir, log_path)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,13 @@ def _default_mpl_cache() -> Path:
     return Path(base) / "matplotlib"
 
 
+def _default_work_parent() -> Path | None:
+    """Outside /tmp when possible, so the sandbox can give every sample a private, empty /tmp
+    (a mount over /tmp would hide a sample directory that lives under it)."""
+    candidate = Path("/var/tmp")
+    return candidate if candidate.is_dir() and os.access(candidate, os.W_OK) else None
+
+
 class _Failure:
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
@@ -139,6 +146,7 @@ class LocalExecutor:
         self._work_dir: Path | None = None
         self._slots: list[WorkerProcess | None] = [None] * workers
         self._excluded: set[str] = set()
+        self._spawned = 0
         self._lock = threading.Lock()
         self._running = False
         self._closed = False
@@ -159,7 +167,7 @@ class LocalExecutor:
         if self._closed:
             raise ExecutorError("executor is closed")
         if self._work_dir is None:
-            parent = self._parent_dir
+            parent = self._parent_dir or _default_work_parent()
             if parent is not None:
                 parent.mkdir(parents=True, exist_ok=True)
             # No "-" in the name: samples see it in their cwd (see _zygote.Zygote.run_sample).
@@ -383,8 +391,13 @@ class LocalExecutor:
 
     def _spawn(self, slot: int) -> WorkerProcess:
         assert self._work_dir is not None
-        wdir = self._work_dir / f"w{slot}"
-        wdir.mkdir(exist_ok=True)
+        # A fresh directory per worker process: the keeper of a replaced worker may still be
+        # removing its own when the new one starts.
+        with self._lock:
+            self._spawned += 1
+            serial = self._spawned
+        wdir = self._work_dir / f"w{slot}n{serial}"
+        wdir.mkdir()
         (wdir / "home").mkdir(exist_ok=True)
         with self._lock:
             preload = [m for m in self.preload if m not in self._excluded]
@@ -398,6 +411,6 @@ class LocalExecutor:
         }
         env = dict(self.child_env)
         env.update({"HOME": str(wdir / "home"), "TMPDIR": str(wdir), "MPLCONFIGDIR": str(self.mpl_cache_dir)})
-        worker = WorkerProcess(self.python, config, env, self._work_dir / f"worker-{slot}.log")
+        worker = WorkerProcess(self.python, config, env, self._work_dir / f"worker{slot}n{serial}.log")
         worker.start(self.start_timeout)
         return worker

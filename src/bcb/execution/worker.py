@@ -55,7 +55,7 @@ class WorkerProcess:
         try:
             with open(self.log_path, "ab") as log:
                 self._proc = subprocess.Popen(
-                    [self.python, "-I", str(ZYGOTE_PATH), str(cmd_r), str(evt_w), str(life_r)],
+                    [self.python, "-I", str(ZYGOTE_PATH), str(cmd_r), str(evt_w), str(life_r), self.config["work_dir"], str(self.log_path)],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
@@ -76,11 +76,13 @@ class WorkerProcess:
             _zygote.write_frame(self._cmd_w, self.config)
             msg = self._read_event(time.monotonic() + timeout)
         except (WorkerDied, OSError) as exc:
+            tail = self._log_tail()  # before kill(): the keeper removes the log once we hang up
             self.kill()
-            raise WorkerError(f"worker did not start: {exc}{self._log_tail()}") from None
+            raise WorkerError(f"worker did not start: {exc}{tail}") from None
         if msg.get("type") != "ready":
+            tail = self._log_tail()
             self.kill()
-            raise WorkerError(f"worker sent {msg.get('type')!r} instead of 'ready'{self._log_tail()}")
+            raise WorkerError(f"worker sent {msg.get('type')!r} instead of 'ready'{tail}")
         self.ready = msg
         return msg
 
