@@ -403,13 +403,15 @@ class Sandbox:
 
     def child_enter(self, cg: JobCgroups | None, work_dir: str = "") -> None:
         """First thing in the child (before anything of the sample's environment exists). A
-        private /tmp is mounted only when neither the sample's own directory nor a path the user
-        shared with it is under /tmp (the mount would hide them)."""
+        private /tmp is mounted only when neither the sample's own directory, nor a path the user
+        shared with it, nor the interpreter and its import path are under /tmp (the mount would
+        hide them: a venv in /tmp is common in CI)."""
         if cg is not None:
             cg.join()
         net = self.layers.get("netns", False) and not self.allow_network
         mnt = bool(self.layers.get("private_shm"))
         shared = [work_dir or "/tmp"] + [str(p) for p in (self.settings.get("write_paths") or []) + (self.settings.get("read_paths") or [])]
+        shared += [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.realpath(sys.executable)] + [p for p in sys.path if p]
         under_tmp = any(os.path.realpath(p).startswith("/tmp/") for p in shared)
         self.private_tmp = mnt and not under_tmp
         self.enter_namespaces(bool(net), mnt, self.private_tmp)

@@ -504,7 +504,7 @@ class RayExecutor:
         self._ray: Any = None
         self._owns_ray = False
         self._actor_class: Any = None
-        self._affinity: Callable[..., Any] | None = None
+        self._affinity: Callable[..., Any] = lambda node_id, soft: None  # Ray's NodeAffinitySchedulingStrategy, once connected
         self._slots: list[_Slot] = []
         self._sandboxes_checked = False
         self._sandbox_summary: dict[str, Any] | None = None
@@ -810,7 +810,7 @@ class RayExecutor:
         ]
         reports = []
         assert self._reference is not None
-        for node, ref in zip(candidates, refs):
+        for node, ref in zip(candidates, refs, strict=True):
             base = dict(node_id=node["NodeID"], address=str(node.get("NodeManagerAddress", "?")), cpus=float(node["Resources"].get("CPU", 0)))
             try:
                 info = ray.get(ref, timeout=self.start_timeout)
