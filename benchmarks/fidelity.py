@@ -16,6 +16,15 @@ network, running as root...) or file it as a fidelity bug. Tasks 363, 823 and 10
 their ground truth failed in the reference's own environment.
 
     python benchmarks/fidelity.py --python /work/venvs/task-env/bin/python [--timeout S] [--limit N]
+
+With ``--official-results``, it compares instead the official evaluator's verdicts on any samples
+file (e.g. the deliberately broken ones of ``benchmarks/broken_samples.py``) with bcb's, sample by
+sample: it runs ``bcb evaluate`` on the same samples (``--no-gt``, as the official run took
+``--no_gt``, so both use the 241 s limit; or reads ``--bcb-results``), then prints the agreement
+per kind of sample and every disagreement with both sides' first failing test and last traceback
+line, and whether both ran the same program text (the calibration):
+
+    python benchmarks/fidelity.py --official-results S_eval_results.json --samples S.jsonl [--no-calibrated]
 """
 
 from __future__ import annotations
@@ -24,7 +33,9 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -42,6 +53,7 @@ from rich.progress import (
 )
 
 from bcb.dataset import Task, read_tasks
+from bcb.evaluation.results import SampleResult, read_eval_results
 from bcb.execution import (
     ExecutionResult,
     Job,
@@ -106,8 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="only the first N tasks (smoke runs)")
     ap.add_argument("--tasks", default="", help="comma-separated task numbers to run (default: all)")
     ap.add_argument("--shared", type=Path, default=SHARED)
-    ap.add_argument("--report", type=Path, default=REPO / "benchmarks" / "results" / "fidelity.json")
+    ap.add_argument("--report", type=Path, default=None, help="where the JSON report goes (default: benchmarks/results/fidelity.json, or <samples>-fidelity.json with --official-results)")
+    ap.add_argument("--official-results", type=Path, default=None, help="the official evaluator's *_eval_results.json on --samples: compare with bcb sample by sample")
+    ap.add_argument("--samples", type=Path, default=None, help="with --official-results: the samples file both evaluated (JSONL; an optional 'kind' field groups the report)")
+    ap.add_argument("--calibrated", action=argparse.BooleanOptionalAction, default=True, help="with --official-results: how the official run was calibrated")
+    ap.add_argument("--bcb-results", type=Path, default=None, help="with --official-results: compare with this bcb results file instead of running bcb")
+    ap.add_argument("--version", default="v0.1.4", help="with --official-results: the dataset version both used")
     args = ap.parse_args(argv)
+    if args.official_results:
+        return compare_with_official(args)
+    args.report = args.report or REPO / "benchmarks" / "results" / "fidelity.json"
     console = Console(stderr=True)
     data = args.shared / "data"
     fid = args.shared / "fidelity"
@@ -212,6 +232,114 @@ def main(argv: list[str] | None = None) -> int:
     args.report.write_text(json.dumps(report, indent=1))
     print_summary(report, console)
     console.print(f"report: {args.report}")
+    return 0
+
+
+def first_failure(details: dict[str, str]) -> tuple[str, str]:
+    """The first failing test (or ALL) and the last non-blank line of its traceback."""
+    if not details:
+        return "", ""
+    name = "ALL" if "ALL" in details else min(details)
+    lines = [ln for ln in str(details[name]).strip().splitlines() if ln.strip()]
+    return name, lines[-1][:300] if lines else ""
+
+
+def run_bcb(args: argparse.Namespace, rows: list[dict[str, Any]], keep: Path) -> Path:
+    """`bcb evaluate` on the samples, as a user would run it, in a scratch directory; its results
+    file is kept as `keep`, the scratch directory (store included) removed."""
+    scratch = Path(tempfile.mkdtemp(prefix="bcbfidelity"))
+    samples = scratch / "samples.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": r["task_id"], "solution": r["solution"]}) + "\n" for r in rows))
+    ids = ",".join(sorted({r["task_id"] for r in rows}, key=lambda t: int(t.rsplit("/", 1)[1])))
+    cmd = [
+        sys.executable, "-m", "bcb", "evaluate", "--samples", str(samples), "--version", args.version,
+        "--data-dir", str(args.shared / "data"), "--split", "complete", "--subset", "full", "--selective-evaluate", ids,
+        "--no-gt", "--parallel", str(args.workers), "--python", args.python, "--root", str(scratch / "root"),
+        "--calibrated" if args.calibrated else "--no-calibrated", "--overwrite-results",
+    ]
+    if args.min_time_limit != 1.0:
+        cmd += ["--min-time-limit", str(args.min_time_limit)]
+    if args.timeout:
+        cmd += ["--timeout", str(args.timeout)]
+    Console(stderr=True).print(f"running: {' '.join(cmd[:4])} ... ({len(rows)} samples, scratch {scratch})")
+    try:
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, check=True)
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(scratch / "samples_eval_results.json", keep)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return keep
+
+
+def compare_with_official(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    if args.samples is None:
+        console.print("--official-results needs --samples (the file the official evaluator ran)")
+        return 2
+    rows = [json.loads(line) for line in args.samples.read_text().splitlines() if line.strip()]
+    official = read_eval_results(args.official_results)
+    path = args.report or REPO / "benchmarks" / "results" / f"{args.samples.stem}-fidelity.json"
+    t0 = time.monotonic()
+    bcb_path = args.bcb_results or run_bcb(args, rows, path.with_name(path.stem + "-bcb_eval_results.json"))
+    wall = time.monotonic() - t0
+    bcb = read_eval_results(bcb_path)
+
+    seen: Counter[str] = Counter()
+    results: list[dict[str, Any]] = []
+    for row in rows:
+        tid = row["task_id"]
+        i = seen[tid]
+        seen[tid] += 1
+        off: SampleResult | None = official.eval[tid][i] if len(official.eval.get(tid) or []) > i else None
+        mine: SampleResult | None = bcb.eval[tid][i] if len(bcb.eval.get(tid) or []) > i else None
+        off_first, off_last = first_failure(dict(off.details)) if off else ("", "")
+        bcb_first, bcb_last = first_failure(dict(mine.details)) if mine else ("", "")
+        results.append({
+            "task_id": tid, "index": i, "kind": row.get("kind", ""),
+            "official": off.status if off else "missing", "bcb": mine.status if mine else "missing",
+            "official_failing": sorted(off.details) if off else [], "bcb_failing": sorted(mine.details) if mine else [],
+            "official_first": off_first, "official_last": off_last, "bcb_first": bcb_first, "bcb_last": bcb_last,
+            "bcb_note": mine.note if mine else "", "bcb_lazy": mine.lazy if mine else None,
+            "same_program": bool(off and mine and off.solution == mine.solution),
+            "same_failing_tests": bool(off and mine and set(off.details) == set(mine.details)),
+        })
+    diffs = [r for r in results if r["official"] != r["bcb"]]
+    kinds: dict[str, dict[str, Any]] = {}
+    for r in results:
+        k = kinds.setdefault(r["kind"] or "-", {"n": 0, "agree": 0, "official": Counter(), "bcb": Counter()})
+        k["n"] += 1
+        k["agree"] += r["official"] == r["bcb"]
+        k["official"][r["official"]] += 1
+        k["bcb"][r["bcb"]] += 1
+    report = {
+        "samples": str(args.samples), "official_results": str(args.official_results), "bcb_results": str(bcb_path),
+        "calibrated": args.calibrated, "version": args.version, "n": len(results),
+        "agreement": 1 - len(diffs) / max(1, len(results)), "differences": len(diffs),
+        "same_program": sum(r["same_program"] for r in results),
+        "same_failing_tests": sum(r["same_failing_tests"] for r in results), "bcb_wall_s": None if args.bcb_results else wall,
+        "kinds": {k: {**v, "official": dict(v["official"]), "bcb": dict(v["bcb"])} for k, v in kinds.items()},
+        "results": results,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1))
+
+    out = Console(soft_wrap=True)
+    out.print(f"\n[bold]{args.samples.name}[/bold] ({'calibrated' if args.calibrated else 'not calibrated'}, {args.version}): "
+              f"{len(results)} samples over {len(seen)} tasks, agreement {report['agreement']:.4f} ({len(diffs)} differ); "
+              f"same program text executed: {report['same_program']}/{len(results)}; "
+              f"same set of failing tests (details keys): {report['same_failing_tests']}/{len(results)}")
+    for kind, k in sorted(kinds.items()):
+        out.print(escape(f"  {kind:<24} {k['agree']:>3}/{k['n']:<3} official {dict(sorted(k['official'].items()))}  bcb {dict(sorted(k['bcb'].items()))}"))
+    for r in diffs:
+        out.print(escape(
+            f"  {r['task_id']} #{r['index']} ({r['kind']}): official {r['official']} [{r['official_first']}] {r['official_last']}\n"
+            f"      bcb {r['bcb']} [{r['bcb_first']}] {r['bcb_last']} {('(' + r['bcb_note'] + ')') if r['bcb_note'] else ''}"
+        ))
+    for r in results:
+        if r["official"] == r["bcb"] and not r["same_failing_tests"]:
+            out.print(escape(f"  same verdict, other failing tests: {r['task_id']} #{r['index']} ({r['kind']}): "
+                             f"official {r['official_failing']} | bcb {r['bcb_failing']}"))
+    console.print(f"report: {path}")
     return 0
 
 

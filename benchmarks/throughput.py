@@ -103,9 +103,10 @@ def main(argv: list[str] | None = None) -> int:
             time_limit=official_time_limit(None), expected_time=gt_times.get(tid, 0.0))
         for tid in chosen
     ]
-    libs = [lib for t in tasks.values() for lib in t.libs]
+    # What `bcb evaluate` preloads for these samples: libraries used by more samples than workers.
+    preload = preload_modules((lib for tid in chosen for lib in tasks[tid].libs), min_uses=args.workers + 1)
     t0 = time.monotonic()
-    with LocalExecutor(python=args.python, workers=args.workers, preload=preload_modules(libs)) as ex:
+    with LocalExecutor(python=args.python, workers=args.workers, preload=preload) as ex:
         startup = time.monotonic() - t0
         t1 = time.monotonic()
         bcb = {r.key: r for r in ex.run(jobs)}

@@ -304,15 +304,15 @@ def test_elo_of_equal_models_is_equal_and_scale_is_elo() -> None:
 # ---------------------------------------------------------------------------------------------
 # Strengths and stacks (bcb-mini: bundled, with its own domain map)
 
-STACK_TASKS = {"bcb-mini/1", "bcb-mini/5", "bcb-mini/10", "bcb-mini/11", "bcb-mini/15"}
+STACK_TASKS = {"bcb-mini/1", "bcb-mini/5", "bcb-mini/10", "bcb-mini/11", "bcb-mini/15", "bcb-mini/24", "bcb-mini/25"}
 """The mini tasks whose libraries lie within numpy + pandas + matplotlib + the standard library."""
 
 
 def specialist_and_generalist(tmp_path: Path, mini: Dataset) -> list[Path]:
     all_ids = [t.task_id for t in mini]
-    generalist = {t: ["fail" if t in STACK_TASKS else "pass"] for t in all_ids}  # 13/18, stack 0/5
-    specialist = {t: ["pass" if t in STACK_TASKS or t in ("bcb-mini/0", "bcb-mini/2") else "fail"] for t in all_ids}  # 7/18, stack 5/5
-    middle = {t: ["pass" if i % 2 == 0 else "fail"] for i, t in enumerate(all_ids)}  # 9/18, stack 1/5 (task 10)
+    generalist = {t: ["fail" if t in STACK_TASKS else "pass"] for t in all_ids}  # 25/32, stack 0/7
+    specialist = {t: ["pass" if t in STACK_TASKS or t in ("bcb-mini/0", "bcb-mini/2") else "fail"] for t in all_ids}  # 9/32, stack 7/7
+    middle = {t: ["pass" if i % 2 == 0 else "fail"] for i, t in enumerate(all_ids)}  # 16/32, stack 2/7 (tasks 10, 24)
     return [
         bcb_file(tmp_path / "generalist_eval_results.json", mini, generalist, model="generalist"),
         bcb_file(tmp_path / "specialist_eval_results.json", mini, specialist, model="specialist"),
@@ -346,8 +346,8 @@ def test_stack_score_ranks_models_differently_from_pass_at_1(tmp_path: Path, min
     assert tasks == len(STACK_TASKS)
     assert [r.label for r in ranking] == ["specialist", "middle", "generalist"]
     scores = {r.label: r.score for r in ranking}
-    assert scores["specialist"].rate == 1.0 and scores["generalist"].rate == 0.0 and scores["middle"].rate == pytest.approx(1 / 5)
-    assert all(s.tasks == 5 for s in scores.values())
+    assert scores["specialist"].rate == 1.0 and scores["generalist"].rate == 0.0 and scores["middle"].rate == pytest.approx(2 / 7)
+    assert all(s.tasks == 7 for s in scores.values())
     assert {r.label: r.overall_rank for r in ranking} == {"generalist": 1, "middle": 2, "specialist": 3}
 
 
@@ -356,15 +356,15 @@ def test_strengths_cli_by_domain_library_and_stack(bcb_cmd: list[str], tmp_path:
     result = run_cli(bcb_cmd, "strengths", *files, "--stack", "pandas,numpy,matplotlib", "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["stack"]["tasks"] == 5 and [r["label"] for r in data["stack"]["ranking"]] == ["specialist", "middle", "generalist"]
+    assert data["stack"]["tasks"] == 7 and [r["label"] for r in data["stack"]["ranking"]] == ["specialist", "middle", "generalist"]
     domains = data["domains"]["generalist"]
-    assert set(domains) == set(LIB_DOMAINS.values()) | {"Network"} and domains["Network"]["tasks"] == 0
-    # Time: tasks 3, 8, 11, 17 (datetime); the generalist fails only 11 of them.
-    assert domains["Time"]["tasks"] == 4 and domains["Time"]["rate"] == pytest.approx(3 / 4)
-    assert data["libraries"]["specialist"]["pandas"] == {"group": "pandas", "tasks": 3, "rate": 1.0, "low": 1.0, "high": 1.0}
+    assert set(domains) == set(LIB_DOMAINS.values()) and domains["Network"]["tasks"] == 3  # html, ipaddress, urllib
+    # Time: tasks 3, 8, 11, 17, 30 (datetime, calendar); the generalist fails only 11 of them.
+    assert domains["Time"]["tasks"] == 5 and domains["Time"]["rate"] == pytest.approx(4 / 5)
+    assert data["libraries"]["specialist"]["pandas"] == {"group": "pandas", "tasks": 4, "rate": 1.0, "low": 1.0, "high": 1.0}
     table = run_cli(bcb_cmd, "strengths", *files, "--stack", "pandas,numpy,matplotlib")
     assert table.returncode == 0, table.stderr
-    assert "rests on 5 tasks" in table.stdout and "Pass rate by domain" in table.stdout and "flagged" in table.stdout
+    assert "rests on 7 tasks" in table.stdout and "Pass rate by domain" in table.stdout and "flagged" in table.stdout
 
 
 # ---------------------------------------------------------------------------------------------
@@ -455,7 +455,7 @@ def test_bcb_files_pick_their_dataset_and_warn_on_mismatch(bcb_cmd: list[str], t
     assert "not on the loaded bcb-mini" in result.stderr
     rows = {r["model"]: r for r in json.loads(result.stdout)["rows"]}
     # A lazy answer is never solved, even when its tests passed.
-    assert rows["other"]["pass_at_1"] == pytest.approx(17 / 18) and rows["other"]["lazy"] == 1
+    assert rows["other"]["pass_at_1"] == pytest.approx(31 / 32) and rows["other"]["lazy"] == 1
     assert rows["middle"]["gt_failing"] == 1 and rows["generalist"]["gt_checked"] is True
 
 

@@ -185,7 +185,7 @@ def test_report_renders_sorts_and_stays_offline(bcb_cmd: list[str], chromium: st
     html = report.read_text(encoding="utf-8")
     # Self-contained: nothing the page would fetch, and a policy that forbids fetching anyway.
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I) and "<link" not in html and "<script src" not in html
-    assert "default-src 'none'" in html and "reported, not measured" in html and "rests on <strong>5</strong> tasks" in html
+    assert "default-src 'none'" in html and "reported, not measured" in html and "rests on <strong>7</strong> tasks" in html
 
     profile = Path(tempfile.mkdtemp(prefix="chromium-profile-", dir=tmp_path))
     browser = DevTools(chromium, profile)

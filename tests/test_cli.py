@@ -125,7 +125,7 @@ def test_demo_runs_offline(bcb_cmd: list[str], tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = {line.split()[1]: line.split() for line in result.stdout.splitlines() if line.startswith("│ ")}
     assert rows["canonical"][3] == "1.000"  # pass@1 of the canonical solutions
-    assert rows["flawed"][3] == "0.333"  # correct + missing import rescued by calibration: 2 of 6
+    assert rows["flawed"][3] == "0.344"  # correct (6) + missing import rescued by calibration (5): 11 of 32
     assert (tmp_path / "demo" / "bcb.sqlite").is_file()
     if (SHARED_DATA / "BigCodeBench-v0.1.4.jsonl.gz").is_file():
         with_data = run(bcb_cmd, *args, "--data-dir", str(SHARED_DATA), env={"HF_HUB_OFFLINE": "1"}, timeout=300)

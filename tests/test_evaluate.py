@@ -16,9 +16,9 @@ from bcb.dataset import load_dataset
 from bcb.evaluation.results import read_eval_results, result_paths
 
 
-def run(cmd: list[str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run(cmd: list[str], *args: str, timeout: float = 300, stdin: int | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, COLUMNS="150", NO_COLOR="1")
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout)
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout, stdin=stdin, check=False)
 
 
 def write_samples(path: Path, rows: list[dict]) -> Path:
@@ -129,7 +129,7 @@ def test_sigkill_ten_times_then_resume_gives_the_uninterrupted_result(bcb_cmd: l
         ('{"solution": "x"}\n', "bad.jsonl:1: sample has no task_id"),
         ('{"task_id": "bcb-mini/77", "solution": "x"}\n', "bad.jsonl:1: no task 'bcb-mini/77'"),
         ("\n", "bad.jsonl: holds no samples"),
-        ('{"task_id": "bcb-mini/0", "solution": "x"}\n', "17 of 18 tasks have no sample (first: bcb-mini/1); pass --allow-partial"),
+        ('{"task_id": "bcb-mini/0", "solution": "x"}\n', "tasks have no sample (first: bcb-mini/1); pass --allow-partial"),
     ],
 )
 def test_bad_samples_files(bcb_cmd: list[str], tmp_path: Path, content: str, message: str) -> None:
@@ -162,3 +162,74 @@ def test_check_gt_only(bcb_cmd: list[str], tmp_path: Path) -> None:
     result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--check-gt-only", "--root", str(tmp_path / "r"))
     assert result.returncode == 0, result.stderr
     assert "Ground-truth pass rate: 1.000" in result.stdout
+
+
+# -- an existing results file: reused or overwritten by flag, never by asking ---------------------
+
+
+def test_existing_results_reused_by_flag_else_overwritten_with_a_backup(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
+    tasks = list(mini)[:2]
+    path = write_samples(tmp_path / "s.jsonl", [{"task_id": t.task_id, "solution": t.solution} for t in tasks])
+    eval_path, passk_path = result_paths(path)
+    args = ["evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "root"), "--selective-evaluate", "0,1", "--no-gt"]
+
+    first = run(bcb_cmd, *args, "--reuse-results")  # nothing to reuse yet: evaluates
+    assert first.returncode == 0, first.stderr
+    assert json.loads(passk_path.read_text())["pass@1"] == 1.0
+    original = eval_path.read_bytes()
+
+    write_samples(path, [{"task_id": tasks[0].task_id, "solution": tasks[0].solution},
+                         {"task_id": tasks[1].task_id, "solution": tasks[1].solution + "\nraise RuntimeError('x')\n"}])
+    reused = run(bcb_cmd, *args, "--reuse-results", stdin=subprocess.DEVNULL)
+    assert reused.returncode == 0, reused.stderr
+    assert "reused" in reused.stdout
+    assert eval_path.read_bytes() == original  # the stale file wins, as in the official evaluator
+    assert json.loads(passk_path.read_text())["pass@1"] == 1.0
+
+    overwritten = run(bcb_cmd, *args, stdin=subprocess.DEVNULL)  # the default: evaluate again
+    assert overwritten.returncode == 0, overwritten.stderr
+    assert json.loads(passk_path.read_text())["pass@1"] == 0.5
+    assert [r.status for r in read_eval_results(eval_path).eval[tasks[1].task_id]] == ["fail"]
+    backup = eval_path.with_name(eval_path.name + ".bak")
+    assert backup.read_bytes() == original
+    assert str(backup) in overwritten.stdout.replace("\n", "")
+
+
+def test_reuse_scores_an_official_results_file_without_running(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
+    tasks = list(mini)[:2]
+    path = write_samples(tmp_path / "m--bigcodebench-complete.jsonl", [{"task_id": t.task_id, "solution": t.solution} for t in tasks])
+    eval_path, passk_path = result_paths(path)
+    official = {"date": "2024-06-01 12:00", "eval": {
+        tasks[0].task_id: [{"task_id": tasks[0].task_id, "solution": "s", "status": "pass", "details": {}}],
+        tasks[1].task_id: [{"task_id": tasks[1].task_id, "solution": "s", "status": "timeout", "details": {}}],
+    }}
+    eval_path.write_text(json.dumps(official, indent=2))
+    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "root"),
+                 "--selective-evaluate", "0,1", "--reuse-results", stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    passk = json.loads(passk_path.read_text())
+    assert passk["pass@1"] == 0.5 and passk["model"] == "m" and passk["timeouts"] == 1 and passk["gt_checked"] is False
+    assert json.loads(eval_path.read_text()) == official
+    assert not (tmp_path / "root").exists()  # no store opened, no worker started
+
+
+def test_reuse_of_a_corrupt_results_file_is_one_line_naming_it(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
+    path = write_samples(tmp_path / "s.jsonl", canonical(mini))
+    eval_path = result_paths(path)[0]
+    eval_path.write_text('{"date": "x", "eval": {')
+    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "root"), "--reuse-results")
+    assert result.returncode == 2
+    assert str(eval_path) in result.stderr.replace("\n", "") and "--overwrite-results" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_annotations_are_evaluated_as_officially(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
+    # Officially an annotation naming something undefined fails at import; bcb's runner module
+    # must not lend the sample its own `from __future__ import annotations`.
+    task = mini.tasks[0]
+    path = write_samples(tmp_path / "a.jsonl", [{"task_id": task.task_id, "solution": task.solution + "\n\ndef _helper() -> NotImported:\n    pass\n"}])
+    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "root"),
+                 "--selective-evaluate", "0", "--no-gt")
+    assert result.returncode == 0, result.stderr
+    [row] = read_eval_results(result_paths(path)[0]).eval[task.task_id]
+    assert (row.status, dict(row.details)) == ("fail", {"ALL": "name 'NotImported' is not defined"})

@@ -16,6 +16,7 @@ from bcb.execution import (
     preload_modules,
 )
 from bcb.execution.child_env import build_child_env
+from bcb.execution.limits import time_limit_for
 from bcb.execution.verdict import verdict_from_report
 
 
@@ -33,6 +34,24 @@ from bcb.execution.verdict import verdict_from_report
 def test_official_time_limit(gt: float | None, min_limit: float, expected: float) -> None:
     assert official_time_limit(gt, min_limit) == expected
     assert kill_after(expected) == expected + 1
+
+
+@pytest.mark.parametrize(
+    ("gt", "min_limit", "expected"),
+    [
+        (None, 1.0, 241.0),  # no measured ground truth: nothing to scale, official limit
+        (0.07, 1.0, 121.0),  # the floor
+        (30.0, 1.0, 151.0),  # 5 x gt
+        (100.0, 1.0, 241.0),  # never above the official limit
+        (300.0, 1.0, 301.0),
+        (0.07, 200.0, 201.0),  # --min-time-limit still raises it
+    ],
+)
+def test_scaled_time_limit(gt: float | None, min_limit: float, expected: float) -> None:
+    assert time_limit_for("scaled", gt, min_limit) == expected
+    assert time_limit_for("official", gt, min_limit) == official_time_limit(gt, min_limit)
+    with pytest.raises(ValueError, match="timeout policy"):
+        time_limit_for("fast", gt, min_limit)
 
 
 def test_limits_defaults_are_official() -> None:
@@ -68,6 +87,9 @@ def test_preload_modules() -> None:
     assert "sklearn.preprocessing" in mods and "requests" in mods
     assert not {"random", "os", "tensorflow", "keras", "torch"} & set(mods)
     assert "pandas" not in preload_modules(["pandas"], deny={"pandas"})
+    # Break-even: with 2 workers a library used by 2 samples is cheaper imported by those samples.
+    few = preload_modules(["pandas"] * 3 + ["sklearn"] * 2 + ["numpy"], min_uses=3)
+    assert few == ["matplotlib", "matplotlib.pyplot", "pandas"]
 
 
 def test_child_env_is_an_allow_list() -> None:

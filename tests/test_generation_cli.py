@@ -19,7 +19,7 @@ pytest.importorskip("openai")
 
 from generation_server import FakeLLMServer
 
-MINI_TASKS = 18
+MINI_TASKS = 32
 SECRET = "sk-secret-never-written-anywhere"
 
 

@@ -11,15 +11,18 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import pytest
+from helpers import shared_file
 
+from bcb.dataset import load_dataset
 from bcb.dataset.mini import LIB_DOMAINS, RECORDS
 from bcb.dataset.task import FIELDS, check_code, parse_task
-from helpers import shared_file
+from bcb.evaluation import reference_samples
 
 IDS = [r["task_id"] for r in RECORDS]
 BY_ID = {r["task_id"]: r for r in RECORDS}
@@ -28,6 +31,7 @@ BY_ID = {r["task_id"]: r for r in RECORDS}
 REQUIRED_LIBS = {
     "pandas", "numpy", "matplotlib", "re", "json", "datetime",
     "collections", "os", "pathlib", "csv", "hashlib", "itertools",
+    "sqlite3", "zipfile", "statistics", "textwrap", "urllib", "html",
 }
 OFFICIAL_DOMAINS = {"Computation", "Cryptography", "General", "Network", "System", "Time", "Visualization"}
 DOC_KEYS = ["description", "notes", "params", "returns", "reqs", "raises", "examples"]
@@ -57,6 +61,8 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+    #: Files the program left in its working directory or its private temporary directory.
+    leftovers: tuple[str, ...] = ()
 
     @property
     def tests_run(self) -> int:
@@ -73,12 +79,16 @@ class Run:
 
 
 def _execute(task_id: str, variant: str) -> Run:
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
     with tempfile.TemporaryDirectory(prefix="bcb-mini-") as workdir:
+        # A private TMPDIR, so that files the tests fail to clean up from tempfile show up too.
+        private_tmp = os.path.join(workdir, "tmp")
+        os.mkdir(private_tmp)
+        env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", TMPDIR=private_tmp)
         with open(os.path.join(workdir, "program.py"), "w", encoding="utf-8") as handle:
             handle.write(_program(BY_ID[task_id], variant))
         proc = subprocess.run(
             [sys.executable, "program.py"],
+            check=False,
             cwd=workdir,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -86,10 +96,11 @@ def _execute(task_id: str, variant: str) -> Run:
             text=True,
             timeout=120,
         )
-    return Run(proc.returncode, proc.stdout, proc.stderr)
+        leftovers = sorted(set(os.listdir(workdir)) - {"program.py", "tmp"}) + [f"tmp/{n}" for n in os.listdir(private_tmp)]
+    return Run(proc.returncode, proc.stdout, proc.stderr, tuple(leftovers))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _all_runs() -> dict[tuple[str, str], Run]:
     """Every (task, variant) process, run once per session in a small pool (each is I/O-light but
     pays an interpreter start and, for some, a pandas/matplotlib import)."""
@@ -117,6 +128,13 @@ def test_canonical_solution_passes_its_tests(task_id: str) -> None:
 
 
 @pytest.mark.parametrize("task_id", IDS)
+def test_tests_leave_no_files_behind(task_id: str) -> None:
+    # Docstring examples may write into the working directory; the tests themselves may not.
+    assert run(task_id, "canonical").leftovers == ()
+    assert run(task_id, "stub").leftovers == ()
+
+
+@pytest.mark.parametrize("task_id", IDS)
 def test_stub_solution_fails_its_tests(task_id: str) -> None:
     result = run(task_id, "stub")
     assert result.returncode != 0, result.explain()
@@ -135,7 +153,7 @@ def test_docstring_examples_hold(task_id: str) -> None:
 
 
 def test_enough_tasks_with_consecutive_unique_ids() -> None:
-    assert len(RECORDS) >= 14
+    assert len(RECORDS) >= 32
     assert IDS == [f"bcb-mini/{i}" for i in range(len(RECORDS))]
     assert len(set(IDS)) == len(IDS)
 
@@ -231,7 +249,20 @@ def test_libraries_covered() -> None:
 def test_lib_domains_cover_exactly_the_used_libraries() -> None:
     used = {lib for r in RECORDS for lib in ast.literal_eval(r["libs"])}
     assert set(LIB_DOMAINS) == used
-    assert set(LIB_DOMAINS.values()) <= OFFICIAL_DOMAINS
+    # Every official domain has tasks, so per-domain views of a mini run have no empty rows.
+    assert set(LIB_DOMAINS.values()) == OFFICIAL_DOMAINS
+
+
+def test_flawed_reference_model_keeps_every_flaw() -> None:
+    """The demo's flawed model must show each mistake bcb judges (the README lists them) several
+    times, and its answers must differ from the canonical ones except where it is meant to be right."""
+    tasks = list(load_dataset("bcb-mini"))
+    rows = reference_samples.flawed(tasks)
+    assert [r["task_id"] for r in rows] == IDS
+    counts = Counter(r["flaw"] for r in rows)
+    assert set(counts) == set(reference_samples.FLAWS) and min(counts.values()) >= 5
+    for row, task in zip(rows, tasks):
+        assert (row["solution"] == task.solution) == (row["flaw"] == "correct"), row["task_id"]
 
 
 @pytest.mark.shared_data

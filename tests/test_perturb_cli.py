@@ -27,7 +27,7 @@ def perturbed(tmp_path_factory: pytest.TempPathFactory, bcb_cmd_module: list[str
     out = tmp_path_factory.mktemp("perturb") / "mini-p.jsonl"
     result = run(bcb_cmd_module, "perturb", "--dataset", "bcb-mini", "--seed", "5", "-o", str(out), "--parallel", "2", "--root", str(out.parent / "root"))
     assert result.returncode == 0, result.stderr
-    assert "18 of 18 (100.0%)" in result.stdout
+    assert "32 of 32 (100.0%)" in result.stdout
     return out
 
 
@@ -48,10 +48,10 @@ def test_all_mini_tasks_survive_with_provenance(perturbed: Path) -> None:
     provenance = json.loads(perturbed.with_name("mini-p.provenance.json").read_text())
     assert provenance["base"] == {
         "name": "bcb-mini", "version": None, "subset": "full", "content_hash": mini.content_hash,
-        "source": mini.source, "tasks_selected": 18,
+        "source": mini.source, "tasks_selected": 32,
     }
     assert provenance["seed"] == 5 and provenance["transforms"] == ["entry-point", "params", "docstring", "locals"]
-    assert provenance["recheck"]["kept"] == 18 and provenance["recheck"]["kept_share_of_original_passing"] == 1.0
+    assert provenance["recheck"]["kept"] == 32 and provenance["recheck"]["kept_share_of_original_passing"] == 1.0
     assert provenance["dropped"] == []
     first = provenance["tasks"]["bcb-mini/0"]
     assert first["kept"] and first["original_gt"] == first["perturbed_gt"] == "pass"
@@ -63,7 +63,7 @@ def test_data_info_shows_a_custom_dataset(bcb_cmd_module: list[str], perturbed: 
     assert info.returncode == 0, info.stderr
     summary = json.loads(info.stdout)
     provenance = json.loads(perturbed.with_name("mini-p.provenance.json").read_text())
-    assert summary["dataset"] == "custom" and summary["verified"] is False and summary["tasks"] == 18
+    assert summary["dataset"] == "custom" and summary["verified"] is False and summary["tasks"] == 32
     assert summary["content_hash"] == provenance["output"]["content_hash"]
 
 

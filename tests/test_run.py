@@ -50,7 +50,7 @@ def test_run_generates_then_evaluates(bcb_cmd: list[str], server: KnowingServer,
     result = subprocess.run([*bcb_cmd, *args], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     samples = tmp_path / "org--knowing--main--bcb-mini-complete--openai-0-1-sanitized_calibrated.jsonl"
-    assert samples.is_file() and len(samples.read_text().splitlines()) == 18
+    assert samples.is_file() and len(samples.read_text().splitlines()) == 32
     evaluated = read_eval_results(samples.with_name(samples.stem + "_eval_results.json"))
     verdicts = {t: rows[0].status for t, rows in evaluated.eval.items()}
     assert verdicts == {t.task_id: ("pass" if t.number % 2 == 0 else "fail") for t in server.tasks}

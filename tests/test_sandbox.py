@@ -6,22 +6,35 @@ nothing of the sample is left behind (processes, job cgroups, files outside its 
 
 from __future__ import annotations
 
+import ast
 import glob
+import json
 import os
+import shutil
 import socket
+import subprocess
+import sys
 import textwrap
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
+from helpers import SHARED_DATA, shared_file
 
 from bcb.execution import ExecutionResult, Job, LocalExecutor
 from bcb.execution._sandbox import count_test_methods, own_cgroup_paths
-from bcb.execution.sandbox import SandboxOptions
+from bcb.execution.sandbox import (
+    DEFAULT_DISK_MB,
+    DEFAULT_MEMORY_MB,
+    SandboxOptions,
+    sandbox_summary,
+)
 
 pytestmark = pytest.mark.timeout(180)
 
 SECRET = "sk-sandbox-secret-value"
+DISK_MB = 64
 TASK_PY = "/work/venvs/task-env/bin/python"
 PYTHON = TASK_PY if os.path.exists(TASK_PY) else None
 
@@ -64,7 +77,7 @@ def ex() -> LocalExecutor:
     os.environ["OPENAI_API_KEY"] = SECRET
     try:
         kw = {"python": PYTHON} if PYTHON else {}
-        executor = LocalExecutor(workers=1, preload=(), sandbox=SandboxOptions(memory_mb=512, pids_max=64), **kw)  # type: ignore[arg-type]
+        executor = LocalExecutor(workers=1, preload=(), sandbox=SandboxOptions(memory_mb=512, pids_max=64, disk_mb=DISK_MB), **kw)  # type: ignore[arg-type]
         executor.start()
     finally:
         if old is None:
@@ -336,3 +349,246 @@ class TestCases(unittest.TestCase):
         (result,) = list(executor.run([Job("tmp", "t", "x = 1\n", test, 30)]))
     assert (result.status, result.details) == ("pass", {})
     assert not os.path.exists(marker)
+
+
+# -- os.kill(-1, 9), inside a private PID namespace --------------------------------------------------
+
+KILL_ALL_DRIVER = '''
+import glob, json, os, sys, textwrap
+from bcb.execution import Job, LocalExecutor
+from bcb.execution._sandbox import own_cgroup_paths
+from bcb.execution.sandbox import SandboxOptions
+
+test = "import unittest\\nclass TestCases(unittest.TestCase):\\n    def test_add(self):\\n        self.assertEqual(task_func(1, 2), 3)\\n"
+kill_all = "import ctypes\\nctypes.CDLL(None).kill(-1, 9)\\ndef task_func(a, b):\\n    return a + b\\n"
+add = "def task_func(a, b):\\n    return a + b\\n"
+out = {"pid": os.getpid()}
+ex = LocalExecutor(python=sys.argv[1], workers=1, preload=(), sandbox=SandboxOptions(pids_max=64))
+ex.start()
+out["report"] = ex.sandbox_report
+before = ex.worker_pids()
+(r,) = list(ex.run([Job("kill", "t", kill_all, test, 10)]))
+out["kill"] = [r.status, r.attempts, r.details]
+(r,) = list(ex.run([Job("after", "t", add, test, 10)]))
+out["after"] = [r.status, r.attempts]
+out["same_zygote"] = ex.worker_pids() == before
+own = own_cgroup_paths()
+ex.close()
+left = []
+for kind in ("unified", "memory", "pids"):
+    if kind in own:
+        for pid in before:
+            left += glob.glob(f"/sys/fs/cgroup/{kind}{own[kind]}/bcb_{pid}_*")
+        left += glob.glob(f"/sys/fs/cgroup/{kind}{own[kind]}/bcb_{os.getpid()}_*")
+out["cgroups_left"] = left
+out["processes_left"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid())
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_kill_all_processes_inside_a_private_pid_namespace(tmp_path: Path) -> None:
+    """``os.kill(-1, 9)`` signals every process the sample may signal: run the whole harness in a
+    private PID namespace, so that even a failure of the sandbox cannot hurt this machine."""
+    unshare = shutil.which("unshare")
+    if unshare is None or PYTHON is None:
+        pytest.skip("needs unshare(1) and the task environment")
+    driver = tmp_path / "driver.py"
+    driver.write_text(KILL_ALL_DRIVER)
+    proc = subprocess.run([unshare, "--pid", "--fork", "--mount-proc", sys.executable, str(driver), PYTHON],
+                          check=False, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 and not lines and "unshare failed" in proc.stderr:
+        pytest.skip(f"no private PID namespace here: {proc.stderr.strip()}")
+    assert lines, proc.stderr[-3000:]
+    out = json.loads(lines[0][len("RESULT "):])
+    assert out["pid"] == 1  # the driver really was the namespace's init
+    if out["report"].get("landlock_scope"):
+        # signals cannot leave the sample's Landlock domain: it only kills (nothing of) its own
+        assert out["kill"][:2] == ["pass", 1], out
+        assert out["same_zygote"] is True
+    else:
+        assert out["kill"][0] in ("fail", "timeout", "pass", "error"), out
+    assert out["after"] == ["pass", 1] or not out["report"].get("landlock_scope")
+    assert out["cgroups_left"] == [] and out["processes_left"] == []
+
+
+# -- disk filling ------------------------------------------------------------------------------------
+
+
+def test_filling_the_disk_is_enospc_and_leaves_the_host_disk_alone(ex: LocalExecutor, healthy: None) -> None:
+    need(ex, "disk_cap")
+    assert ex.sandbox_report["disk_mb"] == DISK_MB and ex.work_dir is not None
+    free_before = shutil.disk_usage(ex.work_dir).free
+    test = suite_of(f'''
+def test_cwd(self):
+    self.assertEqual(task_func(".", 2 * {DISK_MB}), 0)
+def test_tmp(self):
+    self.assertEqual(task_func("/tmp", 2 * {DISK_MB}), 0)
+def test_room_for_real_files(self):
+    self.assertEqual(task_func(".", {DISK_MB} // 2), 0)
+''')
+    solution = """
+    import errno, os
+    def task_func(where, mb):
+        chunk = b"x" * (1 << 20)
+        path = os.path.join(where, "fill.bin")
+        try:
+            with open(path, "wb") as fh:
+                for _ in range(mb):
+                    fh.write(chunk)
+        finally:
+            if os.path.exists(path):
+                os.remove(path)
+        return 0
+    """
+    r = run_one(ex, solution, test=test, time_limit=30)
+    assert r.status == "fail"
+    assert set(r.details) == {"test_cwd", "test_tmp"}, r.details
+    assert all("No space left on device" in trace for trace in r.details.values())
+    # Nothing reached the host's disk (tolerance: other processes of this machine write too).
+    assert shutil.disk_usage(ex.work_dir).free > free_before - (DISK_MB << 20) // 2
+
+
+def test_default_disk_cap_is_generous() -> None:
+    assert SandboxOptions().to_wire(1)["disk_mb"] == DEFAULT_DISK_MB >= 512
+
+
+# -- the memory cap does not depend on the worker count -------------------------------------------------
+
+
+def test_memory_key_is_the_same_for_any_worker_count() -> None:
+    kw = {"python": PYTHON} if PYTHON else {}
+    summaries = []
+    for workers in (1, 2):
+        with LocalExecutor(workers=workers, preload=(), **kw) as one:  # type: ignore[arg-type]
+            one.start()
+            summaries.append(sandbox_summary(one.sandbox_report))
+            if one.sandbox_report.get("executor_memory_cap"):
+                assert one.sandbox_report["memory_mb"] == DEFAULT_MEMORY_MB
+                assert one.sandbox_report["executor_memory_mb"] > 0
+    assert summaries[0] == summaries[1]
+
+
+def test_simultaneous_memory_bombs_share_the_executor_cap() -> None:
+    """Two workers, each sample allowed the default (official) 30 GiB, the executor 768 MiB in
+    all: both bombs end as fail/timeout, the zygotes survive, the executor cgroup goes at close."""
+    kw = {"python": PYTHON} if PYTHON else {}
+    bomb = "def task_func(a, b):\n    hog = []\n    while True:\n        hog.append(bytearray(16 << 20))\n"
+    executor = LocalExecutor(workers=2, preload=(), sandbox=SandboxOptions(executor_memory_mb=768), **kw)  # type: ignore[arg-type]
+    try:
+        executor.start()
+        if not executor.sandbox_report.get("executor_memory_cap"):
+            pytest.skip("no v1 memory cgroup for the executor on this machine")
+        cgroup = executor._cgroup.path  # type: ignore[union-attr]
+        assert executor.sandbox_report["executor_memory_mb"] == 768
+        before = sorted(executor.worker_pids())
+        jobs = [Job(key=f"b{i}", task_id="BigCodeBench/0", solution=bomb, test=CHECK3, time_limit=20) for i in range(2)]
+        results = list(executor.run(jobs))
+        assert sorted(r.status for r in results) in (["fail", "fail"], ["fail", "timeout"], ["timeout", "timeout"])
+        assert sorted(executor.worker_pids()) == before
+        assert all(r.status == "pass" for r in executor.run([Job(key=f"a{i}", task_id="t", solution=ADD, test=CHECK3, time_limit=10) for i in range(2)]))
+        assert os.path.isdir(cgroup)
+    finally:
+        executor.close()
+    assert not os.path.exists(cgroup)
+
+
+# -- fail-closed and the manifest at the CLI ----------------------------------------------------------
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    script = shutil.which("bcb", path=str(Path(sys.executable).parent))
+    cmd = [script] if script else [sys.executable, "-m", "bcb"]
+    env = dict(os.environ, COLUMNS="120", NO_COLOR="1")
+    return subprocess.run([*cmd, *args], check=False, capture_output=True, text=True, env=env, timeout=300, cwd=cwd)
+
+
+def test_cli_refuses_without_an_essential_layer_unless_unsafe_and_records_the_choices(tmp_path: Path) -> None:
+    from bcb.dataset import load_dataset
+    from bcb.evaluation.results import read_eval_results, result_paths
+
+    task = load_dataset("bcb-mini").tasks[0]
+    samples = tmp_path / "one.jsonl"
+    samples.write_text(json.dumps({"task_id": task.task_id, "solution": task.solution}) + "\n")
+    base = ("evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--allow-partial", "--no-gt", "--parallel", "1",
+            "--root", str(tmp_path / "root"), "--timeout", "30")
+    refused = _cli(*base, "--disable-sandbox-layer", "pids_cap", cwd=tmp_path)
+    assert refused.returncode != 0 and "refusing to run untrusted code without a process cap" in refused.stderr, refused.stderr[-2000:]
+    assert not result_paths(samples)[0].exists()
+    assert "unknown --disable-sandbox-layer" in _cli(*base, "--disable-sandbox-layer", "nonsense", cwd=tmp_path).stderr
+
+    ran = _cli(*base, "--disable-sandbox-layer", "pids_cap", "--unsafe", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    sandbox = read_eval_results(result_paths(samples)[0]).bcb["manifest"]["environment"]["sandbox"]
+    assert sandbox["unsafe"] is True and sandbox["pids_cap"] is False and sandbox["allow_network"] is False
+
+    networked = _cli(*base, "--allow-network", "--overwrite-results", cwd=tmp_path)
+    assert networked.returncode == 0, networked.stderr[-2000:]
+    sandbox = read_eval_results(result_paths(samples)[0]).bcb["manifest"]["environment"]["sandbox"]
+    assert sandbox["allow_network"] is True and sandbox["network_isolated"] is False and sandbox["unsafe"] is False
+
+
+# -- always-equal return values ------------------------------------------------------------------------
+
+
+def test_always_equal_return_value_is_a_tamper(ex: LocalExecutor, healthy: None) -> None:
+    hostile = {
+        "class": "class E:\n    def __eq__(self, o):\n        return True\ndef task_func(a, b):\n    return E()\n",
+        "int_subclass": "class E(int):\n    def __eq__(self, o):\n        return True\n    __hash__ = int.__hash__\ndef task_func(a, b):\n    return E(0)\n",
+        "patched_later": "class E:\n    pass\nE.__eq__ = lambda self, o: True\ndef task_func(a, b):\n    return E()\n",
+        "made_in_the_call": "def task_func(a, b):\n    return type('E', (), {'__eq__': lambda s, o: True})()\n",
+        "in_a_list": "class E:\n    def __eq__(self, o):\n        return True\ndef task_func(a, b):\n    return [E(), E()]\n",
+    }
+    for name, solution in hostile.items():
+        expected = "[3, 3]" if name == "in_a_list" else "3"
+        test = suite_of(f"def test_add(self):\n    self.assertEqual(task_func(1, 2), {expected})\ndef test_by_hand(self):\n    self.assertTrue(task_func(1, 2) == {expected})\n")
+        r = run_one(ex, solution, test=test)
+        assert r.status == "fail" and "TAMPER" in r.details, (name, r)
+
+
+def test_legitimate_classes_and_recursion_are_not_flagged(ex: LocalExecutor, healthy: None) -> None:
+    legit = {
+        "own_class_no_eq": "class Res:\n    def __init__(self, v):\n        self.v = v\ndef task_func(a, b):\n    return Res(a + b).v\n",
+        "returns_own_class": "class Res:\n    pass\ndef task_func(a, b):\n    r = Res()\n    return r if a < 0 else a + b\n",
+        "dataclass": (
+            "import sys, types\nsys.modules.setdefault('__test__', types.ModuleType('__test__'))\n"
+            "from dataclasses import dataclass\n@dataclass\nclass P:\n    x: int\ndef task_func(a, b):\n    return {'p': P(a + b), 'v': a + b}['v']\n"
+        ),
+        "deep_recursion": "def task_func(a, b, depth=0):\n    return a + b if depth >= 950 else task_func(a, b, depth + 1)\n",
+        "library_class": "import collections\ndef task_func(a, b):\n    return collections.Counter({'x': a + b})['x']\n",
+    }
+    for name, solution in legit.items():
+        r = run_one(ex, solution)
+        assert (r.status, r.details) == ("pass", {}), (name, r)
+    # Ground truths return mocks when their tests patch what the function builds (task 128):
+    # unittest.mock gives each MagicMock its own class with a MagicProxy __eq__.
+    mock = "from unittest.mock import MagicMock\ndef task_func(a, b):\n    m = MagicMock()\n    m.total = a + b\n    return [m]\n"
+    r = run_one(ex, mock, test=suite_of("def test_total(self):\n    self.assertEqual(task_func(1, 2)[0].total, 3)\n"))
+    assert (r.status, r.details) == ("pass", {}), r
+
+
+def test_ground_truths_that_define_classes_are_not_flagged() -> None:
+    """Every v0.1.4 task whose canonical solution defines a class (found by AST), run with the task
+    environment: the entry-point check flags none of them."""
+    if PYTHON is None:
+        pytest.skip("needs the task environment")
+    shared_file("BigCodeBench-v0.1.4.jsonl.gz")
+    from bcb.dataset import load_dataset
+
+    def defines_class(source: str) -> bool:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return any(isinstance(n, ast.ClassDef) for n in ast.walk(ast.parse(source)))
+
+    tasks = [t for t in load_dataset(data_dir=SHARED_DATA, version="v0.1.4").tasks if defines_class(t.solution)]
+    assert len(tasks) >= 5
+    libs = sorted({lib for t in tasks for lib in t.libs})
+    from bcb.execution.preload import preload_modules
+
+    with LocalExecutor(python=PYTHON, workers=1, preload=preload_modules(libs, min_uses=1)) as executor:
+        executor.start()
+        results = list(executor.run([Job(key=t.task_id, task_id=t.task_id, solution=t.solution, test=t.test, time_limit=60) for t in tasks]))
+    flagged = {r.key: r.details for r in results if "TAMPER" in r.details}
+    assert flagged == {}
+    assert {r.key: r.status for r in results if r.status != "pass"} == {}

@@ -9,6 +9,7 @@ import typer
 from bcb import __version__
 from bcb.cli import data as data_commands
 from bcb.cli import demo as demo_command
+from bcb.cli import doctor as doctor_command
 from bcb.cli import env as env_commands
 from bcb.cli import sanitize as sanitize_commands
 from bcb.cli import generate as generate_command
@@ -16,6 +17,7 @@ from bcb.cli import evaluate as evaluate_command
 from bcb.cli import analysis as analysis_commands
 from bcb.cli import run as run_command
 from bcb.cli import trust as trust_commands
+from bcb.cli import quality as quality_commands
 
 app = typer.Typer(
     name="bcb",
@@ -33,6 +35,8 @@ app.command("evaluate")(evaluate_command.evaluate_command)
 analysis_commands.register(app)
 app.command("run", context_settings=run_command.RUN_CONTEXT_SETTINGS)(run_command.run_command)
 trust_commands.register(app)
+quality_commands.register(app)
+app.command("doctor")(doctor_command.doctor_command)
 
 
 def _print_version(value: bool) -> None:

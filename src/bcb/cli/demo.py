@@ -21,11 +21,11 @@ from bcb.evaluation import reference_samples
 from bcb.evaluation.evaluate import EvalConfig, evaluate
 from bcb.evaluation.passk import pass_at_1_ci
 from bcb.evaluation.results import result_paths, write_eval_results
-from bcb.fileio import write_json_atomic
 from bcb.evaluation.samples import read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import environment_fingerprint
 from bcb.execution.preload import preload_modules
+from bcb.fileio import write_json_atomic
 
 
 def demo(

@@ -5,11 +5,20 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from bcb.cli.common import (
@@ -26,19 +35,46 @@ from bcb.cli.common import (
     open_dataset,
     user_errors,
 )
-from bcb.dataset import SPLITS, DatasetError, parse_id_range, parse_ids, select_tasks
-from bcb.evaluation.evaluate import EvalConfig, Evaluation, check_ground_truth, environment_key, evaluate
-from bcb.evaluation.results import model_name, result_paths, write_eval_results
-from bcb.fileio import write_json_atomic
+from bcb.dataset import (
+    SPLITS,
+    DatasetError,
+    Task,
+    parse_id_range,
+    parse_ids,
+    select_tasks,
+)
+from bcb.evaluation.evaluate import (
+    EvalConfig,
+    Evaluation,
+    check_ground_truth,
+    environment_key,
+    evaluate,
+    rescore,
+)
+from bcb.evaluation.results import (
+    ResultsError,
+    keep_backup,
+    model_name,
+    read_eval_results,
+    result_paths,
+    write_eval_results,
+)
 from bcb.evaluation.samples import read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import environment_fingerprint
-from bcb.execution.sandbox import SandboxOptions, sandbox_summary
 from bcb.execution.jobs import ExecutionResult, Job
-from bcb.execution.limits import Limits
+from bcb.execution.limits import TIMEOUT_POLICIES, Limits
 from bcb.execution.preload import preload_modules
-from bcb.execution.protocol import EXECUTOR_KINDS, ExecutorOptions, ManagedExecutor, create_executor, describe_executor
+from bcb.execution.protocol import (
+    EXECUTOR_KINDS,
+    ExecutorOptions,
+    ManagedExecutor,
+    create_executor,
+    describe_executor,
+)
 from bcb.execution.ray_executor import RayExecutor, RayExecutorError
+from bcb.execution.sandbox import LAYER_NAMES, SandboxOptions, sandbox_summary
+from bcb.fileio import write_json_atomic
 
 
 class BarProgress:
@@ -56,7 +92,7 @@ class BarProgress:
             TimeRemainingColumn(),
             console=err_console,
         )
-        self.task = None
+        self.task: TaskID | None = None
         self.passed = 0
         self.done = 0
 
@@ -148,7 +184,7 @@ class SharedExecutor:
 
 
 def evaluate_command(
-    samples: Annotated[Optional[Path], typer.Option("--samples", help="Samples JSONL (task_id + solution or completion) or a directory of <task>/N.py.")] = None,
+    samples: Annotated[Path | None, typer.Option("--samples", help="Samples JSONL (task_id + solution or completion) or a directory of <task>/N.py.")] = None,
     split: Annotated[str, typer.Option(help="complete or instruct (recorded; calibration uses the task's code_prompt either way).")] = "complete",
     subset: SubsetOpt = "full",
     dataset: DatasetName = "bigcodebench",
@@ -162,20 +198,23 @@ def evaluate_command(
     max_as_limit: Annotated[int, typer.Option("--max-as-limit", help="Address-space limit per sample, MiB.")] = 30 * 1024,
     max_data_limit: Annotated[int, typer.Option("--max-data-limit", help="Data-segment limit per sample, MiB.")] = 30 * 1024,
     max_stack_limit: Annotated[int, typer.Option("--max-stack-limit", help="Stack limit per sample, MiB.")] = 10,
-    timeout: Annotated[Optional[float], typer.Option(help="One fixed per-sample limit in seconds, overriding the official policy.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="One fixed per-sample limit in seconds, overriding the timeout policy.")] = None,
+    timeout_policy: Annotated[str, typer.Option("--timeout-policy", help="official: max(240, GT time) + 1 s per sample; scaled: max(120, 5 x GT time) + 1 s, never above official (changed no verdict on the reference samples; see README).")] = "official",
     selective_evaluate: SelectiveEvaluate = None,
     id_range: IdRange = None,
     check_gt_only: Annotated[bool, typer.Option("--check-gt-only", help="Run the ground truth only and report its pass rate.")] = False,
     no_gt: Annotated[bool, typer.Option("--no-gt", help="Skip the ground-truth check (limits then assume 20 s GT time, as official).")] = False,
     recheck_gt: Annotated[bool, typer.Option("--recheck-gt", help="Ignore the cached ground truth and run it again.")] = False,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Score only the tasks that have samples.")] = False,
+    reuse_results: Annotated[bool, typer.Option("--reuse-results/--overwrite-results", help="When <samples>_eval_results.json exists: reuse it (run nothing, recompute pass@k from it, as the official evaluator does) or evaluate again and overwrite it, keeping the old file as <file>.bak (the default: the store already makes a rerun cheap, and a stale file never passes for new samples).")] = False,
     root: Annotated[Path, typer.Option(help="Where bcb keeps its result store.")] = Path("bcb_results"),
-    python: Annotated[Optional[str], typer.Option(help="The task environment's interpreter (default: this one).")] = None,
-    preload: Annotated[Optional[str], typer.Option(help="Modules workers import before forking, comma-separated (default: derived from the tasks).")] = None,
+    python: Annotated[str | None, typer.Option(help="The task environment's interpreter (default: this one).")] = None,
+    preload: Annotated[str | None, typer.Option(help="Modules workers import before forking, comma-separated (default: derived from the tasks).")] = None,
     executor: Annotated[str, typer.Option("--executor", help="Where samples run: local (this machine's workers) or ray (a Ray cluster; pip install 'bcb[ray]'). With ray, --parallel is workers per node (default: its CPUs).")] = "local",
-    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray).")] = None,
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray).")] = None,
     allow_network: Annotated[bool, typer.Option("--allow-network", help="Let samples use the network (no private network namespace; recorded in the manifest).")] = False,
     unsafe: Annotated[bool, typer.Option("--unsafe", help="Run untrusted code even where network isolation or a root-binding process cap is unavailable.")] = False,
+    disable_layer: Annotated[list[str] | None, typer.Option("--disable-sandbox-layer", help="Do not use this sandbox layer even where it works (e.g. netns, pids_cap, landlock; repeatable); bcb then refuses to run without an essential one unless --unsafe.")] = None,
     allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose task environment differs from this machine's (recorded in the manifest).")] = False,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
@@ -192,6 +231,11 @@ def evaluate_command(
             raise DatasetError("--check-gt-only and --no-gt contradict each other")
         if timeout is not None and timeout <= 0:
             raise DatasetError("--timeout must be a positive number of seconds")
+        if timeout_policy not in TIMEOUT_POLICIES:
+            raise DatasetError(f"unknown --timeout-policy {timeout_policy!r}: choose one of {', '.join(TIMEOUT_POLICIES)}")
+        unknown = sorted(set(disable_layer or ()) - set(LAYER_NAMES))
+        if unknown:
+            raise DatasetError(f"unknown --disable-sandbox-layer {', '.join(unknown)}: choose from {', '.join(LAYER_NAMES)}")
         ks = _pass_k(pass_k)
         loaded = open_dataset(dataset, version, dataset_file, subset, data_dir)
         tasks = select_tasks(
@@ -210,20 +254,30 @@ def evaluate_command(
             min_time_limit=min_time_limit,
             limits=limits,
             timeout=timeout,
+            timeout_policy=timeout_policy,
             no_gt=no_gt,
             allow_partial=allow_partial,
         )
+        if reuse_results and samples is not None and not check_gt_only and result_paths(samples)[0].is_file():
+            _reuse(samples, tasks, config, loaded.label, split, subset, calibrated)
+            return
         interpreter = python or sys.executable
         workers = parallel if parallel > 0 else (os.cpu_count() or 1)
-        modules = [m for m in preload.split(",") if m] if preload is not None else preload_modules(lib for t in tasks for lib in t.libs)
+        sample_list = read_samples(samples, loaded.by_id, resolve_id=loaded.resolve_id) if samples is not None else []
+        if preload is not None:
+            modules = [m for m in preload.split(",") if m]
+        else:
+            # One use per program to run: each sample, plus each task's ground truth.
+            uses = [lib for s in sample_list for lib in loaded.by_id[s.task_id].libs]
+            uses += [] if no_gt else [lib for t in tasks for lib in t.libs]
+            modules = preload_modules(uses, min_uses=workers + 1)
         if executor == "ray":
             runner = SharedExecutor(
                 interpreter, max(parallel, 0), limits, modules, kind="ray", ray_address=ray_address, allow_mixed_env=allow_mixed_env,
-                sandbox=SandboxOptions(allow_network=allow_network, unsafe=unsafe),
+                sandbox=SandboxOptions(allow_network=allow_network, unsafe=unsafe, disable_layers=tuple(disable_layer or ())),
             )
         else:
-            runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules, sandbox=SandboxOptions(allow_network=allow_network, unsafe=unsafe))
-        sample_list = read_samples(samples, loaded.by_id, resolve_id=loaded.resolve_id) if samples is not None else []
+            runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules, sandbox=SandboxOptions(allow_network=allow_network, unsafe=unsafe, disable_layers=tuple(disable_layer or ())))
         fingerprint = environment_fingerprint(interpreter)
         store = ResultStore(root / "bcb.sqlite")
         try:
@@ -240,9 +294,26 @@ def evaluate_command(
             runner.close()
             store.close()
         eval_path, passk_path = result_paths(samples)  # type: ignore[arg-type]
+        backups = [b for b in (keep_backup(eval_path), keep_backup(passk_path)) if b]
         write_eval_results(eval_path, outcome.results)
         write_json_atomic(passk_path, outcome.pass_at_k_file(model_name(samples), split, subset, calibrated))  # type: ignore[arg-type]
     _print_summary(outcome, loaded.label, split, eval_path)
+    if backups:
+        console.print(f"previous results kept as {', '.join(str(b) for b in backups)}", highlight=False)
+
+
+def _reuse(samples: Path, tasks: tuple[Task, ...], config: EvalConfig, label: str, split: str, subset: str, calibrated: bool) -> None:
+    """--reuse-results with an existing results file: score it, run nothing, leave it as it is."""
+    eval_path, passk_path = result_paths(samples)
+    try:
+        existing = read_eval_results(eval_path)
+    except ResultsError as exc:
+        raise ResultsError(f"{exc}; fix or delete it, or pass --overwrite-results to evaluate again") from None
+    outcome = rescore(existing, tasks, config, origin=str(eval_path))
+    keep_backup(passk_path)
+    write_json_atomic(passk_path, outcome.pass_at_k_file(model_name(samples), split, subset, calibrated))
+    console.print(f"reused {eval_path} (nothing executed; --overwrite-results evaluates again)", highlight=False)
+    _print_summary(outcome, label, split, eval_path)
 
 
 def _print_gt(gt_pass_rate: float, failed: list[str]) -> None:

@@ -74,7 +74,7 @@ def perturb_command(
         interpreter = python or sys.executable
         workers = parallel if parallel > 0 else (os.cpu_count() or 1)
         limits = Limits()
-        runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, preload_modules(lib for t in tasks for lib in t.libs))
+        runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, preload_modules((lib for t in tasks for lib in t.libs), min_uses=workers + 1))
         fingerprint = environment_fingerprint(interpreter)
         env = environment_key(fingerprint)
         store = ResultStore(root / "bcb.sqlite")

@@ -19,14 +19,22 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["RECORDS", "LIB_DOMAINS"]
+__all__ = ["LIB_DOMAINS", "RECORDS"]
 
 #: Domain of each library the mini tasks use, per BigCodeBench's own lib2domain classification.
 LIB_DOMAINS: dict[str, str] = {
+    "base64": "Cryptography",
+    "calendar": "Time",
     "collections": "General",
     "csv": "System",
     "datetime": "Time",
+    "decimal": "General",
+    "difflib": "General",
     "hashlib": "Cryptography",
+    "heapq": "General",
+    "hmac": "Cryptography",
+    "html": "Network",
+    "ipaddress": "Network",
     "itertools": "General",
     "json": "System",
     "math": "Computation",
@@ -36,6 +44,11 @@ LIB_DOMAINS: dict[str, str] = {
     "pandas": "Computation",
     "pathlib": "System",
     "re": "General",
+    "sqlite3": "System",
+    "statistics": "Computation",
+    "textwrap": "General",
+    "urllib": "Network",
+    "zipfile": "System",
 }
 
 # Docstring section headers -> doc_struct key. Lines of the listed sections lose a leading "- ",
@@ -607,6 +620,11 @@ class TestCases(unittest.TestCase):
         self.write("x.txt", b"abc")
         with self.assertRaises(ValueError):
             task_func(self.root, "not-a-hash")
+
+    def test_non_regular_files_skipped(self):
+        self.write("real.txt", b"data")
+        os.symlink(os.path.join(self.root, "nowhere.txt"), os.path.join(self.root, "dangling.txt"))
+        self.assertEqual(task_func(self.root), {"real.txt": hashlib.sha256(b"data").hexdigest()})
 ''',
 ["os", "hashlib"],
 ))
@@ -1748,6 +1766,11 @@ class TestCases(unittest.TestCase):
         self.assertEqual(result["is_outlier"].tolist(), [True, False, True])
         self.assertEqual(result["label"].tolist(), ["a", "b", "c"])
 
+    def test_all_missing(self):
+        result = task_func(pd.DataFrame({"x": [np.nan, np.nan]}), "x")
+        self.assertTrue(result["zscore"].isna().all())
+        self.assertEqual(result["is_outlier"].tolist(), [False, False])
+
     def test_input_not_modified(self):
         df = pd.DataFrame({"x": [1, 2, 30]})
         result = task_func(df, "x")
@@ -1926,6 +1949,1490 @@ class TestCases(unittest.TestCase):
                     task_func(bad)
 ''',
 ["re", "datetime"],
+))
+
+# 18: inventory reorder report from SQLite ----------------------------------------------------
+_TASKS.append((
+r'''
+import sqlite3
+from pathlib import Path
+
+def task_func(db_path, category=None):
+    """
+    List the products that need reordering, from an inventory kept in an SQLite database. The
+    database has a table "products" with the columns sku (TEXT), category (TEXT), quantity
+    (INTEGER) and reorder_level (INTEGER). A product needs reordering when its quantity is below
+    its reorder level, and its shortfall is reorder_level - quantity; products with a missing
+    quantity or reorder level are skipped. The database is opened read-only and never changed.
+
+    Parameters:
+    - db_path (str or pathlib.Path): Path to the SQLite database file.
+    - category (str, optional): Only consider products of this category. Defaults to None (all categories).
+
+    Returns:
+    list of tuple: (sku, shortfall) pairs, the largest shortfall first; equal shortfalls are ordered by sku.
+
+    Raises:
+    - FileNotFoundError: If db_path does not exist.
+    - ValueError: If the database has no "products" table.
+
+    Requirements:
+    - sqlite3
+    - pathlib
+
+    Example:
+    >>> conn = sqlite3.connect('shop.db')
+    >>> _ = conn.execute('CREATE TABLE products (sku TEXT, category TEXT, quantity INTEGER, reorder_level INTEGER)')
+    >>> _ = conn.executemany('INSERT INTO products VALUES (?, ?, ?, ?)',
+    ...                      [('B-7', 'paint', 0, 3), ('A-1', 'tools', 2, 5), ('C-3', 'tools', 9, 4)])
+    >>> conn.commit()
+    >>> conn.close()
+    >>> task_func('shop.db')
+    [('A-1', 3), ('B-7', 3)]
+    >>> task_func('shop.db', category='paint')
+    [('B-7', 3)]
+    """
+''',
+r'''
+    path = Path(db_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such database: {db_path}")
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        table = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'products'"
+        ).fetchone()
+        if table is None:
+            raise ValueError("the database has no products table")
+        query = "SELECT sku, reorder_level - quantity FROM products WHERE quantity < reorder_level"
+        params = ()
+        if category is not None:
+            query += " AND category = ?"
+            params = (category,)
+        rows = conn.execute(query + " ORDER BY 2 DESC, sku", params).fetchall()
+    finally:
+        conn.close()
+    return rows
+''',
+r'''
+import unittest
+import os
+import sqlite3
+import tempfile
+
+class TestCases(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.db = os.path.join(self.tmp.name, "inventory.db")
+        self.make(self.db, [
+            ("S-10", "screws", 50, 200),
+            ("N-02", "nails", 0, 100),
+            ("B-01", "bolts", 12, 10),
+            ("N-01", "nails", 10, 10),
+            ("W-05", "washers", 1, 151),
+            ("S-11", "screws", 5, 20),
+            ("X-99", "misc", None, 5),
+            ("Y-98", "misc", 3, None),
+        ])
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def make(self, path, rows):
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE products (sku TEXT, category TEXT, quantity INTEGER, reorder_level INTEGER)")
+        conn.executemany("INSERT INTO products VALUES (?, ?, ?, ?)", rows)
+        conn.commit()
+        conn.close()
+
+    def test_all_categories(self):
+        self.assertEqual(task_func(self.db), [("S-10", 150), ("W-05", 150), ("N-02", 100), ("S-11", 15)])
+
+    def test_category_filter(self):
+        self.assertEqual(task_func(self.db, category="screws"), [("S-10", 150), ("S-11", 15)])
+        self.assertEqual(task_func(self.db, category="bolts"), [])
+        self.assertEqual(task_func(self.db, category="unknown"), [])
+
+    def test_at_reorder_level_and_missing_values_skipped(self):
+        skus = [sku for sku, _ in task_func(self.db)]
+        self.assertNotIn("N-01", skus)
+        self.assertNotIn("X-99", skus)
+        self.assertNotIn("Y-98", skus)
+
+    def test_result_types_and_path_object(self):
+        from pathlib import Path
+        result = task_func(Path(self.db), "nails")
+        self.assertEqual(result, [("N-02", 100)])
+        self.assertIsInstance(result[0], tuple)
+        self.assertIs(type(result[0][1]), int)
+
+    def test_database_not_modified(self):
+        with open(self.db, "rb") as handle:
+            before = handle.read()
+        task_func(self.db)
+        with open(self.db, "rb") as handle:
+            self.assertEqual(handle.read(), before)
+        self.assertEqual(sorted(os.listdir(self.tmp.name)), ["inventory.db"])
+
+    def test_empty_table(self):
+        path = os.path.join(self.tmp.name, "empty.db")
+        self.make(path, [])
+        self.assertEqual(task_func(path), [])
+
+    def test_missing_table_raises(self):
+        path = os.path.join(self.tmp.name, "other.db")
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE items (sku TEXT)")
+        conn.commit()
+        conn.close()
+        with self.assertRaises(ValueError):
+            task_func(path)
+
+    def test_missing_file_raises(self):
+        with self.assertRaises(FileNotFoundError):
+            task_func(os.path.join(self.tmp.name, "absent.db"))
+        self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "absent.db")))
+''',
+["sqlite3", "pathlib"],
+))
+
+# 19: ZIP bundle with a manifest --------------------------------------------------------------
+_TASKS.append((
+r'''
+import json
+import hashlib
+import zipfile
+
+def task_func(files, zip_path):
+    """
+    Package text files into a ZIP archive together with a manifest, so that the receiver can check
+    that nothing was lost or altered. Each entry of files becomes a member of the archive, encoded
+    as UTF-8 and compressed with DEFLATE; members are written in sorted name order, followed by a
+    member named "MANIFEST.json": a JSON object, keys sorted, that maps each member name to its
+    size in bytes and its SHA-256 hex digest. Member names use forward slashes and must be
+    relative paths that stay inside the archive. All names are checked before anything is written.
+
+    Parameters:
+    - files (dict): Maps member names (str) to their text content (str).
+    - zip_path (str): Where to write the archive; an existing file is replaced.
+
+    Returns:
+    dict: The manifest, {name: {"sha256": str, "size": int}}, in sorted name order.
+
+    Raises:
+    - ValueError: If a name is empty, starts or ends with "/", contains a backslash or a ".." component, or is "MANIFEST.json".
+
+    Requirements:
+    - json
+    - hashlib
+    - zipfile
+
+    Example:
+    >>> manifest = task_func({"notes/a.txt": "hi", "b.txt": ""}, "bundle.zip")
+    >>> manifest["notes/a.txt"]["size"], manifest["b.txt"]["sha256"][:12]
+    (2, 'e3b0c44298fc')
+    >>> with zipfile.ZipFile("bundle.zip") as archive:
+    ...     archive.namelist()
+    ['b.txt', 'notes/a.txt', 'MANIFEST.json']
+    """
+''',
+r'''
+    for name in files:
+        if (not name or name.startswith("/") or name.endswith("/") or "\\" in name
+                or ".." in name.split("/") or name == "MANIFEST.json"):
+            raise ValueError(f"invalid member name: {name!r}")
+    manifest = {}
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            data = files[name].encode("utf-8")
+            archive.writestr(name, data)
+            manifest[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        archive.writestr("MANIFEST.json", json.dumps(manifest, indent=2, sort_keys=True))
+    return manifest
+''',
+r'''
+import unittest
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+
+class TestCases(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.path = os.path.join(self.tmp.name, "out.zip")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_members_and_content(self):
+        files = {"z.txt": "last", "docs/readme.md": "# Title\n", "a.csv": "x,y\n1,2\n"}
+        task_func(files, self.path)
+        with zipfile.ZipFile(self.path) as archive:
+            self.assertEqual(archive.namelist(), ["a.csv", "docs/readme.md", "z.txt", "MANIFEST.json"])
+            for name, text in files.items():
+                self.assertEqual(archive.read(name).decode("utf-8"), text)
+                self.assertEqual(archive.getinfo(name).compress_type, zipfile.ZIP_DEFLATED)
+
+    def test_manifest_returned_and_stored(self):
+        files = {"b.txt": "beta", "a.txt": "alpha"}
+        manifest = task_func(files, self.path)
+        self.assertEqual(list(manifest), ["a.txt", "b.txt"])
+        self.assertEqual(manifest["a.txt"], {"sha256": hashlib.sha256(b"alpha").hexdigest(), "size": 5})
+        with zipfile.ZipFile(self.path) as archive:
+            stored = json.loads(archive.read("MANIFEST.json"))
+        self.assertEqual(stored, manifest)
+
+    def test_sizes_are_utf8_bytes(self):
+        manifest = task_func({"caf\u00e9.txt": "caf\u00e9 \u2615"}, self.path)
+        data = "caf\u00e9 \u2615".encode("utf-8")
+        self.assertEqual(manifest["caf\u00e9.txt"], {"sha256": hashlib.sha256(data).hexdigest(), "size": 9})
+
+    def test_empty_bundle(self):
+        self.assertEqual(task_func({}, self.path), {})
+        with zipfile.ZipFile(self.path) as archive:
+            self.assertEqual(archive.namelist(), ["MANIFEST.json"])
+            self.assertEqual(json.loads(archive.read("MANIFEST.json")), {})
+
+    def test_existing_archive_replaced(self):
+        task_func({"old.txt": "old"}, self.path)
+        task_func({"new.txt": "new"}, self.path)
+        with zipfile.ZipFile(self.path) as archive:
+            self.assertEqual(archive.namelist(), ["new.txt", "MANIFEST.json"])
+
+    def test_invalid_names_raise_before_writing(self):
+        for bad in ["", "/etc/passwd", "dir/", "a\\b.txt", "../up.txt", "a/../../b", "MANIFEST.json"]:
+            with self.subTest(name=bad):
+                with self.assertRaises(ValueError):
+                    task_func({"fine.txt": "ok", bad: "x"}, self.path)
+                self.assertFalse(os.path.exists(self.path))
+
+    def test_dots_inside_names_allowed(self):
+        manifest = task_func({"v1..2/notes.txt": "n", ".hidden": "h"}, self.path)
+        self.assertEqual(list(manifest), [".hidden", "v1..2/notes.txt"])
+''',
+["json", "hashlib", "zipfile"],
+))
+
+# 20: descriptive statistics ------------------------------------------------------------------
+_TASKS.append((
+r'''
+import statistics
+
+def task_func(values):
+    """
+    Describe a sample of measurements as a lab report does: how many there are, their mean and
+    median, the sample standard deviation, the first and third quartiles and the most common
+    values. Quartiles use the "inclusive" method of statistics.quantiles (the one spreadsheets
+    call QUARTILE.INC). None entries stand for missing measurements and are ignored.
+
+    Parameters:
+    - values (list of int or float or None): The measurements.
+
+    Returns:
+    dict: With keys "count" (int), "mean", "median", "stdev", "q1" and "q3" (float), and "modes" (the values that occur most often, sorted; an empty list when no value occurs more than once).
+
+    Raises:
+    - ValueError: If fewer than two measurements are present.
+
+    Requirements:
+    - statistics
+
+    Example:
+    >>> summary = task_func([2, 4, 4, None, 4, 5, 5, 7, 9])
+    >>> summary["count"], summary["mean"], summary["median"], summary["q1"], summary["q3"], summary["modes"]
+    (8, 5.0, 4.5, 4.0, 5.5, [4])
+    >>> round(summary["stdev"], 3)
+    2.138
+    """
+''',
+r'''
+    present = [value for value in values if value is not None]
+    if len(present) < 2:
+        raise ValueError("at least two measurements are needed")
+    q1, _, q3 = statistics.quantiles(present, n=4, method="inclusive")
+    modes = sorted(statistics.multimode(present))
+    if len(modes) == len(present):
+        modes = []
+    return {
+        "count": len(present),
+        "mean": float(statistics.mean(present)),
+        "median": float(statistics.median(present)),
+        "stdev": float(statistics.stdev(present)),
+        "q1": float(q1),
+        "q3": float(q3),
+        "modes": modes,
+    }
+''',
+r'''
+import unittest
+import math
+
+class TestCases(unittest.TestCase):
+    def test_example(self):
+        summary = task_func([2, 4, 4, None, 4, 5, 5, 7, 9])
+        self.assertEqual(set(summary), {"count", "mean", "median", "stdev", "q1", "q3", "modes"})
+        self.assertEqual(summary["count"], 8)
+        self.assertEqual((summary["mean"], summary["median"], summary["q1"], summary["q3"]), (5.0, 4.5, 4.0, 5.5))
+        self.assertAlmostEqual(summary["stdev"], math.sqrt(32 / 7))
+        self.assertEqual(summary["modes"], [4])
+
+    def test_types_are_floats(self):
+        summary = task_func([1, 2, 3])
+        for key in ("mean", "median", "stdev", "q1", "q3"):
+            self.assertIs(type(summary[key]), float, key)
+        self.assertIs(type(summary["count"]), int)
+        self.assertEqual((summary["median"], summary["q1"], summary["q3"]), (2.0, 1.5, 2.5))
+
+    def test_inclusive_quartiles(self):
+        summary = task_func([10, 20, 30, 40, 50, 60])
+        self.assertAlmostEqual(summary["q1"], 22.5)
+        self.assertAlmostEqual(summary["q3"], 47.5)
+        self.assertAlmostEqual(summary["median"], 35.0)
+
+    def test_several_modes_and_no_mode(self):
+        self.assertEqual(task_func([3, 1, 3, 1, 2])["modes"], [1, 3])
+        self.assertEqual(task_func([5.5, 1.5, 2.5])["modes"], [])
+
+    def test_constant_sample(self):
+        summary = task_func([7, 7, None, 7])
+        self.assertEqual(summary["stdev"], 0.0)
+        self.assertEqual(summary["modes"], [7])
+        self.assertEqual((summary["q1"], summary["q3"]), (7.0, 7.0))
+
+    def test_floats_and_negatives(self):
+        summary = task_func([-1.5, 0.5, 2.5])
+        self.assertAlmostEqual(summary["mean"], 0.5)
+        self.assertAlmostEqual(summary["stdev"], 2.0)
+
+    def test_too_few_values_raise(self):
+        for bad in ([], [1], [None, 3, None]):
+            with self.subTest(values=bad):
+                with self.assertRaises(ValueError):
+                    task_func(bad)
+''',
+["statistics"],
+))
+
+# 21: reflowing paragraphs and bullet lists ---------------------------------------------------
+_TASKS.append((
+r'''
+import re
+import textwrap
+
+def task_func(text, width=70):
+    """
+    Reflow plain text to a maximum line width, keeping its paragraphs and bullet lists.
+    Paragraphs are separated by one or more blank lines (a line of only spaces or tabs is blank)
+    and are written back separated by exactly one empty line. Within a paragraph, line breaks and
+    runs of whitespace collapse to single spaces and the words are wrapped to width. A paragraph
+    whose first line starts with "- " (after any indentation) is a bullet list: each line starting
+    with "- " begins an item, other lines continue the current item, and each item is wrapped on
+    its own with its continuation lines indented by two spaces. Words are never broken, even when
+    longer than width, and never split at hyphens.
+
+    Parameters:
+    - text (str): The text to reflow.
+    - width (int, optional): The maximum line length. Defaults to 70.
+
+    Returns:
+    str: The reflowed text, without leading or trailing blank lines; an empty string for text with no words.
+
+    Raises:
+    - ValueError: If width is less than 8.
+
+    Requirements:
+    - re
+    - textwrap
+
+    Example:
+    >>> print(task_func("Short lines\\nare joined   into one.\\n\\n\\n- first item\\n- second item that is long", 20))
+    Short lines are
+    joined into one.
+    <BLANKLINE>
+    - first item
+    - second item that
+      is long
+    """
+''',
+r'''
+    if width < 8:
+        raise ValueError("width must be at least 8")
+    options = {"width": width, "break_long_words": False, "break_on_hyphens": False}
+    blocks = []
+    for paragraph in re.split(r"\n[ \t]*(?:\n[ \t]*)+", text.strip()):
+        if not paragraph.strip():
+            continue
+        lines = paragraph.strip().splitlines()
+        if lines[0].startswith("- "):
+            items = []
+            for line in lines:
+                line = line.strip()
+                if line.startswith("- "):
+                    items.append(line[2:])
+                else:
+                    items[-1] += " " + line
+            blocks.append("\n".join(
+                textwrap.fill(" ".join(item.split()), initial_indent="- ", subsequent_indent="  ", **options)
+                for item in items
+            ))
+        else:
+            blocks.append(textwrap.fill(" ".join(paragraph.split()), **options))
+    return "\n\n".join(blocks)
+''',
+r'''
+import unittest
+
+class TestCases(unittest.TestCase):
+    def test_example(self):
+        text = "Short lines\nare joined   into one.\n\n\n- first item\n- second item that is long"
+        self.assertEqual(task_func(text, 20), "Short lines are\njoined into one.\n\n- first item\n- second item that\n  is long")
+
+    def test_lines_fit_width(self):
+        words = " ".join(f"word{i}" for i in range(60))
+        result = task_func(words, 30)
+        self.assertTrue(all(len(line) <= 30 for line in result.splitlines()))
+        self.assertEqual(result.split(), words.split())
+        self.assertEqual(task_func(words), task_func(words, 70))
+        self.assertTrue(max(len(line) for line in task_func(words).splitlines()) > 60)
+
+    def test_paragraph_separators(self):
+        text = "\n\n  one\n \t \n\n\ntwo  lines\nhere\n\n \nthree\n\n"
+        self.assertEqual(task_func(text, 40), "one\n\ntwo lines here\n\nthree")
+
+    def test_bullet_continuation_lines(self):
+        text = "- alpha beta\n  gamma delta epsilon\n- zeta\n  - eta"
+        self.assertEqual(task_func(text, 14), "- alpha beta\n  gamma delta\n  epsilon\n- zeta\n- eta")
+
+    def test_dash_inside_paragraph_is_text(self):
+        self.assertEqual(task_func("intro line\n- not a bullet", 40), "intro line - not a bullet")
+
+    def test_long_words_and_hyphens_kept(self):
+        result = task_func("a supercalifragilistic well-known word", 10)
+        self.assertEqual(result, "a\nsupercalifragilistic\nwell-known\nword")
+
+    def test_no_words(self):
+        self.assertEqual(task_func(""), "")
+        self.assertEqual(task_func(" \n\n\t\n"), "")
+
+    def test_small_width_raises(self):
+        with self.assertRaises(ValueError):
+            task_func("text", 7)
+        self.assertEqual(task_func("abc def", 8), "abc def")
+''',
+["re", "textwrap"],
+))
+
+# 22: IPv4 addresses per subnet ---------------------------------------------------------------
+_TASKS.append((
+r'''
+import ipaddress
+from collections import Counter
+
+def task_func(addresses, prefix=24):
+    """
+    Count IPv4 addresses per subnet, for example to see which networks a server's clients come
+    from. Each address is placed in the network of the given prefix length that contains it.
+    Surrounding whitespace is ignored. Entries that are not IPv4 addresses (IPv6 addresses,
+    networks such as "10.0.0.0/8", octets with leading zeros, anything else) do not stop the
+    count: they are returned separately.
+
+    Parameters:
+    - addresses (list of str): The addresses, such as "192.168.1.17".
+    - prefix (int, optional): The prefix length of the subnets, from 0 to 32. Defaults to 24.
+
+    Returns:
+    tuple: A tuple containing:
+        - collections.Counter: Maps each subnet in CIDR notation (such as "192.168.1.0/24") to how many of the addresses fall in it.
+        - list of str: The rejected entries, as given, in input order.
+
+    Raises:
+    - ValueError: If prefix is not an int from 0 to 32.
+
+    Requirements:
+    - ipaddress
+    - collections
+
+    Example:
+    >>> counts, rejected = task_func(["10.0.0.5", "10.0.0.99", "10.0.1.1", "nonsense", "::1"])
+    >>> counts
+    Counter({'10.0.0.0/24': 2, '10.0.1.0/24': 1})
+    >>> rejected
+    ['nonsense', '::1']
+    """
+''',
+r'''
+    if isinstance(prefix, bool) or not isinstance(prefix, int) or not 0 <= prefix <= 32:
+        raise ValueError("prefix must be an int from 0 to 32")
+    counts = Counter()
+    rejected = []
+    for entry in addresses:
+        try:
+            address = ipaddress.IPv4Address(entry.strip())
+        except ipaddress.AddressValueError:
+            rejected.append(entry)
+            continue
+        network = ipaddress.IPv4Network(f"{address}/{prefix}", strict=False)
+        counts[str(network)] += 1
+    return counts, rejected
+''',
+r'''
+import unittest
+from collections import Counter
+
+class TestCases(unittest.TestCase):
+    def test_example(self):
+        counts, rejected = task_func(["10.0.0.5", "10.0.0.99", "10.0.1.1", "nonsense", "::1"])
+        self.assertIsInstance(counts, Counter)
+        self.assertEqual(counts, Counter({"10.0.0.0/24": 2, "10.0.1.0/24": 1}))
+        self.assertEqual(rejected, ["nonsense", "::1"])
+
+    def test_other_prefixes(self):
+        addresses = ["192.168.1.17", "192.168.200.3", "192.169.0.1"]
+        self.assertEqual(task_func(addresses, 16)[0], Counter({"192.168.0.0/16": 2, "192.169.0.0/16": 1}))
+        self.assertEqual(task_func(addresses, 8)[0], Counter({"192.0.0.0/8": 3}))
+        self.assertEqual(task_func(addresses, 0)[0], Counter({"0.0.0.0/0": 3}))
+        self.assertEqual(task_func(["1.2.3.4", "1.2.3.4"], 32)[0], Counter({"1.2.3.4/32": 2}))
+        self.assertEqual(task_func(["172.16.5.130"], 25)[0], Counter({"172.16.5.128/25": 1}))
+
+    def test_whitespace_ignored_but_rejects_kept_verbatim(self):
+        counts, rejected = task_func(["  8.8.8.8\n", " bad "])
+        self.assertEqual(counts, Counter({"8.8.8.0/24": 1}))
+        self.assertEqual(rejected, [" bad "])
+
+    def test_rejections(self):
+        bad = ["", "256.1.1.1", "1.2.3", "10.0.0.0/8", "010.0.0.1", "fe80::1", "1.2.3.4.5"]
+        counts, rejected = task_func(bad + ["127.0.0.1"])
+        self.assertEqual(rejected, bad)
+        self.assertEqual(counts, Counter({"127.0.0.0/24": 1}))
+
+    def test_empty_input(self):
+        self.assertEqual(task_func([]), (Counter(), []))
+
+    def test_invalid_prefix_raises(self):
+        for prefix in (33, -1, "24", 8.0, True):
+            with self.subTest(prefix=prefix):
+                with self.assertRaises(ValueError):
+                    task_func(["10.0.0.1"], prefix)
+''',
+["ipaddress", "collections"],
+))
+
+# 23: URL canonicalisation --------------------------------------------------------------------
+_TASKS.append((
+r'''
+from urllib.parse import urlsplit, urlunsplit, parse_qsl, urlencode
+
+def task_func(url):
+    """
+    Canonicalise an http or https URL so that different spellings of the same page compare equal,
+    for example before counting visits per page. The scheme and host are lower-cased, user
+    credentials are dropped, the default port (80 for http, 443 for https) is removed, an empty
+    path becomes "/", the fragment is dropped, and tracking parameters (any whose name starts
+    with "utm_", and "fbclid" and "gclid", in any letter case) are removed from the query. The
+    remaining query parameters, blank values included, are sorted by name and then value and
+    encoded again in the standard form (spaces as "+"). The path keeps its case.
+
+    Parameters:
+    - url (str): The URL; surrounding whitespace is ignored.
+
+    Returns:
+    str: The canonical URL.
+
+    Raises:
+    - ValueError: If url is not an absolute http or https URL with a host, or its port is invalid.
+
+    Requirements:
+    - urllib.parse
+
+    Example:
+    >>> task_func("HTTPS://Example.COM:443/Shop?b=2&utm_source=news&a=1#top")
+    'https://example.com/Shop?a=1&b=2'
+    >>> task_func("http://example.com:8080")
+    'http://example.com:8080/'
+    """
+''',
+r'''
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an absolute http(s) URL: {url!r}")
+    host = parts.hostname
+    port = parts.port
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        host = f"{host}:{port}"
+    query = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not name.lower().startswith("utm_") and name.lower() not in ("fbclid", "gclid")
+    ]
+    return urlunsplit((scheme, host, parts.path or "/", urlencode(sorted(query)), ""))
+''',
+r'''
+import unittest
+
+class TestCases(unittest.TestCase):
+    def test_example(self):
+        self.assertEqual(task_func("HTTPS://Example.COM:443/Shop?b=2&utm_source=news&a=1#top"), "https://example.com/Shop?a=1&b=2")
+
+    def test_ports(self):
+        self.assertEqual(task_func("http://example.com:8080"), "http://example.com:8080/")
+        self.assertEqual(task_func("http://example.com:80/a"), "http://example.com/a")
+        self.assertEqual(task_func("https://example.com:80/a"), "https://example.com:80/a")
+        self.assertEqual(task_func("http://example.com:443/"), "http://example.com:443/")
+
+    def test_tracking_parameters_removed(self):
+        url = "https://shop.example/item?id=7&UTM_Campaign=x&fbclid=abc&GCLID=1&utm=keep&ref=home"
+        self.assertEqual(task_func(url), "https://shop.example/item?id=7&ref=home&utm=keep")
+        self.assertEqual(task_func("https://a.example/?utm_source=x"), "https://a.example/")
+
+    def test_query_sorting_and_encoding(self):
+        url = "http://a.example/s?q=hello%20world&b=2&b=1&empty=&a=x+y"
+        self.assertEqual(task_func(url), "http://a.example/s?a=x+y&b=1&b=2&empty=&q=hello+world")
+
+    def test_credentials_fragment_and_path_case(self):
+        self.assertEqual(task_func("  http://user:pw@WWW.Example.org/Docs/Index.HTML#part2 \n"), "http://www.example.org/Docs/Index.HTML")
+
+    def test_equivalent_spellings_match(self):
+        spellings = [
+            "https://example.com/p?x=1&y=2",
+            "HTTPS://EXAMPLE.com:443/p?y=2&x=1&utm_medium=mail",
+            "https://example.com/p?x=1&y=2#comments",
+        ]
+        self.assertEqual(len({task_func(url) for url in spellings}), 1)
+
+    def test_invalid_urls_raise(self):
+        for bad in ["ftp://example.com/file", "example.com/page", "/relative/path", "http://", "mailto:a@b.c", "http://example.com:99999/", "http://example.com:port/"]:
+            with self.subTest(url=bad):
+                with self.assertRaises(ValueError):
+                    task_func(bad)
+''',
+["urllib"],
+))
+# 24: monthly report per group ----------------------------------------------------------------
+_TASKS.append((
+r'''
+import pandas as pd
+
+def task_func(df, date_col="date", group_col="region", value_col="amount"):
+    """
+    Turn a table of transactions into a month-by-group report, as used for a sales dashboard: one
+    row per calendar month, labelled "YYYY-MM", from the earliest to the latest month in the data
+    with no month skipped; one column per group, in ascending order; each cell the sum of
+    value_col over that month and group, 0 where there was nothing. Dates are "YYYY-MM-DD"
+    strings; rows whose date is missing or cannot be parsed are left out.
+
+    Parameters:
+    - df (pandas.DataFrame): The transactions; it is not modified.
+    - date_col (str, optional): The column holding the dates. Defaults to "date".
+    - group_col (str, optional): The column holding the group labels. Defaults to "region".
+    - value_col (str, optional): The numeric column to add up. Defaults to "amount".
+
+    Returns:
+    pandas.DataFrame: The report, its index named "month" and holding the "YYYY-MM" labels, its columns the group labels.
+
+    Raises:
+    - KeyError: If any of the three columns is missing.
+    - ValueError: If no row has a valid date.
+
+    Requirements:
+    - pandas
+
+    Example:
+    >>> df = pd.DataFrame({"date": ["2024-01-15", "2024-03-02", "2024-01-20", "not a date"],
+    ...                    "region": ["north", "south", "north", "north"],
+    ...                    "amount": [100, 40, 25, 999]})
+    >>> report = task_func(df)
+    >>> list(report.index), list(report.columns)
+    (['2024-01', '2024-02', '2024-03'], ['north', 'south'])
+    >>> report.loc["2024-01"].tolist(), report["south"].tolist()
+    ([125, 0], [0, 0, 40])
+    """
+''',
+r'''
+    missing = [col for col in (date_col, group_col, value_col) if col not in df.columns]
+    if missing:
+        raise KeyError(f"missing columns: {missing}")
+    dates = pd.to_datetime(df[date_col], format="%Y-%m-%d", errors="coerce")
+    data = df.loc[dates.notna(), [group_col, value_col]].copy()
+    if data.empty:
+        raise ValueError("no row has a valid date")
+    data["month"] = dates[dates.notna()].dt.to_period("M")
+    table = data.pivot_table(index="month", columns=group_col, values=value_col, aggfunc="sum", fill_value=0)
+    months = pd.period_range(table.index.min(), table.index.max(), freq="M")
+    table = table.reindex(months, fill_value=0).sort_index(axis=1)
+    table.index = pd.Index(months.strftime("%Y-%m"), name="month")
+    table.columns = list(table.columns)
+    return table
+''',
+r'''
+import unittest
+import pandas as pd
+
+class TestCases(unittest.TestCase):
+    def setUp(self):
+        self.df = pd.DataFrame({
+            "date": ["2024-01-15", "2024-03-02", "2024-01-20", "not a date", None, "2024-04-31"],
+            "region": ["north", "south", "north", "north", "south", "east"],
+            "amount": [100, 40, 25, 999, 999, 999],
+        })
+
+    def test_example(self):
+        report = task_func(self.df)
+        self.assertIsInstance(report, pd.DataFrame)
+        self.assertEqual(list(report.index), ["2024-01", "2024-02", "2024-03"])
+        self.assertEqual(report.index.name, "month")
+        self.assertEqual(list(report.columns), ["north", "south"])
+        self.assertEqual(report.to_dict("list"), {"north": [125, 0, 0], "south": [0, 0, 40]})
+
+    def test_gap_months_across_year_end(self):
+        df = pd.DataFrame({"date": ["2023-11-30", "2024-02-01"], "region": ["a", "a"], "amount": [1.5, 2.25]})
+        report = task_func(df)
+        self.assertEqual(list(report.index), ["2023-11", "2023-12", "2024-01", "2024-02"])
+        self.assertEqual(report["a"].tolist(), [1.5, 0.0, 0.0, 2.25])
+
+    def test_custom_columns_and_group_order(self):
+        df = pd.DataFrame({
+            "day": ["2024-05-01", "2024-05-09", "2024-05-31", "2024-06-01"],
+            "shop": ["zeta", "alpha", "zeta", "mid"],
+            "sales": [1, 2, 3, 4],
+        })
+        report = task_func(df, date_col="day", group_col="shop", value_col="sales")
+        self.assertEqual(list(report.columns), ["alpha", "mid", "zeta"])
+        self.assertEqual(report.loc["2024-05"].tolist(), [2, 0, 4])
+        self.assertEqual(report.loc["2024-06"].tolist(), [0, 4, 0])
+
+    def test_single_month(self):
+        df = pd.DataFrame({"date": ["2024-07-04"], "region": ["x"], "amount": [9]})
+        report = task_func(df)
+        self.assertEqual(report.shape, (1, 1))
+        self.assertEqual(report.loc["2024-07", "x"], 9)
+
+    def test_input_not_modified(self):
+        before = self.df.copy()
+        task_func(self.df)
+        pd.testing.assert_frame_equal(self.df, before)
+
+    def test_missing_column_raises(self):
+        with self.assertRaises(KeyError):
+            task_func(self.df, value_col="price")
+        with self.assertRaises(KeyError):
+            task_func(self.df.drop(columns=["date"]))
+
+    def test_no_valid_dates_raises(self):
+        df = pd.DataFrame({"date": ["2024/01/01", "soon"], "region": ["a", "b"], "amount": [1, 2]})
+        with self.assertRaises(ValueError):
+            task_func(df)
+''',
+["pandas"],
+))
+
+# 25: least-squares line with a plot ----------------------------------------------------------
+_TASKS.append((
+r'''
+import numpy as np
+import matplotlib.pyplot as plt
+
+def task_func(x, y, title="Linear fit"):
+    """
+    Fit a straight line y = slope * x + intercept to paired measurements by least squares, say how
+    well it fits, and plot the measurements with the fitted line, as when calibrating a sensor.
+
+    Parameters:
+    - x (array-like): The one-dimensional independent values.
+    - y (array-like): The measured values, one per x value.
+    - title (str, optional): The plot title. Defaults to "Linear fit".
+
+    Returns:
+    tuple: A tuple containing:
+        - float: The slope.
+        - float: The intercept.
+        - float: The coefficient of determination R^2 (1.0 when all y values are equal, since the line then fits exactly).
+        - matplotlib.axes.Axes: A scatter plot of the points (label "data") and the fitted line drawn from the smallest to the largest x (label "fit"), with a legend, the title and the axis labels "x" and "y".
+
+    Raises:
+    - ValueError: If x is not one-dimensional, x and y differ in shape, or there are fewer than two distinct x values.
+
+    Requirements:
+    - numpy
+    - matplotlib.pyplot
+
+    Example:
+    >>> slope, intercept, r2, ax = task_func([0, 1, 2, 3], [1, 3, 5, 7])
+    >>> round(slope, 6), round(intercept, 6), round(r2, 6)
+    (2.0, 1.0, 1.0)
+    >>> ax.get_title(), [line.get_label() for line in ax.get_lines()]
+    ('Linear fit', ['fit'])
+    """
+''',
+r'''
+    xs = np.asarray(x, dtype=float)
+    ys = np.asarray(y, dtype=float)
+    if xs.ndim != 1 or xs.shape != ys.shape:
+        raise ValueError("x and y must be one-dimensional and of the same length")
+    if np.unique(xs).size < 2:
+        raise ValueError("at least two distinct x values are needed")
+    slope, intercept = np.polyfit(xs, ys, 1)
+    residual = np.sum((ys - (slope * xs + intercept)) ** 2)
+    total = np.sum((ys - ys.mean()) ** 2)
+    r_squared = 1.0 if total == 0 else 1.0 - residual / total
+    fig, ax = plt.subplots()
+    ax.scatter(xs, ys, label="data")
+    ends = np.array([xs.min(), xs.max()])
+    ax.plot(ends, slope * ends + intercept, color="tab:red", label="fit")
+    ax.set_title(title)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.legend()
+    return float(slope), float(intercept), float(r_squared), ax
+''',
+r'''
+import unittest
+import numpy as np
+import matplotlib
+import matplotlib.pyplot as plt
+
+class TestCases(unittest.TestCase):
+    def tearDown(self):
+        plt.close("all")
+
+    def test_exact_line(self):
+        slope, intercept, r2, _ = task_func([0, 1, 2, 3], [1, 3, 5, 7])
+        self.assertAlmostEqual(slope, 2.0)
+        self.assertAlmostEqual(intercept, 1.0)
+        self.assertAlmostEqual(r2, 1.0)
+        for value in (slope, intercept, r2):
+            self.assertIs(type(value), float)
+
+    def test_noisy_fit_matches_formula(self):
+        x = np.array([1.0, 2.0, 4.0, 5.0, 7.0])
+        y = np.array([2.1, 3.9, 8.2, 9.8, 14.5])
+        slope, intercept, r2, _ = task_func(x, y)
+        expected_slope = np.sum((x - x.mean()) * (y - y.mean())) / np.sum((x - x.mean()) ** 2)
+        self.assertAlmostEqual(slope, expected_slope)
+        self.assertAlmostEqual(intercept, y.mean() - expected_slope * x.mean())
+        self.assertAlmostEqual(r2, np.corrcoef(x, y)[0, 1] ** 2)
+        self.assertLess(r2, 1.0)
+
+    def test_constant_y(self):
+        slope, intercept, r2, _ = task_func([1, 2, 3], [4, 4, 4])
+        self.assertAlmostEqual(slope, 0.0)
+        self.assertAlmostEqual(intercept, 4.0)
+        self.assertEqual(r2, 1.0)
+
+    def test_plot_contents(self):
+        _, _, _, ax = task_func([3, 1, 2], [6, 2, 4.5], title="Sensor 7")
+        self.assertIsInstance(ax, matplotlib.axes.Axes)
+        self.assertEqual(ax.get_title(), "Sensor 7")
+        self.assertEqual((ax.get_xlabel(), ax.get_ylabel()), ("x", "y"))
+        (line,) = ax.get_lines()
+        self.assertEqual(line.get_label(), "fit")
+        np.testing.assert_allclose(line.get_xdata(), [1.0, 3.0])
+        np.testing.assert_allclose(ax.collections[0].get_offsets(), [[3, 6], [1, 2], [2, 4.5]])
+        self.assertEqual([t.get_text() for t in ax.get_legend().get_texts()], ["data", "fit"])
+
+    def test_negative_slope(self):
+        slope, intercept, r2, _ = task_func([0, 10], [5, -15])
+        self.assertAlmostEqual(slope, -2.0)
+        self.assertAlmostEqual(intercept, 5.0)
+
+    def test_invalid_input_raises(self):
+        for x, y in (([1, 2, 3], [1, 2]), ([1], [1]), ([2, 2, 2], [1, 2, 3]), ([[1, 2], [3, 4]], [[1, 2], [3, 4]]), ([], [])):
+            with self.subTest(x=x, y=y):
+                with self.assertRaises(ValueError):
+                    task_func(x, y)
+''',
+["numpy", "matplotlib"],
+))
+
+# 26: text and links of an HTML page ----------------------------------------------------------
+_TASKS.append((
+r'''
+from html.parser import HTMLParser
+
+def task_func(html_text):
+    """
+    Extract the readable text and the links of an HTML page, for example to index it for search.
+    The text is the page's text pieces joined in document order (tags themselves add no space),
+    without the content of <script> and <style> elements, with character references such as
+    &amp; decoded and every run of whitespace collapsed to one space. The links are the href
+    values of <a> elements (character references decoded), in order of first appearance and
+    without repeats; an <a> without an href, or with an empty one, is not a link.
+
+    Parameters:
+    - html_text (str): The HTML source.
+
+    Returns:
+    tuple: A tuple containing:
+        - str: The text, whitespace collapsed and stripped.
+        - list of str: The distinct link targets.
+
+    Raises:
+    - TypeError: If html_text is not a str.
+
+    Requirements:
+    - html.parser
+
+    Example:
+    >>> page = '<p>Fish &amp; chips <a href="/menu">menu</a></p><script>var x = 1;</script><a href="/menu">again</a>'
+    >>> task_func(page)
+    ('Fish & chips menuagain', ['/menu'])
+    """
+''',
+r'''
+    if not isinstance(html_text, str):
+        raise TypeError("html_text must be a str")
+
+    class Extractor(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.hidden = 0
+            self.pieces = []
+            self.links = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "style"):
+                self.hidden += 1
+            elif tag == "a":
+                href = dict(attrs).get("href")
+                if href and href not in self.links:
+                    self.links.append(href)
+
+        def handle_endtag(self, tag):
+            if tag in ("script", "style") and self.hidden:
+                self.hidden -= 1
+
+        def handle_data(self, data):
+            if not self.hidden:
+                self.pieces.append(data)
+
+    parser = Extractor()
+    parser.feed(html_text)
+    parser.close()
+    return " ".join("".join(parser.pieces).split()), parser.links
+''',
+r'''
+import unittest
+
+class TestCases(unittest.TestCase):
+    def test_example(self):
+        page = '<p>Fish &amp; chips <a href="/menu">menu</a></p><script>var x = 1;</script><a href="/menu">again</a>'
+        self.assertEqual(task_func(page), ("Fish & chips menuagain", ["/menu"]))
+
+    def test_whitespace_collapsed(self):
+        page = "<html><body>\n  <h1>  Title </h1>\n\t<p>First\n   paragraph.</p>\n</body></html>"
+        self.assertEqual(task_func(page), ("Title First paragraph.", []))
+
+    def test_script_and_style_hidden(self):
+        page = "<style>p { color: red; }</style><p>shown</p><SCRIPT>alert('x')</SCRIPT> too"
+        self.assertEqual(task_func(page)[0], "shown too")
+
+    def test_stray_end_tags(self):
+        self.assertEqual(task_func("before</script> after</style> <b>bold</b>"), ("before after bold", []))
+        self.assertEqual(task_func("<i>in</i>line<br>"), ("inline", []))
+
+    def test_links_order_and_duplicates(self):
+        page = ('<a href="https://b.example/">b</a><a name="top">anchor</a><a href="">empty</a>'
+                '<A HREF="/docs?x=1&amp;y=2">docs</A><a href="https://b.example/">b again</a><a href="mailto:me@x.example">m</a>')
+        text, links = task_func(page)
+        self.assertEqual(links, ["https://b.example/", "/docs?x=1&y=2", "mailto:me@x.example"])
+        self.assertEqual(text, "banchoremptydocsb againm")
+
+    def test_entities(self):
+        self.assertEqual(task_func("5 &lt; 6 &#38; caf&eacute; &#x263A;")[0], "5 < 6 & caf\u00e9 \u263a")
+
+    def test_empty_and_text_only(self):
+        self.assertEqual(task_func(""), ("", []))
+        self.assertEqual(task_func("  plain   text  "), ("plain text", []))
+
+    def test_type_error(self):
+        with self.assertRaises(TypeError):
+            task_func(b"<p>bytes</p>")
+        with self.assertRaises(TypeError):
+            task_func(None)
+''',
+["html"],
+))
+
+# 27: line changes between two versions -------------------------------------------------------
+_TASKS.append((
+r'''
+import difflib
+
+def task_func(old_text, new_text):
+    """
+    Summarise how a text changed between two versions, line by line, as a code review tool does:
+    which lines were removed, which were added, and how similar the two versions are. Lines are
+    compared exactly, line endings aside; the changes are those of difflib.SequenceMatcher (with
+    autojunk off) applied to the two lists of lines, so a line that moved counts as removed from
+    its old place and added at its new one.
+
+    Parameters:
+    - old_text (str): The earlier version.
+    - new_text (str): The later version.
+
+    Returns:
+    dict: With keys "removed" (list of str: the lines taken out, in their order in old_text), "added" (list of str: the lines put in, in their order in new_text) and "similarity" (float: the matcher's ratio, rounded to 3 decimals; 1.0 for two empty texts).
+
+    Raises:
+    - TypeError: If old_text or new_text is not a str.
+
+    Requirements:
+    - difflib
+
+    Example:
+    >>> task_func("a\\nb\\nc\\nd\\n", "a\\nB\\nc\\nd\\ne\\n")
+    {'removed': ['b'], 'added': ['B', 'e'], 'similarity': 0.667}
+    """
+''',
+r'''
+    if not isinstance(old_text, str) or not isinstance(new_text, str):
+        raise TypeError("both versions must be str")
+    old_lines = old_text.splitlines()
+    new_lines = new_text.splitlines()
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    removed, added = [], []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            removed.extend(old_lines[i1:i2])
+        if tag in ("replace", "insert"):
+            added.extend(new_lines[j1:j2])
+    return {"removed": removed, "added": added, "similarity": round(matcher.ratio(), 3)}
+''',
+r'''
+import unittest
+
+class TestCases(unittest.TestCase):
+    def test_example(self):
+        self.assertEqual(task_func("a\nb\nc\nd\n", "a\nB\nc\nd\ne\n"), {"removed": ["b"], "added": ["B", "e"], "similarity": 0.667})
+
+    def test_identical_and_line_endings(self):
+        self.assertEqual(task_func("x\ny\n", "x\r\ny"), {"removed": [], "added": [], "similarity": 1.0})
+
+    def test_only_additions(self):
+        result = task_func("one\ntwo", "zero\none\ntwo\nthree")
+        self.assertEqual(result["removed"], [])
+        self.assertEqual(result["added"], ["zero", "three"])
+        self.assertEqual(result["similarity"], 0.667)
+
+    def test_only_removals(self):
+        result = task_func("keep\ndrop 1\nkeep too\ndrop 2", "keep\nkeep too")
+        self.assertEqual(result, {"removed": ["drop 1", "drop 2"], "added": [], "similarity": 0.667})
+
+    def test_moved_line(self):
+        result = task_func("a\nb\nc", "b\nc\na")
+        self.assertEqual((result["removed"], result["added"]), (["a"], ["a"]))
+
+    def test_whitespace_matters_and_type(self):
+        result = task_func("x = 1\n", "x = 1 \n")
+        self.assertEqual(result, {"removed": ["x = 1"], "added": ["x = 1 "], "similarity": 0.0})
+        self.assertIsInstance(result["similarity"], float)
+
+    def test_empty_texts(self):
+        self.assertEqual(task_func("", ""), {"removed": [], "added": [], "similarity": 1.0})
+        self.assertEqual(task_func("", "new\nlines"), {"removed": [], "added": ["new", "lines"], "similarity": 0.0})
+
+    def test_type_error(self):
+        with self.assertRaises(TypeError):
+            task_func(["a"], "a")
+        with self.assertRaises(TypeError):
+            task_func("a", None)
+''',
+["difflib"],
+))
+
+# 28: meeting room allocation -----------------------------------------------------------------
+_TASKS.append((
+r'''
+import heapq
+
+def task_func(meetings):
+    """
+    Assign meetings to as few rooms as possible. Each meeting is a (start, end) pair of numbers,
+    such as hours of the day. A room is free again at the moment its meeting ends, so a meeting may
+    start in a room exactly when the previous one there ends. Meetings are handled in order of start
+    time (then end time, then input position); each takes the free room with the lowest number,
+    and a new room is opened only when no room is free.
+
+    Parameters:
+    - meetings (list of tuple): The (start, end) pairs.
+
+    Returns:
+    tuple: A tuple containing:
+        - int: The number of rooms needed.
+        - list of int: The room (numbered from 0) given to each meeting, in input order.
+
+    Raises:
+    - ValueError: If a meeting does not end after it starts.
+
+    Requirements:
+    - heapq
+
+    Example:
+    >>> task_func([(9, 10), (9.5, 11), (10, 12), (11, 13)])
+    (2, [0, 1, 0, 1])
+    """
+''',
+r'''
+    for start, end in meetings:
+        if not start < end:
+            raise ValueError(f"meeting ({start}, {end}) does not end after it starts")
+    order = sorted(range(len(meetings)), key=lambda i: (meetings[i][0], meetings[i][1], i))
+    busy = []
+    free = []
+    rooms = [0] * len(meetings)
+    opened = 0
+    for i in order:
+        start, end = meetings[i]
+        while busy and busy[0][0] <= start:
+            heapq.heappush(free, heapq.heappop(busy)[1])
+        if free:
+            room = heapq.heappop(free)
+        else:
+            room = opened
+            opened += 1
+        rooms[i] = room
+        heapq.heappush(busy, (end, room))
+    return opened, rooms
+''',
+r'''
+import unittest
+
+class TestCases(unittest.TestCase):
+    def test_example(self):
+        self.assertEqual(task_func([(9, 10), (9.5, 11), (10, 12), (11, 13)]), (2, [0, 1, 0, 1]))
+
+    def test_back_to_back_share_a_room(self):
+        self.assertEqual(task_func([(8, 9), (9, 10), (10, 11)]), (1, [0, 0, 0]))
+
+    def test_all_overlapping(self):
+        self.assertEqual(task_func([(1, 5), (2, 6), (3, 7), (4, 8)]), (4, [0, 1, 2, 3]))
+
+    def test_input_order_kept(self):
+        self.assertEqual(task_func([(14, 15), (9, 12), (10, 11), (11, 16)]), (2, [0, 0, 1, 1]))
+
+    def test_lowest_free_room_reused(self):
+        # Room 1 frees up (at 2) before room 0 (at 5), but the meeting at 6 takes room 0.
+        self.assertEqual(task_func([(0, 5), (1, 2), (6, 7), (6.5, 8)]), (2, [0, 1, 0, 1]))
+
+    def test_ties_by_end_then_position(self):
+        self.assertEqual(task_func([(1, 3), (1, 2), (1, 2), (2, 5)]), (3, [2, 0, 1, 0]))
+
+    def test_empty(self):
+        self.assertEqual(task_func([]), (0, []))
+
+    def test_invalid_meeting_raises(self):
+        with self.assertRaises(ValueError):
+            task_func([(1, 2), (3, 3)])
+        with self.assertRaises(ValueError):
+            task_func([(5, 4)])
+''',
+["heapq"],
+))
+# 29: signed token verification ---------------------------------------------------------------
+_TASKS.append((
+r'''
+import base64
+import hashlib
+import hmac
+import json
+
+def task_func(token, secret):
+    """
+    Verify and decode a signed token of the form "<payload>.<signature>", such as a web service
+    hands to its clients to get back unchanged. <payload> is a JSON object, encoded as UTF-8 and
+    then as URL-safe base64 without "=" padding; <signature> is the HMAC-SHA256, under the secret
+    key, of the <payload> text itself (its ASCII characters), also URL-safe base64 without padding.
+    The signature is checked, in constant time, before the payload is decoded.
+
+    Parameters:
+    - token (str): The token to check.
+    - secret (bytes): The signing key.
+
+    Returns:
+    dict: The decoded payload.
+
+    Raises:
+    - ValueError: If the token is malformed, its signature does not match, or its payload is not a JSON object.
+
+    Requirements:
+    - base64
+    - hashlib
+    - hmac
+    - json
+
+    Example:
+    >>> body = base64.urlsafe_b64encode(b'{"user": "ada"}').rstrip(b"=")
+    >>> signature = base64.urlsafe_b64encode(hmac.new(b"k3y", body, hashlib.sha256).digest()).rstrip(b"=")
+    >>> token = (body + b"." + signature).decode()
+    >>> task_func(token, b"k3y")
+    {'user': 'ada'}
+    >>> task_func(token, b"another key")
+    Traceback (most recent call last):
+    ...
+    ValueError: bad signature
+    """
+''',
+r'''
+    def decode(part):
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+    pieces = token.split(".")
+    if len(pieces) != 2 or not all(pieces):
+        raise ValueError("malformed token")
+    body, signature = pieces
+    try:
+        given = decode(signature)
+        expected = hmac.new(secret, body.encode("ascii"), hashlib.sha256).digest()
+    except ValueError:
+        raise ValueError("malformed token")
+    if not hmac.compare_digest(given, expected):
+        raise ValueError("bad signature")
+    try:
+        payload = json.loads(decode(body))
+    except ValueError:
+        raise ValueError("malformed payload")
+    if not isinstance(payload, dict):
+        raise ValueError("the payload is not a JSON object")
+    return payload
+''',
+r'''
+import unittest
+import base64
+import hashlib
+import hmac
+import json
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+def sign(body, secret):
+    return body + "." + b64(hmac.new(secret, body.encode(), hashlib.sha256).digest())
+
+class TestCases(unittest.TestCase):
+    def setUp(self):
+        self.secret = b"s3cret-key"
+        self.payload = {"user": "ada", "roles": ["admin"], "exp": 1700000000, "note": "caf\u00e9 ~~??"}
+        self.token = sign(b64(json.dumps(self.payload).encode("utf-8")), self.secret)
+
+    def test_valid_token(self):
+        self.assertEqual(task_func(self.token, self.secret), self.payload)
+
+    def test_padding_lengths(self):
+        for text in ("{}", '{"a":1}', '{"ab":1}', '{"abc":1}'):
+            with self.subTest(payload=text):
+                self.assertEqual(task_func(sign(b64(text.encode()), b"k"), b"k"), json.loads(text))
+
+    def test_wrong_key_or_tampered_payload(self):
+        with self.assertRaises(ValueError):
+            task_func(self.token, b"other-key")
+        body, signature = self.token.split(".")
+        forged = b64(json.dumps(dict(self.payload, user="eve")).encode())
+        with self.assertRaises(ValueError):
+            task_func(forged + "." + signature, self.secret)
+
+    def test_malformed_tokens(self):
+        body, signature = self.token.split(".")
+        for bad in ("", "nodot", body + ".", "." + signature, self.token + ".extra", body + ".A", "\u00e9" + body + "." + signature):
+            with self.subTest(token=bad):
+                with self.assertRaises(ValueError):
+                    task_func(bad, self.secret)
+
+    def test_payload_must_be_json_object(self):
+        for raw in (b"[1, 2]", b'"text"', b"not json", b"\xff\xfe"):
+            with self.subTest(raw=raw):
+                with self.assertRaises(ValueError):
+                    task_func(sign(b64(raw), self.secret), self.secret)
+
+    def test_url_safe_alphabet(self):
+        for data in (b'{"k": "???"}', b'{"k": "~~~"}'):
+            token = sign(b64(data), b"k")
+            self.assertTrue({"-", "_"} & set(token.split(".")[0]))
+            self.assertEqual(task_func(token, b"k"), json.loads(data))
+''',
+["base64", "hashlib", "hmac", "json"],
+))
+
+# 30: n-th weekday of a month -----------------------------------------------------------------
+_TASKS.append((
+r'''
+import calendar
+from datetime import date
+
+def task_func(year, month, weekday, n):
+    """
+    Find the date of the n-th given weekday of a month, as needed for holidays and recurring
+    meetings defined like "the fourth Thursday of November" or "the last Monday of May". n counts
+    from 1; a negative n counts from the end of the month, so -1 means the last such weekday.
+
+    Parameters:
+    - year (int): The year, from 1 to 9999.
+    - month (int): The month, from 1 to 12.
+    - weekday (str): The English name of the weekday, in any letter case, such as "Monday".
+    - n (int): Which occurrence: 1 to 5 from the start of the month, or -1 to -5 from its end.
+
+    Returns:
+    datetime.date: The date of that occurrence.
+
+    Raises:
+    - ValueError: If month is not from 1 to 12, weekday is not a weekday name, n is 0, or the month has fewer than abs(n) such weekdays.
+
+    Requirements:
+    - calendar
+    - datetime
+
+    Example:
+    >>> task_func(2024, 11, "Thursday", 4)
+    datetime.date(2024, 11, 28)
+    >>> task_func(2024, 5, "monday", -1)
+    datetime.date(2024, 5, 27)
+    """
+''',
+r'''
+    names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    if not 1 <= month <= 12:
+        raise ValueError("month must be from 1 to 12")
+    if weekday.strip().lower() not in names:
+        raise ValueError(f"not a weekday name: {weekday!r}")
+    target = names.index(weekday.strip().lower())
+    first, length = calendar.monthrange(year, month)
+    days = [day for day in range(1, length + 1) if (first + day - 1) % 7 == target]
+    if n == 0 or abs(n) > len(days):
+        raise ValueError(f"there is no occurrence {n} of {weekday} in {year}-{month:02d}")
+    return date(year, month, days[n - 1] if n > 0 else days[n])
+''',
+r'''
+import unittest
+from datetime import date
+
+class TestCases(unittest.TestCase):
+    def test_examples(self):
+        self.assertEqual(task_func(2024, 11, "Thursday", 4), date(2024, 11, 28))
+        self.assertEqual(task_func(2024, 5, "monday", -1), date(2024, 5, 27))
+
+    def test_first_day_of_month(self):
+        self.assertEqual(task_func(2024, 11, "Friday", 1), date(2024, 11, 1))
+        self.assertEqual(task_func(2023, 1, "SUNDAY", 1), date(2023, 1, 1))
+
+    def test_fifth_occurrence(self):
+        self.assertEqual(task_func(2024, 2, "Thursday", 5), date(2024, 2, 29))
+        with self.assertRaises(ValueError):
+            task_func(2023, 2, "Thursday", 5)
+
+    def test_counting_from_the_end(self):
+        self.assertEqual(task_func(2024, 3, "Sunday", -1), date(2024, 3, 31))
+        self.assertEqual(task_func(2024, 3, "sunday", -2), date(2024, 3, 24))
+        self.assertEqual(task_func(2024, 3, "Sunday", -5), date(2024, 3, 3))
+        self.assertEqual(task_func(2024, 12, " Tuesday ", -1), date(2024, 12, 31))
+
+    def test_every_weekday_once(self):
+        # 2024-07-01 is a Monday.
+        names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+        self.assertEqual([task_func(2024, 7, name, 1).day for name in names], [1, 2, 3, 4, 5, 6, 7])
+
+    def test_invalid_arguments_raise(self):
+        for args in ((2024, 13, "Monday", 1), (2024, 0, "Monday", 1), (2024, 5, "Mon", 1), (2024, 5, "Funday", 1),
+                     (2024, 5, "Monday", 0), (2024, 5, "Monday", 6), (2024, 5, "Monday", -6)):
+            with self.subTest(args=args):
+                with self.assertRaises(ValueError):
+                    task_func(*args)
+''',
+["calendar", "datetime"],
+))
+
+# 31: invoice totals in exact decimals --------------------------------------------------------
+_TASKS.append((
+r'''
+from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+
+def task_func(items, tax_rate="0"):
+    """
+    Compute the totals of an invoice with exact decimal arithmetic, as bookkeeping requires
+    (binary floats turn 0.1 + 0.2 into 0.30000000000000004). Each item is a (quantity, unit_price)
+    pair. Every line total, quantity * unit_price, is rounded to cents with halves rounded up
+    (away from zero), and the rounded line totals add up to the subtotal; the tax is the subtotal
+    times the tax rate, rounded the same way; the total is subtotal + tax. Numbers may be given as
+    int or as decimal strings such as "19.99", so that no precision is lost on the way in.
+
+    Parameters:
+    - items (list of tuple): The (quantity, unit_price) pairs.
+    - tax_rate (str, optional): The tax rate as a fraction, such as "0.2" for 20%. Defaults to "0".
+
+    Returns:
+    dict: With keys "subtotal", "tax" and "total", each a decimal.Decimal with exactly two decimal places.
+
+    Raises:
+    - ValueError: If a quantity, a price or the tax rate is not a decimal number, or is negative, infinite or NaN.
+
+    Requirements:
+    - decimal
+
+    Example:
+    >>> task_func([(3, "0.10"), (1, "19.99"), (1, "0.125")], tax_rate="0.2")
+    {'subtotal': Decimal('20.42'), 'tax': Decimal('4.08'), 'total': Decimal('24.50')}
+    """
+''',
+r'''
+    cent = Decimal("0.01")
+
+    def number(value):
+        try:
+            parsed = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError(f"not a decimal number: {value!r}")
+        if not parsed.is_finite() or parsed < 0:
+            raise ValueError(f"not a finite non-negative number: {value!r}")
+        return parsed
+
+    rate = number(tax_rate)
+    subtotal = Decimal("0.00")
+    for quantity, price in items:
+        subtotal += (number(quantity) * number(price)).quantize(cent, rounding=ROUND_HALF_UP)
+    tax = (subtotal * rate).quantize(cent, rounding=ROUND_HALF_UP)
+    return {"subtotal": subtotal, "tax": tax, "total": subtotal + tax}
+''',
+r'''
+import unittest
+from decimal import Decimal
+
+class TestCases(unittest.TestCase):
+    def test_example(self):
+        result = task_func([(3, "0.10"), (1, "19.99"), (1, "0.125")], tax_rate="0.2")
+        self.assertEqual(result, {"subtotal": Decimal("20.42"), "tax": Decimal("4.08"), "total": Decimal("24.50")})
+
+    def test_exactly_two_places(self):
+        result = task_func([(2, "5")], "0.1")
+        for key in ("subtotal", "tax", "total"):
+            self.assertIsInstance(result[key], Decimal)
+            self.assertEqual(result[key].as_tuple().exponent, -2, key)
+        self.assertEqual(str(result["total"]), "11.00")
+
+    def test_no_float_drift(self):
+        result = task_func([(1, "0.1"), (1, "0.2")])
+        self.assertEqual(str(result["subtotal"]), "0.30")
+        self.assertEqual(result["tax"], Decimal("0"))
+
+    def test_half_up_per_line_and_on_tax(self):
+        self.assertEqual(task_func([(1, "0.005"), (1, "0.005")])["subtotal"], Decimal("0.02"))
+        self.assertEqual(task_func([(1, "2.675")])["subtotal"], Decimal("2.68"))
+        self.assertEqual(task_func([(1, "0.25")], "0.1")["tax"], Decimal("0.03"))
+        self.assertEqual(task_func([("2.5", "1.3")], "0.07"), {"subtotal": Decimal("3.25"), "tax": Decimal("0.23"), "total": Decimal("3.48")})
+
+    def test_empty_invoice(self):
+        self.assertEqual(task_func([], "0.2"), {"subtotal": Decimal("0.00"), "tax": Decimal("0.00"), "total": Decimal("0.00")})
+
+    def test_whitespace_and_zero_quantity(self):
+        self.assertEqual(task_func([(" 2 ", " 1.50 "), (0, "99.99")])["total"], Decimal("3.00"))
+
+    def test_invalid_numbers_raise(self):
+        for items, rate in (([(1, "abc")], "0"), ([(1, "1.00")], "twenty"), ([(-1, "1.00")], "0"), ([(1, "-0.01")], "0"),
+                            ([(1, "1.00")], "-0.2"), ([(1, "NaN")], "0"), ([(1, "Infinity")], "0"), ([(1, "")], "0")):
+            with self.subTest(items=items, rate=rate):
+                with self.assertRaises(ValueError):
+                    task_func(items, rate)
+''',
+["decimal"],
 ))
 
 RECORDS: tuple[dict[str, str], ...] = tuple(

@@ -20,6 +20,7 @@ runs on the same root, and a program already judged there is not run again.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -138,12 +139,11 @@ def evaluate_solutions(
         return iter(())
 
     if executor is None or isinstance(executor, str):
-        used = {task_id for task_id, _ in planned}
         options = ExecutorOptions(
             kind=executor or "local",  # type: ignore[arg-type]
             python=python or sys.executable,
             workers=workers,
-            preload=tuple(preload_modules(lib for t in task_list if t.task_id in used for lib in t.libs)),
+            preload=tuple(preload_modules((lib for task_id, _ in planned for lib in by_id[task_id].libs), min_uses=(workers or os.cpu_count() or 1) + 1)),
             limits=limits or Limits(),
             ray_address=ray_address,
             allow_mixed_env=allow_mixed_env,

@@ -99,7 +99,7 @@ def read_eval_results(path: str | os.PathLike[str]) -> EvalResults:
         raise ResultsError(f"{path}: not a JSON results file ({exc})") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("eval"), dict):
         raise ResultsError(f"{path}: no 'eval' mapping; is it an *_eval_results.json file?")
-    bcb = payload.get("bcb") if isinstance(payload.get("bcb"), dict) else {}
+    bcb: dict[str, Any] = payload["bcb"] if isinstance(payload.get("bcb"), dict) else {}
     extras = bcb.get("samples", {}) if isinstance(bcb.get("samples"), dict) else {}
     table: dict[str, list[SampleResult]] = {}
     for task_id, rows in payload["eval"].items():
@@ -141,3 +141,13 @@ def read_pass_at_k(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise ResultsError(f"{path}: expected a JSON object")
     return payload
+
+
+def keep_backup(path: Path) -> Path | None:
+    """Move an existing results file aside as `<file>.bak` before it is overwritten (the name the
+    official evaluator gives its backups); one backup is kept, replacing an older one."""
+    if not path.is_file():
+        return None
+    backup = path.with_name(path.name + ".bak")
+    os.replace(path, backup)
+    return backup

@@ -11,6 +11,12 @@ Layers, each probed once when a zygote starts and used only where the probe succ
 - ``netns``: a private network namespace (no route out; its own ``lo`` is brought up so a sample's
   own loopback servers work as officially); skipped when the run allows networking;
 - ``private_shm``: a private mount namespace with a fresh tmpfs on ``/dev/shm``;
+- ``disk_cap``: in that namespace, the sample's own directory (its cwd, HOME and TMPDIR) and its
+  private ``/tmp`` are size-capped tmpfs mounts (``disk_mb`` each, charged to its memory cgroup):
+  a sample filling "the disk" gets ENOSPC and the host's disk is never written;
+- ``executor_memory_cap``: the zygote has moved itself into the executor's memory cgroup, which
+  bounds all samples of the run together (each sample's child raises its ``oom_score_adj`` so an
+  OOM there kills a sample, never a zygote);
 - ``landlock``: filesystem allow-list (system and interpreter trees read-only, the sample's
   directory and ``/dev/shm`` read-write) and, ABI >= 6, signal/abstract-socket scoping;
 - ``seccomp``: dangerous syscalls (ptrace, mount, unshare, bpf, io_uring, kexec...) fail with EPERM,
@@ -161,6 +167,29 @@ class JobCgroups:
         return left
 
 
+def remove_leftover_cgroups(zygote_pid: int, executor_pid: int, executor_gone: bool) -> None:
+    """Run by a keeper once its zygote is dead: the job cgroups of a zygote killed mid-sample
+    (``bcb_<zygote>_<n>``, possibly nested in the executor's cgroup), and, if the executor itself
+    died without ``close()``, its executor cgroup (``rmdir`` only succeeds for the last keeper)."""
+    import glob
+
+    own = own_cgroup_paths()
+    for kind in ("unified", "memory", "pids"):
+        base = _cgroup_dir(kind, own)
+        if base is None:
+            continue
+        executor_dirs = glob.glob(os.path.join(base, f"bcb_{executor_pid}_exec*"))
+        for parent in [base, *executor_dirs]:
+            for d in glob.glob(os.path.join(parent, f"bcb_{zygote_pid}_*")):
+                job = JobCgroups({kind: d})
+                job.kill()
+                job.remove()
+        if executor_gone:
+            for d in executor_dirs:
+                with contextlib.suppress(OSError):
+                    os.rmdir(d)
+
+
 class Sandbox:
     """The zygote's side. ``settings`` is the ``sandbox`` object of the config frame."""
 
@@ -169,9 +198,12 @@ class Sandbox:
         self.enabled = bool(self.settings.get("enabled", True))
         self.allow_network = bool(self.settings.get("allow_network", False))
         self.memory_mb = int(self.settings.get("memory_mb") or 0)
+        self.disk_mb = int(self.settings.get("disk_mb") or 0) or 1024
         self.pids_max = int(self.settings.get("pids_max") or 0)
+        self.disabled = set(self.settings.get("disable_layers") or ())
         self.layers: dict[str, bool] = {}
         self.report: dict[str, object] = {}
+        self.executor_memory_mb = self._join_executor_cgroup(str(self.settings.get("executor_cgroup") or "")) if self.enabled else 0
         self._own = own_cgroup_paths()
         self._counter = 0
         self.landlock_abi = 0
@@ -179,11 +211,23 @@ class Sandbox:
         # Built in the zygote, before any sample: this is the worker's HOME, not a sample's.
         self.worker_home = os.environ.get("HOME", "")
 
+    def _join_executor_cgroup(self, path: str) -> int:
+        """Move this zygote into the executor's memory cgroup (before anything is preloaded, so
+        that is charged there too); its cap in MiB, 0 when there is none."""
+        if not path or "executor_memory_cap" in self.disabled:
+            return 0
+        try:
+            _write(os.path.join(path, "cgroup.procs"), str(os.getpid()))
+            with open(os.path.join(path, "memory.limit_in_bytes")) as fh:
+                return int(fh.read().strip()) // (1024 * 1024)
+        except (OSError, ValueError):
+            return 0
+
     # -- probing -----------------------------------------------------------------------------
     def probe(self) -> dict:
         """Find which layers work here (each by doing it once) and return the report."""
         notes: dict[str, str] = {}
-        layers = dict.fromkeys(("cgroup_kill", "memory_cap", "pids_cap", "netns", "private_shm", "landlock", "landlock_scope", "seccomp", "tamper"), False)
+        layers = dict.fromkeys(("cgroup_kill", "memory_cap", "executor_memory_cap", "pids_cap", "netns", "private_shm", "disk_cap", "landlock", "landlock_scope", "seccomp", "tamper"), False)
         if self.enabled:
             cg = None
             try:
@@ -197,20 +241,30 @@ class Sandbox:
             with contextlib.suppress(OSError):
                 self.landlock_abi = max(0, int(_libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))))
             child = self._probe_in_child()
-            for name in ("netns", "private_shm", "landlock", "landlock_scope", "seccomp"):
+            for name in ("netns", "private_shm", "disk_cap", "landlock", "landlock_scope", "seccomp"):
                 layers[name] = child.get(name) is True
                 if isinstance(child.get(name), str):
                     notes[name] = str(child[name])
             layers["tamper"] = bool(self.settings.get("tamper", True))
+            layers["executor_memory_cap"] = self.executor_memory_mb > 0
+            for name in self.disabled & set(layers):
+                layers[name] = False
+                notes[name] = "disabled by the run's options"
+            # A memory cgroup turned off after the probe must not be created per sample either.
+            if not layers["memory_cap"]:
+                layers["executor_memory_cap"] = False
         self.layers = layers
         self.report = {
             **layers,
             "enabled": self.enabled,
             "allow_network": self.allow_network,
+            "unsafe": bool(self.settings.get("unsafe", False)),
             "network_isolated": layers["netns"] and not self.allow_network,
             "process_cap": layers["pids_cap"],
             "wall_clock_kill": True,
             "memory_mb": self.memory_mb if layers["memory_cap"] else 0,
+            "executor_memory_mb": self.executor_memory_mb if layers["executor_memory_cap"] else 0,
+            "disk_mb": self.disk_mb if layers["disk_cap"] else 0,
             "pids_max": self.pids_max if layers["pids_cap"] else 0,
             "landlock_abi": self.landlock_abi,
             "notes": notes,
@@ -225,11 +279,15 @@ class Sandbox:
             out: dict[str, object] = {}
             try:
                 os.close(rfd)
+                # In this order: the disk cap needs the mount namespace, and mounts are no longer
+                # possible once Landlock and seccomp are on.
                 for name, fn in (("netns", lambda: self.enter_namespaces(True, False)), ("private_shm", lambda: self.enter_namespaces(False, True)),
-                                 ("landlock", lambda: self.apply_landlock(os.getcwd(), [])), ("seccomp", self.apply_seccomp)):
+                                 ("disk_cap", self._probe_disk_cap), ("landlock", lambda: self.apply_landlock(os.getcwd(), [])), ("seccomp", self.apply_seccomp)):
+                    if name == "disk_cap" and out.get("private_shm") is not True:
+                        continue
                     try:
-                        fn()
-                        out[name] = True
+                        result = fn()
+                        out[name] = True if result is None else result
                     except BaseException as exc:  # noqa: BLE001
                         out[name] = f"{type(exc).__name__}: {exc}"[:300]
                 if out.get("netns") is True:
@@ -258,6 +316,31 @@ class Sandbox:
             return dict(ast.literal_eval(data.decode() or "{}"))
         except (ValueError, SyntaxError):
             return {}
+
+    @staticmethod
+    def _probe_disk_cap() -> str | None:
+        """In the probe's private mount namespace: a 1 MiB tmpfs over a fresh directory must
+        refuse a 2 MiB file with ENOSPC."""
+        import tempfile
+
+        target = tempfile.mkdtemp(prefix="diskprobe")
+        try:
+            _mount_tmpfs(target, 1, 0o700)
+            try:
+                with open(os.path.join(target, "fill"), "wb") as fh:
+                    fh.write(b"\0" * (2 << 20))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                if exc.errno == errno.ENOSPC:
+                    return None
+                raise
+            return "a 1 MiB tmpfs accepted 2 MiB"
+        finally:
+            with contextlib.suppress(OSError):
+                _libc.umount2(target.encode(), 2)  # MNT_DETACH
+            with contextlib.suppress(OSError):
+                os.rmdir(target)
 
     # -- cgroups (zygote side) ----------------------------------------------------------------
     def _make_cgroups(self, tag: str, notes: dict | None = None) -> JobCgroups:
@@ -300,12 +383,14 @@ class Sandbox:
             return None
         self._counter += 1
         cg = self._make_cgroups(str(self._counter))
-        if not self.layers.get("memory_cap"):
-            cg.dirs.pop("memory", None)
+        for kind, layer in (("unified", "cgroup_kill"), ("memory", "memory_cap"), ("pids", "pids_cap")):
+            if not self.layers.get(layer) and kind in cg.dirs:
+                with contextlib.suppress(OSError):
+                    os.rmdir(cg.dirs.pop(kind))
         return cg
 
     # -- child side ---------------------------------------------------------------------------
-    def enter_namespaces(self, net: bool, mnt: bool, private_tmp: bool = False) -> None:
+    def enter_namespaces(self, net: bool, mnt: bool, private_tmp: bool = False, own_dir: str = "") -> None:
         flags = (CLONE_NEWNET if net else 0) | (CLONE_NEWNS if mnt else 0)
         if not flags:
             return
@@ -316,12 +401,12 @@ class Sandbox:
         if mnt:
             if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
                 raise _err("mount --make-rprivate /")
-            size = f"size={max(64, self.memory_mb or 1024)}m,mode=1777".encode()
             # Samples may write to hard-coded /tmp paths (the official evaluator lets them): each
             # gets its own empty /tmp, so nothing reaches the host's or another sample's.
-            for target in (b"/dev/shm", b"/tmp") if private_tmp else (b"/dev/shm",):
-                if _libc.mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, size) != 0:
-                    raise _err(f"mount tmpfs {target.decode()}")
+            for target in ("/dev/shm", "/tmp") if private_tmp else ("/dev/shm",):
+                _mount_tmpfs(target, self.disk_mb, 0o1777)
+            if own_dir:
+                _mount_tmpfs(own_dir, self.disk_mb, 0o700)
 
     def read_only_paths(self, extra: list[str]) -> list[str]:
         paths = ["/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys", "/dev", "/run"]
@@ -401,20 +486,24 @@ class Sandbox:
         finally:
             lib.seccomp_release(ctx)
 
-    def child_enter(self, cg: JobCgroups | None, work_dir: str = "") -> None:
+    def child_enter(self, cg: JobCgroups | None, work_dir: str = "", own_dir: str = "") -> None:
         """First thing in the child (before anything of the sample's environment exists). A
         private /tmp is mounted only when neither the sample's own directory, nor a path the user
         shared with it, nor the interpreter and its import path are under /tmp (the mount would
-        hide them: a venv in /tmp is common in CI)."""
+        hide them: a venv in /tmp is common in CI). ``own_dir`` (the sample's directory, still
+        empty) becomes a size-capped tmpfs when ``disk_cap`` is on."""
         if cg is not None:
             cg.join()
+        if self.layers.get("executor_memory_cap"):
+            with contextlib.suppress(OSError):
+                _write("/proc/self/oom_score_adj", "1000")
         net = self.layers.get("netns", False) and not self.allow_network
         mnt = bool(self.layers.get("private_shm"))
         shared = [work_dir or "/tmp"] + [str(p) for p in (self.settings.get("write_paths") or []) + (self.settings.get("read_paths") or [])]
         shared += [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.realpath(sys.executable)] + [p for p in sys.path if p]
         under_tmp = any(os.path.realpath(p).startswith("/tmp/") for p in shared)
         self.private_tmp = mnt and not under_tmp
-        self.enter_namespaces(bool(net), mnt, self.private_tmp)
+        self.enter_namespaces(bool(net), mnt, self.private_tmp, own_dir if mnt and self.layers.get("disk_cap") else "")
 
     def child_lock(self, rw_dir: str) -> None:
         """Last thing before the sample's code: once on, neither layer can be undone. The worker's
@@ -423,6 +512,12 @@ class Sandbox:
             self.apply_landlock(rw_dir, [self.worker_home] if self.worker_home else [])
         if self.layers.get("seccomp"):
             self.apply_seccomp()
+
+
+def _mount_tmpfs(target: str, size_mb: int, mode: int) -> None:
+    opts = f"size={max(1, size_mb)}m,mode={mode:o}".encode()
+    if _libc.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts) != 0:
+        raise _err(f"mount tmpfs {target}")
 
 
 def _loopback_up() -> None:
@@ -518,12 +613,22 @@ class TamperGuard:
         self.runner_codes = {f"{m.__name__}.{k}": (v, id(v.__code__)) for m in runner_modules for k, v in vars(m).items() if isinstance(v, type(count_test_methods))}
         self._sys_modules = sys.modules
         self._vars, self._id, self._len = vars, id, len
+        self.returns = ReturnCheck()
+
+    def after_exec(self, namespace: dict) -> None:
+        """Called by the runner once the program (solution + tests) executed, before the tests."""
+        try:
+            self.returns.install(namespace)
+        except Exception:  # noqa: BLE001 - bcb's check must never change an ordinary verdict
+            self.returns.hooked = True
 
     def check(self, report: dict) -> dict:
         """``report`` unchanged, or turned into a ``TAMPER`` failure if it would be a pass."""
         if report.get("stat") != "success" or report.get("details"):
             return report
         what = self.find()
+        if what is None:
+            what = self.returns.finding()
         if what is None and self.expected is not None and report.get("tests_run") != self.expected:
             what = f"{report.get('tests_run')} tests ran where the test source defines {self.expected}"
         if what is not None:
@@ -540,11 +645,11 @@ class TamperGuard:
                 if k not in now or i(now[k]) != ident:
                     return f"{name}.{k} was replaced"
         for name, cls in self.classes.items():
-            now = v(cls)
+            members = v(cls)
             for k, ident in self.class_dicts[name].items():
-                if k not in now or i(now[k]) != ident:
+                if k not in members or i(members[k]) != ident:
                     return f"{name}.{k} was replaced"
-            for k in now:
+            for k in members:
                 if k not in self.class_dicts[name] and not k.startswith("_abc"):
                     return f"{name}.{k} was added"
         for key, ident in self.codes.items():
@@ -565,6 +670,162 @@ class TamperGuard:
             if i(fn.__code__) != ident:
                 return f"the runner's {key}.__code__ was replaced"
         return None
+
+
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement or type(), not C
+#: Types whose comparison is the interpreter's own: the common leaves of a return value.
+_PLAIN = frozenset({int, float, complex, bool, str, bytes, bytearray, type(None), range, slice, type(Ellipsis)})
+_CONTAINERS = (list, tuple, set, frozenset, dict)
+
+
+class ReturnCheck:
+    """Flags entry-point return values that can forge an equality assertion.
+
+    The rule: a value the entry point returns is suspect when its class's ``__eq__`` or ``__ne__``
+    (as Python looks it up, through the MRO) is code the sample brought, i.e. it is defined on a
+    Python class and is not a function compiled from a file of the interpreter's or the task
+    environment's trees (stdlib, site-packages), nor exactly the ``__eq__`` that ``dataclasses``
+    generates (which is only ever true against an instance of the same class, so it cannot match
+    a test's expected value by itself; its fields are checked in turn). Classes a solution defines
+    without its own ``__eq__``/``__ne__`` (identity comparison), subclasses of library classes
+    that keep the library's comparison, named tuples and enums are not suspect. Elements of
+    lists, tuples, sets, dicts, dataclass fields and object-dtype numpy arrays / pandas columns
+    are checked too, up to a small budget per call (:data:`BUDGET` values), since ``[x] == [1]``
+    compares ``x``. A comparison object that is not a function (``unittest.mock``'s MagicProxy)
+    is trusted when both it and the class it sits on come from library modules. Not caught: code
+    compiled under a forged library file name, a library object configured to compare equal (a
+    MagicMock whose ``__eq__`` returns True), values hidden deeper than the budget or inside
+    other objects. A legitimate solution that returns its own
+    class with its own ``__eq__`` is flagged too (BigCodeBench's ground truths never do this:
+    the tests compare against values they build themselves).
+
+    The entry point is wrapped once the program has executed; while a call is in progress the
+    original function is put back in the module, so recursion costs no extra stack depth.
+    """
+
+    BUDGET = 2000
+
+    def __init__(self, entry_point: str = "task_func") -> None:
+        import dataclasses
+        import types
+
+        self.entry_point = entry_point
+        self.hooked = False
+        self.found: str | None = None
+        self._verdicts: dict[type, str | None] = {}
+        self._function_type = types.FunctionType
+        self._make_dataclass, self._fields = dataclasses.make_dataclass, dataclasses.fields
+        roots = {sys.prefix, sys.base_prefix, sys.exec_prefix} | {p for p in sys.path if os.path.isabs(p)}
+        self._trusted = tuple(sorted({os.path.join(os.path.realpath(p), "") for p in roots} - {"/"}))
+
+    def finding(self) -> str | None:
+        if not self.hooked:
+            return "the entry-point check never ran (the runner's hook was removed)"
+        return self.found
+
+    def install(self, namespace: dict) -> None:
+        self.hooked = True
+        name = self.entry_point
+        fn = namespace.get(name)
+        if not callable(fn) or isinstance(fn, type):
+            return
+        import functools
+
+        inspect_value = self.inspect
+
+        def entry_point(*args, **kwargs):
+            namespace[name] = fn
+            try:
+                result = fn(*args, **kwargs)
+            finally:
+                namespace[name] = entry_point
+            inspect_value(result)
+            return result
+
+        try:
+            functools.update_wrapper(entry_point, fn)
+        except (AttributeError, TypeError):
+            return
+        namespace[name] = entry_point
+
+    def inspect(self, value: object) -> None:
+        if self.found is not None:
+            return
+        try:
+            self.found = self._scan(value)
+        except Exception:  # noqa: BLE001 - exotic values: no evidence either way
+            return
+
+    def _scan(self, value: object) -> str | None:
+        np = sys.modules.get("numpy")
+        pd = sys.modules.get("pandas")
+        stack = [value]
+        budget = self.BUDGET
+        while stack and budget > 0:
+            budget -= 1
+            item = stack.pop()
+            cls = type(item)
+            if cls in _PLAIN:
+                continue
+            what = self._verdicts[cls] if cls in self._verdicts else self._verdicts.setdefault(cls, self._suspect(cls))
+            if what is not None:
+                return f"the entry point returned a value of class {cls.__qualname__!r} whose {what} is the solution's own (an always-equal object can forge a pass)"
+            if isinstance(item, dict):
+                stack.extend(list(item.keys())[:budget])
+                stack.extend(list(item.values())[:budget])
+            elif isinstance(item, _CONTAINERS):
+                stack.extend(list(item)[:budget])
+            elif hasattr(cls, "__dataclass_fields__"):
+                stack.extend(getattr(item, f.name, None) for f in self._fields(item))  # type: ignore[arg-type]
+            elif np is not None and isinstance(item, np.ndarray):
+                if item.dtype == object:
+                    stack.extend(item.ravel()[:budget].tolist())
+            elif pd is not None and isinstance(item, (pd.DataFrame, pd.Series)):
+                frame = item.to_frame() if isinstance(item, pd.Series) else item
+                for i, dtype in enumerate(frame.dtypes):
+                    if dtype == object:
+                        stack.extend(frame.iloc[:budget, i].tolist())
+        return None
+
+    def _suspect(self, cls: type) -> str | None:
+        for name in ("__eq__", "__ne__"):
+            owner = next((k for k in cls.__mro__ if name in k.__dict__), object)
+            if not owner.__flags__ & _HEAPTYPE:
+                continue  # implemented in C: builtins, numpy, ...
+            impl = owner.__dict__[name]
+            func = impl if isinstance(impl, self._function_type) else getattr(impl, "__func__", None)
+            if isinstance(func, self._function_type):
+                if self._trusted_file(func.__code__.co_filename):
+                    continue
+                if name == "__eq__" and self._is_dataclass_eq(owner, func):
+                    continue
+            elif self._library_made(owner) and self._library_made(type(impl)):
+                # A library's own comparison object on a library's class: unittest.mock gives each
+                # MagicMock its own class whose __eq__ is a MagicProxy, and ground truths return
+                # mocks when their tests patch what the function builds.
+                continue
+            return f"{owner.__qualname__}.{name}"
+        return None
+
+    def _trusted_file(self, path: str | None) -> bool:
+        return path is not None and os.path.isabs(path) and os.path.realpath(path).startswith(self._trusted)
+
+    def _library_made(self, cls: type) -> bool:
+        """Implemented in C, or defined in a module loaded from the interpreter's or the task
+        environment's trees (not the sample's ``__test__`` module, not code compiled from a string)."""
+        if not cls.__flags__ & _HEAPTYPE:
+            return True
+        module = sys.modules.get(getattr(cls, "__module__", "") or "")
+        return self._trusted_file(getattr(module, "__file__", None))
+
+    def _is_dataclass_eq(self, owner: type, impl) -> bool:
+        params = owner.__dict__.get("__dataclass_params__")
+        if params is None or not getattr(params, "eq", False):
+            return False
+        names = [f.name for f in self._fields(owner) if f.compare]
+        ref = self._make_dataclass("Ref", names, eq=True).__eq__.__code__
+        code = impl.__code__
+        return (code.co_code, code.co_names, code.co_consts, code.co_varnames) == (ref.co_code, ref.co_names, ref.co_consts, ref.co_varnames)
 
 
 def hide_fd(fd: int) -> int:

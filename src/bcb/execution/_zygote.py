@@ -520,6 +520,11 @@ def _cap_text(text: str) -> str:
     return text[:half] + f"\n... [{len(text) - TRACE_CAP} characters elided by bcb] ...\n" + text[-half:]
 
 
+#: Called with the program's namespace right after it executed, before its tests are loaded (the
+#: sandbox's entry-point check); filled in the child only.
+AFTER_EXEC: list = []
+
+
 def run_official_procedure(solution: str, test: str, time_limit: float, output_cap: int) -> dict:
     """Execute ``solution + "\\n" + test`` and its ``TestCases`` exactly as the official
     ``unsafe_execute`` does, returning ``{"stat": "success" | "failed", "details": ...}``.
@@ -550,8 +555,12 @@ def run_official_procedure(solution: str, test: str, time_limit: float, output_c
     try:
         program = solution + "\n" + test
         with swallowed_io(output_cap):
-            exec(compile(program, f"{module_name}.py", "exec"), module.__dict__)  # noqa: S102 - the job
+            # dont_inherit: this file's `from __future__ import annotations` must not reach the
+            # sample (officially `-> pd.DataFrame` with pandas not imported is a NameError).
+            exec(compile(program, f"{module_name}.py", "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - the job
             sys.modules[module_name] = module
+            for hook in tuple(AFTER_EXEC):
+                hook(module.__dict__)
             test_cases = module.TestCases
             suite = unittest.TestLoader().loadTestsFromTestCase(test_cases)
             outcome = unittest.TestResult()
@@ -565,6 +574,55 @@ def run_official_procedure(solution: str, test: str, time_limit: float, output_c
         details["ALL"] = _cap_text(str(exc))
         stat = "failed"
     return {"stat": stat, "details": details, "tests_run": tests_run}
+
+
+def run_with_coverage(solution: str, test: str, time_limit: float, output_cap: int) -> dict:
+    """The official procedure under coverage.py in branch mode (``bcb qa``, ``bcb task check``).
+
+    The report gains ``coverage``: the executed and missing lines and branch arcs of the
+    solution's own lines (1 to the solution's last line; the test code is not counted), or
+    ``{"error": ...}``. coverage.py is imported here, never in the zygote's normal path.
+    """
+    try:
+        import coverage
+    except ImportError as exc:
+        report = run_official_procedure(solution, test, time_limit, output_cap)
+        report["coverage"] = {"error": f"coverage.py is not installed in {sys.executable} ({exc})"}
+        return report
+    cov = coverage.Coverage(data_file=None, branch=True, config_file=False)
+    cov.start()
+    try:
+        report = run_official_procedure(solution, test, time_limit, output_cap)
+    finally:
+        cov.stop()
+    report["coverage"] = _solution_coverage(cov, solution + "\n" + test, solution.count("\n") + 1)
+    return report
+
+
+def _solution_coverage(cov: Any, program: str, last_line: int) -> dict:
+    """coverage.py's own analysis of the traced program, restricted to the solution's lines.
+
+    The program ran from memory as ``__test__.py`` (officially so); coverage.py needs its source
+    at the path it recorded (in the sample's cwd, removed with the sample), so it is written there
+    once the tests are over.
+    """
+    try:
+        measured = [p for p in cov.get_data().measured_files() if os.path.basename(p) == "__test__.py"]
+        if not measured:
+            return {"error": "coverage.py recorded nothing for the program"}
+        path = measured[0]
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(program)
+        out = os.path.join(os.path.dirname(path), "bcb_coverage.json")
+        cov.json_report(morfs=[path], outfile=out)
+        with open(out, encoding="utf-8") as fh:
+            entry = next(iter(json.load(fh)["files"].values()))
+        lines = {k: sorted(n for n in entry[k] if 0 < n <= last_line) for k in ("executed_lines", "missing_lines")}
+        arcs = {k: sorted([a, b] for a, b in entry[k] if 0 < a <= last_line) for k in ("executed_branches", "missing_branches")}
+        return {**lines, **arcs}
+    except Exception as exc:  # noqa: BLE001 - reported with the verdict, which stands
+        return {"error": f"{type(exc).__name__}: {exc}"[:500]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -713,7 +771,7 @@ def step_sandbox_enter(ctx: SampleContext) -> None:
     mount namespaces: the layers the zygote's probe found working (see ``_sandbox.py``)."""
     sandbox = ctx.zygote.sandbox
     if sandbox is not None:
-        sandbox.child_enter(ctx.zygote.job_cgroups, ctx.zygote.work_dir)
+        sandbox.child_enter(ctx.zygote.job_cgroups, ctx.zygote.work_dir, ctx.root)
 
 
 def step_sandbox_lock(ctx: SampleContext) -> None:
@@ -727,6 +785,7 @@ def step_sandbox_lock(ctx: SampleContext) -> None:
         ctx.result_fd = mod.hide_fd(ctx.result_fd)
         guard = mod.TamperGuard(ctx.job["test"], [sys.modules[__name__], mod])
         ctx.report_filters.append(guard.check)
+        AFTER_EXEC.append(guard.after_exec)
     sandbox.child_lock(ctx.root)
 
 
@@ -765,7 +824,8 @@ def child_main(ctx: SampleContext) -> None:
     result_fd = ctx.result_fd
     own_pid = ctx.pid
     filters = tuple(ctx.report_filters)
-    report = run_official_procedure(job["solution"], job["test"], float(job["time_limit"]), int(ctx.zygote.config.get("output_cap", 65536)))
+    procedure = run_with_coverage if job.get("coverage") else run_official_procedure
+    report = procedure(job["solution"], job["test"], float(job["time_limit"]), int(ctx.zygote.config.get("output_cap", 65536)))
     for report_filter in filters:
         report = report_filter(report)
     if getpid() == own_pid:  # a fork the sample made that got here does not report
@@ -1026,6 +1086,8 @@ class Zygote:
                     "tests_run": frame.get("tests_run"),
                 }
             )
+            if "coverage" in frame:
+                out["coverage"] = frame["coverage"]
         else:
             out.update({"outcome": "malformed", "error": "result frame lacks kind/stat/details"})
         return out
@@ -1117,6 +1179,8 @@ def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int, work_dir: str = ""
             if wpid == zygote_pid:
                 zygote_alive = False
     kill_children(keeper_pid)
+    with contextlib.suppress(Exception):
+        sandbox_module().remove_leftover_cgroups(zygote_pid, parent_pid, os.getppid() != parent_pid)
     if work_dir:
         remove_tree(work_dir)
     if os.getppid() != parent_pid and log_path:  # re-parented: the executor died without close()

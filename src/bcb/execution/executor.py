@@ -27,7 +27,7 @@ from bcb.execution.child_env import DEFAULT_ENV_ALLOW, build_child_env
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits, kill_after
 from bcb.execution.preload import DEFAULT_PRELOAD, preload_modules
-from bcb.execution.sandbox import SandboxOptions
+from bcb.execution.sandbox import ExecutorCgroup, SandboxOptions
 from bcb.execution.verdict import verdict_from_report
 from bcb.execution.worker import WorkerDied, WorkerError, WorkerProcess
 
@@ -142,6 +142,7 @@ class LocalExecutor:
         #: The hardening layers (see ``_sandbox.py``); :attr:`sandbox_report` says which are on.
         self.sandbox = sandbox if sandbox is not None else SandboxOptions()
         self.sandbox_report: dict[str, Any] = {}
+        self._cgroup: ExecutorCgroup | None = None
         self._parent_dir = Path(work_dir) if work_dir else None
         self._work_dir: Path | None = None
         self._slots: list[WorkerProcess | None] = [None] * workers
@@ -173,6 +174,8 @@ class LocalExecutor:
             # No "-" in the name: samples see it in their cwd (see _zygote.Zygote.run_sample).
             self._work_dir = Path(tempfile.mkdtemp(prefix="bcb", dir=parent))
             self.mpl_cache_dir.mkdir(parents=True, exist_ok=True)
+            if self.sandbox.enabled and self._cgroup is None:
+                self._cgroup = ExecutorCgroup.create(self.sandbox.total_memory_mb())
         missing = [i for i, w in enumerate(self._slots) if w is None or not w.alive()]
         errors: list[BaseException] = []
 
@@ -188,6 +191,9 @@ class LocalExecutor:
         for t in threads:
             t.join()
         if errors:
+            if self._cgroup is not None and not any(w is not None and w.alive() for w in self._slots):
+                self._cgroup.remove()  # a refused or failed start leaves nothing behind
+                self._cgroup = None
             raise ExecutorError(str(errors[0])) from errors[0]
 
     def close(self) -> None:
@@ -202,6 +208,9 @@ class LocalExecutor:
         if self._work_dir is not None:
             shutil.rmtree(self._work_dir, ignore_errors=True)
             self._work_dir = None
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
 
     def worker_pids(self) -> list[int]:
         """The zygotes' pids (for supervision tests and diagnostics)."""
@@ -293,6 +302,8 @@ class LocalExecutor:
             "kill_after": deadline,
             "limits": self.limits.to_wire(),
         }
+        if job.coverage:
+            message["coverage"] = True
         problems: list[str] = []
         attempts = 0
         while True:
@@ -340,6 +351,7 @@ class LocalExecutor:
                 tests_run=report.get("tests_run"),
                 attempts=attempts,
                 note=note,
+                coverage=report.get("coverage"),
             )
 
     @staticmethod
@@ -407,7 +419,7 @@ class LocalExecutor:
             "output_cap": self.output_cap,
             "child_env": self.child_env,
             "work_dir": str(wdir),
-            "sandbox": self.sandbox.to_wire(self.workers),
+            "sandbox": self.sandbox.to_wire(self.workers, self._cgroup.path if self._cgroup else None),
         }
         env = dict(self.child_env)
         env.update({"HOME": str(wdir / "home"), "TMPDIR": str(wdir), "MPLCONFIGDIR": str(self.mpl_cache_dir)})

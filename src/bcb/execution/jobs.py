@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Status = Literal["pass", "fail", "timeout"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "timeout")
@@ -17,7 +17,9 @@ class Job:
     if any: the caller prepends ``code_prompt + "\\n    pass\\n"``); the executor runs
     ``solution + "\\n" + test``. ``time_limit`` is T of :func:`bcb.execution.limits.official_time_limit`
     or a fixed override. ``expected_time`` only orders the work: longest first, so that the slow
-    samples do not all land at the end of a run.
+    samples do not all land at the end of a run. ``coverage`` runs the program under coverage.py in
+    branch mode (dataset QA; coverage.py must be installed in the task environment): the result
+    then carries the solution's line and branch coverage.
     """
 
     key: str
@@ -26,6 +28,7 @@ class Job:
     test: str
     time_limit: float
     expected_time: float = 0.0
+    coverage: bool = False
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -60,9 +63,12 @@ class ExecutionResult:
     attempts: int
     note: str = field(default="", compare=False)
     node: str = field(default="", compare=False)
+    #: For a :attr:`Job.coverage` job: ``executed_lines``, ``missing_lines``, ``executed_branches``
+    #: and ``missing_branches`` of the solution's lines (coverage.py's JSON report), or ``error``.
+    coverage: dict[str, Any] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "key": self.key,
             "task_id": self.task_id,
             "status": self.status,
@@ -74,3 +80,6 @@ class ExecutionResult:
             "note": self.note,
             "node": self.node,
         }
+        if self.coverage is not None:
+            out["coverage"] = self.coverage
+        return out

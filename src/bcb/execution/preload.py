@@ -68,12 +68,17 @@ def _is_stdlib(name: str) -> bool:
     return top in names or top in sys.builtin_module_names
 
 
-def preload_modules(libs: Iterable[str], deny: Iterable[str] = DEFAULT_PRELOAD_DENY) -> list[str]:
+def preload_modules(libs: Iterable[str], deny: Iterable[str] = DEFAULT_PRELOAD_DENY, *, min_uses: int = 1) -> list[str]:
     """Map task libraries to the modules worth pre-importing, in a stable order.
 
-    ``libs`` may repeat (one entry per task that uses the library): libraries used by more tasks
-    come first, so a slow preload still covers the most samples. matplotlib.pyplot is always
-    included because every sample imports it (the official guard closes its figures).
+    ``libs`` may repeat (one entry per sample that uses the library): libraries used by more
+    samples come first, so a slow preload still covers the most samples. matplotlib.pyplot is
+    always included because every sample imports it (the official guard closes its figures).
+
+    ``min_uses`` is the break-even point of a preload: every worker pays a library's import once
+    at start-up, while without it each sample that uses the library pays it. With W workers a
+    library used by at most W samples costs at least as much preloaded as not, and it delays the
+    first sample, so callers that know their worker count pass ``min_uses=workers + 1``.
     """
     counts: dict[str, int] = {}
     first_seen: dict[str, int] = {}
@@ -86,7 +91,8 @@ def preload_modules(libs: Iterable[str], deny: Iterable[str] = DEFAULT_PRELOAD_D
     denied = set(deny)
     ordered = sorted(counts, key=lambda lib: (-counts[lib], first_seen[lib]))
     modules: list[str] = []
-    for lib in ("matplotlib", *ordered):
+    wanted = [lib for lib in ordered if counts[lib] >= min_uses]
+    for lib in ("matplotlib", *wanted):
         if lib in denied or lib.split(".")[0] in denied or _is_stdlib(lib):
             continue
         for module in LIB_MODULES.get(lib, (lib,)):
