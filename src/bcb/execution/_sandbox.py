@@ -208,6 +208,8 @@ class Sandbox:
         self._counter = 0
         self.landlock_abi = 0
         self.private_tmp = False
+        self._seccomp: tuple | None = None
+        self._under_tmp: dict[str, bool] = {}
         # Built in the zygote, before any sample: this is the worker's HOME, not a sample's.
         self.worker_home = os.environ.get("HOME", "")
 
@@ -459,7 +461,23 @@ class Sandbox:
         finally:
             os.close(ruleset)
 
+    def prepare(self, work_dir: str) -> None:
+        """In the zygote, after :meth:`probe`: do once what every sample's start-up would
+        otherwise repeat (finding libseccomp runs ``ldconfig`` in a subprocess, a fork of the
+        whole preloaded zygote; the filter and the /tmp decision never change between samples)."""
+        if self.layers.get("seccomp"):
+            self._seccomp = self._seccomp_filter()
+        self._under_tmp = {work_dir: self._shares_tmp(work_dir)}
+
     def apply_seccomp(self) -> None:
+        lib, ctx = self._seccomp or self._seccomp_filter()
+        rc = lib.seccomp_load(ctx)
+        if rc < 0:
+            raise OSError(-rc, "seccomp_load")
+
+    def _seccomp_filter(self) -> tuple:
+        """libseccomp and a filter context denying :data:`SECCOMP_DENY` (kept for the zygote's
+        lifetime; loading it into a child compiles and installs it there)."""
         name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
         lib = ctypes.CDLL(name, use_errno=True)
         lib.seccomp_init.restype = ctypes.c_void_p
@@ -480,11 +498,10 @@ class Sandbox:
                 rc = lib.seccomp_rule_add(ctx, deny, nr, 0)
                 if rc < 0:
                     raise OSError(-rc, f"seccomp_rule_add {syscall}")
-            rc = lib.seccomp_load(ctx)
-            if rc < 0:
-                raise OSError(-rc, "seccomp_load")
-        finally:
+        except BaseException:
             lib.seccomp_release(ctx)
+            raise
+        return lib, ctx
 
     def child_enter(self, cg: JobCgroups | None, work_dir: str = "", own_dir: str = "") -> None:
         """First thing in the child (before anything of the sample's environment exists). A
@@ -499,11 +516,14 @@ class Sandbox:
                 _write("/proc/self/oom_score_adj", "1000")
         net = self.layers.get("netns", False) and not self.allow_network
         mnt = bool(self.layers.get("private_shm"))
-        shared = [work_dir or "/tmp"] + [str(p) for p in (self.settings.get("write_paths") or []) + (self.settings.get("read_paths") or [])]
-        shared += [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.realpath(sys.executable)] + [p for p in sys.path if p]
-        under_tmp = any(os.path.realpath(p).startswith("/tmp/") for p in shared)
+        under_tmp = self._under_tmp[work_dir] if work_dir in self._under_tmp else self._shares_tmp(work_dir)
         self.private_tmp = mnt and not under_tmp
         self.enter_namespaces(bool(net), mnt, self.private_tmp, own_dir if mnt and self.layers.get("disk_cap") else "")
+
+    def _shares_tmp(self, work_dir: str) -> bool:
+        shared = [work_dir or "/tmp"] + [str(p) for p in (self.settings.get("write_paths") or []) + (self.settings.get("read_paths") or [])]
+        shared += [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.realpath(sys.executable)] + [p for p in sys.path if p]
+        return any(os.path.realpath(p).startswith("/tmp/") for p in shared)
 
     def child_lock(self, rw_dir: str) -> None:
         """Last thing before the sample's code: once on, neither layer can be undone. The worker's

@@ -901,6 +901,7 @@ class Zygote:
         if config.get("sandbox") is not None:
             self.sandbox = sandbox_module().Sandbox(config["sandbox"])
             sandbox_report = self.sandbox.probe()
+            self.sandbox.prepare(self.work_dir)
         t0 = time.monotonic()
         report = self.preload(list(config.get("preload") or []))
         self.find_rng_holders()
@@ -1158,13 +1159,17 @@ def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int, work_dir: str = ""
     os.close(event_fd)
     poller = select.poll()
     poller.register(lifeline_fd, select.POLLIN | select.POLLHUP)
+    # Wake up the moment the zygote ends (a pidfd becomes readable), not at the next poll tick:
+    # closing an executor waits for its keepers.
+    with contextlib.suppress(AttributeError, OSError):
+        poller.register(os.pidfd_open(zygote_pid), select.POLLIN)
     zygote_alive = True
     while zygote_alive:
         try:
             events = poller.poll(200)
         except InterruptedError:
             continue
-        if events:  # the parent closed the lifeline or died
+        if any(fd == lifeline_fd for fd, _ in events):  # the parent closed the lifeline or died
             with contextlib.suppress(OSError):
                 os.kill(zygote_pid, signal.SIGKILL)
             poller.unregister(lifeline_fd)

@@ -201,6 +201,9 @@ class LocalExecutor:
         if self._closed:
             return
         self._closed = True
+        for worker in self._slots:  # all at once: each zygote then exits while the next is awaited
+            if worker is not None:
+                worker.request_stop()
         for i, worker in enumerate(self._slots):
             if worker is not None:
                 worker.close()

@@ -115,14 +115,18 @@ class WorkerProcess:
             raise WorkerDied(f"unexpected answer from the zygote: {str(msg)[:200]}")
         return msg
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Ask the worker to stop (EOF on its command pipe), then make sure it did."""
+    def request_stop(self) -> None:
+        """Ask the worker to stop (EOF on its command pipe and lifeline) without waiting."""
         for attr in ("_cmd_w", "_life_w"):
             fd = getattr(self, attr)
             if fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
                 setattr(self, attr, -1)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Ask the worker to stop, then make sure it did."""
+        self.request_stop()
         if self._proc is not None:
             try:
                 self._proc.wait(timeout)
