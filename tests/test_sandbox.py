@@ -592,3 +592,27 @@ def test_ground_truths_that_define_classes_are_not_flagged() -> None:
     flagged = {r.key: r.details for r in results if "TAMPER" in r.details}
     assert flagged == {}
     assert {r.key: r.status for r in results if r.status != "pass"} == {}
+
+
+def test_stale_cgroups_of_dead_processes_are_swept() -> None:
+    """A keeper killed together with its zygote leaves its job cgroups; the next executor's
+    zygotes remove the empty ones whose process is gone, and never one of a live process."""
+    from bcb.execution._sandbox import _cgroup_dir, sweep_stale_cgroups
+
+    base = _cgroup_dir("pids", own_cgroup_paths())
+    if base is None or not os.access(base, os.W_OK):
+        pytest.skip("no writable pids cgroup hierarchy here")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale, live = os.path.join(base, f"bcb_{gone.pid}_swept"), os.path.join(base, f"bcb_{os.getpid()}_kept")
+    os.mkdir(stale)
+    os.mkdir(live)
+    try:
+        sweep_stale_cgroups(min_age_s=3600)
+        assert os.path.isdir(stale)  # too young to be swept: it may be a cgroup being set up
+        sweep_stale_cgroups(min_age_s=0)
+        assert not os.path.exists(stale) and os.path.isdir(live)
+    finally:
+        for d in (stale, live):
+            if os.path.isdir(d):
+                os.rmdir(d)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -61,7 +60,6 @@ def doctor_command(
     data_dir: DataDir = None,
     selective_evaluate: SelectiveEvaluate = None,
     id_range: IdRange = None,
-    parallel: Annotated[int, typer.Option(help="The worker count of the run to predict (sets the memory cap that keys cached results; default: the number of CPUs).")] = 0,
     allow_network: Annotated[bool, typer.Option("--allow-network", help="Predict a run with `bcb evaluate --allow-network`.")] = False,
     network_probe: Annotated[str, typer.Option("--network-probe", help="HOST:PORT a sample tries to reach to decide whether the network is available.")] = DEFAULT_NETWORK_PROBE,
     no_sandbox_probe: Annotated[bool, typer.Option("--no-sandbox-probe", help="Check libraries only (no worker is started: NLTK data, network and user are not checked).")] = False,
@@ -86,11 +84,10 @@ def doctor_command(
             libraries = probe_libraries(interpreter, sorted({lib for n in needs for lib in n.libs}))
             fingerprint = environment_fingerprint(interpreter)
             probe: SandboxProbe | None = None
-            workers = min(parallel if parallel > 0 else (os.cpu_count() or 1), max(1, len(tasks)))
             if not no_sandbox_probe:
                 options = SandboxOptions(allow_network=allow_network)
                 resources = sorted({r for n in needs for r in n.nltk_data})
-                probe = probe_sandbox(interpreter, sandbox=options, workers=workers, nltk_resources=resources, network=network_probe)
+                probe = probe_sandbox(interpreter, sandbox=options, nltk_resources=resources, network=network_probe)
         diagnosis = diagnose(needs, libraries, probe)
         cached = _cached_ground_truth(root, loaded.content_hash, fingerprint, probe)
     payload: dict[str, Any] = {

@@ -190,6 +190,51 @@ def remove_leftover_cgroups(zygote_pid: int, executor_pid: int, executor_gone: b
                     os.rmdir(d)
 
 
+def sweep_stale_cgroups(min_age_s: float = 600.0) -> int:
+    """Remove bcb's own cgroups that outlived their process (a keeper killed along with its
+    zygote cannot clean up): ``bcb_<pid>_*`` directories, at the top of each hierarchy or inside
+    an executor's, whose pid is gone, that are empty and older than ``min_age_s``. ``rmdir`` never
+    removes a cgroup with a live member, and the age keeps a cgroup that is being set up (or one
+    named after a pid this process cannot see, from inside a PID namespace) safe. Returns the count."""
+    import glob
+    import re
+
+    pattern = re.compile(r"bcb_(\d+)_\w+$")
+    now = time.time()
+
+    def stale(path: str) -> bool:
+        match = pattern.search(path)
+        if match is None:
+            return False
+        try:
+            os.kill(int(match.group(1)), 0)
+            return False
+        except ProcessLookupError:
+            pass
+        except OSError:
+            return False
+        try:
+            return now - os.stat(path).st_mtime > min_age_s
+        except OSError:
+            return False
+
+    removed = 0
+    own = own_cgroup_paths()
+    for kind in ("unified", "memory", "pids"):
+        base = _cgroup_dir(kind, own)
+        if base is None:
+            continue
+        tops = glob.glob(os.path.join(base, "bcb_*"))
+        for top in tops:
+            nested = glob.glob(os.path.join(top, "bcb_*")) if "_exec" in os.path.basename(top) else []
+            for d in [*nested, top]:
+                if stale(d):
+                    with contextlib.suppress(OSError):
+                        os.rmdir(d)
+                        removed += 1
+    return removed
+
+
 class Sandbox:
     """The zygote's side. ``settings`` is the ``sandbox`` object of the config frame."""
 
@@ -231,6 +276,8 @@ class Sandbox:
         notes: dict[str, str] = {}
         layers = dict.fromkeys(("cgroup_kill", "memory_cap", "executor_memory_cap", "pids_cap", "netns", "private_shm", "disk_cap", "landlock", "landlock_scope", "seccomp", "tamper"), False)
         if self.enabled:
+            with contextlib.suppress(OSError):
+                sweep_stale_cgroups()
             cg = None
             try:
                 cg = self._make_cgroups("probe", notes)

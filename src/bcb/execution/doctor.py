@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bcb.execution.environment import _run_probe
+from bcb.execution.environment import run_probe
 from bcb.execution.executor import LocalExecutor
 from bcb.execution.jobs import Job
 from bcb.execution.sandbox import SandboxOptions
@@ -217,7 +217,7 @@ def probe_libraries(python: str, import_names: Sequence[str]) -> LibraryReport:
     names = sorted(set(import_names))
     guessed = {n: IMPORT_TO_DIST.get(n, n) for n in names}
     dists = sorted(set(pins) | {normalize_dist(d) for d in guessed.values()})
-    found = _run_probe(python, _LIBRARY_SCRIPT, stdin=json.dumps({"imports": names, "dists": dists}))
+    found = run_probe(python, _LIBRARY_SCRIPT, stdin=json.dumps({"imports": names, "dists": dists}))
     stdlib = set(found["stdlib"])
     versions: dict[str, str | None] = {normalize_dist(k): v for k, v in found["versions"].items()}
     libraries: list[LibraryStatus] = []
@@ -277,21 +277,18 @@ def probe_sandbox(
     python: str,
     *,
     sandbox: SandboxOptions,
-    workers: int,
     nltk_resources: Sequence[str] = (),
     network: str = DEFAULT_NETWORK_PROBE,
 ) -> SandboxProbe:
     """Start one worker as ``bcb evaluate`` would and run a probe sample in it.
 
-    The layers are reported even where ``evaluate`` would refuse them (``refusal`` says why);
-    ``workers`` is the worker count of the run being predicted, which sets the memory cap and so
-    the sandbox part of the environment key. The probe sample checks NLTK data inside the sandbox
+    The layers are reported even where ``evaluate`` would refuse them (``refusal`` says why), with
+    the same per-sample caps as ``evaluate`` (they key cached results). The probe sample checks NLTK data inside the sandbox
     because that is where tasks look for it (their HOME is a private directory there).
     """
     host_port = parse_host_port(network)
-    wire = sandbox.to_wire(workers)
     options = SandboxOptions(
-        enabled=sandbox.enabled, allow_network=sandbox.allow_network, unsafe=True, memory_mb=wire["memory_mb"],
+        enabled=sandbox.enabled, allow_network=sandbox.allow_network, unsafe=True, memory_mb=sandbox.memory_mb,
         pids_max=sandbox.pids_max, read_paths=sandbox.read_paths, write_paths=sandbox.write_paths, tamper=sandbox.tamper,
     )
     resources = list(dict.fromkeys(nltk_resources))

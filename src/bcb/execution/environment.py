@@ -35,6 +35,7 @@ __all__ = [
     "environment_fingerprint",
     "missing_libraries",
     "requirements_path",
+    "run_probe",
 ]
 
 #: Name of the bundled requirements file (pins for CPython 3.11; see its header for why they
@@ -209,7 +210,7 @@ print(json.dumps({
 """
 
 
-def _run_probe(python: str, script: str, stdin: str = "") -> Any:
+def run_probe(python: str, script: str, stdin: str = "") -> Any:
     """Run ``script`` in ``python`` (isolated mode) and parse the JSON it prints on its last line."""
     try:
         proc = subprocess.run(
@@ -240,7 +241,7 @@ def environment_fingerprint(python: str) -> dict[str, Any]:
     ``executable``, ``prefix``, ``platform``, ``machine``, ``packages`` (count),
     ``freeze_sha256`` and ``freeze_source``.
     """
-    info = _run_probe(python, _FINGERPRINT_SCRIPT)
+    info = run_probe(python, _FINGERPRINT_SCRIPT)
     lines = sorted({line.strip() for line in info.pop("lines") if line.strip()}, key=lambda line: (line.lower(), line))
     info["packages"] = len(lines)
     info["freeze_sha256"] = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
@@ -272,7 +273,7 @@ def missing_libraries(python: str, import_names: list[str]) -> list[str]:
     """
     if not import_names:
         return []
-    result = _run_probe(python, _FIND_SPEC_SCRIPT, stdin=json.dumps(list(import_names)))
+    result = run_probe(python, _FIND_SPEC_SCRIPT, stdin=json.dumps(list(import_names)))
     if not isinstance(result, list):
         raise EnvironmentProbeError(f"unexpected probe output from {python}: {result!r}")
     return [str(name) for name in result]
