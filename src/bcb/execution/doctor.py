@@ -88,8 +88,9 @@ NLTK_USES: tuple[tuple[str, str], ...] = (
 
 #: Measured facts about single tasks (see ``shared/notes/task-environment-facts.md``): the
 #: first 16 hex digits of sha256(solution + "\n" + test) -> what the ground truth needs.
-#: ``network``: the internet; ``non_root``: not to run as root; ``pin:DIST``: DIST at its
-#: official version.
+#: ``network``: the internet; ``non_root``: not to run as root; ``readonly_fs``: a file system
+#: it cannot write outside its directory (not root, or the sandbox's Landlock layer: task 832
+#: expects creating ``/non/existent/path`` to fail); ``pin:DIST``: DIST at its official version.
 KNOWN_NEEDS: dict[str, tuple[str, ...]] = {
     "2c14a0e2818640f5": ("network",),  # v0.1.4 task 101
     "bac7fdc5db70d98a": ("network",),  # 176
@@ -98,7 +99,7 @@ KNOWN_NEEDS: dict[str, tuple[str, ...]] = {
     "edaf18a0e2bc38b8": ("network",),  # 1005
     "3770b607fa6e0def": ("network",),  # 1012
     "d89587c89a7c4c8b": ("non_root",),  # 812
-    "c6c9836605e1c3cd": ("non_root",),  # 832
+    "c6c9836605e1c3cd": ("readonly_fs",),  # 832
     "8c791ad45dfea192": ("pin:scipy",),  # 276: scipy 1.9.3 returns NaN where 1.7.2 does not
 }
 
@@ -302,6 +303,7 @@ def probe_sandbox(
     def failure(test: str) -> str | None:
         for key, text in result.details.items():
             if key == test or key.endswith("." + test) or key.startswith(test + " "):
+                text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # nltk colours its "Resource ... not found"
                 lines = [line.strip() for line in text.splitlines() if line.strip().strip("*")]
                 return next((line for line in lines if "not found" in line), lines[-1] if lines else "failed")
         return None
@@ -390,7 +392,8 @@ def diagnose(tasks: Sequence[TaskNeeds], libraries: LibraryReport, probe: Sandbo
             hit = [t.task_id for t in tasks if "network" in t.known]
             causes.append(Cause("no network in the sandbox", probe.network_detail, hit))
         if probe.runs_as_root:
-            hit = [t.task_id for t in tasks if "non_root" in t.known]
+            unwritable = bool(probe.report.get("landlock"))
+            hit = [t.task_id for t in tasks if "non_root" in t.known or ("readonly_fs" in t.known and not unwritable)]
             causes.append(Cause("samples run as root", "the official image runs tasks as a normal user", hit))
     pins_by_dist = {lib.dist: lib for lib in [*libraries.libraries, *libraries.other_pins]}
     for task in tasks:
