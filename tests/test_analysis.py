@@ -351,6 +351,18 @@ def test_stack_score_ranks_models_differently_from_pass_at_1(tmp_path: Path, min
     assert {r.label: r.overall_rank for r in ranking} == {"generalist": 1, "middle": 2, "specialist": 3}
 
 
+def test_a_domain_without_tasks_is_still_listed(mini: Dataset) -> None:
+    """Tasks that touch no Network library: the Network row is there, with zero tasks and no rate."""
+    from bcb.analysis.strengths import domain_groups, scores
+
+    offline = [t for t in mini.tasks if "Network" not in {LIB_DOMAINS.get(lib) for lib in t.libs}]
+    assert 0 < len(offline) < len(mini.tasks)
+    groups = domain_groups(offline, LIB_DOMAINS)
+    assert groups["Network"] == [] and sum(map(len, groups.values())) >= len(offline)
+    network = scores(groups, {t.task_id: 1.0 for t in offline}, resamples=50)["Network"]
+    assert network.tasks == 0 and network.to_json()["rate"] is None
+
+
 def test_strengths_cli_by_domain_library_and_stack(bcb_cmd: list[str], tmp_path: Path, mini: Dataset) -> None:
     files = [str(p) for p in specialist_and_generalist(tmp_path, mini)]
     result = run_cli(bcb_cmd, "strengths", *files, "--stack", "pandas,numpy,matplotlib", "--format", "json")

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bcb.dataset.task import Task
-from bcb.execution._sandbox import count_test_methods
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S
+from bcb.execution.sandbox import count_test_methods
 
 #: The published bar: every task has at least this many test methods.
 MIN_TESTS = 5

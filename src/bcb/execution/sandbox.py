@@ -16,6 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+# The static test count behind tamper evidence; dataset QA counts tests the same way.
+from bcb.execution._sandbox import count_test_methods as count_test_methods
+
 #: Default cap on the processes (threads included) of one sample: a fork bomb stops there.
 DEFAULT_PIDS_MAX = 512
 
