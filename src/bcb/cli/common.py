@@ -9,7 +9,7 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
 from rich.markup import escape
 from rich.text import Text
 
@@ -58,9 +58,10 @@ class RateColumn(ProgressColumn):
 def user_errors(*also: type[BaseException]) -> Iterator[None]:
     """Problems the user can fix become one red line and exit code 2, never a traceback.
     `also` adds a layer's own error types (generation, environment) to the dataset ones."""
+    errors: tuple[type[BaseException], ...] = (DatasetError, DownloadError, *also)
     try:
         yield
-    except (DatasetError, DownloadError, *also) as exc:
+    except errors as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
@@ -76,7 +77,7 @@ def open_dataset(name: str, version: str | None, dataset_file: Path | None, subs
         console=err_console,
         transient=True,
     )
-    bar: list[int] = []
+    bar: list[TaskID] = []
 
     def report(done: int, total: int) -> None:
         if not bar:

@@ -296,11 +296,12 @@ def load_dataset(
         full = Dataset(dataset_name, released, "full", tasks, digest, str(path), released is not None, tuple(notes))
     else:
         version = version or DEFAULT_VERSION
-        path = find_local_version(version, data_dir)
-        if path is None:
+        local = find_local_version(version, data_dir)
+        if local is None:
             if not download:
                 raise DatasetError(_missing_message(f"BigCodeBench {version}", _version_file_names(version)[0]))
-            path = download_version(version, progress=progress)
+            local = download_version(version, progress=progress)
+        path = local
         tasks = read_tasks(path, check=False)
         digest = content_hash(tasks)
         if digest != VERSIONS[version]:

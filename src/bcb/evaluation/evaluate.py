@@ -46,7 +46,9 @@ class Progress(Protocol):
     def stop(self) -> None: ...
 
 
-class _Silent:
+class SilentProgress:
+    """Shows nothing: for library callers and tests."""
+
     def start(self, phase: str, total: int) -> None:
         pass
 
@@ -143,7 +145,7 @@ def check_ground_truth(
     recheck: bool = False,
 ) -> dict[str, GroundTruth]:
     """Each task's canonical solution, cached per dataset hash + environment + limits."""
-    progress = progress or _Silent()
+    progress = progress or SilentProgress()
     # The official ground-truth check runs under its fixed 240 s floor, not a GT-derived limit.
     gt_limit = float(config.timeout) if config.timeout else max(OFFICIAL_TIMEOUT_FLOOR_S, config.min_time_limit) + 1
     key = config.limits_for(gt_limit)
@@ -182,7 +184,7 @@ def evaluate(
 ) -> Evaluation:
     """Judge `samples` on `tasks` (already selected), reusing every stored verdict."""
     started = time.time()
-    progress = progress or _Silent()
+    progress = progress or SilentProgress()
     by_id = {t.task_id: t for t in tasks}
     samples = [s for s in samples if s.task_id in by_id]  # as the official evaluator: others are skipped
     present = {s.task_id for s in samples}

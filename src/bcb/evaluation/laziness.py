@@ -21,7 +21,7 @@ def lazy_reason(solution: str, entry_point: str) -> str | None:
             tree = ast.parse(solution)
         except (SyntaxError, ValueError):
             return None
-    definition = None
+    definition: ast.stmt | None = None
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == entry_point:
             definition = node  # the last definition is the one Python keeps

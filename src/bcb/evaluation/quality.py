@@ -14,11 +14,12 @@ import ast
 import json
 import re
 import statistics
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from bcb.dataset.task import Task
+from bcb.evaluation.evaluate import Progress, Runner, SilentProgress
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S
 from bcb.execution.sandbox import count_test_methods
@@ -31,27 +32,6 @@ MIN_COVERAGE = 95.0
 GT_TIME_LIMIT = OFFICIAL_TIMEOUT_FLOOR_S + 1
 #: How a timed-out run is named among a run's failing tests (it names none of its own).
 TIMEOUT_MARK = "(timeout)"
-
-Runner = Callable[[list[Job]], Iterable[ExecutionResult]]
-
-
-class _Progress(Protocol):
-    def start(self, phase: str, total: int) -> None: ...
-
-    def advance(self, status: str) -> None: ...
-
-    def stop(self) -> None: ...
-
-
-class _Silent:
-    def start(self, phase: str, total: int) -> None:
-        pass
-
-    def advance(self, status: str) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
 
 
 def as_runner(executor: Any) -> Runner:
@@ -264,7 +244,7 @@ def assess(
     runs: int = 5,
     coverage: bool = True,
     time_limit: float = GT_TIME_LIMIT,
-    progress: _Progress | None = None,
+    progress: Progress | None = None,
 ) -> list[TaskQuality]:
     """Measure every task: one coverage run (when ``coverage``), then ``runs`` plain runs.
 
@@ -275,7 +255,7 @@ def assess(
     if runs < 1:
         raise ValueError(f"runs must be >= 1, got {runs}")
     run = as_runner(executor)
-    progress = progress or _Silent()
+    progress = progress or SilentProgress()
     by_key: dict[str, ExecutionResult] = {}
     first_plain = 0 if coverage else 1
     progress.start("ground truth" + (" with coverage" if coverage else ""), len(tasks) * (runs + (1 if coverage else 0)))
@@ -446,7 +426,7 @@ def check_tasks(
     min_tests: int = MIN_TESTS,
     min_coverage: float = MIN_COVERAGE,
     time_limit: float = GT_TIME_LIMIT,
-    progress: _Progress | None = None,
+    progress: Progress | None = None,
 ) -> list[TaskCheck]:
     """``bcb task check``: static checks, then the ground truth (coverage run plus ``runs``
     plain runs, all passing) and a stubbed solution (which must not pass), through ``executor``."""

@@ -49,7 +49,7 @@ class HFProvider:
     @classmethod
     def from_settings(cls, settings: GenerationSettings) -> HFProvider:
         transformers = require("hf")
-        import torch
+        import torch  # type: ignore[import-not-found,unused-ignore]  # optional: bcb[hf]
 
         tokenizer = transformers.AutoTokenizer.from_pretrained(
             settings.tokenizer_name or settings.model,

@@ -57,7 +57,7 @@ class VllmProvider:
     @classmethod
     def from_settings(cls, settings: GenerationSettings) -> VllmProvider:
         vllm = require("vllm")
-        from transformers import AutoTokenizer
+        from transformers import AutoTokenizer  # type: ignore[import-not-found,unused-ignore]  # optional: bcb[vllm]
 
         tokenizer = AutoTokenizer.from_pretrained(
             settings.tokenizer_name or settings.model,
