@@ -565,6 +565,15 @@ def test_legitimate_classes_and_recursion_are_not_flagged(ex: LocalExecutor, hea
     mock = "from unittest.mock import MagicMock\ndef task_func(a, b):\n    m = MagicMock()\n    m.total = a + b\n    return [m]\n"
     r = run_one(ex, mock, test=suite_of("def test_total(self):\n    self.assertEqual(task_func(1, 2)[0].total, 3)\n"))
     assert (r.status, r.details) == ("pass", {}), r
+    # ... also while the test has patched os.path, which the check must not rely on (task 211).
+    patched = "import unittest.mock\ndef test_patched(self):\n    with unittest.mock.patch('os.path.join'), unittest.mock.patch('os.path.realpath'):\n        self.assertEqual(task_func(1, 2)[0].total, 3)\n"
+    r = run_one(ex, mock, test=suite_of(patched))
+    assert (r.status, r.details) == ("pass", {}), r
+    # Library classes whose comparison comes from a frozen stdlib module (ConfigParser inherits
+    # Mapping.__eq__ from <frozen _collections_abc>: task 717).
+    config = "import configparser\ndef task_func(a, b):\n    c = configparser.ConfigParser()\n    c['x'] = {'v': str(a + b)}\n    return c\n"
+    r = run_one(ex, config, test=suite_of("def test_v(self):\n    self.assertEqual(task_func(1, 2)['x']['v'], '3')\n"))
+    assert (r.status, r.details) == ("pass", {}), r
 
 
 def test_ground_truths_that_define_classes_are_not_flagged() -> None:

@@ -783,7 +783,10 @@ class ReturnCheck:
         self._function_type = types.FunctionType
         self._make_dataclass, self._fields = dataclasses.make_dataclass, dataclasses.fields
         roots = {sys.prefix, sys.base_prefix, sys.exec_prefix} | {p for p in sys.path if os.path.isabs(p)}
-        self._trusted = tuple(sorted({os.path.join(os.path.realpath(p), "") for p in roots} - {"/"}))
+        # Both spellings of each root, computed now: at check time the tests may have patched
+        # os.path (task 211 patches os.path.join), so the check itself only compares strings.
+        spelled = {os.path.join(q, "") for p in roots for q in (p, os.path.realpath(p))}
+        self._trusted = tuple(sorted(spelled - {"/"}))
 
     def finding(self) -> str | None:
         if not self.hooked:
@@ -875,7 +878,9 @@ class ReturnCheck:
         return None
 
     def _trusted_file(self, path: str | None) -> bool:
-        return path is not None and os.path.isabs(path) and os.path.realpath(path).startswith(self._trusted)
+        """A file under the interpreter's or the environment's trees, or a frozen stdlib module
+        (``<frozen _collections_abc>``: ``Mapping.__eq__``, which ConfigParser inherits)."""
+        return isinstance(path, str) and (path.startswith(self._trusted) or path.startswith("<frozen "))
 
     def _library_made(self, cls: type) -> bool:
         """Implemented in C, or defined in a module loaded from the interpreter's or the task
