@@ -4,6 +4,7 @@ the sample's environment and the worker protocol's framing."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,25 @@ def test_child_env_points_nltk_at_the_users_data(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     assert build_child_env("/p/bin/python", {"PATH": "/usr/bin"})["NLTK_DATA"] == str(tmp_path / "nltk_data")
     assert build_child_env("/p/bin/python", {"PATH": "/usr/bin", "NLTK_DATA": "/d"})["NLTK_DATA"] == "/d"
+
+
+def test_orphaned_work_dirs_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
+    """An executor killed together with its keepers leaves its work directory; the next
+    executor removes it, but never one whose owner still holds its lock, nor a young one."""
+    import tempfile
+
+    from bcb.execution.executor import hold_work_dir, sweep_orphaned_work_dirs
+
+    old = 1_000_000_000
+    orphan, live, young = (Path(tempfile.mkdtemp(prefix="bcb", dir=tmp_path)) for _ in range(3))
+    (orphan / "w0n1" / "home").mkdir(parents=True)
+    unrelated = tmp_path / "bcb-not-ours"
+    unrelated.mkdir()
+    for path in (orphan, live, unrelated):
+        os.utime(path, (old, old))
+    lock = hold_work_dir(live)
+    try:
+        assert sweep_orphaned_work_dirs(tmp_path) == [orphan]
+    finally:
+        os.close(lock)
+    assert not orphan.exists() and live.is_dir() and young.is_dir() and unrelated.is_dir()

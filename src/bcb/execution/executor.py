@@ -11,13 +11,16 @@ sample the sample is recorded as ``fail``, never dropped).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -91,6 +94,47 @@ def _default_work_parent() -> Path | None:
     return candidate if candidate.is_dir() and os.access(candidate, os.W_OK) else None
 
 
+#: An executor's work directory as :func:`tempfile.mkdtemp` names it (prefix "bcb").
+_WORK_DIR_NAME = re.compile(r"bcb[a-z0-9_]{8}")
+
+
+def hold_work_dir(path: Path) -> int:
+    """Lock ``path`` for as long as the returned descriptor is open: the kernel drops the lock
+    when the executor's process dies, however it dies (a lock on the directory itself, so the
+    keepers' "remove it once empty" still works)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def sweep_orphaned_work_dirs(parent: Path, min_age_s: float = 60.0) -> list[Path]:
+    """Remove work directories of executors that died without ``close()`` and whose keepers died
+    with them (a Ray worker killed with its process group): bcb-named directories directly under
+    ``parent``, older than ``min_age_s`` (one being set up is not locked yet), whose lock nobody
+    holds. Returns what was removed."""
+    removed: list[Path] = []
+    now = time.time()
+    for path in parent.iterdir() if parent.is_dir() else ():
+        if not _WORK_DIR_NAME.fullmatch(path.name):
+            continue
+        try:
+            if not path.is_dir() or path.is_symlink() or now - path.stat().st_mtime < min_age_s:
+                continue
+            fd = hold_work_dir(path)
+        except OSError:
+            continue  # locked: its executor is alive
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        finally:
+            os.close(fd)
+    return removed
+
+
 class _Failure:
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
@@ -145,6 +189,7 @@ class LocalExecutor:
         self._cgroup: ExecutorCgroup | None = None
         self._parent_dir = Path(work_dir) if work_dir else None
         self._work_dir: Path | None = None
+        self._work_dir_lock = -1
         self._slots: list[WorkerProcess | None] = [None] * workers
         self._excluded: set[str] = set()
         self._spawned = 0
@@ -171,8 +216,11 @@ class LocalExecutor:
             parent = self._parent_dir or _default_work_parent()
             if parent is not None:
                 parent.mkdir(parents=True, exist_ok=True)
+            if parent is not None:
+                sweep_orphaned_work_dirs(parent)
             # No "-" in the name: samples see it in their cwd (see _zygote.Zygote.run_sample).
             self._work_dir = Path(tempfile.mkdtemp(prefix="bcb", dir=parent))
+            self._work_dir_lock = hold_work_dir(self._work_dir)
             self.mpl_cache_dir.mkdir(parents=True, exist_ok=True)
             if self.sandbox.enabled and self._cgroup is None:
                 self._cgroup = ExecutorCgroup.create(self.sandbox.total_memory_mb())
@@ -211,6 +259,9 @@ class LocalExecutor:
         if self._work_dir is not None:
             shutil.rmtree(self._work_dir, ignore_errors=True)
             self._work_dir = None
+        if self._work_dir_lock >= 0:
+            os.close(self._work_dir_lock)
+            self._work_dir_lock = -1
         if self._cgroup is not None:
             self._cgroup.remove()
             self._cgroup = None
