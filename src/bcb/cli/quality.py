@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -45,6 +44,7 @@ from bcb.evaluation.quality import (
     scaffold_task,
     summarize,
 )
+from bcb.execution.environment import EnvironmentProbeError, missing_libraries
 from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import Limits
 from bcb.execution.preload import preload_modules
@@ -62,10 +62,10 @@ Runs = Annotated[int, typer.Option("--runs", help="Plain ground-truth runs per t
 def _require_coverage(python: str) -> None:
     """coverage.py runs inside the sample, so the task interpreter must have it."""
     try:
-        done = subprocess.run([python, "-I", "-c", "import coverage"], capture_output=True, timeout=120, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
+        missing = missing_libraries(python, ["coverage"])
+    except EnvironmentProbeError as exc:
         raise DatasetError(f"cannot run the task interpreter {python!r}: {exc}") from None
-    if done.returncode != 0:
+    if missing:
         raise DatasetError(f"coverage.py is not installed in {python}: run `{python} -m pip install {COVERAGE_PIN}` (or pass --no-coverage)")
 
 
