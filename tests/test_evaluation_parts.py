@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from pathlib import Path
+from typing import Iterable
 
 import pytest
 
 from bcb.dataset import load_dataset
+from bcb.evaluation.evaluate import EvalConfig, check_ground_truth, evaluate, planned_time
 from bcb.evaluation.laziness import lazy_reason
 from bcb.evaluation.passk import bootstrap_ci, estimate_pass_at_k, pass_at_k, pass_at_1_ci
 from bcb.evaluation.results import (
@@ -19,8 +22,9 @@ from bcb.evaluation.results import (
     result_paths,
     write_eval_results,
 )
-from bcb.evaluation.samples import SamplesError, program, read_samples
+from bcb.evaluation.samples import Sample, SamplesError, program, read_samples
 from bcb.evaluation.store import GroundTruth, ResultStore, StoreError, StoredVerdict, VerdictKey
+from bcb.execution import ExecutionResult, Job, LocalExecutor
 from helpers import shared_file
 
 # -- pass@k -------------------------------------------------------------------------------------
@@ -212,6 +216,54 @@ def test_store_persists_and_keys_on_everything(tmp_path: Path) -> None:
         assert store.get_ground_truth("hash", "env", "limits")["T/1"].gt_time == 0.25
         assert store.get_ground_truth("hash", "env", "other") == {}
     assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_store_remembers_ground_truth_times_across_environments(tmp_path: Path) -> None:
+    with ResultStore(tmp_path / "bcb.sqlite") as store:
+        store.put_ground_truth("hash", "env1", "lim", GroundTruth("T/1", "pass", 0.2, {}))
+        store.put_ground_truth("hash", "env2", "lim", GroundTruth("T/1", "pass", 0.5, {}))
+        store.put_ground_truth("hash", "env1", "lim", GroundTruth("T/2", "pass", 3.0, {}))
+        store.put_ground_truth("hash", "env2", "lim", GroundTruth("T/2", "timeout", None, {}))
+        store.put_ground_truth("hash", "env1", "lim", GroundTruth("T/3", "fail", None, {"ALL": "x"}))
+        store.put_ground_truth("other", "env1", "lim", GroundTruth("T/4", "pass", 9.0, {}))
+        assert store.past_ground_truth_times("hash") == {"T/1": 0.5, "T/2": math.inf}
+        assert store.past_ground_truth_times("nothing") == {}
+
+
+def test_planned_time_covers_ground_truths_that_hit_their_limit() -> None:
+    assert planned_time(GroundTruth("T/1", "pass", 1.5, {}), 241.0) == 1.5
+    assert planned_time(GroundTruth("T/1", "fail", None, {"ALL": "x"}), 241.0) == 0.0
+    assert planned_time(GroundTruth("T/1", "timeout", None, {}), 241.0) == 241.0
+
+
+def test_ground_truth_check_orders_by_past_times(tmp_path: Path, mini) -> None:
+    """A fresh environment has no ground-truth times yet: the check plans with those of earlier
+    environments in the store, so the slow ground truths start first."""
+    tasks = mini.tasks[:3]
+    config = EvalConfig(timeout=30)
+    given: list[Job] = []
+    with ResultStore(tmp_path / "bcb.sqlite") as store, LocalExecutor(workers=1, preload=()) as executor:
+        store.put_ground_truth(mini.content_hash, "old-env", "lim", GroundTruth(tasks[1].task_id, "pass", 2.5, {}))
+        store.put_ground_truth(mini.content_hash, "old-env", "lim", GroundTruth(tasks[2].task_id, "timeout", None, {}))
+
+        def runner(jobs: list[Job]) -> Iterable[ExecutionResult]:
+            given.extend(jobs)
+            return executor.run(jobs)
+
+        gt = check_ground_truth(mini, tasks, config, store, "new-env", runner)
+        planned = {tasks[0].task_id: 0.0, tasks[1].task_id: 2.5, tasks[2].task_id: 30.0}
+        assert {j.task_id: j.expected_time for j in given} == planned
+        assert all(g.passed for g in gt.values())
+
+        # Samples judged without a ground-truth check (--no-gt) are planned the same way, now
+        # also with the time just measured for the first task.
+        planned[tasks[0].task_id] = gt[tasks[0].task_id].gt_time or -1.0
+        given.clear()
+        samples = [Sample(t.task_id, t.solution, 0, "test") for t in tasks]
+        fingerprint = {"python_version": "3.11", "freeze_sha256": "other-env"}
+        evaluation = evaluate(mini, tasks, samples, EvalConfig(timeout=30, no_gt=True), store, fingerprint, runner)
+    assert {j.task_id: j.expected_time for j in given} == planned
+    assert evaluation.pass_at_k["pass@1"] == 1.0
 
 
 def test_store_refuses_newer_schema_and_garbage(tmp_path: Path) -> None:

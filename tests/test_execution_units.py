@@ -18,6 +18,7 @@ from bcb.execution import (
 )
 from bcb.execution.child_env import build_child_env
 from bcb.execution.limits import time_limit_for
+from bcb.execution.scheduling import expected_seconds, longest_first, may_hang_until_limit
 from bcb.execution.verdict import verdict_from_report
 
 
@@ -161,3 +162,27 @@ def test_orphaned_work_dirs_are_swept_and_live_ones_kept(tmp_path: Path) -> None
     finally:
         os.close(lock)
     assert not orphan.exists() and live.is_dir() and young.is_dir() and unrelated.is_dir()
+
+
+@pytest.mark.parametrize(
+    ("solution", "test", "hangs"),
+    [
+        ("from multiprocessing import Pool\n", "", True),
+        ("import multiprocessing as mp\n", "", True),
+        ("from concurrent.futures import ProcessPoolExecutor\n", "", True),
+        ("", "import multiprocessing\n", True),
+        ("from concurrent.futures import ThreadPoolExecutor\n", "", False),
+        ("import threading\nmultiprocessing_helper = 1\n", "", False),
+        ("import subprocess\n", "", False),
+    ],
+)
+def test_programs_that_start_processes_are_planned_at_their_limit(solution: str, test: str, hangs: bool) -> None:
+    job = Job("k", "T/1", solution, test, time_limit=241.0, expected_time=0.2)
+    assert may_hang_until_limit(job) is hangs
+    assert expected_seconds(job) == (241.0 if hangs else 0.2)
+
+
+def test_longest_first_keeps_the_given_order_on_ties() -> None:
+    jobs = [Job(k, "T/1", s, "", time_limit=60.0, expected_time=t) for k, s, t in
+            [("a", "", 1.0), ("b", "", 0.0), ("c", "import multiprocessing", 0.0), ("d", "", 1.0), ("e", "", 90.0)]]
+    assert [jobs[i].key for i in longest_first(jobs)] == ["e", "c", "a", "d", "b"]

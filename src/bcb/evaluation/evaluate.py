@@ -133,6 +133,15 @@ def _run_jobs(jobs: list[Job], runner: Runner, on_result: Callable[[ExecutionRes
             on_result(result)
 
 
+def planned_time(gt: GroundTruth, limit: float) -> float:
+    """How long a sample of a task is expected to run, for ordering only: its ground truth's time,
+    or the whole limit when the ground truth itself ran into its limit (a sample of that task is
+    then likely to as well, and must not be the last one started)."""
+    if gt.status == "timeout":
+        return limit
+    return gt.gt_time or 0.0
+
+
 def check_ground_truth(
     dataset: Dataset,
     tasks: Sequence[Task],
@@ -153,7 +162,11 @@ def check_ground_truth(
         store.forget_ground_truth(dataset.content_hash, env, key)
     known = store.get_ground_truth(dataset.content_hash, env, key)
     todo = [t for t in tasks if t.task_id not in known]
-    jobs = [Job(f"gt:{t.task_id}", t.task_id, t.solution, t.test, gt_limit) for t in todo]
+    past = store.past_ground_truth_times(dataset.content_hash) if todo else {}
+    jobs = [
+        Job(f"gt:{t.task_id}", t.task_id, t.solution, t.test, gt_limit, expected_time=min(past.get(t.task_id, 0.0), gt_limit))
+        for t in todo
+    ]
     progress.start("ground truth", len(jobs))
 
     def record(result: ExecutionResult) -> None:
@@ -209,6 +222,9 @@ def evaluate(
         known = gt.get(task_id)
         return time_limit_for(config.timeout_policy, known.gt_time if known else None, config.min_time_limit)
 
+    # Without a ground-truth check here (--no-gt), earlier checks in the store still order the work.
+    past = store.past_ground_truth_times(dataset.content_hash) if len(gt) < len(tasks) else {}
+
     # One job per distinct (task, program): duplicates are judged once.
     planned: dict[tuple[str, str], tuple[Job, VerdictKey]] = {}
     per_sample: list[tuple[Sample, str, str]] = []
@@ -221,7 +237,7 @@ def evaluate(
             continue
         limit = time_limit(task.task_id)
         key = VerdictKey(dataset.content_hash, task.task_id, sha, env, config.limits_for(limit))
-        expected = (gt[task.task_id].gt_time or 0.0) if task.task_id in gt else 0.0
+        expected = planned_time(gt[task.task_id], limit) if task.task_id in gt else min(past.get(task.task_id, 0.0), limit)
         planned[(task.task_id, sha)] = (Job(f"{task.task_id}#{sha[:20]}", task.task_id, text, task.test, limit, expected), key)
 
     stored = store.get_verdicts(key for _, key in planned.values())

@@ -11,6 +11,7 @@ ran (`node`, set by executors that span machines), which never takes part in the
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -183,6 +184,20 @@ class ResultStore:
             "INSERT OR REPLACE INTO ground_truth VALUES (?,?,?,?,?,?,?,?)",
             (dataset_hash, gt.task_id, env, limits, gt.status, gt.gt_time, json.dumps(gt.details), time.time()),
         )
+
+    def past_ground_truth_times(self, dataset_hash: str) -> dict[str, float]:
+        """Per task, the longest its ground truth took in any environment or limits recorded here
+        (``math.inf`` when it ever hit its limit): the best guess for ordering a run in an
+        environment not checked yet. Failed runs, whose time says little, are left out."""
+        times: dict[str, float] = {}
+        rows = self.db.execute(
+            "SELECT task_id, status, gt_time FROM ground_truth WHERE dataset_hash=? AND status IN ('pass', 'timeout')",
+            (dataset_hash,),
+        )
+        for task_id, status, gt_time in rows:
+            took = math.inf if status == "timeout" else float(gt_time or 0.0)
+            times[task_id] = max(times.get(task_id, 0.0), took)
+        return times
 
     def forget_ground_truth(self, dataset_hash: str, env: str, limits: str) -> None:
         self.db.execute("DELETE FROM ground_truth WHERE dataset_hash=? AND env=? AND limits=?", (dataset_hash, env, limits))

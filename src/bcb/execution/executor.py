@@ -31,6 +31,7 @@ from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits, kill_after
 from bcb.execution.preload import DEFAULT_PRELOAD, preload_modules
 from bcb.execution.sandbox import ExecutorCgroup, SandboxOptions
+from bcb.execution.scheduling import longest_first
 from bcb.execution.verdict import verdict_from_report
 from bcb.execution.worker import WorkerDied, WorkerError, WorkerProcess
 
@@ -278,8 +279,8 @@ class LocalExecutor:
     def run(self, jobs: Iterable[Job], on_result: Callable[[ExecutionResult], None] | None = None) -> Iterator[ExecutionResult]:
         """Judge ``jobs``; yield each result as it completes (and pass it to ``on_result``).
 
-        Jobs start longest ``expected_time`` first (ties in the given order), so the slowest
-        samples do not trail at the end. Stopping the iteration early kills the samples in flight.
+        Jobs start longest planned time first (:mod:`bcb.execution.scheduling`; ties in the given
+        order), so the slowest samples do not trail at the end. Stopping the iteration early kills the samples in flight.
         """
         todo = list(jobs)
         if not todo:
@@ -296,7 +297,7 @@ class LocalExecutor:
 
     def _run(self, todo: list[Job], on_result: Callable[[ExecutionResult], None] | None) -> Iterator[ExecutionResult]:
         self.start()
-        order = sorted(range(len(todo)), key=lambda i: (-todo[i].expected_time, i))
+        order = longest_first(todo)
         pending = deque(todo[i] for i in order)
         pending_lock = threading.Lock()
         results: queue.Queue[ExecutionResult | _Failure] = queue.Queue()

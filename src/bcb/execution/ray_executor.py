@@ -55,6 +55,7 @@ from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits, kill_after
 from bcb.execution.preload import DEFAULT_PRELOAD
 from bcb.execution.sandbox import SandboxOptions, sandbox_summary
+from bcb.execution.scheduling import expected_seconds, longest_first
 
 __all__ = [
     "RAY_INSTALL_HINT",
@@ -252,9 +253,9 @@ class BatchScheduler:
     """The driver's queue: which samples leave next, in which batches, and what becomes of the
     samples of a batch that never came back. No Ray in here, so it is tested on its own.
 
-    Samples leave longest ``expected_time`` first (ties in submission order). A batch holds
-    samples until their expected time reaches ``target_batch_s`` (samples without one count as the
-    mean duration measured so far), at most ``max_batch`` of them, and no more than an even share
+    Samples leave longest planned time first (:mod:`bcb.execution.scheduling`; ties in submission
+    order). A batch holds samples until their planned time reaches ``target_batch_s`` (samples
+    without one count as the mean duration measured so far), at most ``max_batch`` of them, and no more than an even share
     of what is left per worker, so the tail of a run spreads over every worker. At most
     ``max_in_flight`` samples are out at any time.
 
@@ -275,7 +276,8 @@ class BatchScheduler:
     ) -> None:
         if max_in_flight < 1 or max_batch < 1 or max_attempts < 1:
             raise ValueError("max_in_flight, max_batch and max_attempts must be >= 1")
-        ordered = sorted(jobs, key=lambda j: -j.expected_time)
+        listed = list(jobs)
+        ordered = [listed[i] for i in longest_first(listed)]
         if len({j.key for j in ordered}) != len(ordered):
             raise ValueError("job keys must be unique within a run")
         self._pending: deque[_Entry] = deque(_Entry(j) for j in ordered)
@@ -297,7 +299,8 @@ class BatchScheduler:
         return not self._pending and self.in_flight == 0
 
     def estimate(self, job: Job) -> float:
-        return job.expected_time if job.expected_time > 0 else self._mean
+        planned = expected_seconds(job)
+        return planned if planned > 0 else self._mean
 
     def next_batch(self, workers: int = 1) -> Batch | None:
         """The next batch for one of ``workers`` workers, or None (nothing left, or the in-flight bound)."""
