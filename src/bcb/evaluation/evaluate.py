@@ -124,6 +124,8 @@ class Evaluation:
 def environment_key(fingerprint: dict[str, object]) -> str:
     """Verdicts are reused only in an environment with the same interpreter and packages."""
     stable = {k: fingerprint.get(k) for k in ("python_version", "implementation", "machine", "freeze_sha256", "sandbox")}
+    if fingerprint.get("nltk_data_sha256"):  # only when present, so stores from before it keep their keys
+        stable["nltk_data_sha256"] = fingerprint["nltk_data_sha256"]
     return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:32]
 
 

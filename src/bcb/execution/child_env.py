@@ -79,3 +79,13 @@ def build_child_env(
     if extra:
         env.update({str(k): str(v) for k, v in extra.items()})
     return env
+
+
+def data_read_paths(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The existing directories ``NLTK_DATA`` names in ``env``: data a sample must be able to read
+    (the official evaluator reads it unrestricted), so the sandbox's read-only view includes it."""
+    found: list[str] = []
+    for entry in env.get("NLTK_DATA", "").split(os.pathsep):
+        if entry and os.path.isdir(entry):
+            found.append(os.path.realpath(entry))
+    return tuple(dict.fromkeys(found))

@@ -26,6 +26,7 @@ from typing import Any
 from bcb.execution.environment import run_probe
 from bcb.execution.executor import LocalExecutor
 from bcb.execution.jobs import Job
+from bcb.execution.nltk_data import RESOURCES as NLTK_DATA_RESOURCES
 from bcb.execution.sandbox import SandboxOptions
 
 __all__ = [
@@ -85,6 +86,9 @@ NLTK_USES: tuple[tuple[str, str], ...] = (
     (r"\bSentimentIntensityAnalyzer\(\)", "sentiment/vader_lexicon.zip"),
     (r"\bWordNetLemmatizer\(\)|\bwordnet\.", "corpora/wordnet"),
 )
+
+#: The NLTK resources ``bcb env nltk-data`` installs (the rest, e.g. ``corpora/words``, it cannot).
+NLTK_INSTALLABLE = frozenset(NLTK_DATA_RESOURCES)
 
 #: Measured facts about single tasks (see ``shared/notes/task-environment-facts.md``): the
 #: first 16 hex digits of sha256(solution + "\n" + test) -> what the ground truth needs.
@@ -387,7 +391,10 @@ def diagnose(tasks: Sequence[TaskNeeds], libraries: LibraryReport, probe: Sandbo
             if ok or nltk_missing:
                 continue
             hit = [t.task_id for t in tasks if resource in t.nltk_data]
-            causes.append(Cause(f"NLTK data {resource}", probe.nltk_detail.get(resource) or "not found by nltk.data.find", hit))
+            found_by = probe.nltk_detail.get(resource) or "not found by nltk.data.find"
+            if resource in NLTK_INSTALLABLE:
+                found_by += "; `bcb env nltk-data --python <task env>` installs it"
+            causes.append(Cause(f"NLTK data {resource}", found_by, hit))
         if not probe.network_reachable:
             hit = [t.task_id for t in tasks if "network" in t.known]
             causes.append(Cause("no network in the sandbox", probe.network_detail, hit))

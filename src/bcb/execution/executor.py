@@ -11,6 +11,7 @@ sample the sample is recorded as ``fail``, never dropped).
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import os
 import queue
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bcb.execution.child_env import DEFAULT_ENV_ALLOW, build_child_env
+from bcb.execution.child_env import DEFAULT_ENV_ALLOW, build_child_env, data_read_paths
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits, kill_after
 from bcb.execution.preload import DEFAULT_PRELOAD, preload_modules
@@ -186,6 +187,9 @@ class LocalExecutor:
         self.max_attempts = max_attempts
         #: The hardening layers (see ``_sandbox.py``); :attr:`sandbox_report` says which are on.
         self.sandbox = sandbox if sandbox is not None else SandboxOptions()
+        data = [p for p in data_read_paths(self.child_env) if p not in self.sandbox.read_paths]
+        if data:
+            self.sandbox = dataclasses.replace(self.sandbox, read_paths=(*self.sandbox.read_paths, *data))
         self.sandbox_report: dict[str, Any] = {}
         self._cgroup: ExecutorCgroup | None = None
         self._parent_dir = Path(work_dir) if work_dir else None

@@ -77,7 +77,7 @@ RAY_INSTALL_HINT = "pip install 'bcb[ray]'"
 
 #: The fingerprint fields a verdict depends on (those the result store keys environments on),
 #: besides ``sandbox``: the sandbox layers are probed by the workers as they start, and checked then.
-ENV_FIELDS: tuple[str, ...] = ("python_version", "implementation", "machine", "freeze_sha256")
+ENV_FIELDS: tuple[str, ...] = ("python_version", "implementation", "machine", "freeze_sha256", "nltk_data_sha256")
 
 #: bcb's own files that run a sample and turn its report into a verdict: every node must run the
 #: same bytes. (This module and the CLI only move results around.)
@@ -149,7 +149,7 @@ def environment_differences(reference: Mapping[str, Any], candidate: Mapping[str
     for key in ENV_FIELDS:
         ours, theirs = reference.get(key), candidate.get(key)
         if ours != theirs:
-            what = "installed packages (pip freeze hash)" if key == "freeze_sha256" else key
+            what = {"freeze_sha256": "installed packages (pip freeze hash)", "nltk_data_sha256": "NLTK data"}.get(key, key)
             differences.append(f"{what} {_short(theirs)} instead of {_short(ours)}")
     ours_h, theirs_h = reference.get("harness") or {}, candidate.get("harness") or {}
     if (ours_h.get("layers"), ours_h.get("code_sha256")) != (theirs_h.get("layers"), theirs_h.get("code_sha256")):
