@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
+from bcb.execution.nltk_data import env_named_dirs
+
 #: Variables copied from the harness's environment when set. ``LC_*`` matches by prefix.
 DEFAULT_ENV_ALLOW: tuple[str, ...] = (
     "PATH",
@@ -84,8 +86,4 @@ def build_child_env(
 def data_read_paths(env: Mapping[str, str]) -> tuple[str, ...]:
     """The existing directories ``NLTK_DATA`` names in ``env``: data a sample must be able to read
     (the official evaluator reads it unrestricted), so the sandbox's read-only view includes it."""
-    found: list[str] = []
-    for entry in env.get("NLTK_DATA", "").split(os.pathsep):
-        if entry and os.path.isdir(entry):
-            found.append(os.path.realpath(entry))
-    return tuple(dict.fromkeys(found))
+    return tuple(dict.fromkeys(os.path.realpath(d) for d in env_named_dirs(env) if os.path.isdir(d)))

@@ -87,9 +87,6 @@ NLTK_USES: tuple[tuple[str, str], ...] = (
     (r"\bWordNetLemmatizer\(\)|\bwordnet\.", "corpora/wordnet"),
 )
 
-#: The NLTK resources ``bcb env nltk-data`` installs (the rest, e.g. ``corpora/words``, it cannot).
-NLTK_INSTALLABLE = frozenset(NLTK_DATA_RESOURCES)
-
 #: Measured facts about single tasks (see ``shared/notes/task-environment-facts.md``): the
 #: first 16 hex digits of sha256(solution + "\n" + test) -> what the ground truth needs.
 #: ``network``: the internet; ``non_root``: not to run as root; ``readonly_fs``: a file system
@@ -392,7 +389,7 @@ def diagnose(tasks: Sequence[TaskNeeds], libraries: LibraryReport, probe: Sandbo
                 continue
             hit = [t.task_id for t in tasks if resource in t.nltk_data]
             found_by = probe.nltk_detail.get(resource) or "not found by nltk.data.find"
-            if resource in NLTK_INSTALLABLE:
+            if resource in NLTK_DATA_RESOURCES:  # what `bcb env nltk-data` installs
                 found_by += "; `bcb env nltk-data --python <task env>` installs it"
             causes.append(Cause(f"NLTK data {resource}", found_by, hit))
         if not probe.network_reachable:

@@ -132,12 +132,17 @@ def install_nltk_data(python: str, prefix: str | os.PathLike[str], wheel: Path |
     return target, written
 
 
+def env_named_dirs(env: Mapping[str, str]) -> list[str]:
+    """The directories ``NLTK_DATA`` names in ``env``, in order."""
+    return [p for p in env.get("NLTK_DATA", "").split(os.pathsep) if p]
+
+
 def search_dirs(prefix: str, env: Mapping[str, str]) -> list[str]:
     """The directories NLTK 3.8 searches, in its order, for a sample with ``env`` running in the
     environment at ``prefix`` (``nltk.data.path``: ``NLTK_DATA``, then the interpreter's prefix and
     system locations; a sample's own HOME is private and empty, and the user's ``~/nltk_data``
     reaches it through ``NLTK_DATA``, see ``child_env``)."""
-    dirs = [p for p in env.get("NLTK_DATA", "").split(os.pathsep) if p]
+    dirs = env_named_dirs(env)
     dirs += [os.path.join(prefix, "nltk_data"), os.path.join(prefix, "share", "nltk_data"), os.path.join(prefix, "lib", "nltk_data")]
     dirs += ["/usr/share/nltk_data", "/usr/local/share/nltk_data", "/usr/lib/nltk_data", "/usr/local/lib/nltk_data"]
     return list(dict.fromkeys(dirs))

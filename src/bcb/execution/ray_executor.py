@@ -82,7 +82,8 @@ ENV_FIELDS: tuple[str, ...] = ("python_version", "implementation", "machine", "f
 #: bcb's own files that run a sample and turn its report into a verdict: every node must run the
 #: same bytes. (This module and the CLI only move results around.)
 VERDICT_CODE: tuple[str, ...] = (
-    "_zygote.py", "_sandbox.py", "sandbox.py", "child_env.py", "executor.py", "jobs.py", "limits.py", "verdict.py", "worker.py",
+    "_zygote.py", "_sandbox.py", "sandbox.py", "child_env.py", "nltk_data.py", "executor.py", "jobs.py", "limits.py", "verdict.py",
+    "worker.py",
 )
 
 
