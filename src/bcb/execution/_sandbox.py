@@ -2,27 +2,24 @@
 """Hardening layers for the zygote's per-sample child, stdlib only (loaded by path, like
 ``_zygote.py``, under the task environment's interpreter).
 
-Layers, each probed once when a zygote starts and used only where the probe succeeded:
+:data:`LAYERS` is the one table of layers: each is probed once when a worker starts (by doing it),
+used only where the probe succeeded, and named in the report, ``bcb doctor``, the CLI's
+``--disable-sandbox-layer`` and the run's manifest. :data:`GUARANTEES` says which layers give each
+property a run needs; a worker whose layers give them all may run untrusted code.
 
-- ``cgroup_kill``: a v2 job cgroup (``cgroup.kill`` kills the sample's whole tree at its end,
-  including grandchildren that left its session with ``setsid``);
-- ``memory_cap`` / ``pids_cap``: v1 ``memory`` and ``pids`` job cgroups nested under the zygote's
-  own cgroups (read from ``/proc/self/cgroup``), which bind root (RLIMIT_NPROC does not);
-- ``netns``: a private network namespace (no route out; its own ``lo`` is brought up so a sample's
-  own loopback servers work as officially); skipped when the run allows networking;
-- ``private_shm``: a private mount namespace with a fresh tmpfs on ``/dev/shm``;
-- ``disk_cap``: in that namespace, the sample's own directory (its cwd, HOME and TMPDIR) and its
-  private ``/tmp`` are size-capped tmpfs mounts (``disk_mb`` each, charged to its memory cgroup):
-  a sample filling "the disk" gets ENOSPC and the host's disk is never written;
-- ``executor_memory_cap``: the zygote has moved itself into the executor's memory cgroup, which
-  bounds all samples of the run together (each sample's child raises its ``oom_score_adj`` so an
-  OOM there kills a sample, never a zygote);
-- ``landlock``: filesystem allow-list (system and interpreter trees read-only, the sample's
-  directory and ``/dev/shm`` read-write) and, ABI >= 6, signal/abstract-socket scoping;
-- ``seccomp``: dangerous syscalls (ptrace, mount, unshare, bpf, io_uring, kexec...) fail with EPERM,
-  via ctypes on the preinstalled ``libseccomp.so.2``;
-- ``tamper``: evidence that the solution tampered with unittest, builtins or the runner (a
-  would-be ``pass`` then becomes ``fail`` with ``{"TAMPER": what}``).
+Which layers work decides the **tier**:
+
+- ``root``: bcb runs as root (cgroups for the tree kill and the memory and process caps, network,
+  mount and PID namespaces);
+- ``rootless``: a normal user where unprivileged user namespaces are allowed: each worker gets its
+  own user and PID namespace (the keeper creates them, mapping the user to itself), so network and
+  mount namespaces work as for root; RLIMIT_NPROC is the process cap (it binds a non-root user,
+  and counts per user namespace, so per worker) and RLIMIT_AS the memory cap where no memory cgroup
+  is delegated;
+- ``no_namespaces``: containers whose seccomp profile forbids new namespaces: seccomp denies the
+  Internet and packet sockets instead of a network namespace, RLIMIT_NPROC is the process cap
+  (shared by the executor's samples), the zygote's subreaper kills the tree, and bcb's own
+  processes are non-dumpable so samples cannot read their environment or memory.
 
 Nothing here changes a verdict for an ordinary sample: a layer either is invisible to it or turns
 a harmful action into an ordinary error.
@@ -46,9 +43,181 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 2, 4, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
+CAP_SYS_PTRACE = 19
+CAP_LAST = 40
+
+
+class Layer:
+    """One hardening layer. ``phase``: where it is applied (``worker``: once, by the keeper or the
+    zygote; ``enter``: first thing in the sample's child; ``lock``: last before the sample's code,
+    irreversible; ``check``: on the sample's report). ``what``: the one-line guarantee shown by
+    ``bcb doctor``."""
+
+    __slots__ = ("name", "phase", "what")
+
+    def __init__(self, name: str, phase: str, what: str) -> None:
+        self.name, self.phase, self.what = name, phase, what
+
+
+#: Every layer, in the order a sample meets it.
+LAYERS = (
+    Layer("pidns", "worker", "the worker has its own PID namespace and /proc: a sample sees no process of bcb or of the host"),
+    Layer("executor_memory_cap", "worker", "one memory cgroup bounds all samples of the run together"),
+    Layer("cgroup_kill", "enter", "a job cgroup kills the sample's whole tree at its end (cgroup.kill)"),
+    Layer("memory_cap", "enter", "a memory cgroup caps the sample's resident memory"),
+    Layer("pids_cap", "enter", "a pids cgroup caps the sample's processes and threads (binds root)"),
+    Layer("nproc_cap", "enter", "RLIMIT_NPROC caps the sample's processes and threads (binds a normal user)"),
+    Layer("as_cap", "enter", "RLIMIT_AS caps the sample's address space at its share of RAM (no memory cgroup)"),
+    Layer("netns", "enter", "a private network namespace: only the sample's own loopback"),
+    Layer("private_shm", "enter", "a private mount namespace with its own /dev/shm"),
+    Layer("private_tmp", "enter", "a private, empty /tmp (paths bcb needs under /tmp stay visible, read-only)"),
+    Layer("disk_cap", "enter", "the sample's directory and /tmp are size-capped tmpfs: the host disk is never written"),
+    Layer("drop_caps", "lock", "capabilities that reach other processes (ptrace, and all of them in a user namespace) are dropped"),
+    Layer("landlock", "lock", "Landlock: the system read-only, writes only in the sample's own directories; no ptrace or /proc/PID/environ of processes outside"),
+    Layer("landlock_scope", "lock", "Landlock scoping: no signals or abstract UNIX sockets to processes outside the sample"),
+    Layer("socket_filter", "lock", "seccomp: no UNIX, packet or vsock sockets (host services); no Internet sockets where no network namespace isolates them"),
+    Layer("seccomp", "lock", "seccomp: ptrace, mount, unshare, bpf, io_uring, kexec, module loading... fail with EPERM"),
+    Layer("tamper", "check", "tamper evidence: a run whose test machinery was patched, or a forged report, is a fail"),
+)
+
+#: The layer names, in table order.
+LAYER_NAMES = tuple(layer.name for layer in LAYERS)
+
+#: What untrusted code needs (the parent refuses a worker that lacks one, unless ``--unsafe``):
+#: name, label, and the way out when it is missing. :func:`guarantees` says which layers give each.
+GUARANTEES = (
+    ("no_network", "network isolation",
+     "enable unprivileged user namespaces (sysctl user.max_user_namespaces > 0; kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu), or use a kernel with seccomp"),
+    ("tree_kill", "the whole process tree killed at the end", "run on Linux 3.4+ (child subreapers)"),
+    ("process_cap", "a process cap",
+     "run bcb as a normal user (RLIMIT_NPROC does not bind root), or as root where bcb may create a pids cgroup"),
+    ("memory_cap", "a memory cap", "keep --max-as-limit non-zero, or give bcb a memory cgroup"),
+    ("confined_writes", "writes confined to the sample's own directories", "use a kernel with Landlock (Linux 5.13+, landlock in the lsm= list)"),
+    ("no_secrets", "no access to other processes' secrets", "enable unprivileged user namespaces, or use a kernel with Landlock"),
+)
+
+
+def guarantees(layers: dict, allow_network: bool, subreaper: bool = True) -> dict[str, bool]:
+    """Which of :data:`GUARANTEES` the working layers give (``allow_network``: the run asked for
+    the network, so isolation is not required)."""
+    return {
+        "no_network": allow_network or bool(layers.get("netns") or layers.get("socket_filter_inet")),
+        "tree_kill": bool(layers.get("cgroup_kill") or layers.get("pidns") or subreaper),
+        "process_cap": bool(layers.get("pids_cap") or layers.get("nproc_cap")),
+        "memory_cap": bool(layers.get("memory_cap") or layers.get("as_cap")),
+        "confined_writes": bool(layers.get("landlock")),
+        # Landlock keeps ptrace (and so /proc/PID/environ and mem) within the sample's domain,
+        # unless the sample holds CAP_SYS_PTRACE, which drop_caps removes.
+        "no_secrets": bool(layers.get("pidns") or (layers.get("landlock") and layers.get("drop_caps"))),
+    }
+
+
+def set_dumpable(on: bool) -> None:
+    """A non-dumpable process's /proc files (environ, mem, fd...) belong to root and it cannot be
+    ptraced by its own user: bcb's processes hold keys and the verdict channel."""
+    _libc.prctl(PR_SET_DUMPABLE, 1 if on else 0, 0, 0, 0)
+
+
+def enter_worker_namespaces() -> dict:
+    """Run by the keeper before it forks the zygote: a new PID namespace for the zygote and its
+    samples (the zygote becomes its init), inside a new user namespace when bcb is not root. The
+    user is mapped to itself, so samples see the same uid as outside. Returns what was made and,
+    when nothing could be, why (a container's seccomp profile, or user namespaces switched off)."""
+    out: dict = {"userns": False, "pidns": False}
+    if os.geteuid() == 0 and _libc.unshare(CLONE_NEWPID) == 0:
+        out["pidns"] = True
+        return out
+    root_note = _err("unshare(CLONE_NEWPID)").strerror if os.geteuid() == 0 else ""
+    uid, gid = os.geteuid(), os.getegid()
+    if _libc.unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0:
+        out["note"] = "; ".join(x for x in (root_note, f"unshare(CLONE_NEWUSER|CLONE_NEWPID): {os.strerror(ctypes.get_errno())}") if x)
+        return out
+    try:
+        with open("/proc/self/setgroups", "w") as fh:
+            fh.write("deny")
+        with open("/proc/self/uid_map", "w") as fh:
+            fh.write(f"{uid} {uid} 1")
+        with open("/proc/self/gid_map", "w") as fh:
+            fh.write(f"{gid} {gid} 1")
+    except OSError as exc:
+        # The namespaces exist but the user has no identity in them: samples could not even read
+        # their own files. Report it; the zygote runs without namespace layers.
+        out["note"] = f"user namespace id map: {exc}"
+        out["broken"] = True
+        return out
+    out.update(userns=True, pidns=True)
+    return out
+
+
+def enter_worker_mount_namespace() -> str | None:
+    """Run by the zygote as its PID namespace's init: its own mount namespace with a fresh /proc,
+    so /proc lists only the worker's processes. Returns the zygote's pid as seen outside (the
+    parent kills it by that pid), read from the old /proc before it is replaced."""
+    host_pid = os.readlink("/proc/self")
+    if _libc.unshare(CLONE_NEWNS) != 0:
+        raise _err("unshare(CLONE_NEWNS)")
+    if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        raise _err("mount --make-rprivate /")
+    if _libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) != 0:
+        raise _err("mount proc")
+    return host_pid
+
+
+def count_user_tasks(uid: int) -> int:
+    """Processes and threads of ``uid`` on this machine (what RLIMIT_NPROC counts outside a user
+    namespace)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as fh:
+                uid_ok = threads = 0
+                for line in fh:
+                    if line.startswith(b"Uid:"):
+                        uid_ok = int(line.split()[1]) == uid
+                    elif line.startswith(b"Threads:"):
+                        threads = int(line.split()[1])
+                        break
+        except (OSError, ValueError, IndexError):
+            continue
+        if uid_ok:
+            total += threads
+    return total
+
+
+def drop_capabilities(keep_none: bool) -> None:
+    """Drop CAP_SYS_PTRACE (root: keep the rest, so a root run's verdicts do not change) or every
+    capability (in a user namespace, where they only serve to escape the sample's namespaces),
+    from the effective, permitted and inheritable sets and the bounding set. A process that holds
+    none of them (a normal user outside a user namespace) has nothing to drop; no_new_privs
+    (set by Landlock) keeps it from gaining any through exec."""
+    drop = range(CAP_LAST + 1) if keep_none else (CAP_SYS_PTRACE,)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+    data = (ctypes.c_uint32 * 6)()  # {effective, permitted, inheritable} x 2 words
+    if _libc.capget(header, data) != 0:
+        raise _err("capget")
+    held = [cap for cap in drop if data[(cap // 32) * 3 + 1] & (1 << (cap % 32))]
+    if not held:
+        return
+    for cap in drop:
+        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != errno.EINVAL:
+            raise _err(f"PR_CAPBSET_DROP {cap}")
+    for cap in drop:
+        word, bit = divmod(cap, 32)
+        for base in (0, 1, 2):
+            data[word * 3 + base] &= ~(1 << bit) & 0xFFFFFFFF
+    if _libc.capset(header, data) != 0:
+        raise _err("capset")
+
 
 _SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
 _LANDLOCK_CREATE_RULESET_VERSION = 1
@@ -236,27 +405,54 @@ def sweep_stale_cgroups(min_age_s: float = 600.0) -> int:
 
 
 class Sandbox:
-    """The zygote's side. ``settings`` is the ``sandbox`` object of the config frame."""
+    """The zygote's side. ``settings`` is the ``sandbox`` object of the config frame;
+    ``worker_ns`` what the keeper's :func:`enter_worker_namespaces` made."""
 
-    def __init__(self, settings: dict) -> None:
+    def __init__(self, settings: dict, worker_ns: dict | None = None) -> None:
         self.settings = dict(settings or {})
         self.enabled = bool(self.settings.get("enabled", True))
         self.allow_network = bool(self.settings.get("allow_network", False))
         self.memory_mb = int(self.settings.get("memory_mb") or 0)
+        self.as_mb = int(self.settings.get("as_mb") or 0)
         self.disk_mb = int(self.settings.get("disk_mb") or 0) or 1024
         self.pids_max = int(self.settings.get("pids_max") or 0)
+        self.workers = max(1, int(self.settings.get("workers") or 1))
         self.disabled = set(self.settings.get("disable_layers") or ())
+        self.worker_ns = dict(worker_ns or {})
         self.layers: dict[str, bool] = {}
         self.report: dict[str, object] = {}
+        #: This zygote's pid outside its PID namespace (names its cgroups; the parent kills by it).
+        self.host_pid = os.getpid()
+        self.pidns_note = ""
+        if self.enabled and self.worker_ns.get("pidns") and "pidns" not in self.disabled:
+            try:
+                self.host_pid = int(enter_worker_mount_namespace() or os.getpid())
+            except (OSError, ValueError) as exc:
+                self.pidns_note = str(exc)
+        elif self.worker_ns.get("pidns"):
+            self.pidns_note = "disabled by the run's options"
         self.executor_memory_mb = self._join_executor_cgroup(str(self.settings.get("executor_cgroup") or "")) if self.enabled else 0
         self._own = own_cgroup_paths()
         self._counter = 0
         self.landlock_abi = 0
         self.private_tmp = False
         self._seccomp: tuple | None = None
-        self._under_tmp: dict[str, bool] = {}
+        self._nproc = 0
+        #: Paths under /tmp that samples must still see once /tmp is private (the interpreter, its
+        #: import path, paths the run shares): ``(path, writable)``, outermost only.
+        self._tmp_binds: list[tuple[str, bool]] = []
         # Built in the zygote, before any sample: this is the worker's HOME, not a sample's.
         self.worker_home = os.environ.get("HOME", "")
+
+    @property
+    def tier(self) -> str:
+        if not self.enabled:
+            return "off"
+        if self.worker_ns.get("userns"):
+            return "rootless"
+        if self.layers.get("netns") or self.layers.get("pidns") or self.layers.get("private_shm"):
+            return "root"
+        return "no_namespaces"
 
     def _join_executor_cgroup(self, path: str) -> int:
         """Move this zygote into the executor's memory cgroup (before anything is preloaded, so
@@ -274,7 +470,8 @@ class Sandbox:
     def probe(self) -> dict:
         """Find which layers work here (each by doing it once) and return the report."""
         notes: dict[str, str] = {}
-        layers = dict.fromkeys(("cgroup_kill", "memory_cap", "executor_memory_cap", "pids_cap", "netns", "private_shm", "disk_cap", "landlock", "landlock_scope", "seccomp", "tamper"), False)
+        layers = dict.fromkeys(LAYER_NAMES, False)
+        layers["socket_filter_inet"] = False
         if self.enabled:
             with contextlib.suppress(OSError):
                 sweep_stale_cgroups()
@@ -289,11 +486,15 @@ class Sandbox:
                     notes.update({f"cgroup_left:{d}": "not removed" for d in cg.remove()})
             with contextlib.suppress(OSError):
                 self.landlock_abi = max(0, int(_libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))))
+            layers["pidns"] = bool(self.worker_ns.get("pidns")) and not self.pidns_note
+            if self.pidns_note or self.worker_ns.get("note"):
+                notes["pidns"] = self.pidns_note or str(self.worker_ns.get("note"))
             child = self._probe_in_child()
-            for name in ("netns", "private_shm", "disk_cap", "landlock", "landlock_scope", "seccomp"):
+            for name in ("netns", "private_shm", "private_tmp", "disk_cap", "nproc_cap", "drop_caps", "landlock", "landlock_scope", "socket_filter", "seccomp"):
                 layers[name] = child.get(name) is True
                 if isinstance(child.get(name), str):
                     notes[name] = str(child[name])
+            layers["socket_filter_inet"] = layers["socket_filter"] and bool(child.get("socket_filter_inet"))
             layers["tamper"] = bool(self.settings.get("tamper", True))
             layers["executor_memory_cap"] = self.executor_memory_mb > 0
             for name in self.disabled & set(layers):
@@ -302,52 +503,77 @@ class Sandbox:
             # A memory cgroup turned off after the probe must not be created per sample either.
             if not layers["memory_cap"]:
                 layers["executor_memory_cap"] = False
+            # Without a memory cgroup, the address space is the cap (as officially, at the
+            # sample's share of RAM instead of a fixed 30 GiB).
+            layers["as_cap"] = not layers["memory_cap"] and self.as_mb > 0 and "as_cap" not in self.disabled
         self.layers = layers
+        promised = guarantees(layers, self.allow_network) if self.enabled else dict.fromkeys((g[0] for g in GUARANTEES), False)
         self.report = {
             **layers,
+            "tier": self.tier,
+            "guarantees": promised,
             "enabled": self.enabled,
             "allow_network": self.allow_network,
             "unsafe": bool(self.settings.get("unsafe", False)),
-            "network_isolated": layers["netns"] and not self.allow_network,
-            "process_cap": layers["pids_cap"],
+            "network_isolated": bool(layers["netns"] or layers["socket_filter_inet"]) and not self.allow_network,
+            "process_cap": promised["process_cap"],
             "wall_clock_kill": True,
-            "memory_mb": self.memory_mb if layers["memory_cap"] else 0,
+            "memory_mb": self.memory_mb if layers["memory_cap"] else (self.as_mb if layers["as_cap"] else 0),
             "executor_memory_mb": self.executor_memory_mb if layers["executor_memory_cap"] else 0,
             "disk_mb": self.disk_mb if layers["disk_cap"] else 0,
-            "pids_max": self.pids_max if layers["pids_cap"] else 0,
+            "pids_max": self.pids_max if (layers["pids_cap"] or layers["nproc_cap"]) else 0,
             "landlock_abi": self.landlock_abi,
             "notes": notes,
         }
         return self.report
 
     def _probe_in_child(self) -> dict:
-        """Apply the child-side layers in a throw-away fork and report which worked."""
+        """Apply the child-side layers in a throw-away fork and report which worked, each
+        checked by its effect (a private /tmp that still shows the interpreter, a fork refused
+        by RLIMIT_NPROC, a socket refused by the filter)."""
         rfd, wfd = os.pipe()
         pid = os.fork()
         if pid == 0:
             out: dict[str, object] = {}
             try:
                 os.close(rfd)
-                # In this order: the disk cap needs the mount namespace, and mounts are no longer
-                # possible once Landlock and seccomp are on.
-                for name, fn in (("netns", lambda: self.enter_namespaces(True, False)), ("private_shm", lambda: self.enter_namespaces(False, True)),
-                                 ("disk_cap", self._probe_disk_cap), ("landlock", lambda: self.apply_landlock(os.getcwd(), [])), ("seccomp", self.apply_seccomp)):
-                    if name == "disk_cap" and out.get("private_shm") is not True:
+                self._tmp_binds = self._paths_under_tmp(os.getcwd())
+                # In this order: the mounts need the namespaces, and no mount is possible once
+                # capabilities are dropped and Landlock and seccomp are on.
+                steps = (
+                    ("netns", lambda: self.enter_namespaces(True, False)),
+                    ("private_shm", lambda: self.enter_namespaces(False, True)),
+                    ("private_tmp", self._probe_private_tmp),
+                    ("disk_cap", self._probe_disk_cap),
+                    ("drop_caps", lambda: drop_capabilities(bool(self.worker_ns.get("userns")))),
+                    ("landlock", lambda: self.apply_landlock(os.getcwd(), [])),
+                    ("seccomp", lambda: self.apply_seccomp(deny_inet=not self.allow_network and out.get("netns") is not True)),
+                    ("nproc_cap", self._probe_nproc),  # last: no fork works after it
+                )
+                needs = {"private_tmp": "private_shm", "disk_cap": "private_shm"}
+                for name, fn in steps:
+                    if name in self.disabled:
+                        out[name] = "disabled by the run's options"
+                        continue
+                    if name in needs and out.get(needs[name]) is not True:
                         continue
                     try:
                         result = fn()
                         out[name] = True if result is None else result
                     except BaseException as exc:  # noqa: BLE001
                         out[name] = f"{type(exc).__name__}: {exc}"[:300]
+                import socket
+
                 if out.get("netns") is True:
                     try:
-                        import socket
-
                         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                         s.connect(("192.0.2.1", 9))  # no route in a private namespace
                         out["netns"] = "a route out exists in the new namespace"
                     except OSError:
                         pass
+                if out.get("seccomp") is True and "socket_filter" not in self.disabled:
+                    out["socket_filter"] = _refused(socket.AF_UNIX) or "socket(AF_UNIX) was not refused"
+                    out["socket_filter_inet"] = _refused(socket.AF_INET) is True
                 out["landlock_scope"] = out.get("landlock") is True and self.landlock_abi >= 6
                 os.write(wfd, repr(out).encode())
             finally:
@@ -365,6 +591,33 @@ class Sandbox:
             return dict(ast.literal_eval(data.decode() or "{}"))
         except (ValueError, SyntaxError):
             return {}
+
+    def _probe_private_tmp(self) -> str | None:
+        self.mount_private_tmp()
+        for path, _writable in self._tmp_binds:
+            if not os.path.isdir(path):
+                return f"{path} is hidden by the private /tmp"
+        if not os.path.isdir(sys.prefix):
+            return f"the interpreter's prefix {sys.prefix} is hidden by the private /tmp"
+        return None
+
+    @staticmethod
+    def _probe_nproc() -> str | None:
+        """RLIMIT_NPROC binds where a fork beyond it fails (not for root outside a user
+        namespace). The count includes this process, its zygote and keeper, so 1 refuses."""
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            if exc.errno == errno.EAGAIN:
+                return None
+            raise
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        return "a fork beyond RLIMIT_NPROC succeeded (it does not bind root)"
 
     @staticmethod
     def _probe_disk_cap() -> str | None:
@@ -394,7 +647,7 @@ class Sandbox:
     # -- cgroups (zygote side) ----------------------------------------------------------------
     def _make_cgroups(self, tag: str, notes: dict | None = None) -> JobCgroups:
         dirs: dict[str, str] = {}
-        name = f"bcb_{os.getpid()}_{tag}"
+        name = f"bcb_{self.host_pid}_{tag}"
         for kind in ("unified", "memory", "pids"):
             base = _cgroup_dir(kind, self._own)
             if base is None:
@@ -440,7 +693,7 @@ class Sandbox:
 
     # -- child side ---------------------------------------------------------------------------
     def enter_namespaces(self, net: bool, mnt: bool, private_tmp: bool = False, own_dir: str = "") -> None:
-        flags = (CLONE_NEWNET if net else 0) | (CLONE_NEWNS if mnt else 0)
+        flags = (CLONE_NEWNET if net else 0) | (CLONE_NEWNS | CLONE_NEWIPC if mnt else 0)
         if not flags:
             return
         if _libc.unshare(flags) != 0:
@@ -450,12 +703,61 @@ class Sandbox:
         if mnt:
             if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
                 raise _err("mount --make-rprivate /")
-            # Samples may write to hard-coded /tmp paths (the official evaluator lets them): each
-            # gets its own empty /tmp, so nothing reaches the host's or another sample's.
-            for target in ("/dev/shm", "/tmp") if private_tmp else ("/dev/shm",):
-                _mount_tmpfs(target, self.disk_mb, 0o1777)
+            _mount_tmpfs("/dev/shm", self.disk_mb, 0o1777)
+            if private_tmp:
+                self.mount_private_tmp()
             if own_dir:
                 _mount_tmpfs(own_dir, self.disk_mb, 0o700)
+
+    def mount_private_tmp(self) -> None:
+        """Samples may write to hard-coded /tmp paths (the official evaluator lets them): each
+        gets its own empty /tmp, so nothing reaches the host's or another sample's. What bcb needs
+        under /tmp (a venv there, as in CI; the worker's directory) is bound back at its own path
+        first, read-only unless the run shares it for writing."""
+        held = []
+        try:
+            for path, writable in self._tmp_binds:
+                held.append((os.open(path, os.O_PATH | os.O_CLOEXEC), path, writable))
+            _mount_tmpfs("/tmp", self.disk_mb, 0o1777)
+            for fd, path, writable in held:
+                os.makedirs(path, exist_ok=True)
+                source = f"/proc/self/fd/{fd}".encode()
+                if _libc.mount(source, path.encode(), None, MS_BIND | MS_REC, None) != 0:
+                    raise _err(f"bind {path}")
+                if not writable and _libc.mount(b"none", path.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None) != 0:
+                    raise _err(f"remount {path} read-only")
+        finally:
+            for fd, _path, _writable in held:
+                os.close(fd)
+
+    def _paths_under_tmp(self, work_dir: str) -> list[tuple[str, bool]]:
+        """The real paths under /tmp a sample must still see, outermost only: the worker's own
+        directory and shared write paths (writable), the interpreter, its import path and shared
+        read paths (read-only)."""
+        writable = [work_dir] + [str(p) for p in self.settings.get("write_paths") or []]
+        readable = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
+        readable += [p for p in sys.path if p] + [str(p) for p in self.settings.get("read_paths") or []]
+        if self.worker_home:
+            readable.append(self.worker_home)
+        found: dict[str, bool] = {}
+        for paths, rw in ((writable, True), (readable, False)):
+            for p in paths:
+                if not p:
+                    continue
+                real = os.path.realpath(p)
+                if not real.startswith("/tmp/"):
+                    continue
+                while real != "/tmp" and not os.path.isdir(real):  # a zip on sys.path: its directory
+                    real = os.path.dirname(real)
+                if real == "/tmp":
+                    continue
+                found[real] = found.get(real, False) or rw
+        outer: list[tuple[str, bool]] = []
+        for path in sorted(found, key=len):
+            parent = next((rw for q, rw in reversed(outer) if path.startswith(q + "/")), None)
+            if parent is None or parent != found[path]:
+                outer.append((path, found[path]))
+        return outer
 
     def read_only_paths(self, extra: list[str]) -> list[str]:
         paths = ["/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys", "/dev", "/run"]
@@ -511,25 +813,42 @@ class Sandbox:
     def prepare(self, work_dir: str) -> None:
         """In the zygote, after :meth:`probe`: do once what every sample's start-up would
         otherwise repeat (finding libseccomp runs ``ldconfig`` in a subprocess, a fork of the
-        whole preloaded zygote; the filter and the /tmp decision never change between samples)."""
+        whole preloaded zygote; the filter, the /tmp binds and the process cap never change
+        between samples)."""
         if self.layers.get("seccomp"):
-            self._seccomp = self._seccomp_filter()
-        self._under_tmp = {work_dir: self._shares_tmp(work_dir)}
+            self._seccomp = self._seccomp_filter(self._deny_inet())
+        self._tmp_binds = self._paths_under_tmp(work_dir)
+        if self.layers.get("nproc_cap"):
+            if self.worker_ns.get("userns"):
+                # Counted per user namespace, i.e. per worker: its keeper, zygote and sample.
+                self._nproc = self.pids_max + 3
+            else:
+                # Counted over all of the user's processes: those already running, plus every
+                # worker's samples (the cap is shared; a fork bomb in one can starve the others).
+                self._nproc = count_user_tasks(os.geteuid()) + self.pids_max * self.workers + 64
 
-    def apply_seccomp(self) -> None:
-        lib, ctx = self._seccomp or self._seccomp_filter()
+    def _deny_inet(self) -> bool:
+        return bool(self.layers.get("socket_filter_inet")) or (not self.allow_network and not self.layers.get("netns"))
+
+    def apply_seccomp(self, deny_inet: bool = False) -> None:
+        lib, ctx = self._seccomp or self._seccomp_filter(deny_inet)
         rc = lib.seccomp_load(ctx)
         if rc < 0:
             raise OSError(-rc, "seccomp_load")
 
-    def _seccomp_filter(self) -> tuple:
-        """libseccomp and a filter context denying :data:`SECCOMP_DENY` (kept for the zygote's
-        lifetime; loading it into a child compiles and installs it there)."""
+    def _seccomp_filter(self, deny_inet: bool) -> tuple:
+        """libseccomp and a filter context denying :data:`SECCOMP_DENY` and, unless
+        ``socket_filter`` is off, sockets that reach beyond the sample: UNIX sockets (a host
+        service's socket file is reachable by path: the Docker socket, an ssh-agent), datagram
+        socketpairs (they can be re-connected to such a socket), packet, vsock and other families,
+        and, where no network namespace isolates the sample (``deny_inet``), the Internet ones.
+        Kept for the zygote's lifetime; loading it into a child compiles and installs it there."""
         name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
         lib = ctypes.CDLL(name, use_errno=True)
         lib.seccomp_init.restype = ctypes.c_void_p
         lib.seccomp_init.argtypes = [ctypes.c_uint32]
         lib.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
+        lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p]
         lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
         lib.seccomp_load.argtypes = [ctypes.c_void_p]
         lib.seccomp_release.argtypes = [ctypes.c_void_p]
@@ -545,40 +864,86 @@ class Sandbox:
                 rc = lib.seccomp_rule_add(ctx, deny, nr, 0)
                 if rc < 0:
                     raise OSError(-rc, f"seccomp_rule_add {syscall}")
+            if "socket_filter" not in self.disabled:
+                for syscall, arg, op, a, b in _socket_rules(deny_inet):
+                    nr = lib.seccomp_syscall_resolve_name(syscall.encode())
+                    cmp_struct = struct.pack("=IIQQ", arg, op, a, b)  # struct scmp_arg_cmp
+                    buf = ctypes.create_string_buffer(cmp_struct, len(cmp_struct))
+                    rc = lib.seccomp_rule_add_array(ctx, deny, nr, 1, buf)
+                    if rc < 0:
+                        raise OSError(-rc, f"seccomp_rule_add {syscall} arg{arg}")
         except BaseException:
             lib.seccomp_release(ctx)
             raise
         return lib, ctx
 
     def child_enter(self, cg: JobCgroups | None, work_dir: str = "", own_dir: str = "") -> None:
-        """First thing in the child (before anything of the sample's environment exists). A
-        private /tmp is mounted only when neither the sample's own directory, nor a path the user
-        shared with it, nor the interpreter and its import path are under /tmp (the mount would
-        hide them: a venv in /tmp is common in CI). ``own_dir`` (the sample's directory, still
-        empty) becomes a size-capped tmpfs when ``disk_cap`` is on."""
+        """First thing in the child (before anything of the sample's environment exists): the
+        job cgroups, the rlimit caps, then private network, mount and IPC namespaces with a
+        private /tmp. ``own_dir`` (the sample's directory, still empty) becomes a size-capped tmpfs
+        when ``disk_cap`` is on."""
         if cg is not None:
             cg.join()
-        if self.layers.get("executor_memory_cap"):
-            with contextlib.suppress(OSError):
-                _write("/proc/self/oom_score_adj", "1000")
+        # An OOM anywhere (the executor's cgroup, or the machine) kills a sample, never bcb.
+        with contextlib.suppress(OSError):
+            _write("/proc/self/oom_score_adj", "1000")
+        import resource
+
+        if self._nproc:
+            resource.setrlimit(resource.RLIMIT_NPROC, (self._nproc, self._nproc))
+        if self.layers.get("as_cap") and self.as_mb:
+            cap = self.as_mb * 1024 * 1024
+            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            if hard == resource.RLIM_INFINITY or hard > cap:
+                resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        # The zygote is non-dumpable (it holds the verdict channel); the sample's own process
+        # need not be, so its /proc files stay its own, as in a fresh process.
+        set_dumpable(True)
         net = self.layers.get("netns", False) and not self.allow_network
         mnt = bool(self.layers.get("private_shm"))
-        under_tmp = self._under_tmp[work_dir] if work_dir in self._under_tmp else self._shares_tmp(work_dir)
-        self.private_tmp = mnt and not under_tmp
+        self.private_tmp = mnt and bool(self.layers.get("private_tmp"))
         self.enter_namespaces(bool(net), mnt, self.private_tmp, own_dir if mnt and self.layers.get("disk_cap") else "")
 
-    def _shares_tmp(self, work_dir: str) -> bool:
-        shared = [work_dir or "/tmp"] + [str(p) for p in (self.settings.get("write_paths") or []) + (self.settings.get("read_paths") or [])]
-        shared += [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.realpath(sys.executable)] + [p for p in sys.path if p]
-        return any(os.path.realpath(p).startswith("/tmp/") for p in shared)
-
     def child_lock(self, rw_dir: str) -> None:
-        """Last thing before the sample's code: once on, neither layer can be undone. The worker's
-        HOME stays readable: libraries imported before the fork keep paths into it (data caches)."""
+        """Last thing before the sample's code: once on, none of these can be undone. The
+        worker's HOME stays readable: libraries imported before the fork keep paths into it."""
+        if self.layers.get("drop_caps"):
+            drop_capabilities(bool(self.worker_ns.get("userns")))
         if self.layers.get("landlock"):
             self.apply_landlock(rw_dir, [self.worker_home] if self.worker_home else [])
         if self.layers.get("seccomp"):
-            self.apply_seccomp()
+            self.apply_seccomp(self._deny_inet())
+
+
+_SCMP_CMP_EQ, _SCMP_CMP_GE, _SCMP_CMP_MASKED_EQ = 4, 5, 7
+_AF_UNIX, _AF_INET, _AF_INET6, _AF_NETLINK = 1, 2, 10, 16
+_SOCK_STREAM, _SOCK_TYPE_MASK = 1, 0xF
+
+
+def _socket_rules(deny_inet: bool) -> list[tuple[str, int, int, int, int]]:
+    """``(syscall, argument, operator, a, b)`` rules denying socket families: everything but
+    AF_INET/AF_INET6 (only when the network is isolated otherwise) and AF_NETLINK (read-only
+    kernel queries), and socketpair(AF_UNIX) except connected streams."""
+    families = [f for f in range(0, _AF_NETLINK) if f not in (_AF_INET, _AF_INET6)]
+    if deny_inet:
+        families += [_AF_INET, _AF_INET6]
+    rules = [("socket", 0, _SCMP_CMP_EQ, f, 0) for f in sorted(families)]
+    rules.append(("socket", 0, _SCMP_CMP_GE, _AF_NETLINK + 1, 0))
+    for stype in range(2, 11):  # SOCK_DGRAM, SOCK_RAW, SOCK_RDM, SOCK_SEQPACKET, ... SOCK_PACKET
+        rules.append(("socketpair", 1, _SCMP_CMP_MASKED_EQ, _SOCK_TYPE_MASK, stype))
+    return rules
+
+
+def _refused(family: int) -> bool | str:
+    import socket
+
+    try:
+        socket.socket(family, socket.SOCK_STREAM if family == socket.AF_UNIX else socket.SOCK_DGRAM).close()
+    except PermissionError:
+        return True
+    except OSError as exc:
+        return f"socket({family}): {exc}"
+    return f"socket({family}) was not refused"
 
 
 def _mount_tmpfs(target: str, size_mb: int, mode: int) -> None:

@@ -839,11 +839,14 @@ def child_main(ctx: SampleContext) -> None:
 
 
 class Zygote:
-    def __init__(self, cmd_fd: int, event_fd: int, extra_fds: tuple[int, ...] = ()) -> None:
+    def __init__(self, cmd_fd: int, event_fd: int, extra_fds: tuple[int, ...] = (), worker_ns: dict | None = None, keeper_pid: int = 0) -> None:
         self.cmd_fd = cmd_fd
         self.event_fd = event_fd
         self.protocol_fds = (cmd_fd, event_fd, *extra_fds)
-        self.pid = os.getpid()
+        self.pid = os.getpid()  # 1 when the keeper gave the worker its own PID namespace
+        #: What the keeper's ``enter_worker_namespaces`` made (the sandbox's tier starts there).
+        self.worker_ns = dict(worker_ns or {})
+        self.keeper_pid = keeper_pid or os.getppid()
         self.config: dict = {}
         self.rng_holders: list[tuple[Any, str]] = []
         self.sandbox: Any = None  # _sandbox.Sandbox, when the config asks for one
@@ -898,8 +901,10 @@ class Zygote:
         self.config = config
         self.work_dir = config["work_dir"]
         sandbox_report: dict = {"enabled": False}
+        host_pid = self.pid
         if config.get("sandbox") is not None:
-            self.sandbox = sandbox_module().Sandbox(config["sandbox"])
+            self.sandbox = sandbox_module().Sandbox(config["sandbox"], self.worker_ns)
+            host_pid = self.sandbox.host_pid
             sandbox_report = self.sandbox.probe()
             self.sandbox.prepare(self.work_dir)
         t0 = time.monotonic()
@@ -911,8 +916,8 @@ class Zygote:
             self.event_fd,
             {
                 "type": "ready",
-                "pid": self.pid,
-                "keeper_pid": os.getppid(),
+                "pid": host_pid,
+                "keeper_pid": self.keeper_pid,
                 "python": sys.version.split()[0],
                 "executable": sys.executable,
                 "preload": report,
@@ -1131,23 +1136,36 @@ def sandbox_module() -> Any:
 # The keeper
 
 
-def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int, work_dir: str = "", log_path: str = "") -> int:
+#: What the parent writes on the lifeline when it stops a worker on purpose (EOF alone: it died).
+STOP_BYTE = b"q"
+
+
+def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int, work_dir: str = "", log_path: str = "", namespaces: bool = False) -> int:
     """Fork the zygote, wait for it to end, then kill what is left and remove the worker's
     directory (samples' directories survive a zygote killed mid-sample). If the executor itself
     died (the keeper was re-parented), the log goes too, and the executor's directory once that
-    leaves it empty: an executor killed without ``close()`` leaves nothing behind."""
+    leaves it empty: an executor killed without ``close()`` leaves nothing behind.
+
+    With ``namespaces`` (a sandboxed worker), the keeper and everything it starts are
+    non-dumpable, and the zygote starts as init of its own PID namespace (inside a user namespace
+    when bcb is not root) where the machine allows it."""
     set_child_subreaper()
     keeper_pid = os.getpid()
     parent_pid = os.getppid()
+    worker_ns: dict = {}
+    if namespaces:
+        sandbox = sandbox_module()
+        worker_ns = sandbox.enter_worker_namespaces()
+        sandbox.set_dumpable(False)  # after: a non-dumpable process cannot write its own uid_map
     zygote_pid = os.fork()
     if zygote_pid == 0:
         code = 1
         try:
             os.close(lifeline_fd)
             set_parent_death_signal(signal.SIGKILL)
-            if os.getppid() != keeper_pid:
+            if os.getppid() not in (keeper_pid, 0):  # 0: init of a new PID namespace has no parent in it
                 os._exit(1)
-            Zygote(cmd_fd, event_fd).main()
+            Zygote(cmd_fd, event_fd, worker_ns=worker_ns, keeper_pid=keeper_pid).main()
             code = 0
         except BaseException as exc:  # noqa: BLE001 - logged for the parent's error message
             with contextlib.suppress(BaseException):
@@ -1164,12 +1182,15 @@ def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int, work_dir: str = ""
     with contextlib.suppress(AttributeError, OSError):
         poller.register(os.pidfd_open(zygote_pid), select.POLLIN)
     zygote_alive = True
+    parent_died = False
     while zygote_alive:
         try:
             events = poller.poll(200)
         except InterruptedError:
             continue
         if any(fd == lifeline_fd for fd, _ in events):  # the parent closed the lifeline or died
+            with contextlib.suppress(OSError):
+                parent_died = os.read(lifeline_fd, 1) != STOP_BYTE
             with contextlib.suppress(OSError):
                 os.kill(zygote_pid, signal.SIGKILL)
             poller.unregister(lifeline_fd)
@@ -1188,6 +1209,12 @@ def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int, work_dir: str = ""
         sandbox_module().remove_leftover_cgroups(zygote_pid, parent_pid, os.getppid() != parent_pid)
     if work_dir:
         remove_tree(work_dir)
+    if parent_died or os.getppid() != parent_pid:
+        # The executor died without close(): the lifeline closes before the kernel re-parents us,
+        # so wait for that (or give up after a second) before cleaning up after the executor.
+        end = time.monotonic() + 1.0
+        while os.getppid() == parent_pid and time.monotonic() < end:
+            time.sleep(0.01)
     if os.getppid() != parent_pid and log_path:  # re-parented: the executor died without close()
         with contextlib.suppress(OSError):
             os.unlink(log_path)
@@ -1197,18 +1224,19 @@ def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int, work_dir: str = ""
 
 
 def _main(argv: list[str]) -> int:
-    if len(argv) not in (4, 6):
-        sys.stderr.write("usage: python -I _zygote.py CMD_FD EVENT_FD LIFELINE_FD [WORK_DIR LOG_PATH]\n")
+    if len(argv) not in (4, 6, 7):
+        sys.stderr.write("usage: python -I _zygote.py CMD_FD EVENT_FD LIFELINE_FD [WORK_DIR LOG_PATH [sandbox|plain]]\n")
         return 2
     cmd_fd, event_fd, lifeline_fd = (int(x) for x in argv[1:4])
-    work_dir, log_path = (argv[4], argv[5]) if len(argv) == 6 else ("", "")
+    work_dir, log_path = (argv[4], argv[5]) if len(argv) >= 6 else ("", "")
+    namespaces = len(argv) == 7 and argv[6] == "sandbox"
     # Library chatter at import time must not reach the parent's terminal or the protocol.
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
     del sys.argv[1:]
-    return keeper_main(cmd_fd, event_fd, lifeline_fd, work_dir, log_path)
+    return keeper_main(cmd_fd, event_fd, lifeline_fd, work_dir, log_path, namespaces)
 
 
 if __name__ == "__main__":

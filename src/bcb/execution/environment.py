@@ -237,6 +237,7 @@ def run_probe(python: str, script: str, stdin: str = "") -> Any:
             text=True,
             errors="replace",
             timeout=PROBE_TIMEOUT_S,
+            env=build_child_env(python),  # the task environment's code never sees bcb's keys
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise EnvironmentProbeError(f"cannot run {python}: {exc}") from exc

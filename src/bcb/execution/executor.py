@@ -31,6 +31,7 @@ from bcb.execution.child_env import DEFAULT_ENV_ALLOW, build_child_env, data_rea
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits, kill_after
 from bcb.execution.preload import DEFAULT_PRELOAD, preload_modules
+from bcb.execution._sandbox import set_dumpable
 from bcb.execution.sandbox import ExecutorCgroup, SandboxOptions
 from bcb.execution.scheduling import longest_first
 from bcb.execution.verdict import verdict_from_report
@@ -69,6 +70,7 @@ def resolve_python(python: str) -> str:
     try:
         out = subprocess.run(
             [candidate, "-I", "-c", "import sys; print(sys.executable)"],
+            env=build_child_env(candidate),  # the task environment's code never sees bcb's keys
             capture_output=True,
             text=True,
             timeout=120,
@@ -229,6 +231,10 @@ class LocalExecutor:
             self.mpl_cache_dir.mkdir(parents=True, exist_ok=True)
             if self.sandbox.enabled and self._cgroup is None:
                 self._cgroup = ExecutorCgroup.create(self.sandbox.total_memory_mb())
+            if self.sandbox.enabled:
+                # This process holds the keys and the results: its /proc files (environ, mem)
+                # become root's, unreadable by samples running as the same user.
+                set_dumpable(False)
         missing = [i for i, w in enumerate(self._slots) if w is None or not w.alive()]
         errors: list[BaseException] = []
 

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bcb.execution import _sandbox
+
 # The static test count behind tamper evidence; dataset QA counts tests the same way.
 from bcb.execution._sandbox import count_test_methods as count_test_methods
 
@@ -31,7 +33,7 @@ DEFAULT_MEMORY_MB = 30 * 1024
 DEFAULT_DISK_MB = 1024
 
 #: The layers a run may turn off (``--disable-sandbox-layer``), as named in the sandbox report.
-LAYER_NAMES = ("cgroup_kill", "memory_cap", "executor_memory_cap", "pids_cap", "netns", "private_shm", "disk_cap", "landlock", "landlock_scope", "seccomp", "tamper")
+LAYER_NAMES = _sandbox.LAYER_NAMES
 
 #: Share of the machine's RAM all samples and zygotes of one executor may use together.
 EXECUTOR_MEMORY_SHARE = 0.8
@@ -100,24 +102,25 @@ class SandboxOptions:
             "disable_layers": list(self.disable_layers),
             "unsafe": self.unsafe,
             "executor_cgroup": executor_cgroup or "",
+            "workers": workers,
+            # Where no memory cgroup exists, RLIMIT_AS is the cap: the same for any worker count
+            # (it keys cached verdicts), each sample first in line for the OOM killer.
+            "as_mb": min(DEFAULT_MEMORY_MB, self.memory_mb or int(_total_memory_mb() * EXECUTOR_MEMORY_SHARE)),
         }
 
     def refusal(self, report: Mapping[str, Any]) -> str | None:
-        """Why untrusted code must not run with these layers (``None``: it may)."""
+        """Why untrusted code must not run with these layers (``None``: it may): one line naming
+        each missing guarantee and the way out."""
         if self.unsafe:
             return None
-        missing = []
-        if not (report.get("network_isolated") or (self.allow_network and report.get("enabled"))):
-            missing.append("network isolation")
-        if not report.get("process_cap"):
-            missing.append("a process cap that binds root (pids cgroup)")
-        if not report.get("wall_clock_kill"):
-            missing.append("a wall-clock kill")
+        promised = report.get("guarantees") or {}
+        missing = [(label, way_out) for name, label, way_out in _sandbox.GUARANTEES if not promised.get(name)]
         if not missing:
             return None
-        notes = report.get("notes") or {}
-        return "refusing to run untrusted code without " + ", ".join(missing) + (f" (probe notes: {notes})" if notes else "") + "; pass --unsafe to run anyway"
-
+        tier = report.get("tier") or "?"
+        ways = "; ".join(dict.fromkeys(way for _label, way in missing if way))
+        return (f"refusing to run untrusted code without {', '.join(label for label, _way in missing)} (sandbox tier: {tier}). "
+                f"To fix: {ways}; or pass --unsafe to run without these protections")
 
 #: Report entries left out of the fingerprint: probe notes vary between runs, and the executor's
 #: memory bound is a property of the machine's RAM (like the RAM itself, which the fingerprint does

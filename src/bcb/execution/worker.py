@@ -55,7 +55,8 @@ class WorkerProcess:
         try:
             with open(self.log_path, "ab") as log:
                 self._proc = subprocess.Popen(
-                    [self.python, "-I", str(ZYGOTE_PATH), str(cmd_r), str(evt_w), str(life_r), self.config["work_dir"], str(self.log_path)],
+                    [self.python, "-I", str(ZYGOTE_PATH), str(cmd_r), str(evt_w), str(life_r), self.config["work_dir"], str(self.log_path),
+                     "sandbox" if (self.config.get("sandbox") or {}).get("enabled") else "plain"],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
@@ -116,7 +117,11 @@ class WorkerProcess:
         return msg
 
     def request_stop(self) -> None:
-        """Ask the worker to stop (EOF on its command pipe and lifeline) without waiting."""
+        """Ask the worker to stop (EOF on its command pipe, the stop byte and EOF on its lifeline)
+        without waiting. A lifeline closed without the stop byte tells the keeper that bcb died."""
+        if self._life_w >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self._life_w, _zygote.STOP_BYTE)
         for attr in ("_cmd_w", "_life_w"):
             fd = getattr(self, attr)
             if fd >= 0:
@@ -140,12 +145,7 @@ class WorkerProcess:
         if zpid and self._proc is not None and self._proc.poll() is None:
             with contextlib.suppress(OSError):
                 os.kill(zpid, signal.SIGKILL)
-        for attr in ("_cmd_w", "_life_w"):
-            fd = getattr(self, attr)
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-                setattr(self, attr, -1)
+        self.request_stop()
         if self._proc is not None:
             try:
                 self._proc.wait(5.0)  # the keeper cleans up after the zygote, then exits
