@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import warnings
@@ -321,34 +322,56 @@ def test_count_test_methods() -> None:
     assert count_test_methods("def f(:\n") is None
 
 
-def test_each_sample_gets_a_private_writable_tmp() -> None:
-    """Samples may write hard-coded /tmp paths, as the official evaluator allows; with the work
-    directory outside /tmp each sample gets its own empty /tmp and the host's is untouched."""
-    import sys
-
-    if os.path.realpath(sys.prefix).startswith("/tmp/"):
-        pytest.skip("the interpreter lives under /tmp, so bcb keeps the host's /tmp visible (a private one would hide it)")
-    marker = f"/tmp/bcb-private-tmp-{os.getpid()}.txt"
-    test = f'''
-import os, unittest
+PRIVATE_TMP_TEST = """
+import os, sys, unittest
+MARKER = {marker!r}
 class TestCases(unittest.TestCase):
     def test_write_tmp(self):
-        with open({marker!r}, "w") as fh:
+        with open(MARKER, "w") as fh:
             fh.write("x")
-        self.assertEqual(open({marker!r}).read(), "x")
-    def test_tmp_starts_empty(self):
-        self.assertEqual([n for n in os.listdir("/tmp") if n != os.path.basename({marker!r})], [])
+        self.assertEqual(open(MARKER).read(), "x")
+    def test_tmp_holds_only_what_bcb_bound(self):
+        # Nothing of the host's /tmp, except the directories leading to paths bcb must keep.
+        allowed = {{p.split("/")[2] for p in (os.path.realpath(sys.prefix), os.path.realpath(os.getcwd())) if p.startswith("/tmp/")}}
+        self.assertEqual(sorted(n for n in os.listdir("/tmp") if n not in allowed | {{os.path.basename(MARKER)}}), [])
+    def test_interpreter_is_read_only(self):
+        with self.assertRaises(OSError):
+            open(os.path.join(sys.prefix, "bcb-escape.txt"), "w")
     def test_outside_still_read_only(self):
         with self.assertRaises(OSError):
-            open("/var/tmp/bcb-escape-{os.getpid()}.txt", "w")
-'''
-    with LocalExecutor(workers=1, preload=[]) as executor:
+            open("/var/tmp/bcb-escape-{pid}.txt", "w")
+"""
+
+
+def _private_tmp_case(python: str | None) -> None:
+    marker = f"/tmp/bcb-private-tmp-{os.getpid()}.txt"
+    test = PRIVATE_TMP_TEST.format(marker=marker, pid=os.getpid())
+    kw = {"python": python} if python else {}
+    with LocalExecutor(workers=1, preload=[], **kw) as executor:  # type: ignore[arg-type]
         executor.start()
-        if not executor.sandbox_report.get("private_shm") or not executor.sandbox_report.get("landlock"):
-            pytest.skip("this machine lacks mount namespaces or Landlock")
+        if not executor.sandbox_report.get("private_tmp") or not executor.sandbox_report.get("landlock"):
+            pytest.skip(f"tier {executor.sandbox_report.get('tier')}: no mount namespace or Landlock here")
         (result,) = list(executor.run([Job("tmp", "t", "x = 1\n", test, 30)]))
     assert (result.status, result.details) == ("pass", {})
     assert not os.path.exists(marker)
+    assert not os.path.exists(os.path.join(sys.prefix if python is None else os.path.dirname(os.path.dirname(python)), "bcb-escape.txt"))
+
+
+def test_each_sample_gets_a_private_writable_tmp() -> None:
+    """Samples may write hard-coded /tmp paths, as the official evaluator allows: each sample gets
+    its own empty /tmp and the host's is untouched."""
+    _private_tmp_case(None)
+
+
+def test_private_tmp_with_the_interpreter_under_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A venv under /tmp (common in CI and on clusters) is bound back into the private /tmp,
+    read-only: task 30's ground truth writes /tmp/test_data.json and must still pass."""
+    base = Path(tempfile.mkdtemp(prefix="bcbvenv", dir="/tmp"))
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(base / "venv")], check=True, timeout=120)
+        _private_tmp_case(str(base / "venv" / "bin" / "python"))
+    finally:
+        shutil.rmtree(base)
 
 
 # -- os.kill(-1, 9), inside a private PID namespace --------------------------------------------------

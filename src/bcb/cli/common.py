@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.text import Text
 
 from bcb.dataset import DATASETS, DEFAULT_VERSION, VERSIONS, Dataset, DatasetError, load_dataset
 from bcb.dataset.hub import DownloadError
+
+if TYPE_CHECKING:
+    from bcb.execution.sandbox import SandboxOptions
 
 console = Console()
 err_console = Console(stderr=True)
@@ -40,6 +43,25 @@ SelectiveEvaluate = Annotated[
     typer.Option("--selective-evaluate", help="Only these task ids, comma-separated: BigCodeBench/13,15 or 13,15."),
 ]
 IdRange = Annotated[Optional[str], typer.Option("--id-range", help="Only positions LOW..HIGH-1 of the dataset, e.g. 10-20.")]
+
+# The sandbox options of every command that runs untrusted code (see `sandbox_options`).
+AllowNetwork = Annotated[bool, typer.Option("--allow-network", help="Let samples use the network (no network isolation; recorded in the manifest).")]
+Unsafe = Annotated[bool, typer.Option("--unsafe", help="Run untrusted code even where the sandbox cannot give every guarantee (bcb names what is missing).")]
+DisableLayers = Annotated[
+    Optional[list[str]],
+    typer.Option("--disable-sandbox-layer", help="Do not use this sandbox layer even where it works (see `bcb doctor`; repeatable); bcb then refuses to run without a guarantee it gave, unless --unsafe."),
+]
+
+
+def sandbox_options(allow_network: bool = False, unsafe: bool = False, disable_layers: Optional[list[str]] = None) -> "SandboxOptions":
+    """The one place the CLI turns its sandbox flags into options (the layers are probed when the
+    workers start; the executor refuses, in one line, a tier that lacks a guarantee)."""
+    from bcb.execution.sandbox import LAYER_NAMES, SandboxOptions
+
+    unknown = sorted(set(disable_layers or ()) - set(LAYER_NAMES))
+    if unknown:
+        raise DatasetError(f"unknown --disable-sandbox-layer {', '.join(unknown)}: choose from {', '.join(LAYER_NAMES)}")
+    return SandboxOptions(allow_network=allow_network, unsafe=unsafe, disable_layers=tuple(disable_layers or ()))
 
 
 class RateColumn(ProgressColumn):

@@ -42,7 +42,7 @@ from bcb.execution.doctor import (
 from bcb.execution.environment import EnvironmentProbeError, environment_fingerprint
 from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S
-from bcb.execution.sandbox import SandboxOptions, sandbox_summary
+from bcb.execution.sandbox import GUARANTEES, LAYERS, SandboxOptions, sandbox_summary
 
 
 def _short(task_ids: list[str], limit: int = 12) -> str:
@@ -104,6 +104,7 @@ def doctor_command(
         "sandbox": None if probe is None else {
             "layers": probe.report, "refusal": probe.refusal, "network_reachable": probe.network_reachable,
             "network_detail": probe.network_detail, "runs_as_root": probe.runs_as_root, "nltk_data": probe.nltk_found,
+            "tier": probe.report.get("tier"), "limits": probe.sandbox_limits,
         },
         "diagnosis": diagnosis.to_dict(),
         "cached_ground_truth": cached,
@@ -161,8 +162,18 @@ def _print_report(payload: dict[str, Any], libraries: LibraryReport, probe: Sand
     if probe is None:
         console.print("[yellow]not probed (--no-sandbox-probe): NLTK data, network and user unchecked[/]")
     else:
-        layers = ("cgroup_kill", "memory_cap", "pids_cap", "netns", "private_shm", "landlock", "seccomp", "tamper")
-        console.print("  ".join(f"{name} {'[green]on[/]' if probe.report.get(name) else '[red]off[/]'}" for name in layers))
+        console.print(f"tier: [bold]{escape(str(probe.report.get('tier', '?')))}[/]", highlight=False)
+        table = Table(show_edge=False)
+        for column in ("layer", "", "what it does"):
+            table.add_column(column)
+        notes = probe.report.get("notes") or {}
+        for layer in LAYERS:
+            on = bool(probe.report.get(layer.name))
+            why = "" if on else str(notes.get(layer.name, ""))
+            table.add_row(layer.name, "[green]on[/]" if on else "[red]off[/]", escape(layer.what + (f" [off: {why}]" if why else "")))
+        console.print(table)
+        promised = probe.report.get("guarantees") or {}
+        console.print("guarantees: " + "  ".join(f"{label} {'[green]yes[/]' if promised.get(name) else '[red]no[/]'}" for name, label, _way in GUARANTEES), highlight=False)
         if probe.refusal:
             console.print(f"[red]bcb evaluate would refuse to run:[/] {escape(probe.refusal)}", highlight=False)
         net = "[green]reachable[/]" if probe.network_reachable else "[yellow]unreachable[/]"

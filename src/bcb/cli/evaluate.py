@@ -22,17 +22,21 @@ from rich.progress import (
 from rich.table import Table
 
 from bcb.cli.common import (
+    AllowNetwork,
     DataDir,
     DatasetFile,
     DatasetName,
+    DisableLayers,
     IdRange,
     RateColumn,
     SelectiveEvaluate,
     SubsetOpt,
+    Unsafe,
     Version,
     console,
     err_console,
     open_dataset,
+    sandbox_options,
     user_errors,
 )
 from bcb.dataset import (
@@ -72,8 +76,9 @@ from bcb.execution.protocol import (
     create_executor,
     describe_executor,
 )
-from bcb.execution.ray_executor import RayExecutor, RayExecutorError
-from bcb.execution.sandbox import LAYER_NAMES, SandboxOptions, sandbox_summary
+from bcb.execution.executor import ExecutorError
+from bcb.execution.ray_executor import RayExecutor
+from bcb.execution.sandbox import SandboxOptions, sandbox_summary
 from bcb.fileio import write_json_atomic
 
 
@@ -212,13 +217,13 @@ def evaluate_command(
     preload: Annotated[str | None, typer.Option(help="Modules workers import before forking, comma-separated (default: derived from the tasks).")] = None,
     executor: Annotated[str, typer.Option("--executor", help="Where samples run: local (this machine's workers) or ray (a Ray cluster; pip install 'bcb[ray]'). With ray, --parallel is workers per node (default: its CPUs).")] = "local",
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray).")] = None,
-    allow_network: Annotated[bool, typer.Option("--allow-network", help="Let samples use the network (no private network namespace; recorded in the manifest).")] = False,
-    unsafe: Annotated[bool, typer.Option("--unsafe", help="Run untrusted code even where network isolation or a root-binding process cap is unavailable.")] = False,
-    disable_layer: Annotated[list[str] | None, typer.Option("--disable-sandbox-layer", help="Do not use this sandbox layer even where it works (e.g. netns, pids_cap, landlock; repeatable); bcb then refuses to run without an essential one unless --unsafe.")] = None,
+    allow_network: AllowNetwork = False,
+    unsafe: Unsafe = False,
+    disable_layer: DisableLayers = None,
     allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose task environment differs from this machine's (recorded in the manifest).")] = False,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
-    with user_errors(RayExecutorError):
+    with user_errors(ExecutorError):
         if executor not in EXECUTOR_KINDS:
             raise DatasetError(f"unknown --executor {executor!r}: choose one of {', '.join(EXECUTOR_KINDS)}")
         if executor != "ray" and (ray_address or allow_mixed_env):
@@ -233,9 +238,7 @@ def evaluate_command(
             raise DatasetError("--timeout must be a positive number of seconds")
         if timeout_policy not in TIMEOUT_POLICIES:
             raise DatasetError(f"unknown --timeout-policy {timeout_policy!r}: choose one of {', '.join(TIMEOUT_POLICIES)}")
-        unknown = sorted(set(disable_layer or ()) - set(LAYER_NAMES))
-        if unknown:
-            raise DatasetError(f"unknown --disable-sandbox-layer {', '.join(unknown)}: choose from {', '.join(LAYER_NAMES)}")
+        sandbox = sandbox_options(allow_network, unsafe, disable_layer)
         ks = _pass_k(pass_k)
         loaded = open_dataset(dataset, version, dataset_file, subset, data_dir)
         tasks = select_tasks(
@@ -274,10 +277,10 @@ def evaluate_command(
         if executor == "ray":
             runner = SharedExecutor(
                 interpreter, max(parallel, 0), limits, modules, kind="ray", ray_address=ray_address, allow_mixed_env=allow_mixed_env,
-                sandbox=SandboxOptions(allow_network=allow_network, unsafe=unsafe, disable_layers=tuple(disable_layer or ())),
+                sandbox=sandbox,
             )
         else:
-            runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules, sandbox=SandboxOptions(allow_network=allow_network, unsafe=unsafe, disable_layers=tuple(disable_layer or ())))
+            runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules, sandbox=sandbox)
         fingerprint = environment_fingerprint(interpreter)
         store = ResultStore(root / "bcb.sqlite")
         try:

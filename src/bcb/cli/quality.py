@@ -18,16 +18,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from bcb.cli.common import (
+    AllowNetwork,
     DataDir,
     DatasetFile,
     DatasetName,
+    DisableLayers,
     IdRange,
     SelectiveEvaluate,
     SubsetOpt,
+    Unsafe,
     Version,
     console,
     err_console,
     open_dataset,
+    sandbox_options,
     user_errors,
 )
 from bcb.cli.evaluate import BarProgress, SharedExecutor
@@ -69,13 +73,12 @@ def _require_coverage(python: str) -> None:
         raise DatasetError(f"coverage.py is not installed in {python}: run `{python} -m pip install {COVERAGE_PIN}` (or pass --no-coverage)")
 
 
-def _runner(python: str | None, parallel: int, tasks: list[Task], allow_network: bool, unsafe: bool, coverage: bool) -> tuple[str, SharedExecutor]:
+def _runner(python: str | None, parallel: int, tasks: list[Task], sandbox: SandboxOptions, coverage: bool) -> tuple[str, SharedExecutor]:
     interpreter = python or sys.executable
     if coverage:
         _require_coverage(interpreter)
     workers = parallel if parallel > 0 else (os.cpu_count() or 1)
     modules = preload_modules(lib for t in tasks for lib in t.libs) + (["coverage"] if coverage else [])
-    sandbox = SandboxOptions(allow_network=allow_network, unsafe=unsafe)
     return interpreter, SharedExecutor(interpreter, max(1, min(workers, len(tasks))), Limits(), modules, sandbox=sandbox)
 
 
@@ -92,8 +95,9 @@ def qa_command(
     id_range: IdRange = None,
     parallel: Parallel = 0,
     python: Python = None,
-    allow_network: Annotated[bool, typer.Option("--allow-network", help="Let the ground truth use the network.")] = False,
-    unsafe: Annotated[bool, typer.Option("--unsafe", help="Run even where network isolation or a root-binding process cap is unavailable.")] = False,
+    allow_network: AllowNetwork = False,
+    unsafe: Unsafe = False,
+    disable_layer: DisableLayers = None,
     limit: Annotated[int, typer.Option(help="Tasks to list per problem kind (0: all).")] = 30,
 ) -> None:
     """Dataset quality: tests per task, branch coverage of the canonical solutions, ground-truth
@@ -111,7 +115,7 @@ def qa_command(
         )
         if not tasks:
             raise DatasetError("no task selected")
-        interpreter, runner = _runner(python, parallel, tasks, allow_network, unsafe, coverage)
+        interpreter, runner = _runner(python, parallel, tasks, sandbox_options(allow_network, unsafe, disable_layer), coverage)
         try:
             qualities = assess(tasks, runner, runs=runs, coverage=coverage, progress=BarProgress())
             executor = runner.describe()
@@ -218,6 +222,9 @@ def task_check(
     parallel: Parallel = 0,
     python: Python = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write the checks as JSON here.")] = None,
+    allow_network: AllowNetwork = False,
+    unsafe: Unsafe = False,
+    disable_layer: DisableLayers = None,
 ) -> None:
     """Check tasks: parse, >= 5 tests, branch coverage >= 95%, GT passes every run, a stub
     solution fails, prompts mention every library and libs match the solution's imports."""
@@ -235,7 +242,7 @@ def task_check(
                 except DatasetError as exc:
                     checks.append(TaskCheck(where, (f"parse: {exc}",)))
         if tasks:
-            _, runner = _runner(python, parallel, tasks, False, False, True)
+            _, runner = _runner(python, parallel, tasks, sandbox_options(allow_network, unsafe, disable_layer), True)
             try:
                 checks.extend(check_tasks(tasks, runner, runs=runs, progress=BarProgress()))
             finally:

@@ -17,16 +17,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from bcb.cli.common import (
+    AllowNetwork,
     DataDir,
     DatasetFile,
     DatasetName,
+    DisableLayers,
     IdRange,
     SelectiveEvaluate,
     SubsetOpt,
+    Unsafe,
     Version,
     console,
     err_console,
     open_dataset,
+    sandbox_options,
     user_errors,
 )
 from bcb.cli.evaluate import BarProgress, SharedExecutor
@@ -58,6 +62,9 @@ def perturb_command(
     python: Annotated[Optional[str], typer.Option(help="The task environment's interpreter (default: this one).")] = None,
     root: Annotated[Path, typer.Option(help="Where bcb keeps its result store (re-check verdicts are reused from it).")] = Path("bcb_results"),
     limit: Annotated[int, typer.Option(help="Dropped tasks to list (0: all).")] = 40,
+    allow_network: AllowNetwork = False,
+    unsafe: Unsafe = False,
+    disable_layer: DisableLayers = None,
 ) -> None:
     """Derive a perturbed dataset (renamed entry point, parameters and locals, reworded prompts),
     keeping only tasks whose canonical solution passes the perturbed tests."""
@@ -74,7 +81,8 @@ def perturb_command(
         interpreter = python or sys.executable
         workers = parallel if parallel > 0 else (os.cpu_count() or 1)
         limits = Limits()
-        runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, preload_modules((lib for t in tasks for lib in t.libs), min_uses=workers + 1))
+        runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, preload_modules((lib for t in tasks for lib in t.libs), min_uses=workers + 1),
+                                sandbox=sandbox_options(allow_network, unsafe, disable_layer))
         fingerprint = environment_fingerprint(interpreter)
         env = environment_key(fingerprint)
         store = ResultStore(root / "bcb.sqlite")

@@ -132,6 +132,16 @@ class TaskNeeds:
     libs: tuple[str, ...]
     nltk_data: tuple[str, ...] = ()
     known: tuple[str, ...] = ()
+    #: What the sandbox tier must allow: ``tmp`` (a hard-coded /tmp path is written or read),
+    #: ``loopback`` (sockets on this machine's loopback: servers the test starts, or mocks bound there).
+    sandbox: tuple[str, ...] = ()
+
+
+#: Static signs of what a task's program needs from the sandbox tier (solution and tests).
+SANDBOX_USES: tuple[tuple[str, str], ...] = (
+    (r"""['"]/tmp(?:/|['"])""", "tmp"),
+    (r"\bsocket\.socket\(|\bsocketserver\b|\bHTTPServer\b|\bcreate_connection\(|\bsmtplib\.SMTP\(|\bcreate_server\(", "loopback"),
+)
 
 
 def _code_only(source: str) -> str:
@@ -154,7 +164,9 @@ def task_needs(task_id: str, libs: Iterable[str], solution: str, test: str) -> T
     code = _code_only(solution)
     nltk = tuple(dict.fromkeys(res for pattern, res in NLTK_USES if re.search(pattern, code)))
     digest = hashlib.sha256((solution + "\n" + test).encode("utf-8")).hexdigest()[:16]
-    return TaskNeeds(task_id, tuple(libs), nltk, KNOWN_NEEDS.get(digest, ()))
+    program = code + "\n" + _code_only(test)
+    sandbox = tuple(dict.fromkeys(need for pattern, need in SANDBOX_USES if re.search(pattern, program)))
+    return TaskNeeds(task_id, tuple(libs), nltk, KNOWN_NEEDS.get(digest, ()), sandbox)
 
 
 _LIBRARY_SCRIPT = r"""
@@ -252,6 +264,8 @@ class SandboxProbe:
     runs_as_root: bool
     nltk_found: dict[str, bool] = field(default_factory=dict)
     nltk_detail: dict[str, str] = field(default_factory=dict)
+    #: ``tmp`` / ``loopback`` (see :data:`SANDBOX_USES`) -> why a sample here cannot, or "" if it can.
+    sandbox_limits: dict[str, str] = field(default_factory=dict)
 
 
 def _probe_test(network: tuple[str, int], nltk_resources: Sequence[str]) -> str:
@@ -262,6 +276,16 @@ def _probe_test(network: tuple[str, int], nltk_resources: Sequence[str]) -> str:
         f"        socket.create_connection(({network[0]!r}, {network[1]}), timeout=5).close()",
         "    def test_not_root(self):",
         "        self.assertNotEqual(os.geteuid(), 0)",
+        "    def test_sandbox_tmp(self):",
+        "        with open('/tmp/bcb_doctor_probe.txt', 'w') as fh:",
+        "            fh.write('x')",
+        "        os.unlink('/tmp/bcb_doctor_probe.txt')",
+        "    def test_sandbox_loopback(self):",
+        "        server = socket.socket()",
+        "        server.bind(('127.0.0.1', 0))",
+        "        server.listen()",
+        "        socket.create_connection(server.getsockname(), timeout=5).close()",
+        "        server.close()",
     ]
     for i, resource in enumerate(nltk_resources):
         lines += [f"    def test_nltk_{i}(self):", "        import nltk", f"        nltk.data.find({resource!r})"]
@@ -322,6 +346,7 @@ def probe_sandbox(
         runs_as_root=failure("test_not_root") is not None,
         nltk_found=found,
         nltk_detail=detail,
+        sandbox_limits={need: failure(f"test_sandbox_{need}") or "" for need in ("tmp", "loopback")},
     )
 
 
@@ -395,6 +420,12 @@ def diagnose(tasks: Sequence[TaskNeeds], libraries: LibraryReport, probe: Sandbo
         if not probe.network_reachable:
             hit = [t.task_id for t in tasks if "network" in t.known]
             causes.append(Cause("no network in the sandbox", probe.network_detail, hit))
+        tier = probe.report.get("tier", "?")
+        for need, why in probe.sandbox_limits.items():
+            if why:
+                hit = [t.task_id for t in tasks if need in t.sandbox]
+                what = {"tmp": "/tmp is not writable", "loopback": "no sockets, not even on the loopback"}[need]
+                causes.append(Cause(f"sandbox tier {tier}: {what}", f"{why} (a tier with namespaces gives each sample its own; see `bcb doctor`'s sandbox section)", hit))
         if probe.runs_as_root:
             unwritable = bool(probe.report.get("landlock"))
             hit = [t.task_id for t in tasks if "non_root" in t.known or ("readonly_fs" in t.known and not unwritable)]

@@ -250,9 +250,8 @@ class LocalExecutor:
         for t in threads:
             t.join()
         if errors:
-            if self._cgroup is not None and not any(w is not None and w.alive() for w in self._slots):
-                self._cgroup.remove()  # a refused or failed start leaves nothing behind
-                self._cgroup = None
+            if not any(w is not None and w.alive() for w in self._slots):
+                self.close()  # a refused or failed start leaves nothing behind (work dir, cgroup)
             raise ExecutorError(str(errors[0])) from errors[0]
 
     def close(self) -> None:

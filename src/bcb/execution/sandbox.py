@@ -32,6 +32,10 @@ DEFAULT_MEMORY_MB = 30 * 1024
 #: tasks that write CSVs, images or archives, and charged to the sample's memory cgroup.
 DEFAULT_DISK_MB = 1024
 
+#: The one table of layers (name, phase, what it guarantees) and the guarantees a run needs.
+LAYERS = _sandbox.LAYERS
+GUARANTEES = _sandbox.GUARANTEES
+
 #: The layers a run may turn off (``--disable-sandbox-layer``), as named in the sandbox report.
 LAYER_NAMES = _sandbox.LAYER_NAMES
 
