@@ -448,10 +448,10 @@ class Sandbox:
     def tier(self) -> str:
         if not self.enabled:
             return "off"
-        if self.worker_ns.get("userns"):
-            return "rootless"
         if self.layers.get("netns") or self.layers.get("pidns") or self.layers.get("private_shm"):
-            return "root"
+            return "rootless" if self.worker_ns.get("userns") else "root"
+        # No namespace works (a container's profile, or a user namespace without capabilities,
+        # as Ubuntu's AppArmor restriction leaves it).
         return "no_namespaces"
 
     def _join_executor_cgroup(self, path: str) -> int:
