@@ -17,6 +17,7 @@ refusal as the message: that is what a user of this tier would see.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import pwd
@@ -705,6 +706,81 @@ def test_host_processes_are_invisible(ex: LocalExecutor, healthy: None, victim: 
     assert "PIDS " in said, r  # the sample really listed /proc
     pids = said.split("PIDS ", 1)[1].split('"', 1)[0].split()
     assert str(victim.pid) not in pids and str(os.getpid()) not in pids, f"tier {tier(ex)}: the sample sees host processes ({len(pids)} pids)"
+
+
+OPEN_FOR_WRITING = """
+import os
+def task_func(a, b):
+    opened = []
+    me = str(os.getpid())
+    for pid in (p for p in os.listdir("/proc") if p.isdigit() and p != me):
+        paths = [f"/proc/{pid}/mem"]
+        try:
+            paths += [f"/proc/{pid}/fd/{fd}" for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            pass
+        for path in paths:
+            try:  # opened and closed at once: nothing is written
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+                opened.append(path)
+            except OSError:
+                pass
+    assert not opened, "OPENED " + " ".join(opened)
+    return a + b
+"""
+
+
+def test_other_processes_cannot_be_written(ex: LocalExecutor, healthy: None) -> None:
+    """The memory of another process (the zygote's: code injection) and its open descriptors (the
+    zygote's event pipe to the executor: verdicts forged for other samples) must not open for
+    writing. The sample opens and closes at once, so a failure here writes nothing."""
+    r = run_one(ex, OPEN_FOR_WRITING)
+    assert (r.status, r.details) == ("pass", {}), f"tier {tier(ex)}: {r.details}"
+
+
+SYSV_SAMPLE = """
+import ctypes, re
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+def task_func(a, b):
+    found = []
+    try:
+        lines = open("/proc/sysvipc/shm").read().splitlines()[1:]
+    except OSError:
+        lines = []
+    for line in lines:
+        shmid = int(line.split()[1])
+        addr = libc.shmat(shmid, None, 0o10000)  # SHM_RDONLY
+        if addr in (None, ctypes.c_void_p(-1).value):
+            continue
+        found.append(f"ATTACHED {shmid} " + " ".join(re.findall(r"sk-[A-Za-z0-9_-]+", ctypes.string_at(addr, 4096).decode("latin-1"))))
+        libc.shmdt(ctypes.c_void_p(addr))
+    assert not found, " | ".join(found)
+    return a + b
+"""
+
+
+@pytest.fixture
+def sysv_segment() -> Iterator[int]:
+    """A System V shared-memory segment of this user holding a secret, as databases and some
+    scientific tools keep them: no file-system rule covers it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    shmid = libc.shmget(0, 4096, 0o1000 | 0o600)  # IPC_PRIVATE, IPC_CREAT
+    assert shmid >= 0, f"shmget: errno {ctypes.get_errno()}"
+    try:
+        addr = libc.shmat(shmid, None, 0)
+        ctypes.memmove(addr, ENV_SECRET.encode(), len(ENV_SECRET))
+        libc.shmdt(ctypes.c_void_p(addr))
+        yield shmid
+    finally:
+        libc.shmctl(shmid, 0, None)  # IPC_RMID
+
+
+def test_system_v_ipc_of_the_host_is_unreachable(ex: LocalExecutor, healthy: None, sysv_segment: int) -> None:
+    r = run_one(ex, SYSV_SAMPLE)
+    assert ENV_SECRET not in everything_said(r) and "ATTACHED" not in everything_said(r), f"tier {tier(ex)}: {r.details}"
+    assert (r.status, r.details) == ("pass", {}), r
 
 
 # -- forged results -------------------------------------------------------------------------------
