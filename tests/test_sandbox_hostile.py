@@ -628,14 +628,22 @@ def test_the_users_own_secret_files_are_unreadable(ex: LocalExecutor, healthy: N
     assert "READ " not in said, f"tier {tier(ex)}: a sample read files in the user's home: {r.details}"
 
 
-def test_host_secrets_and_raw_devices_are_unreadable(ex: LocalExecutor, healthy: None) -> None:
+def test_host_secrets_and_raw_devices_are_unreadable(ex: LocalExecutor, healthy: None, planted: Planted) -> None:
     """What root's DAC would allow and a root sample must still not read: password hashes, host
-    keys, raw disks (every file of every user), physical and kernel memory, the kernel log."""
+    keys, raw disks (every file of every user), physical and kernel memory, the kernel log; and
+    what containers mount under /run for anyone to read (Docker secrets, the Kubernetes
+    service-account token), with a world-readable canary there where we may create one."""
+    canaries = []
+    with contextlib.suppress(OSError):
+        secrets = planted.dir(Path("/run") / f".{TAG}-secrets", 0o755)
+        canaries.append(str(planted.file(secrets / "token", FILE_SECRET, 0o644)))
     probes = ["/etc/shadow", "/etc/gshadow", "/etc/ssh/ssh_host_*_key", "/etc/sudoers", "/dev/sd*", "/dev/vd*", "/dev/nvme*",
               "/dev/xvd*", "/dev/loop*", "/dev/zram*", "/dev/dm-*", "/dev/mem", "/dev/port", "/proc/kcore", "/dev/kmsg",
-              "/root/*", "/root/.*", "/home/*/.ssh/*", "/home/*/.netrc"]
-    r = run_one(ex, READ_SAMPLE.format(canaries=[], probes=probes))
-    assert "READ " not in everything_said(r), f"tier {tier(ex)}: {r.details}"
+              "/root/*", "/root/.*", "/home/*/.ssh/*", "/home/*/.netrc", "/run/secrets/*", "/run/secrets/*/*/*",
+              "/var/run/secrets/*/*/*"]
+    r = run_one(ex, READ_SAMPLE.format(canaries=canaries, probes=probes))
+    said = everything_said(r)
+    assert "READ " not in said and FILE_SECRET not in said, f"tier {tier(ex)}: {r.details}"
 
 
 # -- other processes ------------------------------------------------------------------------------
