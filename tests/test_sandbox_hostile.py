@@ -588,6 +588,30 @@ def test_writes_outside_the_sample_change_nothing(ex: LocalExecutor, healthy: No
     assert [p.read_text() for p in canaries] == ["keep\n", "keep\n"]
 
 
+def test_the_hosts_shared_memory_files_are_not_shared(ex: LocalExecutor, healthy: None, planted: Planted) -> None:
+    """/dev/shm holds other programs' POSIX shared memory and semaphores (browsers, audio servers,
+    databases, other samples' multiprocessing): the sample must neither read, change nor add
+    files there (it gets a /dev/shm of its own where the tier can give one)."""
+    canary = planted.file(Path("/dev/shm") / f"{TAG}-canary", FILE_SECRET)
+    new = Path("/dev/shm") / f"{TAG}-new"
+    planted.files.append(new)
+    solution = sample(f"""
+        import os
+        def task_func(a, b):
+            said = []
+            for action in (lambda: said.append(open({str(canary)!r}).read()), lambda: open({str(canary)!r}, "a").write("x"),
+                           lambda: open({str(new)!r}, "w").write("x"), lambda: said.append(" ".join(os.listdir("/dev/shm")))):
+                try:
+                    action()
+                except OSError:
+                    pass
+            raise AssertionError(" | ".join(said))
+        """)
+    r = run_one(ex, solution)
+    assert FILE_SECRET not in everything_said(r), f"tier {tier(ex)}: {r.details}"
+    assert canary.read_text() == FILE_SECRET and not new.exists(), f"tier {tier(ex)}: the host's /dev/shm was written"
+
+
 READ_SAMPLE = """
 import glob, os
 CANARIES = {canaries!r}
@@ -638,7 +662,7 @@ def test_host_secrets_and_raw_devices_are_unreadable(ex: LocalExecutor, healthy:
         secrets = planted.dir(Path("/run") / f".{TAG}-secrets", 0o755)
         canaries.append(str(planted.file(secrets / "token", FILE_SECRET, 0o644)))
     probes = ["/etc/shadow", "/etc/gshadow", "/etc/ssh/ssh_host_*_key", "/etc/sudoers", "/dev/sd*", "/dev/vd*", "/dev/nvme*",
-              "/dev/xvd*", "/dev/loop*", "/dev/zram*", "/dev/dm-*", "/dev/mem", "/dev/port", "/proc/kcore", "/dev/kmsg",
+              "/dev/xvd*", "/dev/loop*", "/dev/zram*", "/dev/dm-*", "/dev/mem", "/proc/kcore", "/dev/kmsg",
               "/root/*", "/root/.*", "/home/*/.ssh/*", "/home/*/.netrc", "/run/secrets/*", "/run/secrets/*/*/*",
               "/var/run/secrets/*/*/*"]
     r = run_one(ex, READ_SAMPLE.format(canaries=canaries, probes=probes))
@@ -649,18 +673,23 @@ def test_host_secrets_and_raw_devices_are_unreadable(ex: LocalExecutor, healthy:
 # -- other processes ------------------------------------------------------------------------------
 
 PROC_SAMPLE = """
-import os, re
+import os, re, stat
+def _regular(path):
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 def task_func(a, b):
     said = [os.environ.get("OPENAI_API_KEY", "")]
     pids = [p for p in os.listdir("/proc") if p.isdigit()]
     for pid in pids:
         paths = [f"/proc/{pid}/{what}" for what in ("environ", "cmdline", "mem", "maps")]
-        try:
-            paths += [f"/proc/{pid}/fd/{fd}" for fd in os.listdir(f"/proc/{pid}/fd")]
+        try:  # regular files only: reading another process's pipe would steal its data
+            paths += [f"/proc/{pid}/fd/{fd}" for fd in os.listdir(f"/proc/{pid}/fd") if _regular(f"/proc/{pid}/fd/{fd}")]
         except OSError:
             pass
         for path in paths:
-            try:  # non-blocking: a pipe or socket of another process must not hang the reader
+            try:  # non-blocking all the same: nothing may hang the reader
                 fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
             except OSError:
                 continue
@@ -717,14 +746,20 @@ def test_host_processes_are_invisible(ex: LocalExecutor, healthy: None, victim: 
 
 
 OPEN_FOR_WRITING = """
-import os
+import os, stat
+def _pipe_or_socket(path):
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 def task_func(a, b):
     opened = []
     me = str(os.getpid())
     for pid in (p for p in os.listdir("/proc") if p.isdigit() and p != me):
         paths = [f"/proc/{pid}/mem"]
-        try:
-            paths += [f"/proc/{pid}/fd/{fd}" for fd in os.listdir(f"/proc/{pid}/fd")]
+        try:  # pipes and sockets only: opening a device (a watchdog...) could act by itself
+            paths += [f"/proc/{pid}/fd/{fd}" for fd in os.listdir(f"/proc/{pid}/fd") if _pipe_or_socket(f"/proc/{pid}/fd/{fd}")]
         except OSError:
             pass
         for path in paths:
