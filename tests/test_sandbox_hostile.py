@@ -881,11 +881,28 @@ os._exit(0)
 """
 
 
-@pytest.mark.parametrize("forge", ["frames_and_gc", "fd_scan"])
+FORGERS = {"frames_and_gc": FORGE_FRAMES, "fd_scan": FORGE_FD_SCAN}
+
+
+@pytest.mark.xfail(strict=True, reason="in-process grading: a sample can write the runner's report itself (README: 'Forged verdicts')")
+@pytest.mark.parametrize("forge", sorted(FORGERS))
 def test_a_forged_result_is_not_a_pass(ex: LocalExecutor, healthy: None, forge: str) -> None:
     """At import, the sample finds the runner's result pipe (walking frames and ``gc``, or every
     inherited descriptor), writes a ``success`` frame with the right test count and ``_exit``\\ s
-    before any test runs. A wrong solution must not pass that way."""
-    r = run_one(ex, (FORGE_FRAMES if forge == "frames_and_gc" else FORGE_FD_SCAN) + WRONG)
+    before any test runs. bcb cannot rule this out while the sample shares its tests' process (the
+    README says so); strict: the day a change closes it, this test says so and must be updated."""
+    r = run_one(ex, FORGERS[forge] + WRONG)
     assert r.status != "pass", f"tier {tier(ex)}: a forged result was accepted: {r}"
-    assert ENV_SECRET not in everything_said(r)
+
+
+@pytest.mark.parametrize("forge", sorted(FORGERS))
+def test_a_forger_decides_only_its_own_verdict(ex: LocalExecutor, healthy: None, forge: str) -> None:
+    """What the sandbox does guarantee against a forger: run next to it, in the same run and the
+    same worker, a wrong solution still fails and a right one passes, and no secret leaks."""
+    jobs = [Job(key="forger", task_id="BigCodeBench/0", solution=textwrap.dedent(FORGERS[forge] + WRONG), test=CHECK3, time_limit=10.0),
+            Job(key="wrong", task_id="BigCodeBench/0", solution=textwrap.dedent(WRONG), test=CHECK3, time_limit=10.0),
+            Job(key="right", task_id="BigCodeBench/0", solution=textwrap.dedent(ADD), test=CHECK3, time_limit=10.0)]
+    results = {r.key: r for r in ex.run(jobs)}
+    assert results["wrong"].status == "fail" and list(results["wrong"].details) == ["test_add"], results["wrong"]
+    assert (results["right"].status, results["right"].details) == ("pass", {})
+    assert all(ENV_SECRET not in everything_said(r) for r in results.values())

@@ -80,7 +80,7 @@ LAYERS = (
     Layer("private_shm", "enter", "a private mount namespace with its own /dev/shm"),
     Layer("private_tmp", "enter", "a private, empty /tmp (paths bcb needs under /tmp stay visible, read-only)"),
     Layer("disk_cap", "enter", "the sample's directory and /tmp are size-capped tmpfs: the host disk is never written"),
-    Layer("drop_caps", "lock", "capabilities that reach other processes (ptrace, and all of them in a user namespace) are dropped"),
+    Layer("drop_caps", "lock", "every capability is dropped: a root sample keeps uid 0 but not root's privileges (raw devices, ptrace, file permissions)"),
     Layer("landlock", "lock", "Landlock: the system read-only, writes only in the sample's own directories; no ptrace or /proc/PID/environ of processes outside"),
     Layer("landlock_scope", "lock", "Landlock scoping: no signals or abstract UNIX sockets to processes outside the sample"),
     Layer("socket_filter", "lock", "seccomp: no UNIX, packet or vsock sockets (host services); no Internet sockets where no network namespace isolates them"),
@@ -194,13 +194,15 @@ def count_user_tasks(uid: int) -> int:
     return total
 
 
-def drop_capabilities(keep_none: bool) -> None:
-    """Drop CAP_SYS_PTRACE (root: keep the rest, so a root run's verdicts do not change) or every
-    capability (in a user namespace, where they only serve to escape the sample's namespaces),
-    from the effective, permitted and inheritable sets and the bounding set. A process that holds
-    none of them (a normal user outside a user namespace) has nothing to drop; no_new_privs
-    (set by Landlock) keeps it from gaining any through exec."""
-    drop = range(CAP_LAST + 1) if keep_none else (CAP_SYS_PTRACE,)
+def drop_capabilities() -> None:
+    """Drop every capability from the effective, permitted and inheritable sets and the bounding
+    set: a root sample keeps uid 0 (its verdicts are those of root) but is no more privileged than
+    the normal user the official image runs tasks as; no raw devices, no kernel memory, no
+    ptrace or /proc/PID/environ outside its Landlock domain, no bypassing file permissions. In a
+    user namespace the capabilities would only serve to escape the sample's namespaces. A process
+    that holds none (a normal user outside a user namespace) has nothing to drop; no_new_privs (set
+    by Landlock) keeps it from gaining any through exec."""
+    drop = range(CAP_LAST + 1)
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
     data = (ctypes.c_uint32 * 6)()  # {effective, permitted, inheritable} x 2 words
     if _libc.capget(header, data) != 0:
@@ -438,6 +440,7 @@ class Sandbox:
         self.private_tmp = False
         self._seccomp: tuple | None = None
         self._nproc = 0
+        self._etc: list[str] | None = None
         #: Paths under /tmp that samples must still see once /tmp is private (the interpreter, its
         #: import path, paths the run shares): ``(path, writable)``, outermost only.
         self._tmp_binds: list[tuple[str, bool]] = []
@@ -545,7 +548,7 @@ class Sandbox:
                     ("private_shm", lambda: self.enter_namespaces(False, True)),
                     ("private_tmp", self._probe_private_tmp),
                     ("disk_cap", self._probe_disk_cap),
-                    ("drop_caps", lambda: drop_capabilities(bool(self.worker_ns.get("userns")))),
+                    ("drop_caps", drop_capabilities),
                     ("landlock", lambda: self.apply_landlock(os.getcwd(), [])),
                     ("seccomp", lambda: self.apply_seccomp(deny_inet=not self.allow_network and out.get("netns") is not True)),
                     ("nproc_cap", self._probe_nproc),  # last: no fork works after it
@@ -760,7 +763,14 @@ class Sandbox:
         return outer
 
     def read_only_paths(self, extra: list[str]) -> list[str]:
-        paths = ["/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys", "/dev", "/run"]
+        """What a sample may read: the system's programs and libraries, ``/etc`` without its
+        secrets, ``/proc`` and ``/sys``, a few devices, the interpreter and its import path. Not
+        ``/run`` (container secrets, service sockets), not raw devices or the kernel log, not other
+        users' homes: a root sample, owner of all of those, must not read them either."""
+        if self._etc is None:
+            self._etc = _readable_children("/etc", ETC_SECRETS)
+        paths = ["/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/opt", "/proc", "/sys", *self._etc]
+        paths += ["/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"]
         paths += [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
         paths += [p for p in sys.path if p]
         paths += [str(p) for p in self.settings.get("read_paths") or []]
@@ -908,7 +918,7 @@ class Sandbox:
         """Last thing before the sample's code: once on, none of these can be undone. The
         worker's HOME stays readable: libraries imported before the fork keep paths into it."""
         if self.layers.get("drop_caps"):
-            drop_capabilities(bool(self.worker_ns.get("userns")))
+            drop_capabilities()
         if self.layers.get("landlock"):
             self.apply_landlock(rw_dir, [self.worker_home] if self.worker_home else [])
         if self.layers.get("seccomp"):
@@ -932,6 +942,40 @@ def _socket_rules(deny_inet: bool) -> list[tuple[str, int, int, int, int]]:
     for stype in range(2, 11):  # SOCK_DGRAM, SOCK_RAW, SOCK_RDM, SOCK_SEQPACKET, ... SOCK_PACKET
         rules.append(("socketpair", 1, _SCMP_CMP_MASKED_EQ, _SOCK_TYPE_MASK, stype))
     return rules
+
+
+#: Under /etc, what no sample may read, even one running as root (which owns them): password
+#: hashes, sudo rules, host keys, TLS private keys.
+ETC_SECRETS = ("shadow", "shadow-", "gshadow", "gshadow-", "sudoers", "sudoers.d", "security/opasswd", "ssl/private",
+               "ssh/ssh_host_dsa_key", "ssh/ssh_host_ecdsa_key", "ssh/ssh_host_ed25519_key", "ssh/ssh_host_rsa_key")
+
+
+def _readable_children(root: str, secrets: tuple[str, ...]) -> list[str]:
+    """``root`` as paths Landlock may allow, without ``secrets`` (relative paths): the directories
+    on the way to a secret are listed entry by entry, everything else is allowed whole."""
+    tree: dict = {}
+    for secret in secrets:
+        node = tree
+        for part in secret.split("/"):
+            node = node.setdefault(part, {})
+    out: list[str] = []
+
+    def walk(path: str, node: dict) -> None:
+        try:
+            names = sorted(os.listdir(path))
+        except OSError:
+            return
+        for name in names:
+            child = node.get(name)
+            full = os.path.join(path, name)
+            if child is None:
+                out.append(full)
+            elif child:  # a directory holding a secret: descend
+                walk(full, child)
+            # else: the secret itself, left out
+
+    walk(root, tree)
+    return out
 
 
 def _refused(family: int) -> bool | str:
