@@ -4,6 +4,7 @@ task environment (whose versions differ from the official pins where Python 3.11
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,20 @@ def test_task_env_versions_that_differ_from_the_official_pins() -> None:
     assert "json" in report.stdlib
     others = {p.dist: p for p in report.other_pins}
     assert others["numba"].installed == "0.57.0" and others["numba"].official == "0.55.0"
+
+
+def test_a_standard_module_the_interpreter_lacks_is_a_cause() -> None:
+    """Debian's python3 ships tkinter apart (python3-tk): `turtle` is found, yet importing it fails
+    (task 220's ground truth, when the task environment is built from that interpreter)."""
+    import subprocess
+
+    from bcb.execution.doctor import TaskNeeds, diagnose, probe_libraries
+
+    system = "/usr/bin/python3"
+    if not os.path.exists(system) or subprocess.run([system, "-c", "import tkinter"], capture_output=True, check=False).returncode == 0:
+        pytest.skip("needs a system python3 without tkinter")
+    report = probe_libraries(system, ["turtle", "json"])
+    assert report.stdlib_missing == ["turtle"]
+    diagnosis = diagnose([TaskNeeds("BigCodeBench/220", ("turtle", "time")), TaskNeeds("BigCodeBench/1", ("json",))], report, None)
+    (cause,) = diagnosis.causes
+    assert cause.name == "missing standard module turtle" and "python3-tk" in cause.detail and cause.tasks == ["BigCodeBench/220"]

@@ -535,15 +535,18 @@ def test_cli_refuses_without_an_essential_layer_unless_unsafe_and_records_the_ch
     samples.write_text(json.dumps({"task_id": task.task_id, "solution": task.solution}) + "\n")
     base = ("evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--allow-partial", "--no-gt", "--parallel", "1",
             "--root", str(tmp_path / "root"), "--timeout", "30")
-    refused = _cli(*base, "--disable-sandbox-layer", "pids_cap", cwd=tmp_path)
+    # Both layers that can give a process cap (the pids cgroup for root, RLIMIT_NPROC for a user).
+    no_cap = ("--disable-sandbox-layer", "pids_cap", "--disable-sandbox-layer", "nproc_cap")
+    refused = _cli(*base, *no_cap, cwd=tmp_path)
     assert refused.returncode != 0 and "refusing to run untrusted code without a process cap" in refused.stderr, refused.stderr[-2000:]
     assert not result_paths(samples)[0].exists()
     assert "unknown --disable-sandbox-layer" in _cli(*base, "--disable-sandbox-layer", "nonsense", cwd=tmp_path).stderr
 
-    ran = _cli(*base, "--disable-sandbox-layer", "pids_cap", "--unsafe", cwd=tmp_path)
+    ran = _cli(*base, *no_cap, "--unsafe", cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr[-2000:]
     sandbox = read_eval_results(result_paths(samples)[0]).bcb["manifest"]["environment"]["sandbox"]
-    assert sandbox["unsafe"] is True and sandbox["pids_cap"] is False and sandbox["allow_network"] is False
+    assert sandbox["unsafe"] is True and sandbox["pids_cap"] is False and sandbox["nproc_cap"] is False and sandbox["allow_network"] is False
+    assert sandbox["guarantees"]["process_cap"] is False and sandbox["tier"] in ("root", "rootless", "no_namespaces")
 
     networked = _cli(*base, "--allow-network", "--overwrite-results", cwd=tmp_path)
     assert networked.returncode == 0, networked.stderr[-2000:]

@@ -108,3 +108,26 @@ def test_demo_refuses_in_one_line_without_a_guarantee_and_runs_with_unsafe(tmp_p
     assert len(lines) == 1 and lines[0].startswith("error: refusing to run untrusted code without writes confined"), refused.stderr
     assert "Traceback" not in refused.stderr + refused.stdout
     assert "unknown --disable-sandbox-layer" in _bcb("demo", "--disable-sandbox-layer", "nonsense", cwd=tmp_path).stderr
+
+
+def test_types_of_modules_compiled_into_the_interpreter_are_library_made() -> None:
+    """Debian's python3 compiles ``array`` in (no ``__file__``) and ``array.array`` is a heap type:
+    its C ``__eq__`` must not count as the sample's own (task 595's ground truth returns one)."""
+    check = _sandbox.ReturnCheck()
+    assert check._library_made(type("FromBuiltin", (), {"__module__": "builtins"}))
+    assert not check._library_made(type("FromSample", (), {"__module__": "__test__"}))
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/python3"), reason="no system python3")
+def test_array_returned_under_the_system_interpreter_is_not_a_tamper() -> None:
+    probe = subprocess.run(["/usr/bin/python3", "-c", "import array, sys; print('array' in sys.builtin_module_names and bool(array.array.__flags__ & 512))"],
+                           capture_output=True, text=True, check=False)
+    if probe.stdout.strip() != "True":
+        pytest.skip("the system python3 builds array as a separate module: nothing to check")
+    from bcb.execution import Job, LocalExecutor
+
+    solution = "import array\ndef task_func():\n    return array.array('i', [1, 2])\n"
+    test = "import unittest, array\nclass TestCases(unittest.TestCase):\n    def test_a(self):\n        self.assertEqual(task_func(), array.array('i', [1, 2]))\n"
+    with LocalExecutor(python="/usr/bin/python3", workers=1, preload=()) as ex:
+        (r,) = list(ex.run([Job(key="k", task_id="t/0", solution=solution, test=test, time_limit=30)]))
+    assert (r.status, r.details) == ("pass", {})

@@ -83,7 +83,7 @@ LAYERS = (
     Layer("drop_caps", "lock", "every capability is dropped: a root sample keeps uid 0 but not root's privileges (raw devices, ptrace, file permissions)"),
     Layer("landlock", "lock", "Landlock: the system read-only, writes only in the sample's own directories; no ptrace or /proc/PID/environ of processes outside"),
     Layer("landlock_scope", "lock", "Landlock scoping: no signals or abstract UNIX sockets to processes outside the sample"),
-    Layer("socket_filter", "lock", "seccomp: no UNIX, packet or vsock sockets (host services); no Internet sockets where no network namespace isolates them"),
+    Layer("socket_filter", "lock", "seccomp: no UNIX, packet or vsock sockets (host services); no Internet sockets where no network namespace isolates them, no System V IPC where no IPC namespace does"),
     Layer("seccomp", "lock", "seccomp: ptrace, mount, unshare, bpf, io_uring, kexec, module loading... fail with EPERM"),
     Layer("tamper", "check", "tamper evidence: a run whose test machinery was patched, or a forged report, is a fail"),
 )
@@ -441,6 +441,8 @@ class Sandbox:
         self._seccomp: tuple | None = None
         self._nproc = 0
         self._etc: list[str] | None = None
+        #: In the probe child, whether it got an IPC namespace (the layers are not known yet).
+        self._probing_ipc_ns = False
         #: Paths under /tmp that samples must still see once /tmp is private (the interpreter, its
         #: import path, paths the run shares): ``(path, writable)``, outermost only.
         self._tmp_binds: list[tuple[str, bool]] = []
@@ -545,7 +547,7 @@ class Sandbox:
                 # capabilities are dropped and Landlock and seccomp are on.
                 steps = (
                     ("netns", lambda: self.enter_namespaces(True, False)),
-                    ("private_shm", lambda: self.enter_namespaces(False, True)),
+                    ("private_shm", self._probe_mount_ipc_ns),
                     ("private_tmp", self._probe_private_tmp),
                     ("disk_cap", self._probe_disk_cap),
                     ("drop_caps", drop_capabilities),
@@ -594,6 +596,10 @@ class Sandbox:
             return dict(ast.literal_eval(data.decode() or "{}"))
         except (ValueError, SyntaxError):
             return {}
+
+    def _probe_mount_ipc_ns(self) -> None:
+        self.enter_namespaces(False, True)
+        self._probing_ipc_ns = True
 
     def _probe_private_tmp(self) -> str | None:
         self.mount_private_tmp()
@@ -875,6 +881,13 @@ class Sandbox:
                 if rc < 0:
                     raise OSError(-rc, f"seccomp_rule_add {syscall}")
             if "socket_filter" not in self.disabled:
+                if not self.layers.get("private_shm") and not self._probing_ipc_ns:
+                    # No IPC namespace: System V IPC objects are the host's (other programs'
+                    # shared memory); nothing in BigCodeBench uses them.
+                    for syscall in SYSV_IPC:
+                        nr = lib.seccomp_syscall_resolve_name(syscall.encode())
+                        if nr >= 0 and lib.seccomp_rule_add(ctx, deny, nr, 0) < 0:
+                            raise OSError(errno.EINVAL, f"seccomp_rule_add {syscall}")
                 for syscall, arg, op, a, b in _socket_rules(deny_inet):
                     nr = lib.seccomp_syscall_resolve_name(syscall.encode())
                     cmp_struct = struct.pack("=IIQQ", arg, op, a, b)  # struct scmp_arg_cmp
@@ -924,6 +937,9 @@ class Sandbox:
         if self.layers.get("seccomp"):
             self.apply_seccomp(self._deny_inet())
 
+
+#: System V IPC, denied where no IPC namespace keeps the host's objects out of reach.
+SYSV_IPC = ("shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop", "semtimedop", "semctl")
 
 _SCMP_CMP_EQ, _SCMP_CMP_GE, _SCMP_CMP_MASKED_EQ = 4, 5, 7
 _AF_UNIX, _AF_INET, _AF_INET6, _AF_NETLINK = 1, 2, 10, 16
@@ -1196,6 +1212,7 @@ class ReturnCheck:
         # os.path (task 211 patches os.path.join), so the check itself only compares strings.
         spelled = {os.path.join(q, "") for p in roots for q in (p, os.path.realpath(p))}
         self._trusted = tuple(sorted(spelled - {"/"}))
+        self._builtin_modules = frozenset(sys.builtin_module_names)
 
     def finding(self) -> str | None:
         if not self.hooked:
@@ -1293,10 +1310,15 @@ class ReturnCheck:
 
     def _library_made(self, cls: type) -> bool:
         """Implemented in C, or defined in a module loaded from the interpreter's or the task
-        environment's trees (not the sample's ``__test__`` module, not code compiled from a string)."""
+        environment's trees (not the sample's ``__test__`` module, not code compiled from a string).
+        A module compiled into the interpreter (Debian's ``array``: a heap type since 3.10, with no
+        ``__file__``) is the interpreter's own."""
         if not cls.__flags__ & _HEAPTYPE:
             return True
-        module = sys.modules.get(getattr(cls, "__module__", "") or "")
+        name = getattr(cls, "__module__", "") or ""
+        if name in self._builtin_modules:
+            return True
+        module = sys.modules.get(name)
         return self._trusted_file(getattr(module, "__file__", None))
 
     def _is_dataclass_eq(self, owner: type, impl) -> bool:

@@ -105,6 +105,10 @@ KNOWN_NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Standard modules that distributions package apart from the interpreter.
+STDLIB_PACKAGES = {"tkinter": "python3-tk", "turtle": "python3-tk", "venv": "python3-venv", "ensurepip": "python3-venv", "lib2to3": "python3-lib2to3"}
+
+
 def normalize_dist(name: str) -> str:
     """PEP 503 name, so `flask_login`, `Flask-Login` and `flask.login` compare equal."""
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -170,10 +174,10 @@ def task_needs(task_id: str, libs: Iterable[str], solution: str, test: str) -> T
 
 
 _LIBRARY_SCRIPT = r"""
-import importlib.metadata as md, importlib.util, json, sys
+import importlib, importlib.metadata as md, importlib.util, json, sys
 req = json.load(sys.stdin)
 stdlib = set(getattr(sys, "stdlib_module_names", ()))
-out = {"stdlib": [], "missing": [], "dists": {}, "versions": {}}
+out = {"stdlib": [], "stdlib_missing": [], "missing": [], "dists": {}, "versions": {}}
 try:
     owners = md.packages_distributions()
 except Exception:
@@ -181,6 +185,13 @@ except Exception:
 for name in req["imports"]:
     if name in stdlib or name in sys.builtin_module_names:
         out["stdlib"].append(name)
+        try:
+            if name in req["import_check"]:  # found, yet needing a part the distribution ships apart
+                importlib.import_module(name)
+            elif importlib.util.find_spec(name) is None:
+                out["stdlib_missing"].append(name)
+        except Exception:
+            out["stdlib_missing"].append(name)
         continue
     try:
         found = importlib.util.find_spec(name) is not None
@@ -220,6 +231,8 @@ class LibraryReport:
     libraries: list[LibraryStatus]
     other_pins: list[LibraryStatus]
     stdlib: list[str]
+    #: Standard modules this interpreter was built without (Debian splits tkinter into python3-tk).
+    stdlib_missing: list[str] = field(default_factory=list)
 
     def by_import(self) -> dict[str, LibraryStatus]:
         return {lib.import_name: lib for lib in self.libraries}
@@ -231,7 +244,7 @@ def probe_libraries(python: str, import_names: Sequence[str]) -> LibraryReport:
     names = sorted(set(import_names))
     guessed = {n: IMPORT_TO_DIST.get(n, n) for n in names}
     dists = sorted(set(pins) | {normalize_dist(d) for d in guessed.values()})
-    found = run_probe(python, _LIBRARY_SCRIPT, stdin=json.dumps({"imports": names, "dists": dists}))
+    found = run_probe(python, _LIBRARY_SCRIPT, stdin=json.dumps({"imports": names, "dists": dists, "import_check": sorted(STDLIB_PACKAGES)}))
     stdlib = set(found["stdlib"])
     versions: dict[str, str | None] = {normalize_dist(k): v for k, v in found["versions"].items()}
     libraries: list[LibraryStatus] = []
@@ -250,7 +263,7 @@ def probe_libraries(python: str, import_names: Sequence[str]) -> LibraryReport:
         for dist, pin in sorted(pins.items())
         if dist not in used
     ]
-    return LibraryReport(libraries, others, sorted(stdlib))
+    return LibraryReport(libraries, others, sorted(stdlib), sorted(found.get("stdlib_missing") or []))
 
 
 @dataclass
@@ -407,6 +420,10 @@ def diagnose(tasks: Sequence[TaskNeeds], libraries: LibraryReport, probe: Sandbo
     for name in missing:
         hit = [t.task_id for t in tasks if name in t.libs]
         causes.append(Cause(f"missing library {name}", f"cannot import {name} (distribution {by_import[name].dist})", hit))
+    for name in libraries.stdlib_missing:
+        hit = [t.task_id for t in tasks if name in t.libs]
+        extra = STDLIB_PACKAGES.get(name)
+        causes.append(Cause(f"missing standard module {name}", "the interpreter was built without it" + (f" (Debian/Ubuntu: apt install {extra})" if extra else ""), hit))
     if probe is not None:
         nltk_missing = by_import.get("nltk") is not None and by_import["nltk"].missing
         for resource, ok in probe.nltk_found.items():
