@@ -151,8 +151,27 @@ def evaluate_command(
     unsafe: Annotated[bool, typer.Option("--unsafe", help="Run untrusted code even where network isolation or a root-binding process cap is unavailable.")] = False,
     disable_layer: Annotated[list[str] | None, typer.Option("--disable-sandbox-layer", help="Do not use this sandbox layer even where it works (e.g. netns, pids_cap, landlock; repeatable); bcb then refuses to run without an essential one unless --unsafe.")] = None,
     allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose task environment differs from this machine's (recorded in the manifest).")] = False,
+    remote: Annotated[str | None, typer.Option("--remote", help="Evaluate on a bcb serve server at this URL (e.g. http://host:7860/); a stopped client resumes its job when run again.")] = None,
+    remote_token: Annotated[str | None, typer.Option("--remote-token", envvar="BCB_SERVE_TOKEN", help="The server's bearer token (also from $BCB_SERVE_TOKEN).")] = None,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
+    if remote is not None:
+        local_only = {
+            "--check-gt-only": check_gt_only, "--recheck-gt": recheck_gt, "--id-range": id_range, "--reuse-results": reuse_results,
+            "--version": version, "--dataset-file": dataset_file, "--python": python, "--preload": preload,
+            "--executor": executor != "local", "--timeout-policy": timeout_policy != "official", "--allow-network": allow_network,
+            "--unsafe": unsafe, "--disable-sandbox-layer": disable_layer,
+        }
+        _remote(
+            remote, remote_token, samples, [flag for flag, given in local_only.items() if given],
+            {
+                "split": split, "subset": subset, "dataset": dataset, "pass_k": pass_k, "min_time_limit": str(min_time_limit),
+                "max_as_limit": str(max_as_limit), "max_data_limit": str(max_data_limit), "max_stack_limit": str(max_stack_limit),
+                "calibrated": str(calibrated).lower(), "no_gt": str(no_gt).lower(), "selective_evaluate": selective_evaluate or "",
+                "timeout": "" if timeout is None else str(timeout), "allow_partial": str(allow_partial).lower(),
+            },
+        )
+        return
     with user_errors(RayExecutorError):
         if executor not in EXECUTOR_KINDS:
             raise DatasetError(f"unknown --executor {executor!r}: choose one of {', '.join(EXECUTOR_KINDS)}")
@@ -235,6 +254,28 @@ def evaluate_command(
     _print_summary(outcome, loaded.label, split, eval_path)
     if backups:
         console.print(f"previous results kept as {', '.join(str(b) for b in backups)}", highlight=False)
+
+
+def _remote(url: str, token: str | None, samples: Path | None, local_only: list[str], options: dict[str, str]) -> None:
+    """--remote: the server evaluates, with its own environment, sandbox and store; this writes its answer."""
+    from bcb.server.client import RemoteClient, remote_evaluate, write_answer
+
+    with user_errors():
+        if samples is None:
+            raise DatasetError("--remote needs --samples")
+        if local_only:
+            raise DatasetError(f"{', '.join(local_only)}: the server decides this; drop it from a --remote run")
+        if not samples.is_file():
+            raise DatasetError(f"{samples}: --remote sends one samples JSONL file; no such file")
+        client = RemoteClient(url, token, say=lambda line: err_console.print(line, highlight=False, soft_wrap=True))
+        results, pass_at_k, job = remote_evaluate(client, samples, {**options, "filename": samples.name})
+        eval_path, _ = write_answer(samples, results, pass_at_k)
+    for key, value in pass_at_k.items():
+        if key.startswith("pass@") and isinstance(value, (int, float)):
+            console.print(f"{key}\t{value:.3f}", highlight=False)
+    if pass_at_k.get("gt_checked", True) and "gt_pass_rate" in pass_at_k:
+        _print_gt(float(pass_at_k["gt_pass_rate"]), list(pass_at_k.get("failed_tasks") or []))
+    console.print(f"results: {eval_path} (job {job} on {url})", highlight=False)
 
 
 def _reuse(samples: Path, tasks: tuple[Task, ...], config: EvalConfig, label: str, split: str, subset: str, calibrated: bool) -> None:
