@@ -160,6 +160,36 @@ def test_official_predict_call_gets_the_local_verdicts(gradio_server: Server, tm
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.skipif(not os.environ.get("BCB_OFFICIAL_EVALUATE"), reason="set BCB_OFFICIAL_EVALUATE to the official bigcodebench.evaluate script (bigcodebench 0.2.5 in a venv of its own)")
+def test_official_cli_unchanged_writes_the_local_verdicts(gradio_server: Server, tmp_path: Path, bcb_cmd: list[str]) -> None:
+    samples = write_samples(tmp_path / "q--bigcodebench-complete--x.jsonl", quick_flawed())
+    # `--pass_k 1,5` reaches the server as a tuple (python-fire), as it does from any official user.
+    done = subprocess.run(
+        [os.environ["BCB_OFFICIAL_EVALUATE"], "--execution", "gradio", "--gradio_endpoint", gradio_server.url + "/",
+         "--split", "complete", "--subset", "full", "--samples", str(samples), "--pass_k", "1,5"],
+        cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = json.loads((tmp_path / "q--bigcodebench-complete--x_eval_results.json").read_text())
+    passk = json.loads((tmp_path / "q--bigcodebench-complete--x_pass_at_k.json").read_text())
+    (tmp_path / "local").mkdir()
+    local_results, local_passk = local_evaluate(bcb_cmd, write_samples(tmp_path / "local" / samples.name, quick_flawed()), tmp_path / "local_root")
+    assert verdicts(written) == verdicts(local_results)
+    assert passk["pass@1"] == pytest.approx(local_passk["pass@1"]) and passk["model"] == "q" and passk["gt_pass_rate"] == 1.0
+
+
+def test_options_as_the_official_cli_sends_them() -> None:
+    from bcb.server.options import RequestError, parse_options
+
+    assert parse_options({"pass_k": (1, 5, 10), "selective_evaluate": (0, 1)}).selective_evaluate == "0,1"
+    assert parse_options({"pass_k": "(1, 5)", "selective_evaluate": "['0', '1']"}).pass_k == (1, 5)
+    assert parse_options({"pass_k": 1, "parallel": -1, "max_as_limit": 30720.0}).max_as_limit == 30720
+    with pytest.raises(RequestError, match="max_stack_limit"):
+        parse_options({"max_stack_limit": 1.5})
+    with pytest.raises(RequestError, match="timeout"):
+        parse_options({"timeout": "nan"})
+
+
 def test_predict_check_gt_only_and_selective_evaluate(gradio_server: Server, tmp_path: Path) -> None:
     from gradio_client import Client, handle_file
 
@@ -293,15 +323,44 @@ def test_queued_jobs_per_client_are_capped(gradio_server: Server, tmp_path: Path
         assert gradio_server.call("DELETE", f"/api/v1/jobs/{job}")[1]["state"] == "cancelled"
 
 
-def test_token_is_required_when_set(tmp_path: Path, bcb_cmd: list[str]) -> None:
-    server = Server(bcb_cmd, tmp_path / "root", tmp_path / "serve.log", "--plain", "--token", "s3cret")
+@pytest.mark.parametrize("kind", ["plain", "gradio"])
+def test_token_is_required_when_set(tmp_path: Path, bcb_cmd: list[str], kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if kind == "gradio":
+        pytest.importorskip("gradio")
+    monkeypatch.setenv("BCB_SERVE_TOKEN", "s3cret")  # the environment variable, not --token
+    server = Server(bcb_cmd, tmp_path / "root", tmp_path / "serve.log", *(["--plain"] if kind == "plain" else []))
     try:
         assert server.call("POST", "/api/v1/jobs", b"{}")[0] == 401
         assert server.call("GET", "/api/v1/jobs/x", headers={"Authorization": "Bearer wrong"})[0] == 401
         assert server.call("GET", "/api/v1/jobs/x", headers={"Authorization": "Bearer s3cret"})[0] == 404
         assert server.call("GET", "/api/v1/health")[0] == 200
+        if kind == "gradio":
+            from gradio_client import Client
+
+            with pytest.raises(Exception):
+                Client(server.url + "/", verbose=False)
+            samples = write_samples(tmp_path / "t.jsonl", quick_flawed()[:2])
+            from gradio_client import handle_file
+
+            client = Client(server.url + "/", verbose=False, headers={"Authorization": "Bearer s3cret"})
+            results, _ = client.predict(
+                split="complete", subset="full", samples=handle_file(str(samples)), pass_k="1", parallel=-1, min_time_limit=1,
+                max_as_limit=30 * 1024, max_data_limit=30 * 1024, max_stack_limit=10, calibrated=True,
+                check_gt_only=False, no_gt=True, selective_evaluate="0,1", api_name="/predict",
+            )
+            assert sorted(results["eval"]) == ["bcb-mini/0", "bcb-mini/1"]
     finally:
         server.stop()
+
+
+def test_port_in_use_is_one_line_before_any_worker_starts(tmp_path: Path, bcb_cmd: list[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([*bcb_cmd, "serve", "--dataset", "bcb-mini", "--port", str(port), "--root", str(tmp_path / "root")],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_sigkill_mid_job_then_restart_finishes_with_the_same_verdicts(tmp_path: Path, bcb_cmd: list[str]) -> None:

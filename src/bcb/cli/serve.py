@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -52,6 +53,7 @@ def serve_command(
             data_dir=data_dir, workers=parallel, concurrent_jobs=jobs, max_upload_mb=max_upload_mb,
             max_samples=max_samples, max_queued_per_client=max_queued, sandbox=SandboxOptions(),
         )
+        _check_port(host, port)
         service = EvaluationService(config)
         try:
             started = service.start()
@@ -85,3 +87,18 @@ def serve_command(
         raise typer.Exit(2) from None
     finally:
         service.close()
+
+
+def _check_port(host: str, port: int) -> None:
+    """Before the workers start: a port in use is one line now, not a failure after the warm-up."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise DatasetError(f"--host {host}: {exc.strerror}") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise DatasetError(f"cannot listen on {host}:{port}: {exc.strerror}; pick another --port") from None

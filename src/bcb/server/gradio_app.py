@@ -47,7 +47,9 @@ def build_app(service: EvaluationService, token: Optional[str]) -> Any:
                     raise RequestError(413, f"the samples file is {size / 2**20:.1f} MiB; this server takes at most {service.config.max_upload_mb:g} MiB")
                 data = path.read_bytes()
                 options["filename"] = path.name
-            elif not check_gt_only:
+            elif check_gt_only:
+                options["filename"] = "__dummy__.jsonl"  # the name the official evaluator gives a ground-truth-only run
+            else:
                 raise RequestError(400, "no samples file: send one with handle_file(path)")
             headers = {k.lower(): v for k, v in request.headers.items()}
             address = request.client.host if request.client else "unknown"
@@ -134,4 +136,5 @@ def serve_gradio(service: EvaluationService, host: str, port: int, token: Option
     """Run until interrupted."""
     import uvicorn
 
-    uvicorn.run(build_app(service, token), host=host, port=port, log_level="warning", timeout_keep_alive=30)
+    # A /predict call waits for its job: on shutdown, do not wait for those (they resume on restart).
+    uvicorn.run(build_app(service, token), host=host, port=port, log_level="warning", timeout_keep_alive=30, timeout_graceful_shutdown=5)

@@ -103,6 +103,13 @@ def parse_options(raw: Mapping[str, Any]) -> JobOptions:
     for name, value in raw.items():
         if name in IGNORED or value is None or (isinstance(value, str) and not value.strip()):
             continue
+        if name in ("pass_k", "selective_evaluate"):
+            # The official CLI reads `--pass_k 1,5,10` with python-fire, which makes it a tuple;
+            # a Gradio Textbox then hands it over as its text, "(1, 5, 10)".
+            if isinstance(value, (list, tuple)):
+                value = ",".join(str(v) for v in value)
+            elif isinstance(value, str) and value.strip()[:1] in ("[", "("):
+                value = value.strip()[1:-1].replace("'", "").replace('"', "")
         if name in _TEXT:
             values[name] = _text(name, value)
         elif name in _BOOLS:
