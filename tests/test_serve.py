@@ -36,6 +36,7 @@ class Server:
     def __init__(self, bcb_cmd: list[str], root: Path, log: Path, *extra: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.root = root
         self.log = log
         args = [*bcb_cmd, "serve", "--dataset", "bcb-mini", "--port", str(self.port), "--root", str(root), "--parallel", "2", *extra]
         with open(log, "ab") as out:
@@ -239,6 +240,7 @@ def test_json_api_submit_status_results_resubmit_cancel(gradio_server: Server, t
     assert code == 202 and status["state"] in ("queued", "running", "done"), status
     final = gradio_server.wait_done(status["job"])
     assert final["state"] == "done" and final["samples"] == 32
+    assert not (gradio_server.root / "serve" / "uploads" / f"{status['job']}.jsonl").exists()  # answered: upload gone
     code, results = gradio_server.call("GET", f"/api/v1/jobs/{status['job']}/eval_results")
     assert code == 200 and len(results["eval"]) == 32
     code, pass_at_k = gradio_server.call("GET", f"/api/v1/jobs/{status['job']}/pass_at_k")

@@ -30,7 +30,7 @@ from bcb.execution.limits import Limits
 from bcb.execution.preload import preload_modules
 from bcb.execution.sandbox import SandboxOptions
 from bcb.server.fair import FairQueue, JobCancelled, Slot
-from bcb.server.jobs import JobRecord, JobTable, describe
+from bcb.server.jobs import JobRecord, JobTable, describe, new_job_id
 from bcb.server.options import JobOptions, RequestError, parse_options
 
 #: The keys of the official ``*_pass_at_k.json``; the official client prints every ``pass@`` key
@@ -175,7 +175,8 @@ class EvaluationService:
         dataset = self.dataset(options.subset)
         tasks = self._tasks(dataset, options)
         n_samples = 0
-        path = self.uploads / f"{key[:32]}.jsonl"
+        job_id = new_job_id()
+        path = self.uploads / f"{job_id}.jsonl"  # kept while the job may still run (a restart reads it again)
         if not options.check_gt_only:
             if not samples.strip():
                 raise RequestError(400, "the samples file is empty: send JSONL lines with task_id and solution (or completion)")
@@ -202,8 +203,13 @@ class EvaluationService:
                 raise RequestError(400, f"{options.filename}: {len(missing)} of {len(tasks)} tasks have no sample (first: {missing[0]}); send allow_partial=true to score only the tasks present")
             os.replace(staged, path)
         if self.jobs.count_unfinished(client) >= self.config.max_queued_per_client:
+            path.unlink(missing_ok=True)
             raise RequestError(429, f"client {client!r} already has {self.config.max_queued_per_client} unfinished jobs; wait for one to finish or cancel one")
-        job = self.jobs.add(client, options.to_json(), key, str(path), n_samples)
+        try:
+            job = self.jobs.add(client, options.to_json(), key, str(path), n_samples, job_id)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
         with self._wake:
             self._wake.notify_all()
         return self._status(job), True
@@ -242,6 +248,8 @@ class EvaluationService:
             event = self._cancels.get(job_id)
             if event is not None:
                 event.set()
+            else:  # it never started: nothing else will read its upload
+                Path(job.samples_path).unlink(missing_ok=True)
         return self.status(job_id)
 
     def wait(self, job_id: str, poll_s: float = 0.2) -> dict[str, Any]:
@@ -268,10 +276,11 @@ class EvaluationService:
         with self._pick_lock:
             queued = self.jobs.queued()
             for job in sorted(queued, key=lambda j: (self._last_start.get(j.client, 0.0), j.seq)):
+                self._cancels[job.id] = threading.Event()  # before the claim: a cancel right after it finds the event
                 if self.jobs.claim(job.id):
                     self._last_start[job.client] = time.monotonic()
-                    self._cancels[job.id] = threading.Event()
                     return self.jobs.get(job.id)
+                del self._cancels[job.id]
             return None
 
     def _run(self, job: JobRecord) -> None:
@@ -297,6 +306,9 @@ class EvaluationService:
         finally:
             self._cancels.pop(job.id, None)
             self._progress.pop(job.id, None)
+            now = self.jobs.get(job.id)
+            if now is not None and now.finished:  # the answer is in the table; the upload is needed no more
+                Path(job.samples_path).unlink(missing_ok=True)
 
     def _evaluate(self, job: JobRecord, options: JobOptions, dataset: Dataset, tasks: tuple[Task, ...], runner: Any, store: ResultStore, progress: _JobProgress) -> tuple[dict[str, Any], dict[str, Any], tuple[int, int]]:
         config = options.eval_config()
