@@ -60,6 +60,7 @@ from bcb.evaluation.results import (
 from bcb.evaluation.samples import read_samples
 from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.store import ResultStore
+from bcb.server.api import TOKEN_ENV
 from bcb.execution.environment import environment_fingerprint
 from bcb.execution.limits import TIMEOUT_POLICIES, Limits
 from bcb.execution.preload import preload_modules
@@ -152,7 +153,7 @@ def evaluate_command(
     disable_layer: Annotated[list[str] | None, typer.Option("--disable-sandbox-layer", help="Do not use this sandbox layer even where it works (e.g. netns, pids_cap, landlock; repeatable); bcb then refuses to run without an essential one unless --unsafe.")] = None,
     allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose task environment differs from this machine's (recorded in the manifest).")] = False,
     remote: Annotated[str | None, typer.Option("--remote", help="Evaluate on a bcb serve server at this URL (e.g. http://host:7860/); a stopped client resumes its job when run again.")] = None,
-    remote_token: Annotated[str | None, typer.Option("--remote-token", envvar="BCB_SERVE_TOKEN", help="The server's bearer token (also from $BCB_SERVE_TOKEN).")] = None,
+    remote_token: Annotated[str | None, typer.Option("--remote-token", envvar=TOKEN_ENV, help=f"The server's bearer token (also from ${TOKEN_ENV}).")] = None,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
     if remote is not None:

@@ -15,10 +15,8 @@ from bcb.cli.common import DataDir, DatasetFile, DatasetName, Version, err_conso
 from bcb.dataset import DatasetError
 from bcb.execution.executor import ExecutorError
 from bcb.execution.sandbox import LAYER_NAMES, SandboxOptions
+from bcb.server.api import TOKEN_ENV
 from bcb.server.service import EvaluationService, ServeConfig
-
-TOKEN_ENV = "BCB_SERVE_TOKEN"
-
 
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on (default: this machine only; put TLS in a reverse proxy in front).")] = "127.0.0.1",
@@ -38,7 +36,7 @@ def serve_command(
     max_queued: Annotated[int, typer.Option("--max-queued", help="Most unfinished jobs per client (429 above).")] = 8,
     plain: Annotated[bool, typer.Option("--plain", help="Serve the JSON API only, on the standard library's HTTP server, even when the Gradio extra is installed.")] = False,
 ) -> None:
-    """Serve evaluations over HTTP: the official Gradio /predict API (pip install 'bcb[serve]') and a JSON API."""
+    """Serve evaluations over HTTP: the official Gradio /predict API (pip install 'bcb\\[serve]') and a JSON API."""
     with user_errors(ExecutorError):
         if executor != "local":
             raise DatasetError(f"--executor {executor}: bcb serve runs on this machine's workers only (local) for now")
@@ -60,12 +58,12 @@ def serve_command(
         except ExecutorError as exc:
             raise ExecutorError(f"{exc} (bcb serve runs strangers' code and does not start without the sandbox that bcb evaluate uses)") from None
     on = ", ".join(k for k in LAYER_NAMES if started["sandbox"].get(k)) or "none"
-    err_console.print(f"sandbox: on ({on}); samples run in the same sandbox as bcb evaluate", highlight=False, soft_wrap=True)
+    err_console.print(f"sandbox: on ({on}); samples run in the same sandbox as bcb evaluate", highlight=False, soft_wrap=True, markup=False)
     if started["requeued"]:
-        err_console.print(f"resuming {started['requeued']} job(s) that were running when the server stopped", highlight=False, soft_wrap=True)
+        err_console.print(f"resuming {started['requeued']} job(s) that were running when the server stopped", highlight=False, soft_wrap=True, markup=False)
     api = "/predict (Gradio) and /api/v1 (JSON)" if gradio else "/api/v1 (JSON; pip install 'bcb[serve]' for the official Gradio /predict)"
     auth = "bearer token required" if token else "no token (anyone who reaches the port may submit)"
-    err_console.print(f"serving {config.dataset} on http://{host}:{port}/ with {started['workers']} warm workers: {api}; {auth}", highlight=False, soft_wrap=True)
+    err_console.print(f"serving {config.dataset} on http://{host}:{port}/ with {started['workers']} warm workers: {api}; {auth}", highlight=False, soft_wrap=True, markup=False)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         if gradio:

@@ -30,6 +30,8 @@ from bcb.server.service import EvaluationService
 
 PREFIX = "/api/v1"
 CLIENT_HEADER = "x-bcb-client"
+#: The bearer token's environment variable, read by the server (``--token``) and by ``bcb evaluate --remote-token``.
+TOKEN_ENV = "BCB_SERVE_TOKEN"
 
 
 @dataclass(frozen=True)
