@@ -231,6 +231,14 @@ def test_predict_garbage_is_refused_and_the_server_keeps_serving(gradio_server: 
             min_time_limit=1, max_as_limit=30 * 1024, max_data_limit=30 * 1024, max_stack_limit=10,
             calibrated=True, check_gt_only=False, no_gt=False, selective_evaluate="", api_name="/predict",
         )
+    big = tmp_path / "big--bigcodebench-complete.jsonl"
+    big.write_bytes(b'{"task_id": "bcb-mini/0", "solution": "' + b"x" * (2 * 1024 * 1024) + b'"}\n')
+    with pytest.raises(Exception):
+        client.predict(
+            split="complete", subset="full", samples=handle_file(str(big)), pass_k="1", parallel=-1,
+            min_time_limit=1, max_as_limit=30 * 1024, max_data_limit=30 * 1024, max_stack_limit=10,
+            calibrated=True, check_gt_only=False, no_gt=False, selective_evaluate="", api_name="/predict",
+        )
     assert gradio_server.call("GET", "/api/v1/health")[0] == 200
 
 
@@ -429,6 +437,14 @@ def test_evaluate_remote_writes_the_local_files_and_resumes(tmp_path: Path, bcb_
         assert refused.returncode == 2 and "--python: the server decides this" in refused.stderr
         wrong = subprocess.run([*bcb_cmd, "evaluate", "--dataset", "bigcodebench", "--samples", str(samples), "--remote", server.url], capture_output=True, text=True, timeout=60)
         assert wrong.returncode == 2 and "this server evaluates bcb-mini" in wrong.stderr
+
+        # The server's verdicts are keyed like bcb evaluate's (same environment, same sandbox):
+        # a local run on the same root runs nothing.
+        local = subprocess.run([*bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--root", str(tmp_path / "root"), "--timeout", "20"],
+                               capture_output=True, text=True, timeout=300)
+        assert local.returncode == 0, local.stderr
+        assert "0 run, 32 from the store" in local.stdout
+        assert verdicts(json.loads((tmp_path / "r--bcb-mini-complete_eval_results.json").read_text())) == verdicts(written)
 
         # The same upload with the same options as that run: the server answers with its job.
         code, status = server.call("POST", "/api/v1/jobs?timeout=20&dataset=bcb-mini&filename=r--bcb-mini-complete.jsonl", samples.read_bytes())
