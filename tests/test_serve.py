@@ -33,8 +33,8 @@ def free_port() -> int:
 class Server:
     """A `bcb serve` process we started; stopped by its own pid only."""
 
-    def __init__(self, bcb_cmd: list[str], root: Path, log: Path, *extra: str) -> None:
-        self.port = free_port()
+    def __init__(self, bcb_cmd: list[str], root: Path, log: Path, *extra: str, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.root = root
         self.log = log
@@ -504,3 +504,27 @@ def test_fair_queue_takes_turns_between_clients() -> None:
         thread.join(timeout=5)
     assert not any(t.is_alive() for t in threads)
     fair.close()
+
+
+def test_evaluate_remote_retries_until_the_server_is_up(tmp_path: Path, bcb_cmd: list[str]) -> None:
+    port = free_port()
+    samples = write_samples(tmp_path / "w--bcb-mini-complete.jsonl", quick_flawed()[:3])
+    client = subprocess.Popen(
+        [*bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--remote", f"http://127.0.0.1:{port}/", "--allow-partial", "--no-gt"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        time.sleep(3)  # the client finds nobody there and keeps trying
+        assert client.poll() is None
+        server = Server(bcb_cmd, tmp_path / "root", tmp_path / "serve.log", "--plain", port=port)
+        try:
+            out, err = client.communicate(timeout=180)
+        finally:
+            server.stop()
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+    assert client.returncode == 0, err
+    assert "retrying in" in err
+    assert len(json.loads((tmp_path / "w--bcb-mini-complete_eval_results.json").read_text())["eval"]) == 3
