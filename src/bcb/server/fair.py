@@ -144,7 +144,7 @@ class Slot:
             try:
                 for result in self.executor(request.limits)([job]):
                     request.results.put(dataclasses.replace(result, key=job.key))
-            except BaseException as exc:  # noqa: BLE001 - the job that sent this sample fails with it; the server goes on
+            except Exception as exc:  # noqa: BLE001 - the job that sent this sample fails with it; the server goes on
                 request.results.put(_Failure(exc))
 
     def close(self) -> None:

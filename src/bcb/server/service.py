@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -188,6 +189,12 @@ class EvaluationService:
             except (SamplesError, DatasetError) as exc:
                 staged.unlink(missing_ok=True)
                 raise RequestError(400, _uploaded(str(exc), staged, options.filename)) from None
+            for sample in parsed:
+                try:
+                    sample.solution.encode("utf-8")
+                except UnicodeEncodeError as exc:  # JSON can carry lone surrogates ("\ud800") that no program can be
+                    staged.unlink(missing_ok=True)
+                    raise RequestError(400, f"{_uploaded(sample.where, staged, options.filename)}: the solution is not valid Unicode text ({exc.reason})") from None
             wanted = {t.task_id for t in tasks}
             present = {s.task_id for s in parsed if s.task_id in wanted}
             n_samples = sum(1 for s in parsed if s.task_id in wanted)
@@ -264,12 +271,16 @@ class EvaluationService:
 
     def _job_loop(self) -> None:
         while not self.stop.is_set():
-            job = self._pick()
-            if job is None:
-                with self._wake:
-                    self._wake.wait(0.5)
-                continue
-            self._run(job)
+            try:
+                job = self._pick()
+                if job is None:
+                    with self._wake:
+                        self._wake.wait(0.5)
+                    continue
+                self._run(job)
+            except Exception:  # noqa: BLE001 - e.g. a locked or full disk: say so, keep the thread
+                traceback.print_exc()
+                self.stop.wait(1.0)
 
     def _pick(self) -> JobRecord | None:
         """The next queued job, taking turns between clients: the one whose last job started longest ago."""
