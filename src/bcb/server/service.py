@@ -80,6 +80,7 @@ class EvaluationService:
         self._datasets_lock = threading.Lock()
         self._gt_locks: dict[str, threading.Lock] = {}
         self._pick_lock = threading.Lock()
+        self._submit_lock = threading.Lock()
         self._wake = threading.Condition()
         self._last_start: dict[str, float] = {}
         self._cancels: dict[str, threading.Event] = {}
@@ -185,41 +186,50 @@ class EvaluationService:
             staged = path.with_suffix(f".{threading.get_ident()}.part")
             staged.write_bytes(samples)
             try:
-                parsed = read_samples(staged, dataset.by_id, resolve_id=dataset.resolve_id)
-            except (SamplesError, DatasetError) as exc:
+                n_samples = self._check_samples(staged, dataset, tasks, options)
+            except BaseException:
                 staged.unlink(missing_ok=True)
-                raise RequestError(400, _uploaded(str(exc), staged, options.filename)) from None
-            for sample in parsed:
-                try:
-                    sample.solution.encode("utf-8")
-                except UnicodeEncodeError as exc:  # JSON can carry lone surrogates ("\ud800") that no program can be
-                    staged.unlink(missing_ok=True)
-                    raise RequestError(400, f"{_uploaded(sample.where, staged, options.filename)}: the solution is not valid Unicode text ({exc.reason})") from None
-            wanted = {t.task_id for t in tasks}
-            present = {s.task_id for s in parsed if s.task_id in wanted}
-            n_samples = sum(1 for s in parsed if s.task_id in wanted)
-            if n_samples > self.config.max_samples:
-                staged.unlink(missing_ok=True)
-                raise RequestError(413, f"{n_samples} samples; this server takes at most {self.config.max_samples} per job")
-            if not present:
-                staged.unlink(missing_ok=True)
-                raise RequestError(400, f"{options.filename}: no sample belongs to the selected tasks of {dataset.label}")
-            missing = [t.task_id for t in tasks if t.task_id not in present]
-            if missing and not options.allow_partial:
-                staged.unlink(missing_ok=True)
-                raise RequestError(400, f"{options.filename}: {len(missing)} of {len(tasks)} tasks have no sample (first: {missing[0]}); send allow_partial=true to score only the tasks present")
+                raise
             os.replace(staged, path)
-        if self.jobs.count_unfinished(client) >= self.config.max_queued_per_client:
-            path.unlink(missing_ok=True)
-            raise RequestError(429, f"client {client!r} already has {self.config.max_queued_per_client} unfinished jobs; wait for one to finish or cancel one")
         try:
-            job = self.jobs.add(client, options.to_json(), key, str(path), n_samples, job_id)
+            with self._submit_lock:  # two identical uploads at once: still one job
+                known = self.jobs.reusable(key)
+                if known is not None:
+                    path.unlink(missing_ok=True)
+                    return self._status(known), False
+                if self.jobs.count_unfinished(client) >= self.config.max_queued_per_client:
+                    raise RequestError(429, f"client {client!r} already has {self.config.max_queued_per_client} unfinished jobs; wait for one to finish or cancel one")
+                job = self.jobs.add(client, options.to_json(), key, str(path), n_samples, job_id)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
         with self._wake:
             self._wake.notify_all()
         return self._status(job), True
+
+    def _check_samples(self, staged: Path, dataset: Dataset, tasks: tuple[Task, ...], options: JobOptions) -> int:
+        """Everything that would make the evaluation refuse the file, found now: a 400 (or 413)
+        before the job is queued rather than a failed job later. Returns the samples that count."""
+        try:
+            parsed = read_samples(staged, dataset.by_id, resolve_id=dataset.resolve_id)
+        except (SamplesError, DatasetError) as exc:
+            raise RequestError(400, _uploaded(str(exc), staged, options.filename)) from None
+        for sample in parsed:
+            try:
+                sample.solution.encode("utf-8")
+            except UnicodeEncodeError as exc:  # JSON can carry lone surrogates ("\ud800") that no program can be
+                raise RequestError(400, f"{_uploaded(sample.where, staged, options.filename)}: the solution is not valid Unicode text ({exc.reason})") from None
+        wanted = {t.task_id for t in tasks}
+        counted = [s for s in parsed if s.task_id in wanted]  # as the official evaluator: others are skipped
+        if len(counted) > self.config.max_samples:
+            raise RequestError(413, f"{len(counted)} samples; this server takes at most {self.config.max_samples} per job")
+        present = {s.task_id for s in counted}
+        if not present:
+            raise RequestError(400, f"{options.filename}: no sample belongs to the selected tasks of {dataset.label}")
+        missing = [t.task_id for t in tasks if t.task_id not in present]
+        if missing and not options.allow_partial:
+            raise RequestError(400, f"{options.filename}: {len(missing)} of {len(tasks)} tasks have no sample (first: {missing[0]}); send allow_partial=true to score only the tasks present")
+        return len(counted)
 
     def status(self, job_id: str) -> dict[str, Any]:
         job = self.jobs.get(job_id)
