@@ -84,6 +84,8 @@ def build_app(service: EvaluationService, token: Optional[str]) -> Any:
         description="BigCodeBench evaluation (bcb): the official /predict API; the JSON API is under /api/v1.",
         flagging_mode="never",
         api_name="predict",
+        # Gradio keeps each upload in its cache; bcb copies it at submit, so an hour is plenty.
+        delete_cache=(3600, 3600),
     )
     interface.queue(default_concurrency_limit=None)
 
