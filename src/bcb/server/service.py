@@ -82,6 +82,7 @@ class EvaluationService:
         self._pick_lock = threading.Lock()
         self._submit_lock = threading.Lock()
         self._wake = threading.Condition()
+        self._finished = threading.Condition()
         self._last_start: dict[str, float] = {}
         self._cancels: dict[str, threading.Event] = {}
         self._progress: dict[str, dict[str, Any]] = {}
@@ -141,6 +142,8 @@ class EvaluationService:
             event.set()
         with self._wake:
             self._wake.notify_all()
+        with self._finished:
+            self._finished.notify_all()
         for thread in self._threads:
             thread.join(timeout=10)
         for slot in self.slots:
@@ -267,15 +270,19 @@ class EvaluationService:
                 event.set()
             else:  # it never started: nothing else will read its upload
                 Path(job.samples_path).unlink(missing_ok=True)
+            with self._finished:
+                self._finished.notify_all()
         return self.status(job_id)
 
-    def wait(self, job_id: str, poll_s: float = 0.2) -> dict[str, Any]:
-        """Block until the job has finished (the Gradio call holds its connection this long)."""
+    def wait(self, job_id: str) -> dict[str, Any]:
+        """Block until the job has finished (the Gradio call holds its connection this long);
+        woken when any job finishes, so a short job's answer does not wait for a poll."""
         while True:
-            status = self.status(job_id)
-            if status["state"] in ("done", "failed", "cancelled") or self.stop.is_set():
-                return status
-            time.sleep(poll_s)
+            with self._finished:
+                status = self.status(job_id)
+                if status["state"] in ("done", "failed", "cancelled") or self.stop.is_set():
+                    return status
+                self._finished.wait(1.0)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -330,6 +337,8 @@ class EvaluationService:
             now = self.jobs.get(job.id)
             if now is not None and now.finished:  # the answer is in the table; the upload is needed no more
                 Path(job.samples_path).unlink(missing_ok=True)
+            with self._finished:
+                self._finished.notify_all()
 
     def _evaluate(self, job: JobRecord, options: JobOptions, dataset: Dataset, tasks: tuple[Task, ...], runner: Any, store: ResultStore, progress: _JobProgress) -> tuple[dict[str, Any], dict[str, Any], tuple[int, int]]:
         config = options.eval_config()
