@@ -16,6 +16,7 @@ from bcb.cli import generate as generate_command
 from bcb.cli import evaluate as evaluate_command
 from bcb.cli import analysis as analysis_commands
 from bcb.cli import run as run_command
+from bcb.cli import serve as serve_command
 from bcb.cli import trust as trust_commands
 from bcb.cli import quality as quality_commands
 
@@ -37,6 +38,7 @@ app.command("run", context_settings=run_command.RUN_CONTEXT_SETTINGS)(run_comman
 trust_commands.register(app)
 quality_commands.register(app)
 app.command("doctor")(doctor_command.doctor_command)
+app.command("serve")(serve_command.serve_command)
 
 
 def _print_version(value: bool) -> None:

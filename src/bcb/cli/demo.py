@@ -13,7 +13,8 @@ from rich.table import Table
 
 from bcb.cli.common import AllowNetwork, DataDir, DisableLayers, Unsafe, console, err_console, open_dataset, sandbox_options, user_errors
 from bcb.cli.data import _print_summary
-from bcb.cli.evaluate import BarProgress, SharedExecutor
+from bcb.cli.evaluate import BarProgress
+from bcb.evaluation.runner import SharedExecutor
 from bcb.dataset import DEFAULT_VERSION, DatasetError
 from bcb.dataset.domains import lib_domains_for
 from bcb.dataset.summary import summarize

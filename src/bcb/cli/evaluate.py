@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import (
@@ -64,21 +62,14 @@ from bcb.evaluation.results import (
     write_eval_results,
 )
 from bcb.evaluation.samples import read_samples
+from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.store import ResultStore
+from bcb.server.api import TOKEN_ENV
 from bcb.execution.environment import environment_fingerprint
-from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import TIMEOUT_POLICIES, Limits
 from bcb.execution.preload import preload_modules
-from bcb.execution.protocol import (
-    EXECUTOR_KINDS,
-    ExecutorOptions,
-    ManagedExecutor,
-    create_executor,
-    describe_executor,
-)
 from bcb.execution.executor import ExecutorError
-from bcb.execution.ray_executor import RayExecutor
-from bcb.execution.sandbox import SandboxOptions, sandbox_summary
+from bcb.execution.protocol import EXECUTOR_KINDS
 from bcb.fileio import write_json_atomic
 
 
@@ -131,63 +122,6 @@ def _pass_k(text: str) -> tuple[int, ...]:
     return ks
 
 
-class SharedExecutor:
-    """Starts the warm workers on the first job only, and keeps them for every later phase.
-    ``kind`` picks the executor (``local`` or ``ray``; for Ray, ``workers`` is per node, 0 = its CPUs)."""
-
-    def __init__(
-        self, python: str, workers: int, limits: Limits, preload: list[str], *,
-        kind: str = "local", ray_address: str | None = None, allow_mixed_env: bool = False,
-        sandbox: SandboxOptions | None = None,
-    ) -> None:
-        self.options = ExecutorOptions(
-            kind=kind, python=python, workers=workers, preload=tuple(preload), limits=limits,  # type: ignore[arg-type]
-            ray_address=ray_address, allow_mixed_env=allow_mixed_env, sandbox=sandbox or SandboxOptions(),
-        )
-        self.executor: ManagedExecutor | None = None
-        self._started = False
-
-    def prepare(self, fingerprint: dict[str, Any]) -> dict[str, Any]:
-        """Before any job. On Ray: join the cluster and check every node's environment now, so a
-        refused node stops the run before anything ran; returns the fingerprint to key verdicts on."""
-        if self.options.kind != "ray":
-            # The workers probe the sandbox layers at start-up (and refuse to run without the
-            # essential ones): start them now so the layers key the verdicts and the manifest.
-            executor = self._executor()
-            executor.start()
-            self._started = True
-            report = getattr(executor, "sandbox_report", None)
-            return {**fingerprint, "sandbox": sandbox_summary(report)} if report else fingerprint
-        self.options = dataclasses.replace(self.options, reference_fingerprint=fingerprint)
-        executor = self._executor()
-        assert isinstance(executor, RayExecutor)
-        keyed = executor.store_fingerprint(fingerprint)  # starts the workers: they probe the sandbox
-        self._started = True
-        return keyed
-
-    def describe(self) -> dict[str, Any]:
-        """Where the samples ran, for the manifest."""
-        if self.executor is None:
-            return {"kind": self.options.kind, "started": False}
-        return describe_executor(self.executor)
-
-    def _executor(self) -> ManagedExecutor:
-        if self.executor is None:
-            self.executor = create_executor(self.options)
-        return self.executor
-
-    def __call__(self, jobs: list[Job]) -> Iterator[ExecutionResult]:
-        executor = self._executor()
-        if not self._started:
-            executor.start()
-            self._started = True
-        return executor.run(jobs)
-
-    def close(self) -> None:
-        if self.executor is not None:
-            self.executor.close()
-
-
 def evaluate_command(
     samples: Annotated[Path | None, typer.Option("--samples", help="Samples JSONL (task_id + solution or completion) or a directory of <task>/N.py.")] = None,
     split: Annotated[str, typer.Option(help="complete or instruct (recorded; calibration uses the task's code_prompt either way).")] = "complete",
@@ -221,8 +155,27 @@ def evaluate_command(
     unsafe: Unsafe = False,
     disable_layer: DisableLayers = None,
     allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose task environment differs from this machine's (recorded in the manifest).")] = False,
+    remote: Annotated[str | None, typer.Option("--remote", help="Evaluate on a bcb serve server at this URL (e.g. http://host:7860/); a stopped client resumes its job when run again.")] = None,
+    remote_token: Annotated[str | None, typer.Option("--remote-token", envvar=TOKEN_ENV, help=f"The server's bearer token (also from ${TOKEN_ENV}).")] = None,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
+    if remote is not None:
+        local_only = {
+            "--check-gt-only": check_gt_only, "--recheck-gt": recheck_gt, "--id-range": id_range, "--reuse-results": reuse_results,
+            "--version": version, "--dataset-file": dataset_file, "--python": python, "--preload": preload,
+            "--executor": executor != "local", "--timeout-policy": timeout_policy != "official", "--allow-network": allow_network,
+            "--unsafe": unsafe, "--disable-sandbox-layer": disable_layer,
+        }
+        _remote(
+            remote, remote_token, samples, [flag for flag, given in local_only.items() if given],
+            {
+                "split": split, "subset": subset, "dataset": dataset, "pass_k": pass_k, "min_time_limit": str(min_time_limit),
+                "max_as_limit": str(max_as_limit), "max_data_limit": str(max_data_limit), "max_stack_limit": str(max_stack_limit),
+                "calibrated": str(calibrated).lower(), "no_gt": str(no_gt).lower(), "selective_evaluate": selective_evaluate or "",
+                "timeout": "" if timeout is None else str(timeout), "allow_partial": str(allow_partial).lower(),
+            },
+        )
+        return
     with user_errors(ExecutorError):
         if executor not in EXECUTOR_KINDS:
             raise DatasetError(f"unknown --executor {executor!r}: choose one of {', '.join(EXECUTOR_KINDS)}")
@@ -303,6 +256,28 @@ def evaluate_command(
     _print_summary(outcome, loaded.label, split, eval_path)
     if backups:
         console.print(f"previous results kept as {', '.join(str(b) for b in backups)}", highlight=False)
+
+
+def _remote(url: str, token: str | None, samples: Path | None, local_only: list[str], options: dict[str, str]) -> None:
+    """--remote: the server evaluates, with its own environment, sandbox and store; this writes its answer."""
+    from bcb.server.client import RemoteClient, remote_evaluate, write_answer
+
+    with user_errors():
+        if samples is None:
+            raise DatasetError("--remote needs --samples")
+        if local_only:
+            raise DatasetError(f"{', '.join(local_only)}: the server decides this; drop it from a --remote run")
+        if not samples.is_file():
+            raise DatasetError(f"{samples}: --remote sends one samples JSONL file; no such file")
+        client = RemoteClient(url, token, say=lambda line: err_console.print(line, highlight=False, soft_wrap=True))
+        results, pass_at_k, job = remote_evaluate(client, samples, {**options, "filename": samples.name})
+        eval_path, _ = write_answer(samples, results, pass_at_k)
+    for key, value in pass_at_k.items():
+        if key.startswith("pass@") and isinstance(value, (int, float)):
+            console.print(f"{key}\t{value:.3f}", highlight=False)
+    if pass_at_k.get("gt_checked", True) and "gt_pass_rate" in pass_at_k:
+        _print_gt(float(pass_at_k["gt_pass_rate"]), list(pass_at_k.get("failed_tasks") or []))
+    console.print(f"results: {eval_path} (job {job} on {url})", highlight=False)
 
 
 def _reuse(samples: Path, tasks: tuple[Task, ...], config: EvalConfig, label: str, split: str, subset: str, calibrated: bool) -> None:

@@ -34,7 +34,8 @@ from bcb.cli.common import (
     sandbox_options,
     user_errors,
 )
-from bcb.cli.evaluate import BarProgress, SharedExecutor
+from bcb.cli.evaluate import BarProgress
+from bcb.evaluation.runner import SharedExecutor
 from bcb.dataset import DatasetError, Task, parse_id_range, parse_ids, select_tasks
 from bcb.dataset.loading import read_records
 from bcb.dataset.task import parse_task

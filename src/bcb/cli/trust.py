@@ -33,7 +33,8 @@ from bcb.cli.common import (
     sandbox_options,
     user_errors,
 )
-from bcb.cli.evaluate import BarProgress, SharedExecutor
+from bcb.cli.evaluate import BarProgress
+from bcb.evaluation.runner import SharedExecutor
 from bcb.dataset import DatasetError, parse_id_range, parse_ids, select_tasks
 from bcb.dataset.perturbation import TRANSFORM_HELP, TRANSFORMS, parse_transforms, perturb_tasks
 from bcb.evaluation.evaluate import EvalConfig, environment_key

@@ -77,6 +77,11 @@ def model_name(samples: str | os.PathLike[str]) -> str:
 
 
 def write_eval_results(path: Path, results: EvalResults) -> None:
+    write_json_atomic(path, eval_results_payload(results))
+
+
+def eval_results_payload(results: EvalResults) -> dict[str, Any]:
+    """The content of `*_eval_results.json`: what is written to disk, and what `bcb serve` answers."""
     official = {
         task_id: [{"task_id": r.task_id, "solution": r.solution, "status": r.status, "details": dict(r.details)} for r in rows]
         for task_id, rows in results.eval.items()
@@ -85,7 +90,7 @@ def write_eval_results(path: Path, results: EvalResults) -> None:
         task_id: [{"index": r.index, "duration_s": r.duration_s, "peak_rss_mb": r.peak_rss_mb, "lazy": r.lazy, "note": r.note} for r in rows]
         for task_id, rows in results.eval.items()
     }
-    write_json_atomic(path, {"date": results.date, "eval": official, "bcb": {**results.bcb, "samples": extras}})
+    return {"date": results.date, "eval": official, "bcb": {**results.bcb, "samples": extras}}
 
 
 def read_eval_results(path: str | os.PathLike[str]) -> EvalResults:

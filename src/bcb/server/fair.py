@@ -1,0 +1,153 @@
+"""Warm workers shared by every running job, one sample at a time, taking turns between clients.
+
+Each worker slot is a one-process :class:`~bcb.evaluation.runner.SharedExecutor`, started once
+with the server and kept warm. A job's evaluation hands its programs to :class:`FairQueue` (as
+the ``runner`` that :func:`bcb.evaluation.evaluate.evaluate` calls) and reads its results back as
+they finish. A free slot takes the next program from the client whose turn it is, so a client
+with a thousand queued samples holds up a one-sample client by one sample, not by a thousand, and
+no slot idles behind a slow sample of another slot (a batch would).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import queue
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from bcb.evaluation.runner import SharedExecutor
+from bcb.execution.jobs import ExecutionResult, Job
+from bcb.execution.limits import Limits
+
+_ids = itertools.count(1)
+
+
+class JobCancelled(Exception):
+    """The job was cancelled while its samples ran."""
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+@dataclass
+class _Request:
+    client: str
+    limits: Limits
+    pending: deque[Job]
+    results: queue.Queue[ExecutionResult | _Failure] = field(default_factory=queue.Queue)
+    id: int = field(default_factory=lambda: next(_ids))
+
+
+class FairQueue:
+    """Programs waiting to run, per client, handed out round-robin between clients."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._clients: OrderedDict[str, deque[_Request]] = OrderedDict()
+        self._closed = False
+
+    def runner(self, client: str, limits: Limits, cancelled: threading.Event) -> Callable[[list[Job]], Iterator[ExecutionResult]]:
+        """A ``Runner`` for one job of ``client``: its programs join the shared queue."""
+
+        def run(jobs: list[Job]) -> Iterator[ExecutionResult]:
+            # Longest first within the job, as the executors order a run, so its slow samples start early.
+            request = _Request(client, limits, deque(sorted(jobs, key=lambda j: -j.expected_time)))
+            self._add(request)
+            try:
+                for _ in range(len(jobs)):
+                    while True:
+                        if cancelled.is_set():
+                            raise JobCancelled()
+                        try:
+                            item = request.results.get(timeout=0.2)
+                        except queue.Empty:
+                            continue
+                        break
+                    if isinstance(item, _Failure):
+                        raise item.exc
+                    yield item
+            finally:
+                self._drop(request)
+
+        return run
+
+    def _add(self, request: _Request) -> None:
+        with self._cond:
+            self._clients.setdefault(request.client, deque()).append(request)
+            self._cond.notify_all()
+
+    def _drop(self, request: _Request) -> None:
+        with self._cond:
+            request.pending.clear()
+            mine = self._clients.get(request.client)
+            if mine is not None and request in mine:
+                mine.remove(request)
+                if not mine:
+                    del self._clients[request.client]
+
+    def take(self, timeout: float) -> tuple[_Request, Job] | None:
+        """The next program to run: the next one of the client whose turn it is (that client then
+        going to the back of the line), from that client's jobs in turn."""
+        with self._cond:
+            found = self._next()
+            if found is None and not self._closed:
+                self._cond.wait(timeout)
+                found = self._next()
+            return found
+
+    def _next(self) -> tuple[_Request, Job] | None:
+        for client, requests in list(self._clients.items()):
+            for request in list(requests):
+                if request.pending:
+                    job = request.pending.popleft()
+                    self._clients.move_to_end(client)
+                    requests.remove(request)  # and the client's own jobs take turns too
+                    requests.append(request)
+                    return request, job
+        return None
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+class Slot:
+    """One warm worker. Keeps a warm executor for the official limits and, when a job asks for
+    other limits, one for those as well (replacing the previous non-default one)."""
+
+    def __init__(self, make: Callable[[Limits], SharedExecutor], default: Limits) -> None:
+        self.make = make
+        self.default = default
+        self.executors: dict[Limits, SharedExecutor] = {}
+
+    def executor(self, limits: Limits) -> SharedExecutor:
+        found = self.executors.get(limits)
+        if found is not None:
+            return found
+        for other in [lim for lim in self.executors if lim != self.default]:
+            self.executors.pop(other).close()
+        created = self.executors[limits] = self.make(limits)
+        return created
+
+    def serve(self, fair: FairQueue, stop: threading.Event) -> None:
+        while not stop.is_set():
+            got = fair.take(timeout=0.5)
+            if got is None:
+                continue
+            request, job = got
+            try:
+                for result in self.executor(request.limits)([job]):
+                    request.results.put(dataclasses.replace(result, key=job.key))
+            except Exception as exc:  # noqa: BLE001 - the job that sent this sample fails with it; the server goes on
+                request.results.put(_Failure(exc))
+
+    def close(self) -> None:
+        for executor in self.executors.values():
+            executor.close()
+        self.executors.clear()
