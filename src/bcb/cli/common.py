@@ -39,6 +39,10 @@ SelectiveEvaluate = Annotated[
     Optional[str],
     typer.Option("--selective-evaluate", help="Only these task ids, comma-separated: BigCodeBench/13,15 or 13,15."),
 ]
+TaskPython = Annotated[
+    Optional[str],
+    typer.Option("--python", help="The task environment's interpreter (default: $BCB_PYTHON, else ./bcb-task-env as `bcb env create` builds it, else this one)."),
+]
 IdRange = Annotated[Optional[str], typer.Option("--id-range", help="Only positions LOW..HIGH-1 of the dataset, e.g. 10-20.")]
 
 

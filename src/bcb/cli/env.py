@@ -12,6 +12,7 @@ from rich.table import Table
 
 from bcb.cli.common import console, err_console, user_errors
 from bcb.execution.environment import (
+    DEFAULT_TASK_ENV,
     EnvironmentCreationError,
     EnvironmentProbeError,
     create_environment,
@@ -26,7 +27,7 @@ app = typer.Typer(help="Build and inspect the task environment (the libraries ta
 
 @app.command()
 def create(
-    path: Annotated[Path, typer.Option("--path", help="Where to create the venv.")] = Path("bcb-task-env"),
+    path: Annotated[Path, typer.Option("--path", help="Where to create the venv (bcb evaluate finds ./bcb-task-env by itself; elsewhere, set BCB_PYTHON or pass --python).")] = DEFAULT_TASK_ENV,
     python: Annotated[Optional[str], typer.Option(help="Interpreter to build it from (the pins target CPython 3.11).")] = None,
     requirements: Annotated[Optional[Path], typer.Option(help="Another requirements file instead of bcb's pinned one.")] = None,
     nltk_data: Annotated[

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,6 +28,7 @@ from bcb.cli.common import (
     RateColumn,
     SelectiveEvaluate,
     SubsetOpt,
+    TaskPython,
     Version,
     console,
     err_console,
@@ -61,7 +61,13 @@ from bcb.evaluation.results import (
 )
 from bcb.evaluation.samples import read_samples
 from bcb.evaluation.store import ResultStore
-from bcb.execution.environment import environment_fingerprint
+from bcb.execution.environment import (
+    EnvironmentProbeError,
+    MissingLibrariesError,
+    environment_fingerprint,
+    find_task_python,
+    require_libraries,
+)
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import TIMEOUT_POLICIES, Limits
 from bcb.execution.preload import preload_modules
@@ -208,7 +214,8 @@ def evaluate_command(
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Score only the tasks that have samples.")] = False,
     reuse_results: Annotated[bool, typer.Option("--reuse-results/--overwrite-results", help="When <samples>_eval_results.json exists: reuse it (run nothing, recompute pass@k from it, as the official evaluator does) or evaluate again and overwrite it, keeping the old file as <file>.bak (the default: the store already makes a rerun cheap, and a stale file never passes for new samples).")] = False,
     root: Annotated[Path, typer.Option(help="Where bcb keeps its result store.")] = Path("bcb_results"),
-    python: Annotated[str | None, typer.Option(help="The task environment's interpreter (default: this one).")] = None,
+    python: TaskPython = None,
+    allow_missing_libs: Annotated[bool, typer.Option("--allow-missing-libs", help="Run even when the interpreter lacks libraries the tasks import (those tasks then fail).")] = False,
     preload: Annotated[str | None, typer.Option(help="Modules workers import before forking, comma-separated (default: derived from the tasks).")] = None,
     executor: Annotated[str, typer.Option("--executor", help="Where samples run: local (this machine's workers) or ray (a Ray cluster; pip install 'bcb[ray]'). With ray, --parallel is workers per node (default: its CPUs).")] = "local",
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray).")] = None,
@@ -218,7 +225,7 @@ def evaluate_command(
     allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose task environment differs from this machine's (recorded in the manifest).")] = False,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
-    with user_errors(RayExecutorError):
+    with user_errors(RayExecutorError, EnvironmentProbeError, MissingLibrariesError):
         if executor not in EXECUTOR_KINDS:
             raise DatasetError(f"unknown --executor {executor!r}: choose one of {', '.join(EXECUTOR_KINDS)}")
         if executor != "ray" and (ray_address or allow_mixed_env):
@@ -261,7 +268,10 @@ def evaluate_command(
         if reuse_results and samples is not None and not check_gt_only and result_paths(samples)[0].is_file():
             _reuse(samples, tasks, config, loaded.label, split, subset, calibrated)
             return
-        interpreter = python or sys.executable
+        interpreter, source = find_task_python(python)
+        if not allow_missing_libs:
+            mini_hint = "pip install 'bcb[mini]'" if dataset == "bcb-mini" and dataset_file is None else ""
+            require_libraries(interpreter, source, [lib for t in tasks for lib in t.libs], hint=mini_hint)
         workers = parallel if parallel > 0 else (os.cpu_count() or 1)
         sample_list = read_samples(samples, loaded.by_id, resolve_id=loaded.resolve_id) if samples is not None else []
         if preload is not None:

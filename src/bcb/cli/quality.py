@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bcb.cli.common import (
+    TaskPython,
     DataDir,
     DatasetFile,
     DatasetName,
@@ -44,7 +44,7 @@ from bcb.evaluation.quality import (
     scaffold_task,
     summarize,
 )
-from bcb.execution.environment import EnvironmentProbeError, missing_libraries
+from bcb.execution.environment import EnvironmentProbeError, find_task_python, missing_libraries
 from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import Limits
 from bcb.execution.preload import preload_modules
@@ -54,7 +54,7 @@ from bcb.fileio import write_json_atomic
 #: The coverage.py the task environment is pinned to (execution/requirements/tasks-py311.txt).
 COVERAGE_PIN = "coverage==7.17.5"
 
-Python = Annotated[str | None, typer.Option(help="The task environment's interpreter (default: this one).")]
+Python = TaskPython
 Parallel = Annotated[int, typer.Option(help="Worker processes (default: the number of CPUs).")]
 Runs = Annotated[int, typer.Option("--runs", help="Plain ground-truth runs per task (flakiness: tests whose outcome varies across them).")]
 
@@ -70,7 +70,7 @@ def _require_coverage(python: str) -> None:
 
 
 def _runner(python: str | None, parallel: int, tasks: list[Task], allow_network: bool, unsafe: bool, coverage: bool) -> tuple[str, SharedExecutor]:
-    interpreter = python or sys.executable
+    interpreter = find_task_python(python)[0]
     if coverage:
         _require_coverage(interpreter)
     workers = parallel if parallel > 0 else (os.cpu_count() or 1)

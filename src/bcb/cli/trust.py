@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bcb.cli.common import (
+    TaskPython,
     DataDir,
     DatasetFile,
     DatasetName,
@@ -35,7 +36,7 @@ from bcb.dataset.perturbation import TRANSFORM_HELP, TRANSFORMS, parse_transform
 from bcb.evaluation.evaluate import EvalConfig, environment_key
 from bcb.evaluation.perturbation_check import PerturbationCheck, recheck_perturbations, write_perturbed
 from bcb.evaluation.store import ResultStore
-from bcb.execution.environment import EnvironmentProbeError, environment_fingerprint
+from bcb.execution.environment import EnvironmentProbeError, environment_fingerprint, find_task_python
 from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import Limits
 from bcb.execution.preload import preload_modules
@@ -55,7 +56,7 @@ def perturb_command(
     selective_evaluate: SelectiveEvaluate = None,
     id_range: IdRange = None,
     parallel: Annotated[int, typer.Option(help="Worker processes for the re-check (default: the number of CPUs).")] = 0,
-    python: Annotated[Optional[str], typer.Option(help="The task environment's interpreter (default: this one).")] = None,
+    python: TaskPython = None,
     root: Annotated[Path, typer.Option(help="Where bcb keeps its result store (re-check verdicts are reused from it).")] = Path("bcb_results"),
     limit: Annotated[int, typer.Option(help="Dropped tasks to list (0: all).")] = 40,
 ) -> None:
@@ -71,7 +72,7 @@ def perturb_command(
         )
         with err_console.status(f"perturbing {len(tasks)} tasks"):
             perturbations = perturb_tasks(tasks, seed, chosen)
-        interpreter = python or sys.executable
+        interpreter = find_task_python(python)[0]
         workers = parallel if parallel > 0 else (os.cpu_count() or 1)
         limits = Limits()
         runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, preload_modules((lib for t in tasks for lib in t.libs), min_uses=workers + 1))

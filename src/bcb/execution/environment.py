@@ -35,8 +35,11 @@ __all__ = [
     "EnvironmentCreationError",
     "EnvironmentProbeError",
     "create_environment",
+    "find_task_python",
     "environment_fingerprint",
+    "MissingLibrariesError",
     "missing_libraries",
+    "require_libraries",
     "requirements_path",
     "run_probe",
 ]
@@ -56,6 +59,13 @@ LOG_TAIL_LINES = 40
 PROBE_TIMEOUT_S = 300.0
 
 Progress = Callable[[str], None]
+
+#: Where ``bcb env create`` builds the task environment unless told otherwise, relative to the
+#: working directory; commands that run tasks look for it there.
+DEFAULT_TASK_ENV = Path("bcb-task-env")
+
+#: The variable naming the task environment's interpreter, for a setup that keeps it elsewhere.
+TASK_PYTHON_VAR = "BCB_PYTHON"
 
 
 class EnvironmentCreationError(RuntimeError):
@@ -79,6 +89,11 @@ class EnvironmentProbeError(RuntimeError):
     """Inspecting an interpreter failed (it does not start, or the probe script crashed)."""
 
 
+class MissingLibrariesError(RuntimeError):
+    """The interpreter cannot import libraries the tasks use: every such task would fail, and
+    the score would look like the model's."""
+
+
 def requirements_path() -> Path:
     """Return the path of the bundled task-environment requirements file.
 
@@ -97,6 +112,24 @@ def requirements_path() -> Path:
 def _venv_python(path: Path) -> Path:
     """The interpreter of the venv at ``path`` (POSIX layout; bcb targets Linux)."""
     return path / "bin" / "python"
+
+
+def find_task_python(explicit: str | None = None) -> tuple[str, str]:
+    """The interpreter to run tasks in, and where it came from (for messages).
+
+    Running BigCodeBench in bcb's own interpreter, which lacks the tasks' libraries, fails correct
+    solutions silently, so an explicit choice wins, then ``$BCB_PYTHON``, then the environment
+    ``bcb env create`` builds by default, and only then this interpreter.
+    """
+    if explicit:
+        return explicit, "--python"
+    named = os.environ.get(TASK_PYTHON_VAR, "").strip()
+    if named:
+        return named, f"${TASK_PYTHON_VAR}"
+    built = _venv_python(DEFAULT_TASK_ENV)
+    if built.exists():
+        return str(built.absolute()), f"{DEFAULT_TASK_ENV}/ (built by `bcb env create`)"
+    return sys.executable, "bcb's own interpreter"
 
 
 def _tail(text: str, lines: int = LOG_TAIL_LINES) -> str:
@@ -297,3 +330,18 @@ def missing_libraries(python: str, import_names: list[str]) -> list[str]:
     if not isinstance(result, list):
         raise EnvironmentProbeError(f"unexpected probe output from {python}: {result!r}")
     return [str(name) for name in result]
+
+
+def require_libraries(python: str, source: str, import_names: list[str], hint: str = "") -> None:
+    """Refuse an interpreter that lacks libraries the tasks import, naming them and the way out.
+    ``source`` says how the interpreter was chosen; ``hint`` adds a dataset's own way to get them."""
+    missing = missing_libraries(python, sorted(set(import_names)))
+    if not missing:
+        return
+    shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+    extra = f"{hint}, or " if hint else ""
+    raise MissingLibrariesError(
+        f"{python} ({source}) cannot import {len(missing)} librar{'y' if len(missing) == 1 else 'ies'} the tasks use ({shown}): "
+        f"{extra}build the task environment with `bcb env create` (found at ./{DEFAULT_TASK_ENV} by default) "
+        f"or name one with --python or ${TASK_PYTHON_VAR}; --allow-missing-libs runs anyway"
+    )

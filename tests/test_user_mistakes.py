@@ -1,0 +1,92 @@
+"""Mistakes a user makes, each through the real CLI (a real process): one clear line, exit 2, no
+traceback, nothing silently wrong and nothing lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bcb.execution.environment import DEFAULT_TASK_ENV, find_task_python
+
+BCB = [sys.executable, "-m", "bcb"]
+
+
+def bcb(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if k != "BCB_PYTHON"}
+    full.update(COLUMNS="120", NO_COLOR="1", **(env or {}))
+    return subprocess.run([*BCB, *args], capture_output=True, text=True, cwd=cwd, env=full, timeout=timeout, input=stdin, check=False)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The contract for a user mistake: exit 2, no traceback, one `error:` line on stderr."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def record(number: int, libs: list[str], body: str = "return 1", test_body: str = "self.assertEqual(task_func(), 1)") -> dict[str, str]:
+    return {
+        "task_id": f"Custom/{number}",
+        "complete_prompt": 'def task_func():\n    """Do it."""\n',
+        "instruct_prompt": "Do it.",
+        "canonical_solution": f"    {body}\n",
+        "code_prompt": "def task_func():\n",
+        "test": f"import unittest\nclass TestCases(unittest.TestCase):\n    def test_it(self):\n        {test_body}\n",
+        "entry_point": "task_func",
+        "doc_struct": json.dumps({"description": ["Do it."]}),
+        "libs": repr(libs),
+    }
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+# --- the task environment trap -------------------------------------------------------------------
+
+
+def test_evaluate_refuses_an_interpreter_without_the_tasks_libraries(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "tasks.jsonl", [record(0, ["json", "bcb_no_such_lib", "bcb_other_missing"]), record(1, ["os"])])
+    samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "Custom/0", "solution": "def task_func():\n    return 1\n"}])
+    result = bcb("evaluate", "--dataset-file", str(data), "--samples", str(samples), "--root", str(tmp_path / "root"), "--allow-partial", cwd=tmp_path)
+    line = one_line_error(result)
+    assert "bcb_no_such_lib, bcb_other_missing" in line and "json" not in line.split("(", 2)[2]
+    assert "bcb env create" in line and "BCB_PYTHON" in line and "--allow-missing-libs" in line
+    assert not (tmp_path / "s_eval_results.json").exists() and not (tmp_path / "root").exists()
+
+    forced = bcb("evaluate", "--dataset-file", str(data), "--samples", str(samples), "--root", str(tmp_path / "root"), "--allow-partial", "--allow-missing-libs", "--no-gt", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert (tmp_path / "s_eval_results.json").is_file()
+
+
+def test_the_task_interpreter_comes_from_the_flag_the_variable_or_the_default_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert find_task_python(None) == (sys.executable, "bcb's own interpreter")
+    built = tmp_path / DEFAULT_TASK_ENV
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(built)], check=True)
+    found, source = find_task_python(None)
+    assert found == str(built / "bin" / "python") and "bcb env create" in source
+    monkeypatch.setenv("BCB_PYTHON", "/elsewhere/python")
+    assert find_task_python(None) == ("/elsewhere/python", "$BCB_PYTHON")
+    assert find_task_python("/given/python") == ("/given/python", "--python")
+
+
+def test_evaluate_uses_bcb_python(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "tasks.jsonl", [record(0, ["bcb_probe_lib"])])
+    samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "Custom/0", "solution": "import bcb_probe_lib\ndef task_func():\n    return bcb_probe_lib.ONE\n"}])
+    env_dir = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(env_dir)], check=True)
+    site = next((env_dir / "lib").glob("python3*/site-packages"))
+    (site / "bcb_probe_lib.py").write_text("ONE = 1\n")
+    result = bcb("evaluate", "--dataset-file", str(data), "--samples", str(samples), "--root", str(tmp_path / "root"), "--no-gt", "--parallel", "1",
+                 cwd=tmp_path, env={"BCB_PYTHON": str(env_dir / "bin" / "python")})
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "s_pass_at_k.json").read_text())["pass@1"] == 1.0
