@@ -90,3 +90,47 @@ def test_evaluate_uses_bcb_python(tmp_path: Path) -> None:
                  cwd=tmp_path, env={"BCB_PYTHON": str(env_dir / "bin" / "python")})
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "s_pass_at_k.json").read_text())["pass@1"] == 1.0
+
+
+# --- malformed options and inputs, each one line through the real CLI -----------------------------
+
+
+def _mini_samples(tmp_path: Path) -> Path:
+    return write_jsonl(tmp_path / "m.jsonl", [{"task_id": "BigCodeBench/0", "solution": "x = 1\n"}])
+
+
+MINI = ("--dataset", "bcb-mini", "--allow-partial")
+
+#: (case id, argv after `bcb`, words the error line must contain). `{s}` is a one-sample file for
+#: bcb-mini, `{tmp}` the test's directory. Nothing in this table may run a sample.
+CASES: list[tuple[str, list[str], list[str]]] = [
+    ("timeout-overflows-poll", ["evaluate", *MINI, "--samples", "{s}", "--timeout", "2147484"], ["--timeout", "86400"]),
+    ("timeout-inf", ["evaluate", *MINI, "--samples", "{s}", "--timeout", "inf"], ["--timeout"]),
+    ("timeout-1e308", ["evaluate", *MINI, "--samples", "{s}", "--timeout", "1e308"], ["--timeout"]),
+    ("timeout-nan", ["evaluate", *MINI, "--samples", "{s}", "--timeout", "nan"], ["--timeout"]),
+    ("min-time-limit-nan", ["evaluate", *MINI, "--samples", "{s}", "--min-time-limit", "nan"], ["--min-time-limit"]),
+    ("min-time-limit-negative", ["evaluate", *MINI, "--samples", "{s}", "--min-time-limit", "-5"], ["--min-time-limit"]),
+    ("min-time-limit-huge", ["evaluate", *MINI, "--samples", "{s}", "--min-time-limit", "1e308"], ["--min-time-limit"]),
+    ("demo-timeout-inf", ["demo", "--root", "{tmp}/demo", "--timeout", "inf"], ["--timeout"]),
+]
+
+
+@pytest.mark.parametrize(("argv", "words"), [pytest.param(argv, words, id=name) for name, argv, words in CASES])
+def test_each_mistake_is_one_line(tmp_path: Path, argv: list[str], words: list[str]) -> None:
+    samples = _mini_samples(tmp_path)
+    args = [a.replace("{s}", str(samples)).replace("{tmp}", str(tmp_path)) for a in argv]
+    line = one_line_error(bcb(*args, cwd=tmp_path))
+    for word in words:
+        assert word in line, line
+    assert not (tmp_path / "root").exists() and not (tmp_path / "bcb_results").exists()
+
+
+def test_the_api_refuses_a_time_limit_that_overflows() -> None:
+    from bcb.dataset import load_dataset
+    from bcb.evaluation.api import evaluate_solutions
+    from bcb.execution.limits import LimitError
+
+    mini = load_dataset("bcb-mini")
+    for bad in (float("inf"), float("nan"), 2147484.0, -1.0):
+        with pytest.raises(LimitError):
+            evaluate_solutions(mini, [("BigCodeBench/0", "x = 1\n")], time_limit=bad)

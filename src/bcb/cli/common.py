@@ -15,6 +15,7 @@ from rich.text import Text
 
 from bcb.dataset import DATASETS, DEFAULT_VERSION, VERSIONS, Dataset, DatasetError, load_dataset
 from bcb.dataset.hub import DownloadError
+from bcb.errors import BcbError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -62,7 +63,7 @@ class RateColumn(ProgressColumn):
 def user_errors(*also: type[BaseException]) -> Iterator[None]:
     """Problems the user can fix become one red line and exit code 2, never a traceback.
     `also` adds a layer's own error types (generation, environment) to the dataset ones."""
-    errors: tuple[type[BaseException], ...] = (DatasetError, DownloadError, *also)
+    errors: tuple[type[BaseException], ...] = (BcbError, DatasetError, DownloadError, *also)
     try:
         yield
     except errors as exc:

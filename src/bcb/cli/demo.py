@@ -24,6 +24,7 @@ from bcb.evaluation.results import result_paths, write_eval_results
 from bcb.evaluation.samples import read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import environment_fingerprint
+from bcb.execution.limits import check_seconds
 from bcb.execution.preload import preload_modules
 from bcb.fileio import write_json_atomic
 
@@ -35,6 +36,7 @@ def demo(
 ) -> None:
     """Evaluate a canonical and a flawed reference model on bcb-mini and compare them."""
     with user_errors():
+        check_seconds(timeout, "--timeout")
         mini = open_dataset("bcb-mini", None, None, "full", None)
         tasks = list(mini)
         root.mkdir(parents=True, exist_ok=True)

@@ -69,7 +69,7 @@ from bcb.execution.environment import (
     require_libraries,
 )
 from bcb.execution.jobs import ExecutionResult, Job
-from bcb.execution.limits import TIMEOUT_POLICIES, Limits
+from bcb.execution.limits import TIMEOUT_POLICIES, Limits, check_seconds
 from bcb.execution.preload import preload_modules
 from bcb.execution.protocol import (
     EXECUTOR_KINDS,
@@ -236,8 +236,9 @@ def evaluate_command(
             raise DatasetError("--samples is required (or pass --check-gt-only)")
         if check_gt_only and no_gt:
             raise DatasetError("--check-gt-only and --no-gt contradict each other")
-        if timeout is not None and timeout <= 0:
-            raise DatasetError("--timeout must be a positive number of seconds")
+        if timeout is not None:
+            check_seconds(timeout, "--timeout")
+        check_seconds(min_time_limit, "--min-time-limit", zero_ok=True)
         if timeout_policy not in TIMEOUT_POLICIES:
             raise DatasetError(f"unknown --timeout-policy {timeout_policy!r}: choose one of {', '.join(TIMEOUT_POLICIES)}")
         unknown = sorted(set(disable_layer or ()) - set(LAYER_NAMES))

@@ -32,7 +32,7 @@ from bcb.evaluation.samples import Sample, SamplesError, program, solution_sha
 from bcb.evaluation.store import ResultStore, StoredVerdict, VerdictKey
 from bcb.execution.environment import environment_fingerprint
 from bcb.execution.jobs import Job, Status
-from bcb.execution.limits import OFFICIAL_MIN_TIME_LIMIT_S, Limits, official_time_limit
+from bcb.execution.limits import OFFICIAL_MIN_TIME_LIMIT_S, Limits, check_seconds, official_time_limit
 from bcb.execution.preload import preload_modules
 from bcb.execution.protocol import ExecutorKind, ExecutorOptions, ManagedExecutor, create_executor
 from bcb.execution.sandbox import SandboxOptions
@@ -120,8 +120,8 @@ def evaluate_solutions(
     resolve = tasks.resolve_id if isinstance(tasks, Dataset) else None
     if not by_id:
         raise SamplesError("no tasks given")
-    if time_limit is not None and not time_limit > 0:
-        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    if time_limit is not None:
+        check_seconds(time_limit, "time_limit")
     limit = float(time_limit) if time_limit is not None else official_time_limit(None, min_time_limit)
 
     planned: dict[tuple[str, str], _Planned] = {}

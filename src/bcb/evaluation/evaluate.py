@@ -25,7 +25,7 @@ from bcb.evaluation.results import EvalResults, SampleResult
 from bcb.evaluation.samples import Sample, SamplesError, program, solution_sha
 from bcb.evaluation.store import GroundTruth, ResultStore, StoredVerdict, VerdictKey, limits_key
 from bcb.execution.jobs import ExecutionResult, Job
-from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S, Limits, time_limit_for
+from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S, Limits, check_seconds, time_limit_for
 
 
 class Runner(Protocol):
@@ -72,6 +72,11 @@ class EvalConfig:
     """How a task's limit follows from its ground-truth time (see ``bcb.execution.limits``)."""
     no_gt: bool = False
     allow_partial: bool = False
+
+    def __post_init__(self) -> None:
+        check_seconds(self.min_time_limit, "--min-time-limit", zero_ok=True)
+        if self.timeout is not None:
+            check_seconds(self.timeout, "--timeout")
 
     def limits_for(self, time_limit: float) -> str:
         return limits_key({**asdict(self.limits), "time_limit": round(time_limit, 1)})
