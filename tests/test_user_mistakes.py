@@ -112,17 +112,26 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("min-time-limit-negative", ["evaluate", *MINI, "--samples", "{s}", "--min-time-limit", "-5"], ["--min-time-limit"]),
     ("min-time-limit-huge", ["evaluate", *MINI, "--samples", "{s}", "--min-time-limit", "1e308"], ["--min-time-limit"]),
     ("demo-timeout-inf", ["demo", "--root", "{tmp}/demo", "--timeout", "inf"], ["--timeout"]),
+    ("export-onto-its-input", ["data", "export", "--dataset-file", "{d}", "--selective-evaluate", "0", "-o", "{d}"], ["also the input"]),
+    ("perturb-onto-its-input", ["perturb", "--dataset-file", "{d}", "--seed", "1", "-o", "{d}"], ["also the input"]),
+    ("perturb-into-a-directory", ["perturb", "--dataset-file", "{d}", "--seed", "1", "-o", "{tmp}"], ["is a directory"]),
+    ("results-path-is-a-directory", ["evaluate", "--dataset-file", "{d}", "--samples", "{tmp}/blocked.jsonl", "--allow-partial"], ["results file", "is a directory"]),
 ]
 
 
 @pytest.mark.parametrize(("argv", "words"), [pytest.param(argv, words, id=name) for name, argv, words in CASES])
 def test_each_mistake_is_one_line(tmp_path: Path, argv: list[str], words: list[str]) -> None:
     samples = _mini_samples(tmp_path)
-    args = [a.replace("{s}", str(samples)).replace("{tmp}", str(tmp_path)) for a in argv]
+    data = write_jsonl(tmp_path / "tasks.jsonl", [record(n, ["json"]) for n in range(3)])
+    write_jsonl(tmp_path / "blocked.jsonl", [{"task_id": "Custom/0", "solution": "def task_func():\n    return 1\n"}])
+    (tmp_path / "blocked_eval_results.json").mkdir()
+    before = data.read_bytes()
+    args = [a.replace("{s}", str(samples)).replace("{d}", str(data)).replace("{tmp}", str(tmp_path)) for a in argv]
     line = one_line_error(bcb(*args, cwd=tmp_path))
     for word in words:
         assert word in line, line
     assert not (tmp_path / "root").exists() and not (tmp_path / "bcb_results").exists()
+    assert data.read_bytes() == before
 
 
 def test_the_api_refuses_a_time_limit_that_overflows() -> None:

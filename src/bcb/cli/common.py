@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Iterator, Optional
@@ -69,6 +70,21 @@ def user_errors(*also: type[BaseException]) -> Iterator[None]:
     except errors as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+
+
+def check_output(path: Path, what: str, inputs: tuple[Path | None, ...] = ()) -> None:
+    """Before any work: refuse an output that would destroy an input, is a directory, or cannot be
+    written, so a long run never fails at its last step and never eats its own input."""
+    for source in inputs:
+        if source is not None and path.exists() and source.exists() and os.path.samefile(path, source):
+            raise BcbError(f"{what} {path} is also the input: write to another file (the input would be lost)")
+    if path.is_dir():
+        raise BcbError(f"{what} {path} is a directory: name a file in it")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise BcbError(f"cannot write {what} {path}: {parent} is not a writable directory")
 
 
 def open_dataset(name: str, version: str | None, dataset_file: Path | None, subset: str, data_dir: Path | None) -> Dataset:

@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from bcb.cli.common import (
+    check_output,
     DataDir,
     DatasetFile,
     DatasetName,
@@ -269,6 +270,9 @@ def evaluate_command(
         if reuse_results and samples is not None and not check_gt_only and result_paths(samples)[0].is_file():
             _reuse(samples, tasks, config, loaded.label, split, subset, calibrated)
             return
+        if samples is not None and not check_gt_only:
+            for path in result_paths(samples):
+                check_output(path, "the results file", (samples,))
         interpreter, source = find_task_python(python)
         if not allow_missing_libs:
             mini_hint = "pip install 'bcb[mini]'" if dataset == "bcb-mini" and dataset_file is None else ""

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bcb.cli.common import (
+    check_output,
     TaskPython,
     DataDir,
     DatasetFile,
@@ -34,7 +35,7 @@ from bcb.cli.evaluate import BarProgress, SharedExecutor
 from bcb.dataset import DatasetError, parse_id_range, parse_ids, select_tasks
 from bcb.dataset.perturbation import TRANSFORM_HELP, TRANSFORMS, parse_transforms, perturb_tasks
 from bcb.evaluation.evaluate import EvalConfig, environment_key
-from bcb.evaluation.perturbation_check import PerturbationCheck, recheck_perturbations, write_perturbed
+from bcb.evaluation.perturbation_check import PerturbationCheck, provenance_path, recheck_perturbations, write_perturbed
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import EnvironmentProbeError, environment_fingerprint, find_task_python
 from bcb.execution.executor import ExecutorError
@@ -64,7 +65,10 @@ def perturb_command(
     keeping only tasks whose canonical solution passes the perturbed tests."""
     with user_errors(ExecutorError, EnvironmentProbeError):
         chosen = parse_transforms(transforms)
+        check_output(output, "-o", (dataset_file,))
+        check_output(provenance_path(output), "the provenance record", (dataset_file,))
         loaded = open_dataset(dataset, version, dataset_file, subset, data_dir)
+        check_output(output, "-o", (Path(loaded.source),))
         tasks = select_tasks(
             loaded,
             ids=parse_ids(selective_evaluate) if selective_evaluate else None,
