@@ -143,3 +143,36 @@ def test_the_api_refuses_a_time_limit_that_overflows() -> None:
     for bad in (float("inf"), float("nan"), 2147484.0, -1.0):
         with pytest.raises(LimitError):
             evaluate_solutions(mini, [("BigCodeBench/0", "x = 1\n")], time_limit=bad)
+
+
+# --- hostile input files -------------------------------------------------------------------------
+
+
+def test_a_device_as_samples_is_refused_at_once(tmp_path: Path) -> None:
+    result = bcb("evaluate", *MINI, "--samples", "/dev/zero", "--root", str(tmp_path / "root"), cwd=tmp_path, timeout=30)
+    assert "/dev/zero" in one_line_error(result) and "not a regular file" in result.stderr
+
+
+def test_a_file_without_newlines_is_read_only_up_to_the_line_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bcb.dataset import loading
+    from bcb.dataset.task import DatasetError
+
+    endless = tmp_path / "endless.jsonl"
+    endless.write_text("x" * 1000)
+    monkeypatch.setattr(loading, "MAX_LINE_CHARS", 100)
+    with pytest.raises(DatasetError, match="longer than"):
+        list(loading.read_records(endless))
+
+
+def test_lone_surrogate_and_deep_nesting_are_one_line_and_sanitize_writes_nothing(tmp_path: Path) -> None:
+    surrogate = tmp_path / "surrogate.jsonl"
+    surrogate.write_text('{"task_id": "BigCodeBench/0", "solution": "x = \\"\\ud800\\"\\n"}\n')
+    line = one_line_error(bcb("sanitize", "--samples", str(surrogate), "--dataset", "bcb-mini", cwd=tmp_path))
+    assert "surrogate" in line and "surrogate.jsonl:1" in line
+    assert not (tmp_path / "surrogate-sanitized.jsonl").exists()
+    one_line_error(bcb("evaluate", *MINI, "--samples", str(surrogate), cwd=tmp_path))
+
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    assert "nested too deeply" in one_line_error(bcb("evaluate", *MINI, "--samples", str(deep), cwd=tmp_path))
+    assert "nested too deeply" in one_line_error(bcb("data", "info", "--dataset-file", str(deep), cwd=tmp_path))
