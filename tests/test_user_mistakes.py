@@ -96,7 +96,7 @@ def test_evaluate_uses_bcb_python(tmp_path: Path) -> None:
 
 
 def _mini_samples(tmp_path: Path) -> Path:
-    return write_jsonl(tmp_path / "m.jsonl", [{"task_id": "BigCodeBench/0", "solution": "x = 1\n"}])
+    return write_jsonl(tmp_path / "m.jsonl", [{"task_id": "bcb-mini/0", "solution": "def task_func():\n    return 1\n"}])
 
 
 MINI = ("--dataset", "bcb-mini", "--allow-partial")
@@ -115,6 +115,17 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("export-onto-its-input", ["data", "export", "--dataset-file", "{d}", "--selective-evaluate", "0", "-o", "{d}"], ["also the input"]),
     ("perturb-onto-its-input", ["perturb", "--dataset-file", "{d}", "--seed", "1", "-o", "{d}"], ["also the input"]),
     ("perturb-into-a-directory", ["perturb", "--dataset-file", "{d}", "--seed", "1", "-o", "{tmp}"], ["is a directory"]),
+    ("pass-k-above-the-samples", ["evaluate", *MINI, "--samples", "{s}", "--pass-k", "1,100"], ["pass@100", "pass k <= 1"]),
+    ("parallel-minus-one", ["evaluate", *MINI, "--samples", "{s}", "--parallel", "-1"], ["--parallel -1"]),
+    ("parallel-minus-three-perturb", ["perturb", "--dataset-file", "{d}", "--seed", "1", "-o", "{tmp}/p.jsonl", "--parallel", "-3"], ["--parallel -3"]),
+    ("selective-evaluate-commas", ["evaluate", *MINI, "--samples", "{s}", "--selective-evaluate", ",,,"], ["names no task"]),
+    ("recheck-gt-with-no-gt", ["evaluate", *MINI, "--samples", "{s}", "--recheck-gt", "--no-gt"], ["--recheck-gt", "--no-gt"]),
+    ("resamples-zero", ["leaderboard", "{tmp}/none_eval_results.json", "--resamples", "0"], ["--resamples 0"]),
+    ("resamples-negative-report", ["report", "{tmp}/none_eval_results.json", "--resamples", "-1"], ["--resamples -1"]),
+    ("resamples-zero-contamination", ["contamination", "{tmp}/a.json", "{tmp}/b.json", "--resamples", "0"], ["--resamples 0"]),
+    ("transforms-commas", ["perturb", "--dataset-file", "{d}", "--seed", "1", "-o", "{tmp}/p.jsonl", "--transforms", ","], ["names no transform"]),
+    ("sanitize-entry-point-nowhere", ["sanitize", "--samples", "{s}", "--entry-point", "nothing_here"], ["nothing_here", "defines"]),
+    ("sanitize-entry-point-not-a-name", ["sanitize", "--samples", "{s}", "--entry-point", "1 2"], ["not a Python function name"]),
     ("results-path-is-a-directory", ["evaluate", "--dataset-file", "{d}", "--samples", "{tmp}/blocked.jsonl", "--allow-partial"], ["results file", "is a directory"]),
 ]
 
@@ -132,6 +143,7 @@ def test_each_mistake_is_one_line(tmp_path: Path, argv: list[str], words: list[s
         assert word in line, line
     assert not (tmp_path / "root").exists() and not (tmp_path / "bcb_results").exists()
     assert data.read_bytes() == before
+    assert not (tmp_path / "p.jsonl").exists() and not (tmp_path / "m-sanitized.jsonl").exists()
 
 
 def test_the_api_refuses_a_time_limit_that_overflows() -> None:

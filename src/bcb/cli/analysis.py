@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bcb.cli.common import DataDir, DatasetFile, Version, console, err_console, open_dataset, user_errors
+from bcb.cli.common import DataDir, DatasetFile, Version, check_resamples, console, err_console, open_dataset, user_errors
 from bcb.dataset import DATASETS, Dataset, DatasetError, load_dataset
 
 if TYPE_CHECKING:
@@ -116,6 +116,7 @@ def leaderboard_command(
 ) -> None:
     """Rank models: pass@1 with its 95% CI, calibrated vs raw, Elo, lazy rate, timeouts, GT status."""
     with user_errors():
+        check_resamples(resamples)
         analysis = _analysis()
         fmt = _check_format(output_format, analysis.FORMATS)
         column = analysis.leaderboard.sort_column(sort)
@@ -392,6 +393,7 @@ def report_command(
     from bcb.dataset.domains import lib_domains_for
 
     with user_errors():
+        check_resamples(resamples)
         analysis = _analysis()
         refs = [analysis.parse_reference(r) for r in reference or []]
         parsed_stack = analysis.parse_stack(stack, include_stdlib=not strict_stack) if stack else None

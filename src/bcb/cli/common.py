@@ -87,6 +87,23 @@ def check_output(path: Path, what: str, inputs: tuple[Path | None, ...] = ()) ->
         raise BcbError(f"cannot write {what} {path}: {parent} is not a writable directory")
 
 
+def worker_count(parallel: int) -> int:
+    """--parallel as a number of workers: 0 means one per CPU, a negative number is a mistake."""
+    if parallel < 0:
+        raise BcbError(f"--parallel {parallel}: give a number of workers, or 0 for one per CPU")
+    return parallel or (os.cpu_count() or 1)
+
+
+#: Fewer bootstrap resamples than this give intervals that mean nothing (0 gives a zero-width one).
+MIN_RESAMPLES = 100
+
+
+def check_resamples(resamples: int) -> int:
+    if resamples < MIN_RESAMPLES:
+        raise BcbError(f"--resamples {resamples}: an interval needs at least {MIN_RESAMPLES} bootstrap resamples")
+    return resamples
+
+
 def open_dataset(name: str, version: str | None, dataset_file: Path | None, subset: str, data_dir: Path | None) -> Dataset:
     """Load with a download progress bar (rate and ETA) when a download happens."""
     progress = Progress(

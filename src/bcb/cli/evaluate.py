@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from bcb.cli.common import (
+    worker_count,
     check_output,
     DataDir,
     DatasetFile,
@@ -60,7 +60,7 @@ from bcb.evaluation.results import (
     result_paths,
     write_eval_results,
 )
-from bcb.evaluation.samples import read_samples
+from bcb.evaluation.samples import counts_by_task, read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import (
     EnvironmentProbeError,
@@ -121,6 +121,9 @@ class BarProgress:
             self.bar.stop()
             self.bar.remove_task(self.task)
             self.task = None
+
+
+DEFAULT_PASS_K = "1,5,10"
 
 
 def _pass_k(text: str) -> tuple[int, ...]:
@@ -199,7 +202,7 @@ def evaluate_command(
     dataset_file: DatasetFile = None,
     data_dir: DataDir = None,
     calibrated: Annotated[bool, typer.Option("--calibrated/--no-calibrated", help="Prepend code_prompt + pass, as the official evaluator does by default.")] = True,
-    pass_k: Annotated[str, typer.Option("--pass-k", help="Which pass@k to report (k <= samples per task).")] = "1,5,10",
+    pass_k: Annotated[str | None, typer.Option("--pass-k", help="Which pass@k to report (k <= samples per task; the default leaves out a k above them, as official). \\[default: 1,5,10]", show_default=False)] = None,
     parallel: Annotated[int, typer.Option(help="Worker processes (default: the number of CPUs).")] = 0,
     min_time_limit: Annotated[float, typer.Option("--min-time-limit", help="Seconds; the official floor on GT-derived limits.")] = 1.0,
     max_as_limit: Annotated[int, typer.Option("--max-as-limit", help="Address-space limit per sample, MiB.")] = 30 * 1024,
@@ -237,6 +240,9 @@ def evaluate_command(
             raise DatasetError("--samples is required (or pass --check-gt-only)")
         if check_gt_only and no_gt:
             raise DatasetError("--check-gt-only and --no-gt contradict each other")
+        if recheck_gt and no_gt:
+            raise DatasetError("--recheck-gt and --no-gt contradict each other")
+        worker_count(parallel)
         if timeout is not None:
             check_seconds(timeout, "--timeout")
         check_seconds(min_time_limit, "--min-time-limit", zero_ok=True)
@@ -245,7 +251,7 @@ def evaluate_command(
         unknown = sorted(set(disable_layer or ()) - set(LAYER_NAMES))
         if unknown:
             raise DatasetError(f"unknown --disable-sandbox-layer {', '.join(unknown)}: choose from {', '.join(LAYER_NAMES)}")
-        ks = _pass_k(pass_k)
+        ks = _pass_k(pass_k or DEFAULT_PASS_K)
         loaded = open_dataset(dataset, version, dataset_file, subset, data_dir)
         tasks = select_tasks(
             loaded,
@@ -277,8 +283,12 @@ def evaluate_command(
         if not allow_missing_libs:
             mini_hint = "pip install 'bcb[mini]'" if dataset == "bcb-mini" and dataset_file is None else ""
             require_libraries(interpreter, source, [lib for t in tasks for lib in t.libs], hint=mini_hint)
-        workers = parallel if parallel > 0 else (os.cpu_count() or 1)
+        workers = worker_count(parallel)
         sample_list = read_samples(samples, loaded.by_id, resolve_id=loaded.resolve_id) if samples is not None else []
+        if pass_k is not None and sample_list:
+            fewest = min(counts_by_task(sample_list).values())
+            if max(ks) > fewest:
+                raise DatasetError(f"--pass-k {pass_k}: pass@{max(ks)} needs {max(ks)} samples of every task, and a task has {fewest}; pass k <= {fewest}")
         if preload is not None:
             modules = [m for m in preload.split(",") if m]
         else:

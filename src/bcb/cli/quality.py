@@ -7,7 +7,6 @@ warm, sandboxed workers as `bcb evaluate`.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bcb.cli.common import (
+    worker_count,
     TaskPython,
     DataDir,
     DatasetFile,
@@ -73,7 +73,7 @@ def _runner(python: str | None, parallel: int, tasks: list[Task], allow_network:
     interpreter = find_task_python(python)[0]
     if coverage:
         _require_coverage(interpreter)
-    workers = parallel if parallel > 0 else (os.cpu_count() or 1)
+    workers = worker_count(parallel)
     modules = preload_modules(lib for t in tasks for lib in t.libs) + (["coverage"] if coverage else [])
     sandbox = SandboxOptions(allow_network=allow_network, unsafe=unsafe)
     return interpreter, SharedExecutor(interpreter, max(1, min(workers, len(tasks))), Limits(), modules, sandbox=sandbox)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Iterator, Optional
 
@@ -71,6 +72,13 @@ class _Programs:
             for record in records:
                 if self.task(record) is None:
                     raise SamplesError(f"{path}:{record.lineno}: task {record.task_id!r} is not in {dataset.label}")
+        if entry_point is not None:
+            # A name no sample defines would cut every sample down to its imports.
+            if not entry_point.isidentifier():
+                raise SamplesError(f"--entry-point {entry_point!r} is not a Python function name")
+            defined = re.compile(rf"^(?:async\s+)?def\s+{re.escape(entry_point)}\s*\(", re.MULTILINE)
+            if not any(defined.search(self.raw(r, newline=True)) for r in records):
+                raise SamplesError(f"--entry-point {entry_point}: no sample in {path} defines it; leave it out to use each task's entry point")
 
     def task(self, record: SampleRecord) -> Task | None:
         if self.dataset is None:

@@ -7,7 +7,6 @@ Wiring only: the transforms live in `bcb.dataset.perturbation`, the execution re
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -17,6 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from bcb.cli.common import (
+    check_resamples,
+    worker_count,
     check_output,
     TaskPython,
     DataDir,
@@ -65,6 +66,7 @@ def perturb_command(
     keeping only tasks whose canonical solution passes the perturbed tests."""
     with user_errors(ExecutorError, EnvironmentProbeError):
         chosen = parse_transforms(transforms)
+        worker_count(parallel)
         check_output(output, "-o", (dataset_file,))
         check_output(provenance_path(output), "the provenance record", (dataset_file,))
         loaded = open_dataset(dataset, version, dataset_file, subset, data_dir)
@@ -77,7 +79,7 @@ def perturb_command(
         with err_console.status(f"perturbing {len(tasks)} tasks"):
             perturbations = perturb_tasks(tasks, seed, chosen)
         interpreter = find_task_python(python)[0]
-        workers = parallel if parallel > 0 else (os.cpu_count() or 1)
+        workers = worker_count(parallel)
         limits = Limits()
         runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, preload_modules((lib for t in tasks for lib in t.libs), min_uses=workers + 1))
         fingerprint = environment_fingerprint(interpreter)
@@ -152,8 +154,7 @@ def contamination_command(
     with user_errors():
         if output_format not in ("table", "json"):
             raise DatasetError(f"unknown --format {output_format!r}: choose table or json")
-        if resamples < 1:
-            raise DatasetError("--resamples must be at least 1")
+        check_resamples(resamples)
         analysis = _analysis()
         runs = analysis.runs.load_runs([original, perturbed])
         result = analysis.contamination.memorisation_gap(
