@@ -188,3 +188,28 @@ def test_lone_surrogate_and_deep_nesting_are_one_line_and_sanitize_writes_nothin
     deep.write_text("[" * 100_000 + "]" * 100_000 + "\n")
     assert "nested too deeply" in one_line_error(bcb("evaluate", *MINI, "--samples", str(deep), cwd=tmp_path))
     assert "nested too deeply" in one_line_error(bcb("data", "info", "--dataset-file", str(deep), cwd=tmp_path))
+
+
+# --- one verdict fingerprint for the API and the CLI ----------------------------------------------
+
+
+def test_the_cli_reuses_the_apis_verdicts_and_network_runs_key_apart(tmp_path: Path) -> None:
+    from bcb.dataset import load_dataset
+    from bcb.evaluation.api import evaluate_solutions
+    from bcb.evaluation.store import ResultStore
+    from bcb.execution.sandbox import SandboxOptions
+
+    mini = load_dataset("bcb-mini")
+    first, second, third = list(mini)[:3]
+    store = ResultStore(tmp_path / "root" / "bcb.sqlite")
+    try:
+        isolated = list(evaluate_solutions(mini, [(first.task_id, first.solution), (second.task_id, second.solution)], workers=1, store=store))
+        networked = list(evaluate_solutions(mini, [(third.task_id, third.solution)], workers=1, store=store, sandbox=SandboxOptions(allow_network=True)))
+    finally:
+        store.close()
+    assert [v.status for v in isolated + networked] == ["pass"] * 3
+
+    samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": t.task_id, "solution": t.solution} for t in (first, second, third)])
+    result = bcb("evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--allow-partial", "--no-gt", "--parallel", "1", "--root", str(tmp_path / "root"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1 run, 2 from the store" in result.stdout, result.stdout

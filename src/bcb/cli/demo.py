@@ -48,6 +48,7 @@ def demo(
         for column, justify in (("model", "left"), ("pass@1", "right"), ("95% CI", "right"), ("GT pass rate", "right"), ("lazy", "right"), ("timeouts", "right")):
             table.add_column(column, justify=justify)  # type: ignore[arg-type]
         try:
+            fingerprint = runner.prepare(fingerprint)
             for name, rows in (("canonical", reference_samples.canonical(tasks)), ("flawed", reference_samples.flawed(tasks))):
                 path = root / f"{name}--main--bcb-mini-complete--reference-0-1-sanitized_calibrated.jsonl"
                 path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")

@@ -78,9 +78,10 @@ from bcb.execution.protocol import (
     ManagedExecutor,
     create_executor,
     describe_executor,
+    verdict_fingerprint,
 )
-from bcb.execution.ray_executor import RayExecutor, RayExecutorError
-from bcb.execution.sandbox import LAYER_NAMES, SandboxOptions, sandbox_summary
+from bcb.execution.ray_executor import RayExecutorError
+from bcb.execution.sandbox import LAYER_NAMES, SandboxOptions
 from bcb.fileio import write_json_atomic
 
 
@@ -155,18 +156,9 @@ class SharedExecutor:
     def prepare(self, fingerprint: dict[str, Any]) -> dict[str, Any]:
         """Before any job. On Ray: join the cluster and check every node's environment now, so a
         refused node stops the run before anything ran; returns the fingerprint to key verdicts on."""
-        if self.options.kind != "ray":
-            # The workers probe the sandbox layers at start-up (and refuse to run without the
-            # essential ones): start them now so the layers key the verdicts and the manifest.
-            executor = self._executor()
-            executor.start()
-            self._started = True
-            report = getattr(executor, "sandbox_report", None)
-            return {**fingerprint, "sandbox": sandbox_summary(report)} if report else fingerprint
-        self.options = dataclasses.replace(self.options, reference_fingerprint=fingerprint)
-        executor = self._executor()
-        assert isinstance(executor, RayExecutor)
-        keyed = executor.store_fingerprint(fingerprint)  # starts the workers: they probe the sandbox
+        if self.options.kind == "ray":
+            self.options = dataclasses.replace(self.options, reference_fingerprint=fingerprint)
+        keyed = verdict_fingerprint(self._executor(), fingerprint)
         self._started = True
         return keyed
 

@@ -83,9 +83,9 @@ def perturb_command(
         limits = Limits()
         runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, preload_modules((lib for t in tasks for lib in t.libs), min_uses=workers + 1))
         fingerprint = environment_fingerprint(interpreter)
-        env = environment_key(fingerprint)
         store = ResultStore(root / "bcb.sqlite")
         try:
+            env = environment_key(runner.prepare(fingerprint))
             check = recheck_perturbations(
                 loaded, perturbations, seed=seed, transforms=chosen, config=EvalConfig(limits=limits), store=store, env=env, runner=runner, progress=BarProgress()
             )

@@ -34,7 +34,7 @@ from bcb.execution.environment import environment_fingerprint
 from bcb.execution.jobs import Job, Status
 from bcb.execution.limits import OFFICIAL_MIN_TIME_LIMIT_S, Limits, check_seconds, official_time_limit
 from bcb.execution.preload import preload_modules
-from bcb.execution.protocol import ExecutorKind, ExecutorOptions, ManagedExecutor, create_executor
+from bcb.execution.protocol import ExecutorKind, ExecutorOptions, ManagedExecutor, create_executor, verdict_fingerprint
 from bcb.execution.sandbox import SandboxOptions
 
 __all__ = ["Verdict", "evaluate_solutions"]
@@ -197,10 +197,7 @@ def _stream(
         keys: dict[str, VerdictKey] = {}
         todo = planned
         if store is not None:
-            fp = dict(fingerprint) if fingerprint is not None else environment_fingerprint(executor.python)
-            store_fp = getattr(executor, "store_fingerprint", None)
-            if callable(store_fp):  # a Ray cluster that accepted other environments keys apart
-                fp = store_fp(fp)
+            fp = verdict_fingerprint(executor, fingerprint if fingerprint is not None else environment_fingerprint(executor.python))
             env = environment_key(fp)
             dataset_hash = tasks.content_hash if isinstance(tasks, Dataset) else content_hash(task_list)
             config = EvalConfig(limits=executor.limits)
