@@ -126,6 +126,11 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("transforms-commas", ["perturb", "--dataset-file", "{d}", "--seed", "1", "-o", "{tmp}/p.jsonl", "--transforms", ","], ["names no transform"]),
     ("sanitize-entry-point-nowhere", ["sanitize", "--samples", "{s}", "--entry-point", "nothing_here"], ["nothing_here", "defines"]),
     ("sanitize-entry-point-not-a-name", ["sanitize", "--samples", "{s}", "--entry-point", "1 2"], ["not a Python function name"]),
+    ("python-does-not-exist", ["evaluate", *MINI, "--samples", "{s}", "--python", "/nonexistent/python"], ["/nonexistent/python", "--python"]),
+    ("python-is-not-python", ["evaluate", *MINI, "--samples", "{s}", "--python", "/bin/true"], ["not a Python interpreter"]),
+    ("env-info-python-is-not-python", ["env", "info", "--python", "/bin/ls"], ["not a Python interpreter"]),
+    ("root-is-a-file", ["evaluate", *MINI, "--samples", "{s}", "--root", "{d}"], ["--root", "pass a directory"]),
+    ("libs-is-a-number", ["data", "info", "--dataset-file", "{tmp}/libs-number.jsonl"], ["'libs' must be a list"]),
     ("results-path-is-a-directory", ["evaluate", "--dataset-file", "{d}", "--samples", "{tmp}/blocked.jsonl", "--allow-partial"], ["results file", "is a directory"]),
 ]
 
@@ -136,6 +141,7 @@ def test_each_mistake_is_one_line(tmp_path: Path, argv: list[str], words: list[s
     data = write_jsonl(tmp_path / "tasks.jsonl", [record(n, ["json"]) for n in range(3)])
     write_jsonl(tmp_path / "blocked.jsonl", [{"task_id": "Custom/0", "solution": "def task_func():\n    return 1\n"}])
     (tmp_path / "blocked_eval_results.json").mkdir()
+    write_jsonl(tmp_path / "libs-number.jsonl", [{**record(0, []), "libs": 5}])
     before = data.read_bytes()
     args = [a.replace("{s}", str(samples)).replace("{d}", str(data)).replace("{tmp}", str(tmp_path)) for a in argv]
     line = one_line_error(bcb(*args, cwd=tmp_path))
@@ -213,3 +219,19 @@ def test_the_cli_reuses_the_apis_verdicts_and_network_runs_key_apart(tmp_path: P
     result = bcb("evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--allow-partial", "--no-gt", "--parallel", "1", "--root", str(tmp_path / "root"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "1 run, 2 from the store" in result.stdout, result.stdout
+
+
+def test_a_store_damaged_mid_file_is_one_line_naming_it_and_the_way_out(tmp_path: Path) -> None:
+    from bcb.evaluation.store import ResultStore, StoredVerdict, VerdictKey
+
+    path = tmp_path / "root" / "bcb.sqlite"
+    with ResultStore(path) as store:
+        for i in range(3000):
+            store.put_verdict(VerdictKey("d", f"t{i}", "p" * 64, "e" * 64, "{}"), StoredVerdict("pass", {"x": "y" * 100}, 1.0, 1.0, 1, ""))
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with path.open("r+b") as handle:  # the pages after the header: the tables' roots
+        handle.seek(4096)
+        handle.write(b"\xff" * 4096 * 4)
+    samples = _mini_samples(tmp_path)
+    line = one_line_error(bcb("evaluate", *MINI, "--samples", str(samples), "--no-gt", "--root", str(tmp_path / "root"), cwd=tmp_path))
+    assert str(path) in line and "damaged" in line and "move it away" in line

@@ -14,8 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.markup import escape
 from rich.text import Text
 
-from bcb.dataset import DATASETS, DEFAULT_VERSION, VERSIONS, Dataset, DatasetError, load_dataset
-from bcb.dataset.hub import DownloadError
+from bcb.dataset import DATASETS, DEFAULT_VERSION, VERSIONS, Dataset, load_dataset
 from bcb.errors import BcbError
 
 console = Console()
@@ -62,9 +61,9 @@ class RateColumn(ProgressColumn):
 
 @contextlib.contextmanager
 def user_errors(*also: type[BaseException]) -> Iterator[None]:
-    """Problems the user can fix become one red line and exit code 2, never a traceback.
-    `also` adds a layer's own error types (generation, environment) to the dataset ones."""
-    errors: tuple[type[BaseException], ...] = (BcbError, DatasetError, DownloadError, *also)
+    """Problems the user can fix (every :class:`BcbError`) become one red line and exit code 2,
+    never a traceback. `also` adds error types from outside that hierarchy (the executors')."""
+    errors: tuple[type[BaseException], ...] = (BcbError, *also)
     try:
         yield
     except errors as exc:

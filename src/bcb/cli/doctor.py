@@ -40,7 +40,7 @@ from bcb.execution.doctor import (
     summarize_ground_truth,
     task_needs,
 )
-from bcb.execution.environment import EnvironmentProbeError, environment_fingerprint, find_task_python
+from bcb.execution.environment import environment_fingerprint, find_task_python
 from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S
 from bcb.execution.sandbox import SandboxOptions, sandbox_summary
@@ -68,7 +68,7 @@ def doctor_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON.")] = False,
 ) -> None:
     """Which libraries, data and sandbox settings stop ground truths from passing here; exits 1 when the ground-truth pass rate cannot reach 0.99."""
-    with user_errors(EnvironmentProbeError, ExecutorError):
+    with user_errors(ExecutorError):
         try:
             parse_host_port(network_probe)
         except ValueError as exc:

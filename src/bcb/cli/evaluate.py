@@ -63,8 +63,6 @@ from bcb.evaluation.results import (
 from bcb.evaluation.samples import counts_by_task, read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import (
-    EnvironmentProbeError,
-    MissingLibrariesError,
     environment_fingerprint,
     find_task_python,
     require_libraries,
@@ -221,7 +219,7 @@ def evaluate_command(
     allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose task environment differs from this machine's (recorded in the manifest).")] = False,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
-    with user_errors(RayExecutorError, EnvironmentProbeError, MissingLibrariesError):
+    with user_errors(RayExecutorError):
         if executor not in EXECUTOR_KINDS:
             raise DatasetError(f"unknown --executor {executor!r}: choose one of {', '.join(EXECUTOR_KINDS)}")
         if executor != "ray" and (ray_address or allow_mixed_env):

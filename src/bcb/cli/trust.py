@@ -38,7 +38,7 @@ from bcb.dataset.perturbation import TRANSFORM_HELP, TRANSFORMS, parse_transform
 from bcb.evaluation.evaluate import EvalConfig, environment_key
 from bcb.evaluation.perturbation_check import PerturbationCheck, provenance_path, recheck_perturbations, write_perturbed
 from bcb.evaluation.store import ResultStore
-from bcb.execution.environment import EnvironmentProbeError, environment_fingerprint, find_task_python
+from bcb.execution.environment import environment_fingerprint, find_task_python
 from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import Limits
 from bcb.execution.preload import preload_modules
@@ -64,7 +64,7 @@ def perturb_command(
 ) -> None:
     """Derive a perturbed dataset (renamed entry point, parameters and locals, reworded prompts),
     keeping only tasks whose canonical solution passes the perturbed tests."""
-    with user_errors(ExecutorError, EnvironmentProbeError):
+    with user_errors(ExecutorError):
         chosen = parse_transforms(transforms)
         worker_count(parallel)
         check_output(output, "-o", (dataset_file,))

@@ -9,6 +9,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
+from bcb.errors import BcbError
+
 Split = Literal["complete", "instruct"]
 SPLITS: tuple[Split, ...] = ("complete", "instruct")
 
@@ -28,7 +30,7 @@ FIELDS: tuple[str, ...] = (
 _NUMBER = re.compile(r"(\d+)$")
 
 
-class DatasetError(ValueError):
+class DatasetError(BcbError, ValueError):
     """A dataset that cannot be used as asked; the message is one line the user can act on."""
 
 
@@ -130,8 +132,10 @@ def parse_task(record: Mapping[str, Any], *, where: str = "") -> Task:
             libs = ast.literal_eval(raw_libs) if raw_libs.strip() else []
         except (ValueError, SyntaxError):
             raise TaskError(f"{name}: field 'libs' is not a list literal: {raw_libs[:60]!r}") from None
-    else:
+    elif isinstance(raw_libs, (list, tuple)):
         libs, raw_libs = raw_libs, repr(list(raw_libs))
+    else:
+        libs = None
     if not isinstance(libs, (list, tuple)) or not all(isinstance(x, str) for x in libs):
         raise TaskError(f"{name}: field 'libs' must be a list of library names")
 

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bcb.errors import BcbError
 from bcb.execution.child_env import build_child_env
 from bcb.execution.nltk_data import SOURCE, NltkDataError, install_nltk_data, nltk_data_digest, search_dirs, target_dir
 
@@ -68,7 +69,7 @@ DEFAULT_TASK_ENV = Path("bcb-task-env")
 TASK_PYTHON_VAR = "BCB_PYTHON"
 
 
-class EnvironmentCreationError(RuntimeError):
+class EnvironmentCreationError(BcbError, RuntimeError):
     """Building the task environment failed at a named step.
 
     Carries the step, the exit code and the tail of the log, because the usual cause (a pin with
@@ -85,11 +86,11 @@ class EnvironmentCreationError(RuntimeError):
         super().__init__(f"creating the task environment failed at step '{step}'{code}{where}:\n{log_tail}")
 
 
-class EnvironmentProbeError(RuntimeError):
+class EnvironmentProbeError(BcbError, RuntimeError):
     """Inspecting an interpreter failed (it does not start, or the probe script crashed)."""
 
 
-class MissingLibrariesError(RuntimeError):
+class MissingLibrariesError(BcbError, RuntimeError):
     """The interpreter cannot import libraries the tasks use: every such task would fail, and
     the score would look like the model's."""
 
@@ -272,13 +273,21 @@ def run_probe(python: str, script: str, stdin: str = "") -> Any:
             timeout=PROBE_TIMEOUT_S,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise EnvironmentProbeError(f"cannot run {python}: {exc}") from exc
+        raise EnvironmentProbeError(f"cannot run {python}: {exc}; pass a Python interpreter with --python") from None
+    not_python = f"{python} is not a Python interpreter bcb can use"
     if proc.returncode != 0:
-        raise EnvironmentProbeError(f"probe failed in {python} (exit {proc.returncode}):\n{_tail(proc.stderr)}")
+        raise EnvironmentProbeError(f"{not_python}: a probe exited with {proc.returncode} ({_last_line(proc.stderr)}); pass another with --python")
     try:
         return json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError) as exc:
-        raise EnvironmentProbeError(f"probe in {python} printed no JSON:\n{_tail(proc.stdout)}") from exc
+    except (IndexError, ValueError):
+        raise EnvironmentProbeError(f"{not_python}: a probe printed no JSON ({_last_line(proc.stdout)}); pass another with --python") from None
+
+
+def _last_line(text: str) -> str:
+    """The last non-blank line, shortened: what a failed probe has to say fits in one line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    last = lines[-1] if lines else "no output"
+    return last if len(last) <= 200 else last[:200] + "..."
 
 
 def environment_fingerprint(python: str) -> dict[str, Any]:
