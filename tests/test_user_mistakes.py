@@ -235,3 +235,19 @@ def test_a_store_damaged_mid_file_is_one_line_naming_it_and_the_way_out(tmp_path
     samples = _mini_samples(tmp_path)
     line = one_line_error(bcb("evaluate", *MINI, "--samples", str(samples), "--no-gt", "--root", str(tmp_path / "root"), cwd=tmp_path))
     assert str(path) in line and "damaged" in line and "move it away" in line
+
+
+def test_a_user_error_no_command_caught_is_still_one_line(tmp_path: Path) -> None:
+    """The CLI-wide rule holds for a command that forgets `user_errors` (a new one, say)."""
+    script = (
+        "import sys\n"
+        "from bcb.cli import app, main\n"
+        "from bcb.errors import BcbError\n"
+        "@app.command('forgetful')\n"
+        "def forgetful() -> None:\n"
+        "    raise BcbError('what to do about it')\n"
+        "sys.argv = ['bcb', 'forgetful']\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, check=False, timeout=60)
+    assert one_line_error(result) == "error: what to do about it"

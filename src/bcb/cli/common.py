@@ -67,8 +67,13 @@ def user_errors(*also: type[BaseException]) -> Iterator[None]:
     try:
         yield
     except errors as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        print_error(exc)
         raise typer.Exit(2) from None
+
+
+def print_error(exc: BaseException) -> None:
+    """The one red line a user mistake gets."""
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
 
 
 def check_output(path: Path, what: str, inputs: tuple[Path | None, ...] = ()) -> None:
