@@ -437,7 +437,7 @@ def test_leaderboard_cli_on_official_files(bcb_cmd: list[str], three_models: dic
     assert data["order"][0] == "Human experts (reported, not measured)"
     assert all(r["elo"] is not None for r in data["rows"]) and data["elo"]["tasks"] == 60
 
-    table = run_cli(bcb_cmd, "leaderboard", *files, "--reference", "human", "--sort", "model", "--resamples", "50")
+    table = run_cli(bcb_cmd, "leaderboard", *files, "--reference", "human", "--sort", "model", "--resamples", "100")
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
     positions = [next(i for i, line in enumerate(lines) if f" {m} " in line) for m in ("middle-model", "sampled-model", "strong-model", "weak-model")]

@@ -1,7 +1,7 @@
 """`bcb leaderboard`, `bcb strengths`, `bcb compare`, `bcb report`: results files in, analyses out.
 
-Wiring only: loading, scoring and rendering live in `bcb.analysis`, which needs numpy (the
-`analysis` extra); it is imported when a command runs, so the rest of the CLI works without it.
+Wiring only: loading, scoring and rendering live in `bcb.analysis`, which needs numpy (a core
+dependency: leaderboards work on the default install); it is imported when a command runs.
 """
 
 from __future__ import annotations
@@ -33,17 +33,10 @@ StrictStack = Annotated[bool, typer.Option("--strict-stack", help="Count standar
 References = Annotated[Optional[list[str]], typer.Option("--reference", help="A reported solve rate drawn for scale: 'human' (97%, reported by the BigCodeBench authors) or LABEL=RATE. Repeatable.")]
 
 
-class _NeedsNumpy(DatasetError):
-    pass
-
-
 def _analysis() -> Any:
-    try:
-        import bcb.analysis as analysis
-    except ModuleNotFoundError as exc:
-        if exc.name == "numpy":
-            raise _NeedsNumpy("the analysis commands need numpy: pip install 'bcb[analysis]'") from None
-        raise
+    """Imported when a command runs: numpy's import would slow every other command's start."""
+    import bcb.analysis as analysis
+
     return analysis
 
 

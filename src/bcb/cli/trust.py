@@ -167,13 +167,9 @@ def contamination_command(
 
 
 def _analysis() -> Any:
-    try:
-        import bcb.analysis as analysis
-        import bcb.analysis.contamination  # noqa: F401 - loads the submodule onto the package
-    except ModuleNotFoundError as exc:
-        if exc.name == "numpy":
-            raise DatasetError("bcb contamination needs numpy: pip install 'bcb[analysis]'") from None
-        raise
+    import bcb.analysis as analysis
+    import bcb.analysis.contamination  # noqa: F401 - loads the submodule onto the package
+
     return analysis
 
 
