@@ -131,22 +131,51 @@ def leaderboard_command(
         _print_leaderboard(board, ordered, loaded)
 
 
+#: Leaderboard columns in the order they give way when the terminal is too narrow: the first
+#: listed goes first; the rank, the model and pass@1 with its interval never do. Columns not
+#: named here give way before all of these.
+_DROP_ORDER = ("subset", "calibrated", "split", "Elo 95% CI", "raw pass@1 %", "timeouts", "tasks", "GT-failing", "lazy %", "Elo")
+_KEEP = ("#", "model", "pass@1 %", "95% CI")
+
+
+def _fit_columns(headers: list[str], widths: dict[str, int], room: int) -> list[str]:
+    """The columns to show in `room` characters: secondary ones give way until the table fits.
+    A rich table squeezes every column instead, down to zero-width model names."""
+    shown = list(headers)
+    order = [h for h in headers if h not in _DROP_ORDER and h not in _KEEP] + [h for h in _DROP_ORDER if h in headers]
+    for header in order:
+        if sum(widths[h] + 3 for h in shown) + 1 <= room:
+            break
+        shown.remove(header)
+    return shown
+
+
 def _print_leaderboard(board: Leaderboard, ordered: Sequence[Any], loaded: Dataset | None) -> None:
     lb = _analysis().leaderboard
-    cols = lb.columns(board)
-    title = "Leaderboard" + (f" · {loaded.label}" if loaded is not None else "")
-    table = Table(title=title, title_justify="left")
-    for header, _ in cols:
-        table.add_column(header, justify="left" if header == "model" else "right", no_wrap=header != "model")
+    cols = dict(lb.columns(board))
+    rows: list[tuple[dict[str, str], str | None]] = []
     for item in ordered:
         if isinstance(item, lb.Reference):
-            cells = [""] * len(cols)
-            cells[1] = lb.reference_label(item)
-            cells[5] = lb.pct(item.pass_at_1)
-            table.add_row(*cells, style="italic red", end_section=False)
+            rows.append(({"model": lb.reference_label(item), "pass@1 %": lb.pct(item.pass_at_1)}, "italic red"))
         else:
-            table.add_row(*(escape(cell(item)) for _, cell in cols))
+            rows.append(({header: cell(item) for header, cell in cols.items()}, None))
+    widths = {h: max([len(h), *(len(cells.get(h, "")) for cells, _ in rows)]) for h in cols}
+    shown = _fit_columns(list(cols), widths, console.width)
+    title = "Leaderboard" + (f" · {loaded.label}" if loaded is not None else "")
+    table = Table(title=title, title_justify="left")
+    for header in shown:
+        model = header == "model"
+        table.add_column(header, justify="left" if model else "right", no_wrap=not model, overflow="fold", min_width=min(widths[header], 24) if model else None)
+    for cells, style in rows:
+        values = [escape(cells.get(h, "")) for h in shown]
+        if style:
+            table.add_row(*values, style=style, end_section=False)
+        else:
+            table.add_row(*values)
     console.print(table)
+    hidden = [h for h in cols if h not in shown]
+    if hidden:
+        console.print(f"[dim]not shown at {console.width} columns: {', '.join(hidden)} (a wider terminal, or --format csv/json/markdown, shows them)[/]", highlight=False, soft_wrap=True)
     for line in lb.footnotes(board):
         console.print(f"[dim]{escape(line)}[/]", highlight=False, soft_wrap=True)
 
