@@ -76,3 +76,48 @@ def test_the_interval_is_honest_for_a_few_samples() -> None:
     assert none.low == 0.0 and none.high > 0.2  # Wilson: 0.278
     full = pass_at_1_ci({str(i): (1, i % 2) for i in range(1140)})
     assert 0.02 < full.high - full.low < 0.07  # a full run keeps its ~+-3 points
+
+
+class Recorded:
+    """A progress display that keeps what it was shown."""
+
+    def __init__(self) -> None:
+        self.starts: list[tuple[int, list[str]]] = []
+        self.advances: list[str] = []
+
+    def start(self, phase: str, total: int, done=()) -> None:
+        self.starts.append((total, list(done)))
+
+    def advance(self, status: str) -> None:
+        self.advances.append(status)
+
+    def stop(self) -> None:
+        pass
+
+
+def test_the_progress_counts_every_sample_including_those_from_the_store(tmp_path: Path) -> None:
+    from bcb.cli.evaluate import SharedExecutor
+    from bcb.dataset import load_dataset
+    from bcb.evaluation.evaluate import EvalConfig, evaluate
+    from bcb.evaluation.samples import Sample
+    from bcb.evaluation.store import ResultStore
+    from bcb.execution.environment import environment_fingerprint
+
+    mini = load_dataset("bcb-mini")
+    tasks = list(mini)[:3]
+    config = EvalConfig(timeout=20, no_gt=True, allow_partial=True)
+    runner = SharedExecutor(sys.executable, 1, config.limits, [])
+    store = ResultStore(tmp_path / "bcb.sqlite")
+    try:
+        fingerprint = runner.prepare(environment_fingerprint(sys.executable))
+        first = [Sample(t.task_id, t.solution, 0, "first") for t in tasks[:2]]
+        evaluate(mini, tasks, first, config, store, fingerprint, runner, Recorded(), samples_origin="first")
+        # The two known programs twice each (one from the store, shared by two samples), one new one.
+        second = [*first, *(Sample(s.task_id, s.solution, 1, "again") for s in first), Sample(tasks[2].task_id, tasks[2].solution, 0, "new")]
+        shown = Recorded()
+        outcome = evaluate(mini, tasks, second, config, store, fingerprint, runner, shown, samples_origin="second")
+    finally:
+        runner.close()
+        store.close()
+    assert outcome.reused == 2 and outcome.executed == 1
+    assert shown.starts == [(5, ["pass"] * 4)] and shown.advances == ["pass"]

@@ -47,6 +47,7 @@ def demo(
         table = Table(title=f"bcb-mini ({len(tasks)} tasks), calibrated, {timeout:g} s per sample", title_justify="left")
         for column, justify in (("model", "left"), ("pass@1", "right"), ("95% CI", "right"), ("GT pass rate", "right"), ("lazy", "right"), ("timeouts", "right")):
             table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        executed = reused = 0
         try:
             fingerprint = runner.prepare(fingerprint)
             for name, rows in (("canonical", reference_samples.canonical(tasks)), ("flawed", reference_samples.flawed(tasks))):
@@ -55,6 +56,7 @@ def demo(
                 err_console.print(f"[bold]{name}[/]")
                 samples = read_samples(path, mini.by_id, resolve_id=mini.resolve_id)
                 outcome = evaluate(mini, tasks, samples, config, store, fingerprint, runner, BarProgress(), samples_origin=str(path))
+                executed, reused = executed + outcome.executed, reused + outcome.reused
                 eval_path, passk_path = result_paths(path)
                 write_eval_results(eval_path, outcome.results)
                 write_json_atomic(passk_path, outcome.pass_at_k_file(name, "complete", "full", True))
@@ -72,7 +74,12 @@ def demo(
             runner.close()
             store.close()
     console.print(table)
-    console.print(f"Samples and official-format results are in {root}; run again and every verdict comes from the store.", highlight=False)
+    console.print(
+        f"Samples and official-format results are in {root}. This run executed {executed} programs and took {reused} from the store; "
+        "a rerun in the same environment takes every verdict from the store (installing or upgrading packages changes the "
+        "environment's fingerprint, and its verdicts are judged afresh).",
+        highlight=False,
+    )
 
     if data_dir is None:
         console.print(

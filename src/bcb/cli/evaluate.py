@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -102,12 +102,14 @@ class BarProgress:
         self.passed = 0
         self.done = 0
 
-    def start(self, phase: str, total: int) -> None:
-        self.passed = self.done = 0
-        if total == 0:
+    def start(self, phase: str, total: int, done: Sequence[str] = ()) -> None:
+        self.passed = sum(status == "pass" for status in done)
+        self.done = len(done)
+        if total <= self.done:
             return
         self.bar.start()
-        self.task = self.bar.add_task(phase, total=total, rate="-")
+        rate = f"{self.passed / self.done:.3f}" if self.done else "-"
+        self.task = self.bar.add_task(phase, total=total, completed=self.done, rate=rate)
 
     def advance(self, status: str) -> None:
         self.done += 1

@@ -13,6 +13,7 @@ import hashlib
 import json
 import platform
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Protocol, Sequence
@@ -37,9 +38,11 @@ class Runner(Protocol):
 
 
 class Progress(Protocol):
-    """What a front end shows while work runs (the CLI draws a bar with rate, ETA, pass rate)."""
+    """What a front end shows while work runs (the CLI draws a bar with rate, ETA, pass rate).
+    ``done`` holds the statuses already known before anything runs (verdicts from the store), so
+    the count and the pass rate cover what the results will, not only what runs now."""
 
-    def start(self, phase: str, total: int) -> None: ...
+    def start(self, phase: str, total: int, done: Sequence[str] = ()) -> None: ...
 
     def advance(self, status: str) -> None: ...
 
@@ -49,7 +52,7 @@ class Progress(Protocol):
 class SilentProgress:
     """Shows nothing: for library callers and tests."""
 
-    def start(self, phase: str, total: int) -> None:
+    def start(self, phase: str, total: int, done: Sequence[str] = ()) -> None:
         pass
 
     def advance(self, status: str) -> None:
@@ -258,7 +261,9 @@ def evaluate(
             todo.append(job)
             key_of_job[job.key] = (ident, key)
 
-    progress.start("samples", len(todo))
+    # The bar counts samples, as the results do: a program shared by several samples counts for each.
+    copies = Counter((sample.task_id, sha) for sample, _, sha in per_sample)
+    progress.start("samples", len(per_sample), [verdicts[ident].status for ident in verdicts for _ in range(copies[ident])])
 
     def record(result: ExecutionResult) -> None:
         ident, key = key_of_job[result.key]
@@ -267,7 +272,8 @@ def evaluate(
         )
         store.put_verdict(key, verdict)
         verdicts[ident] = verdict
-        progress.advance(result.status)
+        for _ in range(copies[ident]):
+            progress.advance(result.status)
 
     try:
         _run_jobs(todo, runner, record)
