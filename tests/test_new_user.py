@@ -121,3 +121,15 @@ def test_the_progress_counts_every_sample_including_those_from_the_store(tmp_pat
         store.close()
     assert outcome.reused == 2 and outcome.executed == 1
     assert shown.starts == [(5, ["pass"] * 4)] and shown.advances == ["pass"]
+
+
+def test_evaluate_help_fits_80_columns_and_keeps_its_brackets() -> None:
+    result = bcb("evaluate", "--help", columns=80)
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) <= 130, len(lines)
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in result.stdout  # no option name or word cut off
+    assert "bcb[ray]" in result.stdout.replace("│", "").replace(" ", "")  # rich markup would swallow [ray]
+    for panel in ("Dataset", "Limits", "Ground truth", "Results", "Execution"):
+        assert f"─ {panel} ─" in result.stdout

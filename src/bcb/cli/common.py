@@ -20,31 +20,34 @@ from bcb.errors import BcbError
 console = Console()
 err_console = Console(stderr=True)
 
+#: The help panel of the options that choose the tasks.
+DATASET_PANEL = "Dataset"
+
 DatasetName = Annotated[
-    str, typer.Option("--dataset", help=f"Which benchmark: {' or '.join(DATASETS)} (bundled, needs no download).")
+    str, typer.Option("--dataset", help=f"Which benchmark: {' or '.join(DATASETS)} (bundled, needs no download).", rich_help_panel=DATASET_PANEL)
 ]
 Version = Annotated[
     Optional[str],
-    typer.Option("--version", help=f"BigCodeBench version: {', '.join(VERSIONS)}. \\[default: {DEFAULT_VERSION}]"),
+    typer.Option("--version", help=f"BigCodeBench version: {', '.join(VERSIONS)}. \\[default: {DEFAULT_VERSION}]", rich_help_panel=DATASET_PANEL),
 ]
 DatasetFile = Annotated[
     Optional[Path],
-    typer.Option("--dataset-file", help="A local .jsonl/.jsonl.gz dataset; a file that is no released version is used as a custom dataset."),
+    typer.Option("--dataset-file", help="A local .jsonl/.jsonl.gz dataset; a file that is no released version is used as a custom dataset.", rich_help_panel=DATASET_PANEL),
 ]
-SubsetOpt = Annotated[str, typer.Option("--subset", help="full (all tasks) or hard (the 148 BigCodeBench-Hard tasks).")]
+SubsetOpt = Annotated[str, typer.Option("--subset", help="full (all tasks) or hard (the 148 BigCodeBench-Hard tasks).", rich_help_panel=DATASET_PANEL)]
 DataDir = Annotated[
     Optional[Path],
-    typer.Option("--data-dir", envvar="BCB_DATA_DIR", help="A directory holding BigCodeBench-<version>.jsonl.gz files, searched before the cache."),
+    typer.Option("--data-dir", envvar="BCB_DATA_DIR", help="A directory holding BigCodeBench-<version>.jsonl.gz files, searched before the cache.", rich_help_panel=DATASET_PANEL),
 ]
 SelectiveEvaluate = Annotated[
     Optional[str],
-    typer.Option("--selective-evaluate", help="Only these task ids, comma-separated: BigCodeBench/13,15 or 13,15."),
+    typer.Option("--selective-evaluate", help="Only these task ids, comma-separated: BigCodeBench/13,15 or 13,15.", rich_help_panel=DATASET_PANEL),
 ]
 TaskPython = Annotated[
     Optional[str],
     typer.Option("--python", help="The task environment's interpreter (default: $BCB_PYTHON, else ./bcb-task-env as `bcb env create` builds it, else this one)."),
 ]
-IdRange = Annotated[Optional[str], typer.Option("--id-range", help="Only positions LOW..HIGH-1 of the dataset, e.g. 10-20.")]
+IdRange = Annotated[Optional[str], typer.Option("--id-range", help="Only positions LOW..HIGH-1 of the dataset, e.g. 10-20.", rich_help_panel=DATASET_PANEL)]
 
 
 class RateColumn(ProgressColumn):

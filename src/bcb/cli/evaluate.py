@@ -126,6 +126,9 @@ class BarProgress:
 
 DEFAULT_PASS_K = "1,5,10"
 
+#: Help panels, so `bcb evaluate --help` reads in sections and each section's columns fit 80.
+LIMITS, GROUND_TRUTH, RESULTS, EXECUTION = "Limits", "Ground truth", "Results", "Execution"
+
 
 def _pass_k(text: str) -> tuple[int, ...]:
     try:
@@ -187,38 +190,38 @@ class SharedExecutor:
 
 def evaluate_command(
     samples: Annotated[Path | None, typer.Option("--samples", help="Samples JSONL (task_id + solution or completion) or a directory of <task>/N.py.")] = None,
-    split: Annotated[str, typer.Option(help="complete or instruct (recorded; calibration uses the task's code_prompt either way).")] = "complete",
+    split: Annotated[str, typer.Option(help="complete or instruct (recorded; calibration uses code_prompt either way).")] = "complete",
     subset: SubsetOpt = "full",
     dataset: DatasetName = "bigcodebench",
     version: Version = None,
     dataset_file: DatasetFile = None,
     data_dir: DataDir = None,
-    calibrated: Annotated[bool, typer.Option("--calibrated/--no-calibrated", help="Prepend code_prompt + pass, as the official evaluator does by default.")] = True,
-    pass_k: Annotated[str | None, typer.Option("--pass-k", help="Which pass@k to report (k <= samples per task; the default leaves out a k above them, as official). \\[default: 1,5,10]", show_default=False)] = None,
+    calibrated: Annotated[bool, typer.Option("--calibrated/--no-calibrated", help="Prepend code_prompt + pass, as the official evaluator does by default.", rich_help_panel=LIMITS)] = True,
+    pass_k: Annotated[str | None, typer.Option("--pass-k", help="Which pass@k to report, k <= samples per task (the default leaves out larger k, as official). \\[default: 1,5,10]", show_default=False)] = None,
     parallel: Annotated[int, typer.Option(help="Worker processes (default: the number of CPUs).")] = 0,
-    min_time_limit: Annotated[float, typer.Option("--min-time-limit", help="Seconds; the official floor on GT-derived limits.")] = 1.0,
-    max_as_limit: Annotated[int, typer.Option("--max-as-limit", help="Address-space limit per sample, MiB.")] = 30 * 1024,
-    max_data_limit: Annotated[int, typer.Option("--max-data-limit", help="Data-segment limit per sample, MiB.")] = 30 * 1024,
-    max_stack_limit: Annotated[int, typer.Option("--max-stack-limit", help="Stack limit per sample, MiB.")] = 10,
-    timeout: Annotated[float | None, typer.Option(help="One fixed per-sample limit in seconds, overriding the timeout policy.")] = None,
-    timeout_policy: Annotated[str, typer.Option("--timeout-policy", help="official: max(240, GT time) + 1 s per sample; scaled: max(120, 5 x GT time) + 1 s, never above official (changed no verdict on the reference samples; see README).")] = "official",
+    min_time_limit: Annotated[float, typer.Option("--min-time-limit", help="Seconds; the official floor on GT-derived limits.", rich_help_panel=LIMITS)] = 1.0,
+    max_as_limit: Annotated[int, typer.Option("--max-as-limit", help="Address-space limit per sample, MiB.", rich_help_panel=LIMITS)] = 30 * 1024,
+    max_data_limit: Annotated[int, typer.Option("--max-data-limit", help="Data-segment limit per sample, MiB.", rich_help_panel=LIMITS)] = 30 * 1024,
+    max_stack_limit: Annotated[int, typer.Option("--max-stack-limit", help="Stack limit per sample, MiB.", rich_help_panel=LIMITS)] = 10,
+    timeout: Annotated[float | None, typer.Option(help="One fixed per-sample limit in seconds, overriding the timeout policy.", rich_help_panel=LIMITS)] = None,
+    timeout_policy: Annotated[str, typer.Option("--timeout-policy", help="official: max(240, GT time) + 1 s; scaled: max(120, 5 x GT time) + 1 s, never above official (see README).", rich_help_panel=LIMITS)] = "official",
     selective_evaluate: SelectiveEvaluate = None,
     id_range: IdRange = None,
-    check_gt_only: Annotated[bool, typer.Option("--check-gt-only", help="Run the ground truth only and report its pass rate.")] = False,
-    no_gt: Annotated[bool, typer.Option("--no-gt", help="Skip the ground-truth check (limits then assume 20 s GT time, as official).")] = False,
-    recheck_gt: Annotated[bool, typer.Option("--recheck-gt", help="Ignore the cached ground truth and run it again.")] = False,
-    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Score only the tasks that have samples.")] = False,
-    reuse_results: Annotated[bool, typer.Option("--reuse-results/--overwrite-results", help="When <samples>_eval_results.json exists: reuse it (run nothing, recompute pass@k from it, as the official evaluator does) or evaluate again and overwrite it, keeping the old file as <file>.bak (the default: the store already makes a rerun cheap, and a stale file never passes for new samples).")] = False,
-    root: Annotated[Path, typer.Option(help="Where bcb keeps its result store.")] = Path("bcb_results"),
+    check_gt_only: Annotated[bool, typer.Option("--check-gt-only", help="Run the ground truth only and report its pass rate.", rich_help_panel=GROUND_TRUTH)] = False,
+    no_gt: Annotated[bool, typer.Option("--no-gt", help="Skip the ground-truth check (limits then assume 20 s GT time, as official).", rich_help_panel=GROUND_TRUTH)] = False,
+    recheck_gt: Annotated[bool, typer.Option("--recheck-gt", help="Ignore the cached ground truth and run it again.", rich_help_panel=GROUND_TRUTH)] = False,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Score only the tasks that have samples.", rich_help_panel=RESULTS)] = False,
+    reuse_results: Annotated[bool, typer.Option("--reuse-results/--overwrite-results", help="When the samples' _eval_results.json exists: reuse it (run nothing, recompute pass@k, as official) or evaluate again, keeping the old file as .bak (the default; the store makes it cheap).", rich_help_panel=RESULTS)] = False,
+    root: Annotated[Path, typer.Option(help="Where bcb keeps its result store.", rich_help_panel=RESULTS)] = Path("bcb_results"),
     python: TaskPython = None,
-    allow_missing_libs: Annotated[bool, typer.Option("--allow-missing-libs", help="Run even when the interpreter lacks libraries the tasks import (those tasks then fail).")] = False,
-    preload: Annotated[str | None, typer.Option(help="Modules workers import before forking, comma-separated (default: derived from the tasks).")] = None,
-    executor: Annotated[str, typer.Option("--executor", help="Where samples run: local (this machine's workers) or ray (a Ray cluster; pip install 'bcb[ray]'). With ray, --parallel is workers per node (default: its CPUs).")] = "local",
-    ray_address: Annotated[str | None, typer.Option("--ray-address", help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray).")] = None,
-    allow_network: Annotated[bool, typer.Option("--allow-network", help="Let samples use the network (no private network namespace; recorded in the manifest).")] = False,
-    unsafe: Annotated[bool, typer.Option("--unsafe", help="Run untrusted code even where network isolation or a root-binding process cap is unavailable.")] = False,
-    disable_layer: Annotated[list[str] | None, typer.Option("--disable-sandbox-layer", help="Do not use this sandbox layer even where it works (e.g. netns, pids_cap, landlock; repeatable); bcb then refuses to run without an essential one unless --unsafe.")] = None,
-    allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose task environment differs from this machine's (recorded in the manifest).")] = False,
+    allow_missing_libs: Annotated[bool, typer.Option("--allow-missing-libs", help="Run even when the interpreter lacks libraries the tasks import (those tasks then fail).", rich_help_panel=EXECUTION)] = False,
+    preload: Annotated[str | None, typer.Option(help="Modules workers import before forking, comma-separated (default: from the tasks).", rich_help_panel=EXECUTION)] = None,
+    executor: Annotated[str, typer.Option("--executor", help="local (this machine's workers) or ray (a Ray cluster: pip install 'bcb\\[ray]'; --parallel is then workers per node).", rich_help_panel=EXECUTION)] = "local",
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray).", rich_help_panel=EXECUTION)] = None,
+    allow_network: Annotated[bool, typer.Option("--allow-network", help="Let samples use the network (recorded in the manifest).", rich_help_panel=EXECUTION)] = False,
+    unsafe: Annotated[bool, typer.Option("--unsafe", help="Run even without network isolation or a process cap that binds root.", rich_help_panel=EXECUTION)] = False,
+    disable_layer: Annotated[list[str] | None, typer.Option("--disable-sandbox-layer", help="Leave out this sandbox layer (e.g. netns, pids_cap, landlock; repeatable); an essential one needs --unsafe.", rich_help_panel=EXECUTION)] = None,
+    allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose environment differs from this one's (recorded).", rich_help_panel=EXECUTION)] = False,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
     with user_errors(RayExecutorError):
