@@ -251,3 +251,10 @@ def test_a_user_error_no_command_caught_is_still_one_line(tmp_path: Path) -> Non
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, check=False, timeout=60)
     assert one_line_error(result) == "error: what to do about it"
+
+
+def test_a_data_dir_that_does_not_exist_is_named_not_ignored(tmp_path: Path) -> None:
+    line = one_line_error(bcb("data", "info", "--data-dir", str(tmp_path / "nowhere"), cwd=tmp_path, env={"HF_HUB_OFFLINE": "1"}))
+    assert f"the data directory {tmp_path / 'nowhere'} (--data-dir or BCB_DATA_DIR) does not exist" in line
+    line = one_line_error(bcb("data", "info", cwd=tmp_path, env={"HF_HUB_OFFLINE": "1", "BCB_DATA_DIR": str(tmp_path / "nowhere")}))
+    assert "BCB_DATA_DIR" in line

@@ -102,6 +102,16 @@ def search_dirs(data_dir: str | os.PathLike[str] | None = None, near: str | os.P
     return dirs
 
 
+def _check_data_dir(data_dir: str | os.PathLike[str] | None) -> None:
+    """A data directory that does not exist is a typo, never a reason to look elsewhere unsaid."""
+    given = data_dir or os.environ.get("BCB_DATA_DIR")
+    if given and not Path(given).expanduser().is_dir():
+        raise DatasetError(
+            f"the data directory {given} (--data-dir or BCB_DATA_DIR) does not exist; name the directory holding BigCodeBench-<version>.jsonl.gz "
+            "(README: \"Without internet\" says how to get the files there)"
+        )
+
+
 def _version_file_names(version: str) -> list[str]:
     # The gzip name is the released one; the plain name is what the official evaluator caches.
     return [f"BigCodeBench-{version}.jsonl.gz", f"BigCodeBench-{version}.jsonl"]
@@ -306,6 +316,7 @@ def load_dataset(
         raise DatasetError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
     if version is not None:
         check_version_name(version)
+    _check_data_dir(data_dir)
 
     if dataset_file is not None:
         path = Path(dataset_file).expanduser()
