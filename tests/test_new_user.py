@@ -133,3 +133,15 @@ def test_evaluate_help_fits_80_columns_and_keeps_its_brackets() -> None:
     assert "bcb[ray]" in result.stdout.replace("│", "").replace(" ", "")  # rich markup would swallow [ray]
     for panel in ("Dataset", "Limits", "Ground truth", "Results", "Execution"):
         assert f"─ {panel} ─" in result.stdout
+
+
+def test_no_test_hard_codes_a_machine_path() -> None:
+    """Paths outside the repository come from tests/helpers.py: a variable with a default beside it."""
+    here = Path(__file__).parent
+    offenders = [
+        f"{path.name}:{n}"
+        for path in sorted(here.glob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "/work/" in line and path.name != "test_new_user.py"
+    ]
+    assert offenders == []
