@@ -258,3 +258,18 @@ def test_a_data_dir_that_does_not_exist_is_named_not_ignored(tmp_path: Path) -> 
     assert f"the data directory {tmp_path / 'nowhere'} (--data-dir or BCB_DATA_DIR) does not exist" in line
     line = one_line_error(bcb("data", "info", cwd=tmp_path, env={"HF_HUB_OFFLINE": "1", "BCB_DATA_DIR": str(tmp_path / "nowhere")}))
     assert "BCB_DATA_DIR" in line
+
+
+def test_bigcodebench_in_bcbs_own_interpreter_stops_before_a_wrong_score(tmp_path: Path) -> None:
+    """The case that wrote pass@1 0.667 for the ground truth of the first 12 tasks: now one line."""
+    from helpers import SHARED_DATA, shared_file
+
+    shared_file("BigCodeBench-v0.1.4.jsonl.gz")
+    from bcb.dataset import load_dataset
+
+    tasks = list(load_dataset("bigcodebench", data_dir=SHARED_DATA))[:12]
+    samples = write_jsonl(tmp_path / "gt.jsonl", [{"task_id": t.task_id, "solution": t.solution} for t in tasks])
+    result = bcb("evaluate", "--samples", str(samples), "--data-dir", str(SHARED_DATA), "--id-range", "0-12", "--root", str(tmp_path / "root"), cwd=tmp_path)
+    line = one_line_error(result)
+    assert "cannot import" in line and "bcb env create" in line
+    assert not (tmp_path / "gt_eval_results.json").exists()
