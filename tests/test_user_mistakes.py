@@ -131,6 +131,8 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("env-info-python-is-not-python", ["env", "info", "--python", "/bin/ls"], ["not a Python interpreter"]),
     ("root-is-a-file", ["evaluate", *MINI, "--samples", "{s}", "--root", "{d}"], ["--root", "pass a directory"]),
     ("libs-is-a-number", ["data", "info", "--dataset-file", "{tmp}/libs-number.jsonl"], ["'libs' must be a list"]),
+    ("leaderboard-of-a-device", ["leaderboard", "/dev/zero"], ["/dev/zero", "not a regular file"]),
+    ("leaderboard-of-deep-json", ["leaderboard", "{tmp}/deep_eval_results.json"], ["nested too deeply"]),
     ("results-path-is-a-directory", ["evaluate", "--dataset-file", "{d}", "--samples", "{tmp}/blocked.jsonl", "--allow-partial"], ["results file", "is a directory"]),
 ]
 
@@ -142,6 +144,7 @@ def test_each_mistake_is_one_line(tmp_path: Path, argv: list[str], words: list[s
     write_jsonl(tmp_path / "blocked.jsonl", [{"task_id": "Custom/0", "solution": "def task_func():\n    return 1\n"}])
     (tmp_path / "blocked_eval_results.json").mkdir()
     write_jsonl(tmp_path / "libs-number.jsonl", [{**record(0, []), "libs": 5}])
+    (tmp_path / "deep_eval_results.json").write_text("[" * 100_000 + "]" * 100_000)
     before = data.read_bytes()
     args = [a.replace("{s}", str(samples)).replace("{d}", str(data)).replace("{tmp}", str(tmp_path)) for a in argv]
     line = one_line_error(bcb(*args, cwd=tmp_path))

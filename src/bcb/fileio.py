@@ -1,13 +1,43 @@
 """Atomic file writes, shared by every layer: a reader (or a run killed mid-write) sees the old
-file or the new one, never half of one."""
+file or the new one, never half of one. And the one reader of whole JSON documents, which meets
+hostile input (a device, a directory, JSON nested past the recursion limit) with one line."""
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from bcb.errors import BcbError
+
+
+class JsonFileError(BcbError, ValueError):
+    """A JSON document that cannot be read; the message names the file."""
+
+
+def read_json(path: str | os.PathLike[str], what: str = "JSON file") -> Any:
+    """The document in `path`. Only a regular file: a device (`/dev/zero`) or a pipe would be read
+    without end. `what` names the expected content in the messages."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise JsonFileError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise JsonFileError(f"{path}: cannot read it ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise JsonFileError(f"{path}: not a regular file, expected a {what}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise JsonFileError(f"{path}: not a {what} ({exc})") from None
+    except RecursionError:
+        raise JsonFileError(f"{path}: JSON nested too deeply to be a {what}") from None
+    except OSError as exc:
+        raise JsonFileError(f"{path}: cannot read it ({exc.strerror})") from None
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644) -> Path:

@@ -6,7 +6,6 @@ warm, sandboxed workers as `bcb evaluate`.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,7 +48,7 @@ from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import Limits
 from bcb.execution.preload import preload_modules
 from bcb.execution.sandbox import SandboxOptions
-from bcb.fileio import write_json_atomic
+from bcb.fileio import read_json, write_json_atomic
 
 #: The coverage.py the task environment is pinned to (execution/requirements/tasks-py311.txt).
 COVERAGE_PIN = "coverage==7.17.5"
@@ -202,10 +201,7 @@ def _read_task_records(path: Path) -> list[tuple[str, Any]]:
     if not path.is_file():
         raise DatasetError(f"{path}: no such file")
     if path.suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DatasetError(f"{path}: not valid JSON ({exc})") from None
+        data = read_json(path, "task file")
         items = data if isinstance(data, list) else [data]
         return [(f"{path}" if len(items) == 1 else f"{path}[{i}]", item) for i, item in enumerate(items)]
     return [(f"{path}:{n}", record) for n, record in read_records(path)]

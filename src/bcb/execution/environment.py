@@ -35,10 +35,10 @@ from bcb.execution.nltk_data import SOURCE, NltkDataError, install_nltk_data, nl
 __all__ = [
     "EnvironmentCreationError",
     "EnvironmentProbeError",
-    "create_environment",
-    "find_task_python",
-    "environment_fingerprint",
     "MissingLibrariesError",
+    "create_environment",
+    "environment_fingerprint",
+    "find_task_python",
     "missing_libraries",
     "require_libraries",
     "requirements_path",
