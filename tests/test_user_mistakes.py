@@ -133,6 +133,9 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("libs-is-a-number", ["data", "info", "--dataset-file", "{tmp}/libs-number.jsonl"], ["'libs' must be a list"]),
     ("leaderboard-of-a-device", ["leaderboard", "/dev/zero"], ["/dev/zero", "not a regular file"]),
     ("leaderboard-of-deep-json", ["leaderboard", "{tmp}/deep_eval_results.json"], ["nested too deeply"]),
+    ("export-where-nothing-can-be-written", ["data", "export", "--dataset-file", "{d}", "-o", "/proc/bcb-cannot-write.jsonl"], ["cannot write /proc/bcb-cannot-write.jsonl"]),
+    ("sanitize-where-nothing-can-be-written", ["sanitize", "--samples", "{s}", "-o", "/proc/bcb-cannot-write.jsonl"], ["cannot write /proc/bcb-cannot-write.jsonl"]),
+    ("report-into-a-directory", ["report", "{tmp}/none_eval_results.json", "-o", "{tmp}"], ["is a directory"]),
     ("results-path-is-a-directory", ["evaluate", "--dataset-file", "{d}", "--samples", "{tmp}/blocked.jsonl", "--allow-partial"], ["results file", "is a directory"]),
 ]
 

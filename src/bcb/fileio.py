@@ -14,6 +14,10 @@ from typing import Any
 from bcb.errors import BcbError
 
 
+class OutputError(BcbError, OSError):
+    """A file that cannot be written (no such directory, no space, a read-only place)."""
+
+
 class JsonFileError(BcbError, ValueError):
     """A JSON document that cannot be read; the message names the file."""
 
@@ -44,15 +48,20 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644
     """Write `data` to a temporary file beside `path`, then rename it over `path`. The mode is set
     explicitly: `mkstemp` creates files readable by their owner only, which results are not."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), mode)
             handle.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
     return path
 

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bcb.cli.common import DataDir, DatasetFile, Version, check_resamples, console, err_console, open_dataset, user_errors
+from bcb.cli.common import DataDir, DatasetFile, Version, check_output, check_resamples, console, err_console, open_dataset, user_errors
 from bcb.dataset import DATASETS, Dataset, DatasetError, load_dataset
 
 if TYPE_CHECKING:
@@ -416,6 +416,7 @@ def report_command(
 
     with user_errors():
         check_resamples(resamples)
+        check_output(output, "-o")
         analysis = _analysis()
         refs = [analysis.parse_reference(r) for r in reference or []]
         parsed_stack = analysis.parse_stack(stack, include_stdlib=not strict_stack) if stack else None

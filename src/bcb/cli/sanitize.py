@@ -156,10 +156,7 @@ def sanitize_command(
             rest = {k: v for k, v in record.fields.items() if k not in ("task_id", "solution", "raw_solution", "completion")}
             out = {"task_id": record.task_id, "solution": solution, "raw_solution": kept if isinstance(kept, str) else raw, **rest}
             lines.append(json.dumps(out, ensure_ascii=False) + "\n")
-        try:
-            _write_lines(target, lines)
-        except OSError as exc:
-            raise SamplesError(f"{target}: cannot write ({exc.strerror})") from None
+        _write_lines(target, lines)
     console.print(f"sanitized {len(records)} samples ({changed} changed) -> {target}", highlight=False)
 
 
