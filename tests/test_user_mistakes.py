@@ -136,6 +136,9 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("export-where-nothing-can-be-written", ["data", "export", "--dataset-file", "{d}", "-o", "/proc/bcb-cannot-write.jsonl"], ["cannot write /proc/bcb-cannot-write.jsonl"]),
     ("sanitize-where-nothing-can-be-written", ["sanitize", "--samples", "{s}", "-o", "/proc/bcb-cannot-write.jsonl"], ["cannot write /proc/bcb-cannot-write.jsonl"]),
     ("report-into-a-directory", ["report", "{tmp}/none_eval_results.json", "-o", "{tmp}"], ["is a directory"]),
+    ("task-with-a-lone-surrogate", ["data", "info", "--dataset-file", "{tmp}/surrogate-task.jsonl"], ["lone surrogate", "'test'"]),
+    ("sample-with-a-huge-integer", ["evaluate", *MINI, "--samples", "{tmp}/big-int.jsonl"], ["big-int.jsonl:1", "not valid JSON"]),
+    ("results-with-a-huge-integer", ["leaderboard", "{tmp}/big_eval_results.json"], ["not a JSON results file"]),
     ("results-path-is-a-directory", ["evaluate", "--dataset-file", "{d}", "--samples", "{tmp}/blocked.jsonl", "--allow-partial"], ["results file", "is a directory"]),
 ]
 
@@ -148,6 +151,9 @@ def test_each_mistake_is_one_line(tmp_path: Path, argv: list[str], words: list[s
     (tmp_path / "blocked_eval_results.json").mkdir()
     write_jsonl(tmp_path / "libs-number.jsonl", [{**record(0, []), "libs": 5}])
     (tmp_path / "deep_eval_results.json").write_text("[" * 100_000 + "]" * 100_000)
+    write_jsonl(tmp_path / "surrogate-task.jsonl", [{**record(0, []), "test": record(0, [])["test"] + "# \ud800\n"}])
+    (tmp_path / "big-int.jsonl").write_text('{"task_id": "bcb-mini/0", "solution": "x = 1\\n", "n": ' + "9" * 5000 + "}\n")
+    (tmp_path / "big_eval_results.json").write_text('{"eval": ' + "9" * 5000 + "}")
     before = data.read_bytes()
     args = [a.replace("{s}", str(samples)).replace("{d}", str(data)).replace("{tmp}", str(tmp_path)) for a in argv]
     line = one_line_error(bcb(*args, cwd=tmp_path))

@@ -36,7 +36,7 @@ def read_json(path: str | os.PathLike[str], what: str = "JSON file") -> Any:
         raise JsonFileError(f"{path}: not a regular file, expected a {what}")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # invalid JSON, not UTF-8, an integer beyond Python's digit limit
         raise JsonFileError(f"{path}: not a {what} ({exc})") from None
     except RecursionError:
         raise JsonFileError(f"{path}: JSON nested too deeply to be a {what}") from None

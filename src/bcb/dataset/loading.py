@@ -173,6 +173,8 @@ def read_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     raise DatasetError(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
                 except RecursionError:
                     raise DatasetError(f"{path}:{lineno}: JSON nested too deeply to be a task or a sample") from None
+                except ValueError as exc:  # e.g. an integer beyond Python's digit limit
+                    raise DatasetError(f"{path}:{lineno}: not valid JSON ({exc})") from None
                 if not isinstance(record, dict):
                     raise DatasetError(f"{path}:{lineno}: expected a JSON object per line, got {type(record).__name__}")
                 yield lineno, record

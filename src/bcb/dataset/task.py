@@ -112,6 +112,11 @@ def parse_task(record: Mapping[str, Any], *, where: str = "") -> Task:
     for f in FIELDS:
         if f not in ("doc_struct", "libs") and not isinstance(record[f], str):
             raise TaskError(f"{name}: field {f!r} must be a string, got {type(record[f]).__name__}")
+        if isinstance(record[f], str):
+            try:
+                record[f].encode("utf-8")
+            except UnicodeEncodeError as exc:  # JSON can escape a lone surrogate; no program text can hold one
+                raise TaskError(f"{name}: field {f!r} holds a lone surrogate at character {exc.start}") from None
     if not _NUMBER.search(task_id):
         raise TaskError(f"{name}: field 'task_id' has no numeric part (expected e.g. 'BigCodeBench/13')")
 
