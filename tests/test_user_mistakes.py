@@ -285,3 +285,14 @@ def test_bigcodebench_in_bcbs_own_interpreter_stops_before_a_wrong_score(tmp_pat
     line = one_line_error(result)
     assert "cannot import" in line and "bcb env create" in line
     assert not (tmp_path / "gt_eval_results.json").exists()
+
+
+def test_run_checks_the_evaluation_before_it_generates(tmp_path: Path) -> None:
+    """`bcb run` stops on an evaluation mistake before the first request, not after hours of generation."""
+    data = write_jsonl(tmp_path / "tasks.jsonl", [record(0, ["bcb_no_such_lib"])])
+    common = ("run", "--model", "m", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--dataset-file", str(data), "--root", str(tmp_path / "root"))
+    line = one_line_error(bcb(*common, cwd=tmp_path, env={"OPENAI_API_KEY": "unused"}))
+    assert "bcb_no_such_lib" in line
+    line = one_line_error(bcb(*common, "--eval-timeout", "inf", cwd=tmp_path, env={"OPENAI_API_KEY": "unused"}))
+    assert "--timeout" in line
+    assert not any((tmp_path / "root").rglob("*.jsonl"))

@@ -222,6 +222,7 @@ def evaluate_command(
     unsafe: Annotated[bool, typer.Option("--unsafe", help="Run even without network isolation or a process cap that binds root.", rich_help_panel=EXECUTION)] = False,
     disable_layer: Annotated[list[str] | None, typer.Option("--disable-sandbox-layer", help="Leave out this sandbox layer (e.g. netns, pids_cap, landlock; repeatable); an essential one needs --unsafe.", rich_help_panel=EXECUTION)] = None,
     allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose environment differs from this one's (recorded).", rich_help_panel=EXECUTION)] = False,
+    preflight: Annotated[bool, typer.Option("--preflight", hidden=True, help="Check the options and the task environment, run nothing (bcb run, before it generates).")] = False,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
     with user_errors(RayExecutorError):
@@ -231,7 +232,7 @@ def evaluate_command(
             raise DatasetError("--ray-address and --allow-mixed-env apply to --executor ray only")
         if split not in SPLITS:
             raise DatasetError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
-        if samples is None and not check_gt_only:
+        if samples is None and not check_gt_only and not preflight:
             raise DatasetError("--samples is required (or pass --check-gt-only)")
         if check_gt_only and no_gt:
             raise DatasetError("--check-gt-only and --no-gt contradict each other")
@@ -278,6 +279,8 @@ def evaluate_command(
         if not allow_missing_libs:
             mini_hint = "pip install 'bcb[mini]'" if dataset == "bcb-mini" and dataset_file is None else ""
             require_libraries(interpreter, source, [lib for t in tasks for lib in t.libs], hint=mini_hint)
+        if preflight:
+            return
         workers = worker_count(parallel)
         sample_list = read_samples(samples, loaded.by_id, resolve_id=loaded.resolve_id) if samples is not None else []
         if pass_k is not None and sample_list:
