@@ -1,4 +1,7 @@
-"""Where the test suite finds the BigCodeBench files: ../shared/data, never the repository."""
+"""Where the test suite finds what lives outside the repository, each with a documented default
+beside it and a variable to move it: the BigCodeBench files (../shared/data, BCB_SHARED_DATA), the
+task environment (../venvs/task-env, BCB_PYTHON) and the official evaluator's venv
+(../venvs/official, BCB_OFFICIAL_PYTHON). Tests that need one are skipped, saying which, without it."""
 
 from __future__ import annotations
 
@@ -16,3 +19,9 @@ def shared_file(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"{path} not present (set BCB_SHARED_DATA to the directory holding the BigCodeBench files)")
     return path
+
+
+#: Read once at import: the suite's fixtures clear BCB_PYTHON so no test's bcb picks it up unasked.
+TASK_PYTHON = Path(os.environ.get("BCB_PYTHON") or REPO.parent / "venvs" / "task-env" / "bin" / "python")
+TASK_PYTHON_ABSENT = f"{TASK_PYTHON} absent: set BCB_PYTHON to the task environment's interpreter (`bcb env create`)"
+OFFICIAL_PYTHON = Path(os.environ.get("BCB_OFFICIAL_PYTHON") or REPO.parent / "venvs" / "official" / "bin" / "python")

@@ -127,6 +127,9 @@ def test_demo_runs_offline(bcb_cmd: list[str], tmp_path: Path) -> None:
     assert rows["canonical"][3] == "1.000"  # pass@1 of the canonical solutions
     assert rows["flawed"][3] == "0.344"  # correct (6) + missing import rescued by calibration (5): 11 of 32
     assert (tmp_path / "demo" / "bcb.sqlite").is_file()
+    assert "This run executed 58 programs and took 6 from the store" in " ".join(result.stdout.split())
+    again = run(bcb_cmd, *args, env={"HF_HUB_OFFLINE": "1"}, timeout=300)
+    assert "This run executed 0 programs and took 64 from the store" in " ".join(again.stdout.split())
     if (SHARED_DATA / "BigCodeBench-v0.1.4.jsonl.gz").is_file():
         with_data = run(bcb_cmd, *args, "--data-dir", str(SHARED_DATA), env={"HF_HUB_OFFLINE": "1"}, timeout=300)
         assert VERSIONS["v0.1.4"] in with_data.stdout

@@ -23,9 +23,10 @@ from bcb.execution.doctor import (
     probe_libraries,
     task_needs,
 )
+from helpers import TASK_PYTHON, TASK_PYTHON_ABSENT
 
 BCB = [sys.executable, "-m", "bcb"]
-TASK_ENV = Path("/work/venvs/task-env/bin/python")
+TASK_ENV = TASK_PYTHON
 
 
 def record(number: int, libs: list[str], imports: str, body: str) -> dict[str, str]:
@@ -137,7 +138,7 @@ def test_an_environment_with_everything_passes(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["diagnosis"]["doomed"] == []
 
 
-@pytest.mark.skipif(not TASK_ENV.exists(), reason=f"{TASK_ENV} (the task environment) is absent")
+@pytest.mark.skipif(not TASK_ENV.exists(), reason=TASK_PYTHON_ABSENT)
 def test_task_env_versions_that_differ_from_the_official_pins() -> None:
     report = probe_libraries(str(TASK_ENV), ["numpy", "sklearn", "PIL", "cv2", "bs4", "dateutil", "nltk", "json"])
     libs = report.by_import()

@@ -26,10 +26,11 @@ from bcb.evaluation.quality import (
 )
 from bcb.execution import Job, LocalExecutor
 from bcb.execution.sandbox import SandboxOptions
+from helpers import TASK_PYTHON, TASK_PYTHON_ABSENT
 
 pytest.importorskip("coverage")
 
-TASK_ENV = Path("/work/venvs/task-env/bin/python")
+TASK_ENV = TASK_PYTHON
 PRELOAD = ["numpy", "pandas", "matplotlib", "matplotlib.pyplot", "coverage"]
 
 
@@ -200,7 +201,7 @@ def test_qa_cli_writes_the_summary_json(tmp_path: Path, bcb_cmd: list[str]) -> N
     assert "dataset quality" in done.stdout
 
 
-@pytest.mark.skipif(not TASK_ENV.exists(), reason=f"{TASK_ENV} (the task environment) is absent")
+@pytest.mark.skipif(not TASK_ENV.exists(), reason=TASK_PYTHON_ABSENT)
 def test_coverage_in_the_task_environment() -> None:
     with LocalExecutor(python=str(TASK_ENV), workers=1, preload=["coverage"]) as ex:
         [quality] = assess([make_task(9, BRANCHY, [f"self.assertEqual(task_func({v}), {v})" for v in (1, 2, 3, 4, 5)])], ex, runs=1)

@@ -31,13 +31,13 @@ from bcb.execution.sandbox import (
     SandboxOptions,
     sandbox_summary,
 )
+from helpers import TASK_PYTHON
 
 pytestmark = pytest.mark.timeout(180)
 
 SECRET = "sk-sandbox-secret-value"
 DISK_MB = 64
-TASK_PY = "/work/venvs/task-env/bin/python"
-PYTHON = TASK_PY if os.path.exists(TASK_PY) else None
+PYTHON = str(TASK_PYTHON) if TASK_PYTHON.exists() else None
 
 
 def suite_of(body: str) -> str:

@@ -2,24 +2,22 @@
 
 The expected strings are what the official `bigcodebench.sanitize.sanitize` returns (quirks
 included: see bcb.generation.sanitize); `test_agrees_with_official_sanitizer` checks that claim
-byte for byte when the official package is installed in /work/venvs/official.
+byte for byte when the official package is installed in ../venvs/official (or BCB_OFFICIAL_PYTHON).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from bcb.generation.sanitize import extract_code, kept_definitions, longest_valid_span, sanitize, strip_reasoning
+from helpers import OFFICIAL_PYTHON
 
-OFFICIAL_PYTHON = Path(os.environ.get("BCB_OFFICIAL_PYTHON", "/work/venvs/official/bin/python"))
 
 
 @dataclass(frozen=True)

@@ -185,11 +185,16 @@ def build_leaderboard(
             )
         )
     by_score = sorted(rows, key=lambda r: (-r.pass_at_1, r.label))
-    ranked = tuple(_with_rank(r, by_score.index(r) + 1) for r in by_score)
+    # Equal scores share the best rank they could have (1, 1, 3): no tie is decided by the name.
+    ranked = tuple(_with_rank(r, 1 + sum(_better(o, r) for o in by_score)) for r in by_score)
     notes = list(scope.notes)
     if any(not e.run.is_bcb for e in entries) and any(r.lazy for r in ranked):
         notes.append("lazy: bcb files never count a lazy answer as solved; official files count them as the official evaluator did")
     return Leaderboard(ranked, tuple(references), scope, len(scope.common) if ratings else 0, tuple(notes), ratings)
+
+
+def _better(a: Row, b: Row) -> bool:
+    return round(a.pass_at_1, 12) > round(b.pass_at_1, 12)
 
 
 def _with_rank(row: Row, rank: int) -> Row:
@@ -234,13 +239,14 @@ def sort_column(name: str) -> str:
 
 
 def sort_rows(rows: Sequence[Row], column: str = "pass@1", *, descending: bool | None = None) -> list[Row]:
-    """Rows by `column`; unknown values (None) always last. `descending` defaults to best-first
-    for numbers and A-Z for text."""
+    """Rows by `column`; unknown values (None) always last, ties by name A-Z. `descending` defaults
+    to best-first for numbers and A-Z for text."""
     key, numeric = SORT_KEYS[sort_column(column)]
     descending = numeric if descending is None else descending
     known = [r for r in rows if key(r) is not None]
     unknown = [r for r in rows if key(r) is None]
-    return sorted(known, key=lambda r: (key(r), r.label), reverse=descending) + unknown
+    by_name = sorted(known, key=lambda r: r.label)  # ties stay A-Z in either direction (sorting is stable)
+    return sorted(by_name, key=key, reverse=descending) + unknown
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
+import sys
+
 import typer
 
 from bcb import __version__
@@ -18,6 +20,8 @@ from bcb.cli import analysis as analysis_commands
 from bcb.cli import run as run_command
 from bcb.cli import serve as serve_command
 from bcb.cli import trust as trust_commands
+from bcb.cli.common import print_error
+from bcb.errors import BcbError
 from bcb.cli import quality as quality_commands
 
 app = typer.Typer(
@@ -58,4 +62,10 @@ def _root(
 
 
 def main() -> None:
-    app()
+    """The CLI-wide rule: a user mistake (any :class:`BcbError`) that a command did not turn into
+    its one line itself still ends as one, never as a traceback."""
+    try:
+        app()
+    except BcbError as exc:
+        print_error(exc)
+        sys.exit(2)

@@ -1,7 +1,7 @@
 """`bcb leaderboard`, `bcb strengths`, `bcb compare`, `bcb report`: results files in, analyses out.
 
-Wiring only: loading, scoring and rendering live in `bcb.analysis`, which needs numpy (the
-`analysis` extra); it is imported when a command runs, so the rest of the CLI works without it.
+Wiring only: loading, scoring and rendering live in `bcb.analysis`, which needs numpy (a core
+dependency: leaderboards work on the default install); it is imported when a command runs.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bcb.cli.common import DataDir, DatasetFile, Version, console, err_console, open_dataset, user_errors
+from bcb.cli.common import DataDir, DatasetFile, Version, check_output, check_resamples, console, err_console, open_dataset, user_errors
 from bcb.dataset import DATASETS, Dataset, DatasetError, load_dataset
 
 if TYPE_CHECKING:
@@ -33,17 +33,10 @@ StrictStack = Annotated[bool, typer.Option("--strict-stack", help="Count standar
 References = Annotated[Optional[list[str]], typer.Option("--reference", help="A reported solve rate drawn for scale: 'human' (97%, reported by the BigCodeBench authors) or LABEL=RATE. Repeatable.")]
 
 
-class _NeedsNumpy(DatasetError):
-    pass
-
-
 def _analysis() -> Any:
-    try:
-        import bcb.analysis as analysis
-    except ModuleNotFoundError as exc:
-        if exc.name == "numpy":
-            raise _NeedsNumpy("the analysis commands need numpy: pip install 'bcb[analysis]'") from None
-        raise
+    """Imported when a command runs: numpy's import would slow every other command's start."""
+    import bcb.analysis as analysis
+
     return analysis
 
 
@@ -116,6 +109,7 @@ def leaderboard_command(
 ) -> None:
     """Rank models: pass@1 with its 95% CI, calibrated vs raw, Elo, lazy rate, timeouts, GT status."""
     with user_errors():
+        check_resamples(resamples)
         analysis = _analysis()
         fmt = _check_format(output_format, analysis.FORMATS)
         column = analysis.leaderboard.sort_column(sort)
@@ -137,22 +131,51 @@ def leaderboard_command(
         _print_leaderboard(board, ordered, loaded)
 
 
+#: Leaderboard columns in the order they give way when the terminal is too narrow: the first
+#: listed goes first; the rank, the model and pass@1 with its interval never do. Columns not
+#: named here give way before all of these.
+_DROP_ORDER = ("subset", "calibrated", "split", "Elo 95% CI", "raw pass@1 %", "timeouts", "tasks", "GT-failing", "lazy %", "Elo")
+_KEEP = ("#", "model", "pass@1 %", "95% CI")
+
+
+def _fit_columns(headers: list[str], widths: dict[str, int], room: int) -> list[str]:
+    """The columns to show in `room` characters: secondary ones give way until the table fits.
+    A rich table squeezes every column instead, down to zero-width model names."""
+    shown = list(headers)
+    order = [h for h in headers if h not in _DROP_ORDER and h not in _KEEP] + [h for h in _DROP_ORDER if h in headers]
+    for header in order:
+        if sum(widths[h] + 3 for h in shown) + 1 <= room:
+            break
+        shown.remove(header)
+    return shown
+
+
 def _print_leaderboard(board: Leaderboard, ordered: Sequence[Any], loaded: Dataset | None) -> None:
     lb = _analysis().leaderboard
-    cols = lb.columns(board)
-    title = "Leaderboard" + (f" · {loaded.label}" if loaded is not None else "")
-    table = Table(title=title, title_justify="left")
-    for header, _ in cols:
-        table.add_column(header, justify="left" if header == "model" else "right", no_wrap=header != "model")
+    cols = dict(lb.columns(board))
+    rows: list[tuple[dict[str, str], str | None]] = []
     for item in ordered:
         if isinstance(item, lb.Reference):
-            cells = [""] * len(cols)
-            cells[1] = lb.reference_label(item)
-            cells[5] = lb.pct(item.pass_at_1)
-            table.add_row(*cells, style="italic red", end_section=False)
+            rows.append(({"model": lb.reference_label(item), "pass@1 %": lb.pct(item.pass_at_1)}, "italic red"))
         else:
-            table.add_row(*(escape(cell(item)) for _, cell in cols))
+            rows.append(({header: cell(item) for header, cell in cols.items()}, None))
+    widths = {h: max([len(h), *(len(cells.get(h, "")) for cells, _ in rows)]) for h in cols}
+    shown = _fit_columns(list(cols), widths, console.width)
+    title = "Leaderboard" + (f" · {loaded.label}" if loaded is not None else "")
+    table = Table(title=title, title_justify="left")
+    for header in shown:
+        model = header == "model"
+        table.add_column(header, justify="left" if model else "right", no_wrap=not model, overflow="fold", min_width=min(widths[header], 24) if model else None)
+    for cells, style in rows:
+        values = [escape(cells.get(h, "")) for h in shown]
+        if style:
+            table.add_row(*values, style=style, end_section=False)
+        else:
+            table.add_row(*values)
     console.print(table)
+    hidden = [h for h in cols if h not in shown]
+    if hidden:
+        console.print(f"[dim]not shown at {console.width} columns: {', '.join(hidden)} (a wider terminal, or --format csv/json/markdown, shows them)[/]", highlight=False, soft_wrap=True)
     for line in lb.footnotes(board):
         console.print(f"[dim]{escape(line)}[/]", highlight=False, soft_wrap=True)
 
@@ -392,6 +415,8 @@ def report_command(
     from bcb.dataset.domains import lib_domains_for
 
     with user_errors():
+        check_resamples(resamples)
+        check_output(output, "-o")
         analysis = _analysis()
         refs = [analysis.parse_reference(r) for r in reference or []]
         parsed_stack = analysis.parse_stack(stack, include_stdlib=not strict_stack) if stack else None

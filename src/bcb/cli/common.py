@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Iterator, Optional
@@ -14,7 +15,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from bcb.dataset import DATASETS, DEFAULT_VERSION, VERSIONS, Dataset, DatasetError, load_dataset
-from bcb.dataset.hub import DownloadError
+from bcb.errors import BcbError
 
 if TYPE_CHECKING:
     from bcb.execution.sandbox import SandboxOptions
@@ -22,27 +23,34 @@ if TYPE_CHECKING:
 console = Console()
 err_console = Console(stderr=True)
 
+#: The help panel of the options that choose the tasks.
+DATASET_PANEL = "Dataset"
+
 DatasetName = Annotated[
-    str, typer.Option("--dataset", help=f"Which benchmark: {' or '.join(DATASETS)} (bundled, needs no download).")
+    str, typer.Option("--dataset", help=f"Which benchmark: {' or '.join(DATASETS)} (bundled, needs no download).", rich_help_panel=DATASET_PANEL)
 ]
 Version = Annotated[
     Optional[str],
-    typer.Option("--version", help=f"BigCodeBench version: {', '.join(VERSIONS)}. \\[default: {DEFAULT_VERSION}]"),
+    typer.Option("--version", help=f"BigCodeBench version: {', '.join(VERSIONS)}. \\[default: {DEFAULT_VERSION}]", rich_help_panel=DATASET_PANEL),
 ]
 DatasetFile = Annotated[
     Optional[Path],
-    typer.Option("--dataset-file", help="A local .jsonl/.jsonl.gz dataset; a file that is no released version is used as a custom dataset."),
+    typer.Option("--dataset-file", help="A local .jsonl/.jsonl.gz dataset; a file that is no released version is used as a custom dataset.", rich_help_panel=DATASET_PANEL),
 ]
-SubsetOpt = Annotated[str, typer.Option("--subset", help="full (all tasks) or hard (the 148 BigCodeBench-Hard tasks).")]
+SubsetOpt = Annotated[str, typer.Option("--subset", help="full (all tasks) or hard (the 148 BigCodeBench-Hard tasks).", rich_help_panel=DATASET_PANEL)]
 DataDir = Annotated[
     Optional[Path],
-    typer.Option("--data-dir", envvar="BCB_DATA_DIR", help="A directory holding BigCodeBench-<version>.jsonl.gz files, searched before the cache."),
+    typer.Option("--data-dir", envvar="BCB_DATA_DIR", help="A directory holding BigCodeBench-<version>.jsonl.gz files, searched before the cache.", rich_help_panel=DATASET_PANEL),
 ]
 SelectiveEvaluate = Annotated[
     Optional[str],
-    typer.Option("--selective-evaluate", help="Only these task ids, comma-separated: BigCodeBench/13,15 or 13,15."),
+    typer.Option("--selective-evaluate", help="Only these task ids, comma-separated: BigCodeBench/13,15 or 13,15.", rich_help_panel=DATASET_PANEL),
 ]
-IdRange = Annotated[Optional[str], typer.Option("--id-range", help="Only positions LOW..HIGH-1 of the dataset, e.g. 10-20.")]
+TaskPython = Annotated[
+    Optional[str],
+    typer.Option("--python", help="The task environment's interpreter (default: $BCB_PYTHON, else ./bcb-task-env as `bcb env create` builds it, else this one)."),
+]
+IdRange = Annotated[Optional[str], typer.Option("--id-range", help="Only positions LOW..HIGH-1 of the dataset, e.g. 10-20.", rich_help_panel=DATASET_PANEL)]
 
 # The sandbox options of every command that runs untrusted code (see `sandbox_options`).
 AllowNetwork = Annotated[bool, typer.Option("--allow-network", help="Let samples use the network (no network isolation; recorded in the manifest).")]
@@ -78,14 +86,51 @@ class RateColumn(ProgressColumn):
 
 @contextlib.contextmanager
 def user_errors(*also: type[BaseException]) -> Iterator[None]:
-    """Problems the user can fix become one red line and exit code 2, never a traceback.
-    `also` adds a layer's own error types (generation, environment) to the dataset ones."""
-    errors: tuple[type[BaseException], ...] = (DatasetError, DownloadError, *also)
+    """Problems the user can fix (every :class:`BcbError`) become one red line and exit code 2,
+    never a traceback. `also` adds error types from outside that hierarchy (the executors')."""
+    errors: tuple[type[BaseException], ...] = (BcbError, *also)
     try:
         yield
     except errors as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        print_error(exc)
         raise typer.Exit(2) from None
+
+
+def print_error(exc: BaseException) -> None:
+    """The one red line a user mistake gets."""
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+
+
+def check_output(path: Path, what: str, inputs: tuple[Path | None, ...] = ()) -> None:
+    """Before any work: refuse an output that would destroy an input, is a directory, or cannot be
+    written, so a long run never fails at its last step and never eats its own input."""
+    for source in inputs:
+        if source is not None and path.exists() and source.exists() and os.path.samefile(path, source):
+            raise BcbError(f"{what} {path} is also the input: write to another file (the input would be lost)")
+    if path.is_dir():
+        raise BcbError(f"{what} {path} is a directory: name a file in it")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise BcbError(f"cannot write {what} {path}: {parent} is not a writable directory")
+
+
+def worker_count(parallel: int) -> int:
+    """--parallel as a number of workers: 0 means one per CPU, a negative number is a mistake."""
+    if parallel < 0:
+        raise BcbError(f"--parallel {parallel}: give a number of workers, or 0 for one per CPU")
+    return parallel or (os.cpu_count() or 1)
+
+
+#: Fewer bootstrap resamples than this give intervals that mean nothing (0 gives a zero-width one).
+MIN_RESAMPLES = 100
+
+
+def check_resamples(resamples: int) -> int:
+    if resamples < MIN_RESAMPLES:
+        raise BcbError(f"--resamples {resamples}: an interval needs at least {MIN_RESAMPLES} bootstrap resamples")
+    return resamples
 
 
 def open_dataset(name: str, version: str | None, dataset_file: Path | None, subset: str, data_dir: Path | None) -> Dataset:

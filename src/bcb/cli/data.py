@@ -12,6 +12,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from bcb.cli.common import (
+    check_output,
     DataDir,
     DatasetFile,
     DatasetName,
@@ -145,7 +146,11 @@ def export(
     with user_errors():
         if fmt != "jsonl":
             raise DatasetError(f"unknown format {fmt!r}: only jsonl is supported")
+        if output is not None:
+            check_output(output, "-o", (dataset_file,))
         loaded = open_dataset(dataset, version, dataset_file, subset, data_dir)
+        if output is not None:
+            check_output(output, "-o", (Path(loaded.source),))
         tasks = select_tasks(
             loaded,
             ids=parse_ids(selective_evaluate) if selective_evaluate else None,

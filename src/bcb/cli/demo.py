@@ -26,6 +26,7 @@ from bcb.evaluation.samples import read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import environment_fingerprint
 from bcb.execution.executor import ExecutorError
+from bcb.execution.limits import check_seconds
 from bcb.execution.preload import preload_modules
 from bcb.fileio import write_json_atomic
 
@@ -40,6 +41,7 @@ def demo(
 ) -> None:
     """Evaluate a canonical and a flawed reference model on bcb-mini and compare them."""
     with user_errors(ExecutorError):
+        check_seconds(timeout, "--timeout")
         sandbox = sandbox_options(allow_network, unsafe, disable_layer)
         mini = open_dataset("bcb-mini", None, None, "full", None)
         tasks = list(mini)
@@ -51,6 +53,7 @@ def demo(
         table = Table(title=f"bcb-mini ({len(tasks)} tasks), calibrated, {timeout:g} s per sample", title_justify="left")
         for column, justify in (("model", "left"), ("pass@1", "right"), ("95% CI", "right"), ("GT pass rate", "right"), ("lazy", "right"), ("timeouts", "right")):
             table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        executed = reused = 0
         try:
             # Workers start (and probe the sandbox) before anything is shown: a refusal is one
             # line, and the verdicts are keyed on the sandbox as `bcb evaluate` keys them.
@@ -61,6 +64,7 @@ def demo(
                 err_console.print(f"[bold]{name}[/]")
                 samples = read_samples(path, mini.by_id, resolve_id=mini.resolve_id)
                 outcome = evaluate(mini, tasks, samples, config, store, fingerprint, runner, BarProgress(), samples_origin=str(path))
+                executed, reused = executed + outcome.executed, reused + outcome.reused
                 eval_path, passk_path = result_paths(path)
                 write_eval_results(eval_path, outcome.results)
                 write_json_atomic(passk_path, outcome.pass_at_k_file(name, "complete", "full", True))
@@ -78,7 +82,12 @@ def demo(
             runner.close()
             store.close()
     console.print(table)
-    console.print(f"Samples and official-format results are in {root}; run again and every verdict comes from the store.", highlight=False)
+    console.print(
+        f"Samples and official-format results are in {root}. This run executed {executed} programs and took {reused} from the store; "
+        "a rerun in the same environment takes every verdict from the store (installing or upgrading packages changes the "
+        "environment's fingerprint, and its verdicts are judged afresh).",
+        highlight=False,
+    )
 
     if data_dir is None:
         console.print(

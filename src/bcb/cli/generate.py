@@ -122,7 +122,7 @@ def generate(
     ] = False,
 ) -> Path:
     """Generate solutions with a model and write them as the official harness does."""
-    with user_errors(GenerationError):
+    with user_errors():
         settings = GenerationSettings(
             model=model, backend=backend, split=split, n_samples=n_samples, temperature=temperature, greedy=greedy,
             max_new_tokens=max_new_tokens, top_p=top_p, reasoning_effort=reasoning_effort, thinking_budget=thinking_budget,

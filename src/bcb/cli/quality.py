@@ -6,10 +6,7 @@ warm, sandboxed workers as `bcb evaluate`.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +16,8 @@ from rich.table import Table
 
 from bcb.cli.common import (
     AllowNetwork,
+    TaskPython,
+    worker_count,
     DataDir,
     DatasetFile,
     DatasetName,
@@ -49,17 +48,17 @@ from bcb.evaluation.quality import (
     scaffold_task,
     summarize,
 )
-from bcb.execution.environment import EnvironmentProbeError, missing_libraries
+from bcb.execution.environment import EnvironmentProbeError, find_task_python, missing_libraries
 from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import Limits
 from bcb.execution.preload import preload_modules
 from bcb.execution.sandbox import SandboxOptions
-from bcb.fileio import write_json_atomic
+from bcb.fileio import read_json, write_json_atomic
 
 #: The coverage.py the task environment is pinned to (execution/requirements/tasks-py311.txt).
 COVERAGE_PIN = "coverage==7.17.5"
 
-Python = Annotated[str | None, typer.Option(help="The task environment's interpreter (default: this one).")]
+Python = TaskPython
 Parallel = Annotated[int, typer.Option(help="Worker processes (default: the number of CPUs).")]
 Runs = Annotated[int, typer.Option("--runs", help="Plain ground-truth runs per task (flakiness: tests whose outcome varies across them).")]
 
@@ -75,10 +74,10 @@ def _require_coverage(python: str) -> None:
 
 
 def _runner(python: str | None, parallel: int, tasks: list[Task], sandbox: SandboxOptions, coverage: bool) -> tuple[str, SharedExecutor]:
-    interpreter = python or sys.executable
+    interpreter = find_task_python(python)[0]
     if coverage:
         _require_coverage(interpreter)
-    workers = parallel if parallel > 0 else (os.cpu_count() or 1)
+    workers = worker_count(parallel)
     modules = preload_modules(lib for t in tasks for lib in t.libs) + (["coverage"] if coverage else [])
     return interpreter, SharedExecutor(interpreter, max(1, min(workers, len(tasks))), Limits(), modules, sandbox=sandbox)
 
@@ -207,10 +206,7 @@ def _read_task_records(path: Path) -> list[tuple[str, Any]]:
     if not path.is_file():
         raise DatasetError(f"{path}: no such file")
     if path.suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DatasetError(f"{path}: not valid JSON ({exc})") from None
+        data = read_json(path, "task file")
         items = data if isinstance(data, list) else [data]
         return [(f"{path}" if len(items) == 1 else f"{path}[{i}]", item) for i, item in enumerate(items)]
     return [(f"{path}:{n}", record) for n, record in read_records(path)]

@@ -19,14 +19,14 @@ from bcb.cli.generate import CONTEXT_SETTINGS, generate
 _GEN = inspect.signature(generate).parameters
 _EVAL = inspect.signature(evaluate_command).parameters
 _RENAMED = {"timeout": "eval_timeout"}
-_SKIPPED = {"samples"}  # what generation writes
+_SKIPPED = {"samples", "preflight"}  # what generation writes; what run itself asks for
 
 
 def _eval_parameter(name: str, parameter: inspect.Parameter, hints: dict[str, Any]) -> inspect.Parameter:
     annotation = hints[name]
     if name in _RENAMED:
         base, option = typing.get_args(annotation)
-        option = typer.Option(f"--{_RENAMED[name].replace('_', '-')}", help=option.help)
+        option = typer.Option(f"--{_RENAMED[name].replace('_', '-')}", help=option.help, rich_help_panel=option.rich_help_panel)
         annotation = typing.Annotated[base, option]
     return parameter.replace(name=_RENAMED.get(name, name), annotation=annotation)
 
@@ -42,8 +42,10 @@ def _build() -> Any:
 
     def run(**kwargs: Any) -> None:
         """Generate samples with a model, then evaluate them (the official `bigcodebench.evaluate` with a model)."""
-        samples = generate(**{n: kwargs[n] for n in _GEN})
         evaluation = {n: kwargs[_RENAMED.get(n, n)] for n in _EVAL if n not in _SKIPPED}
+        # A mistake in the evaluation's options or environment stops the run before any generation.
+        evaluate_command(samples=None, preflight=True, **evaluation)
+        samples = generate(**{n: kwargs[n] for n in _GEN})
         evaluate_command(samples=samples, **evaluation)
 
     run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
-from typing import IO, Annotated, Any, Iterator, Optional
+from typing import Annotated, Any, Iterator, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -24,12 +25,14 @@ from bcb.cli.common import (
     RateColumn,
     SubsetOpt,
     Version,
+    check_output,
     console,
     err_console,
     open_dataset,
     user_errors,
 )
 from bcb.dataset import Dataset, DatasetError, Task
+from bcb.fileio import write_atomic
 from bcb.generation.samples import SampleRecord, SamplesError, read_sample_records
 from bcb.generation.sanitize import parses, sanitize
 
@@ -44,10 +47,10 @@ EntryPoint = Annotated[
 ]
 
 
-def _open_text(path: Path, mode: str) -> IO[str]:
-    if path.name.endswith(".gz"):
-        return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
-    return open(path, mode, encoding="utf-8")
+def _write_lines(path: Path, lines: list[str]) -> None:
+    """Atomically: a failure leaves the previous file (or none), never an empty or half one."""
+    data = "".join(lines).encode("utf-8")
+    write_atomic(path, gzip.compress(data, mtime=0) if path.name.endswith(".gz") else data)
 
 
 def sanitized_path(samples: Path) -> Path:
@@ -69,6 +72,13 @@ class _Programs:
             for record in records:
                 if self.task(record) is None:
                     raise SamplesError(f"{path}:{record.lineno}: task {record.task_id!r} is not in {dataset.label}")
+        if entry_point is not None:
+            # A name no sample defines would cut every sample down to its imports.
+            if not entry_point.isidentifier():
+                raise SamplesError(f"--entry-point {entry_point!r} is not a Python function name")
+            defined = re.compile(rf"^(?:async\s+)?def\s+{re.escape(entry_point)}\s*\(", re.MULTILINE)
+            if not any(defined.search(self.raw(r, newline=True)) for r in records):
+                raise SamplesError(f"--entry-point {entry_point}: no sample in {path} defines it; leave it out to use each task's entry point")
 
     def task(self, record: SampleRecord) -> Task | None:
         if self.dataset is None:
@@ -134,8 +144,7 @@ def sanitize_command(
     with user_errors():
         records = read_sample_records(samples)
         target = output or sanitized_path(samples)
-        if target.resolve() == samples.resolve():
-            raise SamplesError(f"{target}: would overwrite the samples; pass another --output")
+        check_output(target, "--output", (samples,))
         programs = _programs(ctx, records, entry_point, samples, dataset, version, dataset_file, subset, data_dir)
         changed = 0
         lines = []
@@ -147,11 +156,7 @@ def sanitize_command(
             rest = {k: v for k, v in record.fields.items() if k not in ("task_id", "solution", "raw_solution", "completion")}
             out = {"task_id": record.task_id, "solution": solution, "raw_solution": kept if isinstance(kept, str) else raw, **rest}
             lines.append(json.dumps(out, ensure_ascii=False) + "\n")
-        try:
-            with _open_text(target, "w") as handle:
-                handle.writelines(lines)
-        except OSError as exc:
-            raise SamplesError(f"{target}: cannot write ({exc.strerror})") from None
+        _write_lines(target, lines)
     console.print(f"sanitized {len(records)} samples ({changed} changed) -> {target}", highlight=False)
 
 

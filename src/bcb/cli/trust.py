@@ -7,7 +7,6 @@ Wiring only: the transforms live in `bcb.dataset.perturbation`, the execution re
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -18,6 +17,10 @@ from rich.table import Table
 
 from bcb.cli.common import (
     AllowNetwork,
+    TaskPython,
+    check_output,
+    check_resamples,
+    worker_count,
     DataDir,
     DatasetFile,
     DatasetName,
@@ -38,9 +41,9 @@ from bcb.evaluation.runner import SharedExecutor
 from bcb.dataset import DatasetError, parse_id_range, parse_ids, select_tasks
 from bcb.dataset.perturbation import TRANSFORM_HELP, TRANSFORMS, parse_transforms, perturb_tasks
 from bcb.evaluation.evaluate import EvalConfig, environment_key
-from bcb.evaluation.perturbation_check import PerturbationCheck, recheck_perturbations, write_perturbed
+from bcb.evaluation.perturbation_check import PerturbationCheck, provenance_path, recheck_perturbations, write_perturbed
 from bcb.evaluation.store import ResultStore
-from bcb.execution.environment import EnvironmentProbeError, environment_fingerprint
+from bcb.execution.environment import environment_fingerprint, find_task_python
 from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import Limits
 from bcb.execution.preload import preload_modules
@@ -60,7 +63,7 @@ def perturb_command(
     selective_evaluate: SelectiveEvaluate = None,
     id_range: IdRange = None,
     parallel: Annotated[int, typer.Option(help="Worker processes for the re-check (default: the number of CPUs).")] = 0,
-    python: Annotated[Optional[str], typer.Option(help="The task environment's interpreter (default: this one).")] = None,
+    python: TaskPython = None,
     root: Annotated[Path, typer.Option(help="Where bcb keeps its result store (re-check verdicts are reused from it).")] = Path("bcb_results"),
     limit: Annotated[int, typer.Option(help="Dropped tasks to list (0: all).")] = 40,
     allow_network: AllowNetwork = False,
@@ -69,9 +72,13 @@ def perturb_command(
 ) -> None:
     """Derive a perturbed dataset (renamed entry point, parameters and locals, reworded prompts),
     keeping only tasks whose canonical solution passes the perturbed tests."""
-    with user_errors(ExecutorError, EnvironmentProbeError):
+    with user_errors(ExecutorError):
         chosen = parse_transforms(transforms)
+        worker_count(parallel)
+        check_output(output, "-o", (dataset_file,))
+        check_output(provenance_path(output), "the provenance record", (dataset_file,))
         loaded = open_dataset(dataset, version, dataset_file, subset, data_dir)
+        check_output(output, "-o", (Path(loaded.source),))
         tasks = select_tasks(
             loaded,
             ids=parse_ids(selective_evaluate) if selective_evaluate else None,
@@ -79,15 +86,15 @@ def perturb_command(
         )
         with err_console.status(f"perturbing {len(tasks)} tasks"):
             perturbations = perturb_tasks(tasks, seed, chosen)
-        interpreter = python or sys.executable
-        workers = parallel if parallel > 0 else (os.cpu_count() or 1)
+        interpreter = find_task_python(python)[0]
+        workers = worker_count(parallel)
         limits = Limits()
         runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, preload_modules((lib for t in tasks for lib in t.libs), min_uses=workers + 1),
                                 sandbox=sandbox_options(allow_network, unsafe, disable_layer))
         fingerprint = environment_fingerprint(interpreter)
-        env = environment_key(fingerprint)
         store = ResultStore(root / "bcb.sqlite")
         try:
+            env = environment_key(runner.prepare(fingerprint))
             check = recheck_perturbations(
                 loaded, perturbations, seed=seed, transforms=chosen, config=EvalConfig(limits=limits), store=store, env=env, runner=runner, progress=BarProgress()
             )
@@ -156,8 +163,7 @@ def contamination_command(
     with user_errors():
         if output_format not in ("table", "json"):
             raise DatasetError(f"unknown --format {output_format!r}: choose table or json")
-        if resamples < 1:
-            raise DatasetError("--resamples must be at least 1")
+        check_resamples(resamples)
         analysis = _analysis()
         runs = analysis.runs.load_runs([original, perturbed])
         result = analysis.contamination.memorisation_gap(
@@ -170,13 +176,9 @@ def contamination_command(
 
 
 def _analysis() -> Any:
-    try:
-        import bcb.analysis as analysis
-        import bcb.analysis.contamination  # noqa: F401 - loads the submodule onto the package
-    except ModuleNotFoundError as exc:
-        if exc.name == "numpy":
-            raise DatasetError("bcb contamination needs numpy: pip install 'bcb[analysis]'") from None
-        raise
+    import bcb.analysis as analysis
+    import bcb.analysis.contamination  # noqa: F401 - loads the submodule onto the package
+
     return analysis
 
 

@@ -16,6 +16,8 @@ import urllib.parse
 import urllib.request
 from typing import Any, Callable
 
+from bcb.errors import BcbError
+
 DATASETS_SERVER = "https://datasets-server.huggingface.co"
 FULL_REPO = "bigcode/bigcodebench"
 HARD_REPO = "bigcode/bigcodebench-hard"
@@ -25,7 +27,7 @@ TIMEOUT_S = 10.0
 Progress = Callable[[int, int], None]
 
 
-class DownloadError(RuntimeError):
+class DownloadError(BcbError, RuntimeError):
     """The dataset could not be fetched; the message says how to proceed offline."""
 
 

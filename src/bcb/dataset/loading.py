@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,8 +20,8 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 import platformdirs
 
 from bcb.dataset import hub
-from bcb.fileio import write_atomic
 from bcb.dataset.hashing import content_hash
+from bcb.fileio import write_atomic
 from bcb.dataset.task import DatasetError, Task, TaskError, check_code, parse_task, task_number
 from bcb.dataset.versions import DEFAULT_VERSION, VERSIONS, check_version_name, version_of_hash
 
@@ -101,6 +102,16 @@ def search_dirs(data_dir: str | os.PathLike[str] | None = None, near: str | os.P
     return dirs
 
 
+def _check_data_dir(data_dir: str | os.PathLike[str] | None) -> None:
+    """A data directory that does not exist is a typo, never a reason to look elsewhere unsaid."""
+    given = data_dir or os.environ.get("BCB_DATA_DIR")
+    if given and not Path(given).expanduser().is_dir():
+        raise DatasetError(
+            f"the data directory {given} (--data-dir or BCB_DATA_DIR) does not exist; name the directory holding BigCodeBench-<version>.jsonl.gz "
+            "(README: \"Without internet\" says how to get the files there)"
+        )
+
+
 def _version_file_names(version: str) -> list[str]:
     # The gzip name is the released one; the plain name is what the official evaluator caches.
     return [f"BigCodeBench-{version}.jsonl.gz", f"BigCodeBench-{version}.jsonl"]
@@ -125,17 +136,45 @@ def _open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8")
 
 
+#: The longest line a task or samples file may have, in characters. The longest task of
+#: BigCodeBench is ~20 kB and a sample rarely passes 100 kB; the bound keeps a device or a file
+#: without newlines (``/dev/zero``) from being read into memory without end.
+MAX_LINE_CHARS = 64 * 1024 * 1024
+
+
+def _lines(handle: io.TextIOBase, path: Path) -> Iterator[tuple[int, str]]:
+    lineno = 0
+    while True:
+        line = handle.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+            raise DatasetError(f"{path}:{lineno}: a line longer than {MAX_LINE_CHARS // (1024 * 1024)} MiB: not a JSONL file")
+        yield lineno, line
+
+
 def read_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, record) for each non-blank line; errors name the file and line."""
     try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = 0
+    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISFIFO(mode)):
+        raise DatasetError(f"{path}: not a regular file, expected a .jsonl or .jsonl.gz file")
+    try:
         with _open_text(path) as handle:
-            for lineno, line in enumerate(handle, 1):
+            for lineno, line in _lines(handle, path):
                 if not line.strip():
                     continue
                 try:
                     record = json.loads(line.rstrip("\r\n"))
                 except json.JSONDecodeError as exc:
                     raise DatasetError(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+                except RecursionError:
+                    raise DatasetError(f"{path}:{lineno}: JSON nested too deeply to be a task or a sample") from None
+                except ValueError as exc:  # e.g. an integer beyond Python's digit limit
+                    raise DatasetError(f"{path}:{lineno}: not valid JSON ({exc})") from None
                 if not isinstance(record, dict):
                     raise DatasetError(f"{path}:{lineno}: expected a JSON object per line, got {type(record).__name__}")
                 yield lineno, record
@@ -279,6 +318,7 @@ def load_dataset(
         raise DatasetError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
     if version is not None:
         check_version_name(version)
+    _check_data_dir(data_dir)
 
     if dataset_file is not None:
         path = Path(dataset_file).expanduser()

@@ -26,7 +26,10 @@ def parse_id_range(text: str) -> tuple[int, int]:
 def parse_ids(text: str | Iterable[str]) -> list[str]:
     """Comma-separated ids as the official `--selective_evaluate` takes them."""
     parts = text.split(",") if isinstance(text, str) else [p for item in text for p in item.split(",")]
-    return [p.strip() for p in parts if p.strip()]
+    ids = [p.strip() for p in parts if p.strip()]
+    if parts and not ids:
+        raise DatasetError(f"--selective-evaluate {text!r} names no task: write ids such as 13,15 or BigCodeBench/13")
+    return ids
 
 
 def select_tasks(

@@ -9,6 +9,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
+from bcb.errors import BcbError
+
 Split = Literal["complete", "instruct"]
 SPLITS: tuple[Split, ...] = ("complete", "instruct")
 
@@ -28,7 +30,7 @@ FIELDS: tuple[str, ...] = (
 _NUMBER = re.compile(r"(\d+)$")
 
 
-class DatasetError(ValueError):
+class DatasetError(BcbError, ValueError):
     """A dataset that cannot be used as asked; the message is one line the user can act on."""
 
 
@@ -110,6 +112,11 @@ def parse_task(record: Mapping[str, Any], *, where: str = "") -> Task:
     for f in FIELDS:
         if f not in ("doc_struct", "libs") and not isinstance(record[f], str):
             raise TaskError(f"{name}: field {f!r} must be a string, got {type(record[f]).__name__}")
+        if isinstance(record[f], str):
+            try:
+                record[f].encode("utf-8")
+            except UnicodeEncodeError as exc:  # JSON can escape a lone surrogate; no program text can hold one
+                raise TaskError(f"{name}: field {f!r} holds a lone surrogate at character {exc.start}") from None
     if not _NUMBER.search(task_id):
         raise TaskError(f"{name}: field 'task_id' has no numeric part (expected e.g. 'BigCodeBench/13')")
 
@@ -130,8 +137,10 @@ def parse_task(record: Mapping[str, Any], *, where: str = "") -> Task:
             libs = ast.literal_eval(raw_libs) if raw_libs.strip() else []
         except (ValueError, SyntaxError):
             raise TaskError(f"{name}: field 'libs' is not a list literal: {raw_libs[:60]!r}") from None
-    else:
+    elif isinstance(raw_libs, (list, tuple)):
         libs, raw_libs = raw_libs, repr(list(raw_libs))
+    else:
+        libs = None
     if not isinstance(libs, (list, tuple)) or not all(isinstance(x, str) for x in libs):
         raise TaskError(f"{name}: field 'libs' must be a list of library names")
 

@@ -32,9 +32,9 @@ from bcb.evaluation.samples import Sample, SamplesError, program, solution_sha
 from bcb.evaluation.store import ResultStore, StoredVerdict, VerdictKey
 from bcb.execution.environment import environment_fingerprint
 from bcb.execution.jobs import Job, Status
-from bcb.execution.limits import OFFICIAL_MIN_TIME_LIMIT_S, Limits, official_time_limit
+from bcb.execution.limits import OFFICIAL_MIN_TIME_LIMIT_S, Limits, check_seconds, official_time_limit
 from bcb.execution.preload import preload_modules
-from bcb.execution.protocol import ExecutorKind, ExecutorOptions, ManagedExecutor, create_executor
+from bcb.execution.protocol import ExecutorKind, ExecutorOptions, ManagedExecutor, create_executor, verdict_fingerprint
 from bcb.execution.sandbox import SandboxOptions
 
 __all__ = ["Verdict", "evaluate_solutions"]
@@ -120,8 +120,8 @@ def evaluate_solutions(
     resolve = tasks.resolve_id if isinstance(tasks, Dataset) else None
     if not by_id:
         raise SamplesError("no tasks given")
-    if time_limit is not None and not time_limit > 0:
-        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    if time_limit is not None:
+        check_seconds(time_limit, "time_limit")
     limit = float(time_limit) if time_limit is not None else official_time_limit(None, min_time_limit)
 
     planned: dict[tuple[str, str], _Planned] = {}
@@ -197,10 +197,7 @@ def _stream(
         keys: dict[str, VerdictKey] = {}
         todo = planned
         if store is not None:
-            fp = dict(fingerprint) if fingerprint is not None else environment_fingerprint(executor.python)
-            store_fp = getattr(executor, "store_fingerprint", None)
-            if callable(store_fp):  # a Ray cluster that accepted other environments keys apart
-                fp = store_fp(fp)
+            fp = verdict_fingerprint(executor, fingerprint if fingerprint is not None else environment_fingerprint(executor.python))
             env = environment_key(fp)
             dataset_hash = tasks.content_hash if isinstance(tasks, Dataset) else content_hash(task_list)
             config = EvalConfig(limits=executor.limits)

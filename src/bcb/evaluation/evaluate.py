@@ -13,6 +13,7 @@ import hashlib
 import json
 import platform
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Protocol, Sequence
@@ -25,7 +26,7 @@ from bcb.evaluation.results import EvalResults, SampleResult
 from bcb.evaluation.samples import Sample, SamplesError, program, solution_sha
 from bcb.evaluation.store import GroundTruth, ResultStore, StoredVerdict, VerdictKey, limits_key
 from bcb.execution.jobs import ExecutionResult, Job
-from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S, Limits, time_limit_for
+from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S, Limits, check_seconds, time_limit_for
 
 
 class Runner(Protocol):
@@ -37,9 +38,11 @@ class Runner(Protocol):
 
 
 class Progress(Protocol):
-    """What a front end shows while work runs (the CLI draws a bar with rate, ETA, pass rate)."""
+    """What a front end shows while work runs (the CLI draws a bar with rate, ETA, pass rate).
+    ``done`` holds the statuses already known before anything runs (verdicts from the store), so
+    the count and the pass rate cover what the results will, not only what runs now."""
 
-    def start(self, phase: str, total: int) -> None: ...
+    def start(self, phase: str, total: int, done: Sequence[str] = ()) -> None: ...
 
     def advance(self, status: str) -> None: ...
 
@@ -49,7 +52,7 @@ class Progress(Protocol):
 class SilentProgress:
     """Shows nothing: for library callers and tests."""
 
-    def start(self, phase: str, total: int) -> None:
+    def start(self, phase: str, total: int, done: Sequence[str] = ()) -> None:
         pass
 
     def advance(self, status: str) -> None:
@@ -72,6 +75,11 @@ class EvalConfig:
     """How a task's limit follows from its ground-truth time (see ``bcb.execution.limits``)."""
     no_gt: bool = False
     allow_partial: bool = False
+
+    def __post_init__(self) -> None:
+        check_seconds(self.min_time_limit, "--min-time-limit", zero_ok=True)
+        if self.timeout is not None:
+            check_seconds(self.timeout, "--timeout")
 
     def limits_for(self, time_limit: float) -> str:
         return limits_key({**asdict(self.limits), "time_limit": round(time_limit, 1)})
@@ -253,7 +261,9 @@ def evaluate(
             todo.append(job)
             key_of_job[job.key] = (ident, key)
 
-    progress.start("samples", len(todo))
+    # The bar counts samples, as the results do: a program shared by several samples counts for each.
+    copies = Counter((sample.task_id, sha) for sample, _, sha in per_sample)
+    progress.start("samples", len(per_sample), [verdicts[ident].status for ident in verdicts for _ in range(copies[ident])])
 
     def record(result: ExecutionResult) -> None:
         ident, key = key_of_job[result.key]
@@ -262,7 +272,8 @@ def evaluate(
         )
         store.put_verdict(key, verdict)
         verdicts[ident] = verdict
-        progress.advance(result.status)
+        for _ in range(copies[ident]):
+            progress.advance(result.status)
 
     try:
         _run_jobs(todo, runner, record)

@@ -66,6 +66,34 @@ def bootstrap_ci(values: Sequence[float], *, level: float = 0.95, resamples: int
     return Interval(mean, low, high, level)
 
 
+def wilson_interval(successes: float, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion: never zero-width, sensible at 0 and 1 and for a
+    handful of trials, where the bootstrap (and the normal approximation) claim certainty."""
+    if trials < 1:
+        raise ValueError("no trials")
+    z = _NORMAL_QUANTILES.get(level) or _normal_quantile(0.5 + level / 2.0)
+    p = successes / trials
+    denominator = 1.0 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1.0 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+_NORMAL_QUANTILES = {0.95: 1.959963984540054, 0.9: 1.6448536269514722, 0.99: 2.5758293035489004}
+
+
+def _normal_quantile(q: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(q)
+
+
 def pass_at_1_ci(counts: Mapping[str, tuple[int, int]], **kwargs: float) -> Interval:
-    """95% CI of pass@1 (per-task solve rate c/n, bootstrapped over tasks)."""
-    return bootstrap_ci([c / n for n, c in counts.values()], **kwargs)  # type: ignore[arg-type]
+    """95% CI of pass@1: the per-task solve rate c/n bootstrapped over tasks, widened to at least
+    the Wilson interval of all samples pooled. On a full run the bootstrap is the wider (samples of
+    one task are alike); on a few tasks, or when every sample passed (or none did), the bootstrap
+    alone gives a zero-width interval (1.000 - 1.000 on 3 samples), which Wilson does not."""
+    rates = [c / n for n, c in counts.values()]
+    boot = bootstrap_ci(rates, **kwargs)  # type: ignore[arg-type]
+    low, high = wilson_interval(sum(c for _, c in counts.values()), sum(n for n, _ in counts.values()), boot.level)
+    return Interval(boot.estimate, min(boot.low, low), max(boot.high, high), boot.level)

@@ -140,9 +140,9 @@ class _Phase:
     def __init__(self, progress: Progress | None, label: str) -> None:
         self.progress, self.label = progress, label
 
-    def start(self, phase: str, total: int) -> None:
+    def start(self, phase: str, total: int, done: Sequence[str] = ()) -> None:
         if self.progress is not None:
-            self.progress.start(self.label, total)
+            self.progress.start(self.label, total, done)
 
     def advance(self, status: str) -> None:
         if self.progress is not None:

@@ -9,14 +9,13 @@ so each tool reads the other's files.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from bcb.dataset import DatasetError
-from bcb.fileio import write_json_atomic
+from bcb.fileio import JsonFileError, read_json, write_json_atomic
 
 STATUSES = ("pass", "fail", "timeout")
 
@@ -97,11 +96,9 @@ def read_eval_results(path: str | os.PathLike[str]) -> EvalResults:
     """Load an official or a bcb results file."""
     path = Path(path)
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ResultsError(f"{path}: not a JSON results file ({exc})") from None
+        payload = read_json(path, "JSON results file")
+    except JsonFileError as exc:
+        raise ResultsError(str(exc)) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("eval"), dict):
         raise ResultsError(f"{path}: no 'eval' mapping; is it an *_eval_results.json file?")
     bcb: dict[str, Any] = payload["bcb"] if isinstance(payload.get("bcb"), dict) else {}
@@ -138,11 +135,9 @@ def read_eval_results(path: str | os.PathLike[str]) -> EvalResults:
 def read_pass_at_k(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(path)
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ResultsError(f"{path}: not a JSON file ({exc})") from None
+        payload = read_json(path)
+    except JsonFileError as exc:
+        raise ResultsError(str(exc)) from None
     if not isinstance(payload, dict):
         raise ResultsError(f"{path}: expected a JSON object")
     return payload

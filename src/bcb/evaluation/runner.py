@@ -12,9 +12,8 @@ from typing import Any
 
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits
-from bcb.execution.protocol import ExecutorOptions, ManagedExecutor, create_executor, describe_executor
-from bcb.execution.ray_executor import RayExecutor
-from bcb.execution.sandbox import SandboxOptions, sandbox_summary
+from bcb.execution.protocol import ExecutorOptions, ManagedExecutor, create_executor, describe_executor, verdict_fingerprint
+from bcb.execution.sandbox import SandboxOptions
 
 
 class SharedExecutor:
@@ -35,19 +34,11 @@ class SharedExecutor:
 
     def prepare(self, fingerprint: dict[str, Any]) -> dict[str, Any]:
         """Before any job. On Ray: join the cluster and check every node's environment now, so a
-        refused node stops the run before anything ran; returns the fingerprint to key verdicts on."""
-        if self.options.kind != "ray":
-            # The workers probe the sandbox layers at start-up (and refuse to run without the
-            # essential ones): start them now so the layers key the verdicts and the manifest.
-            executor = self._executor()
-            executor.start()
-            self._started = True
-            report = getattr(executor, "sandbox_report", None)
-            return {**fingerprint, "sandbox": sandbox_summary(report)} if report else fingerprint
-        self.options = dataclasses.replace(self.options, reference_fingerprint=fingerprint)
-        executor = self._executor()
-        assert isinstance(executor, RayExecutor)
-        keyed = executor.store_fingerprint(fingerprint)  # starts the workers: they probe the sandbox
+        refused node stops the run before anything ran; returns the fingerprint to key verdicts on
+        (:func:`~bcb.execution.protocol.verdict_fingerprint`, the one rule the API uses too)."""
+        if self.options.kind == "ray":
+            self.options = dataclasses.replace(self.options, reference_fingerprint=fingerprint)
+        keyed = verdict_fingerprint(self._executor(), fingerprint)
         self._started = True
         return keyed
 

@@ -10,17 +10,20 @@ ran (`node`, set by executors that span machines), which never takes part in the
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from bcb.dataset import DatasetError
 
 SCHEMA_VERSION = 2
+
+_T = TypeVar("_T")
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -95,10 +98,30 @@ class GroundTruth:
         return self.status == "pass"
 
 
+def _damage_reported(method: Callable[..., _T]) -> Callable[..., _T]:
+    """A store damaged mid-file opens fine and fails at the first page read: say which file and
+    how to recover, whichever query meets the damage."""
+
+    @functools.wraps(method)
+    def checked(self: "ResultStore", *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path}: the result store is damaged ({exc}); move it away and run again (bcb starts a new store "
+                f"and reruns what it held), or salvage it with `sqlite3 {self.path} .recover | sqlite3 recovered.sqlite`"
+            ) from None
+
+    return checked
+
+
 class ResultStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"--root {self.path.parent}: cannot hold the result store ({exc.strerror}); pass a directory") from None
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -143,6 +166,7 @@ class ResultStore:
 
     # -- verdicts -----------------------------------------------------------------------------
 
+    @_damage_reported
     def get_verdicts(self, keys: Iterable[VerdictKey]) -> dict[VerdictKey, StoredVerdict]:
         found: dict[VerdictKey, StoredVerdict] = {}
         for key in keys:
@@ -155,6 +179,7 @@ class ResultStore:
                 found[key] = StoredVerdict(row[0], json.loads(row[1]), row[2], row[3], row[4], row[5], row[6])
         return found
 
+    @_damage_reported
     def put_verdict(self, key: VerdictKey, verdict: StoredVerdict) -> None:
         """Durable on return: a kill after this loses nothing."""
         self.db.execute(
@@ -167,11 +192,13 @@ class ResultStore:
             ),
         )
 
+    @_damage_reported
     def count_verdicts(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0])
 
     # -- ground truth -------------------------------------------------------------------------
 
+    @_damage_reported
     def get_ground_truth(self, dataset_hash: str, env: str, limits: str) -> dict[str, GroundTruth]:
         rows = self.db.execute(
             "SELECT task_id, status, gt_time, details FROM ground_truth WHERE dataset_hash=? AND env=? AND limits=?",
@@ -179,12 +206,14 @@ class ResultStore:
         )
         return {r[0]: GroundTruth(r[0], r[1], r[2], json.loads(r[3])) for r in rows}
 
+    @_damage_reported
     def put_ground_truth(self, dataset_hash: str, env: str, limits: str, gt: GroundTruth) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO ground_truth VALUES (?,?,?,?,?,?,?,?)",
             (dataset_hash, gt.task_id, env, limits, gt.status, gt.gt_time, json.dumps(gt.details), time.time()),
         )
 
+    @_damage_reported
     def past_ground_truth_times(self, dataset_hash: str) -> dict[str, float]:
         """Per task, the longest its ground truth took in any environment or limits recorded here
         (``math.inf`` when it ever hit its limit): the best guess for ordering a run in an
@@ -199,6 +228,7 @@ class ResultStore:
             times[task_id] = max(times.get(task_id, 0.0), took)
         return times
 
+    @_damage_reported
     def forget_ground_truth(self, dataset_hash: str, env: str, limits: str) -> None:
         self.db.execute("DELETE FROM ground_truth WHERE dataset_hash=? AND env=? AND limits=?", (dataset_hash, env, limits))
 

@@ -28,15 +28,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bcb.errors import BcbError
 from bcb.execution.child_env import build_child_env
 from bcb.execution.nltk_data import SOURCE, NltkDataError, install_nltk_data, nltk_data_digest, search_dirs, target_dir
 
 __all__ = [
     "EnvironmentCreationError",
     "EnvironmentProbeError",
+    "MissingLibrariesError",
     "create_environment",
     "environment_fingerprint",
+    "find_task_python",
     "missing_libraries",
+    "require_libraries",
     "requirements_path",
     "run_probe",
 ]
@@ -57,8 +61,15 @@ PROBE_TIMEOUT_S = 300.0
 
 Progress = Callable[[str], None]
 
+#: Where ``bcb env create`` builds the task environment unless told otherwise, relative to the
+#: working directory; commands that run tasks look for it there.
+DEFAULT_TASK_ENV = Path("bcb-task-env")
 
-class EnvironmentCreationError(RuntimeError):
+#: The variable naming the task environment's interpreter, for a setup that keeps it elsewhere.
+TASK_PYTHON_VAR = "BCB_PYTHON"
+
+
+class EnvironmentCreationError(BcbError, RuntimeError):
     """Building the task environment failed at a named step.
 
     Carries the step, the exit code and the tail of the log, because the usual cause (a pin with
@@ -75,8 +86,13 @@ class EnvironmentCreationError(RuntimeError):
         super().__init__(f"creating the task environment failed at step '{step}'{code}{where}:\n{log_tail}")
 
 
-class EnvironmentProbeError(RuntimeError):
+class EnvironmentProbeError(BcbError, RuntimeError):
     """Inspecting an interpreter failed (it does not start, or the probe script crashed)."""
+
+
+class MissingLibrariesError(BcbError, RuntimeError):
+    """The interpreter cannot import libraries the tasks use: every such task would fail, and
+    the score would look like the model's."""
 
 
 def requirements_path() -> Path:
@@ -97,6 +113,24 @@ def requirements_path() -> Path:
 def _venv_python(path: Path) -> Path:
     """The interpreter of the venv at ``path`` (POSIX layout; bcb targets Linux)."""
     return path / "bin" / "python"
+
+
+def find_task_python(explicit: str | None = None) -> tuple[str, str]:
+    """The interpreter to run tasks in, and where it came from (for messages).
+
+    Running BigCodeBench in bcb's own interpreter, which lacks the tasks' libraries, fails correct
+    solutions silently, so an explicit choice wins, then ``$BCB_PYTHON``, then the environment
+    ``bcb env create`` builds by default, and only then this interpreter.
+    """
+    if explicit:
+        return explicit, "--python"
+    named = os.environ.get(TASK_PYTHON_VAR, "").strip()
+    if named:
+        return named, f"${TASK_PYTHON_VAR}"
+    built = _venv_python(DEFAULT_TASK_ENV)
+    if built.exists():
+        return str(built.absolute()), f"{DEFAULT_TASK_ENV}/ (built by `bcb env create`)"
+    return sys.executable, "bcb's own interpreter"
 
 
 def _tail(text: str, lines: int = LOG_TAIL_LINES) -> str:
@@ -240,13 +274,21 @@ def run_probe(python: str, script: str, stdin: str = "") -> Any:
             env=build_child_env(python),  # the task environment's code never sees bcb's keys
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise EnvironmentProbeError(f"cannot run {python}: {exc}") from exc
+        raise EnvironmentProbeError(f"cannot run {python}: {exc}; pass a Python interpreter with --python") from None
+    not_python = f"{python} is not a Python interpreter bcb can use"
     if proc.returncode != 0:
-        raise EnvironmentProbeError(f"probe failed in {python} (exit {proc.returncode}):\n{_tail(proc.stderr)}")
+        raise EnvironmentProbeError(f"{not_python}: a probe exited with {proc.returncode} ({_last_line(proc.stderr)}); pass another with --python")
     try:
         return json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError) as exc:
-        raise EnvironmentProbeError(f"probe in {python} printed no JSON:\n{_tail(proc.stdout)}") from exc
+    except (IndexError, ValueError):
+        raise EnvironmentProbeError(f"{not_python}: a probe printed no JSON ({_last_line(proc.stdout)}); pass another with --python") from None
+
+
+def _last_line(text: str) -> str:
+    """The last non-blank line, shortened: what a failed probe has to say fits in one line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    last = lines[-1] if lines else "no output"
+    return last if len(last) <= 200 else last[:200] + "..."
 
 
 def environment_fingerprint(python: str) -> dict[str, Any]:
@@ -298,3 +340,18 @@ def missing_libraries(python: str, import_names: list[str]) -> list[str]:
     if not isinstance(result, list):
         raise EnvironmentProbeError(f"unexpected probe output from {python}: {result!r}")
     return [str(name) for name in result]
+
+
+def require_libraries(python: str, source: str, import_names: list[str], hint: str = "") -> None:
+    """Refuse an interpreter that lacks libraries the tasks import, naming them and the way out.
+    ``source`` says how the interpreter was chosen; ``hint`` adds a dataset's own way to get them."""
+    missing = missing_libraries(python, sorted(set(import_names)))
+    if not missing:
+        return
+    shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+    extra = f"{hint}, or " if hint else ""
+    raise MissingLibrariesError(
+        f"{python} ({source}) cannot import {len(missing)} librar{'y' if len(missing) == 1 else 'ies'} the tasks use ({shown}): "
+        f"{extra}build the task environment with `bcb env create` (found at ./{DEFAULT_TASK_ENV} by default) "
+        f"or name one with --python or ${TASK_PYTHON_VAR}; --allow-missing-libs runs anyway"
+    )

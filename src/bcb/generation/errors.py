@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bcb.errors import BcbError
 
-class GenerationError(Exception):
+
+class GenerationError(BcbError):
     """A run that cannot go on; the message is one line the user can act on."""
 
 

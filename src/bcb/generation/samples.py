@@ -140,6 +140,15 @@ class SampleRecord:
         return value if isinstance(value, str) else None
 
 
+def _check_text(value: Any, where: str) -> None:
+    """JSON may escape a lone surrogate (``"\\ud800"``), which no file or program can hold as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise SamplesError(f"{where}: holds {value[exc.start]!r} at character {exc.start}, a lone surrogate no UTF-8 text can hold; fix the sample") from None
+
+
 def read_sample_records(path: str | os.PathLike[str]) -> list[SampleRecord]:
     """Every record of a samples JSONL (.jsonl or .jsonl.gz), in order. The one reader every
     command uses, so a bad file gets the same one-line error whichever command meets it."""
@@ -159,6 +168,8 @@ def read_sample_records(path: str | os.PathLike[str]) -> list[SampleRecord]:
                     else "sample has neither 'solution' nor 'completion'"
                 )
                 raise SamplesError(f"{where}: {task_id}: {problem}")
+            for key in ("task_id", "solution", "completion", "raw_solution"):
+                _check_text(fields.get(key), f"{where}: {key}")
             records.append(SampleRecord(lineno, where, task_id, fields))
     except SamplesError:
         raise

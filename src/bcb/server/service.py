@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -380,8 +380,8 @@ class _JobProgress:
     def __init__(self, state: dict[str, Any]) -> None:
         self.state = state
 
-    def start(self, phase: str, total: int) -> None:
-        self.state.update(phase=phase, done=0, total=total, passed=0)
+    def start(self, phase: str, total: int, done: Sequence[str] = ()) -> None:
+        self.state.update(phase=phase, done=len(done), total=total, passed=sum(status == "pass" for status in done))
 
     def advance(self, status: str) -> None:
         self.state["done"] = self.state.get("done", 0) + 1

@@ -70,6 +70,8 @@ def parse_transforms(values: str | Iterable[str] | None) -> tuple[str, ...]:
         return TRANSFORMS
     items = values.split(",") if isinstance(values, str) else [p for v in values for p in v.split(",")]
     chosen = {p.strip().lower().replace("_", "-") for p in items if p.strip()}
+    if items and not chosen:
+        raise DatasetError(f"--transforms {values!r} names no transform: choose from {', '.join(TRANSFORMS)} (comma-separated), or all")
     if not chosen or chosen == {"all"}:
         return TRANSFORMS
     unknown = sorted(chosen - set(TRANSFORMS))
