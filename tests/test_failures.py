@@ -1,0 +1,110 @@
+"""The failure taxonomy on real verdicts: one sample per category, taken from `bcb evaluate` runs on
+bcb-mini (tests/data/real_failures.json, tracebacks exactly as the results file stored them)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bcb.dataset import load_dataset
+from bcb.evaluation.failures import CATEGORIES, answer_text, classify, library_of, parse_traceback
+
+FIXTURE = json.loads((Path(__file__).parent / "data" / "real_failures.json").read_text())["samples"]
+MINI = load_dataset("bcb-mini")
+
+
+def _diagnose(case: dict, **extra):
+    return classify(case["status"], case["details"], case["solution"], lazy=case["lazy"], **extra)
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURE))
+def test_each_real_failure_gets_its_category(name: str) -> None:
+    case = FIXTURE[name]
+    diagnosis = _diagnose(case)
+    assert diagnosis is not None
+    assert diagnosis.category == case["expected"], diagnosis
+    assert diagnosis.library == case["library"]
+    assert diagnosis.attribute == case["attribute"]
+    # The exact prefix from the dataset gives the same answer as recognising it by its shape.
+    assert _diagnose(case, code_prompt=MINI.by_id[case["task_id"]].code_prompt) == diagnosis
+
+
+def test_every_category_but_environment_and_unknown_has_a_real_sample() -> None:
+    seen = {case["expected"] for case in FIXTURE.values()}
+    assert seen == set(CATEGORIES) - {"environment", "unknown"}
+
+
+def test_named_libraries_and_attributes() -> None:
+    assert (_diagnose(FIXTURE["api-removed"]).library, _diagnose(FIXTURE["api-removed"]).attribute) == ("pandas", "DataFrame.append")
+    assert _diagnose(FIXTURE["api"]).attribute == "numpy.moving_average"
+    assert _diagnose(FIXTURE["api-typeerror"]).attribute == "DataFrame.from_records"
+    assert _diagnose(FIXTURE["api-stdlib"]).library == "json"
+    assert _diagnose(FIXTURE["import-module-level"]).attribute == "numpy_financial_extras"
+    assert _diagnose(FIXTURE["name"]).attribute == "combos"
+
+
+def test_environment_wins_over_what_the_tests_said() -> None:
+    """The task's ground truth failed here: whatever the tests said says nothing about the model,
+    but code that does not parse, or a stub, still is the model's."""
+    assert _diagnose(FIXTURE["assertion"], gt_failed=True).category == "environment"
+    assert _diagnose(FIXTURE["api"], gt_failed=True).category == "environment"
+    assert _diagnose(FIXTURE["syntax"], gt_failed=True).category == "syntax"
+    assert _diagnose(FIXTURE["lazy"], gt_failed=True).category == "lazy"
+
+
+def test_a_pass_has_no_category_unless_lazy() -> None:
+    assert classify("pass", {}, "def task_func():\n    return 1\n") is None
+    assert classify("pass", {}, "def task_func():\n    pass\n", lazy="the body of task_func is a placeholder (pass)").category == "lazy"
+
+
+def test_failing_tests_without_tracebacks_are_unknown() -> None:
+    """Files that keep only the names of failing tests say which tests failed, not why."""
+    diagnosis = classify("fail", {"test_a": "", "test_b": ""}, "def task_func():\n    return 1\n")
+    assert diagnosis.category == "unknown"
+    assert [t.test for t in diagnosis.tests] == ["test_a", "test_b"]
+
+
+def test_the_most_decisive_test_decides() -> None:
+    """An import failing in one test outranks assertion failures in the others."""
+    details = {**FIXTURE["assertion"]["details"], **FIXTURE["import"]["details"]}
+    diagnosis = classify("fail", details, FIXTURE["import"]["solution"])
+    assert diagnosis.category == "import"
+    assert {t.category for t in diagnosis.tests} == {"import", "assertion"}
+
+
+def test_official_module_level_messages() -> None:
+    """The official procedure keeps only `str(exc)` for a module-level error."""
+    program = "import numpy as np\ndef task_func():\n    return 1\n"
+    assert classify("fail", {"ALL": "No module named 'tensorflow.keras.layers.experimental'"}, program).attribute == "tensorflow.keras.layers.experimental"
+    assert classify("fail", {"ALL": "name 'pd' is not defined"}, program).category == "name"
+    found = classify("fail", {"ALL": "module 'numpy' has no attribute 'float'"}, program)
+    assert (found.category, found.library, found.attribute) == ("api", "numpy", "numpy.float")
+    assert classify("fail", {"ALL": "division by zero"}, program).category == "exception"
+
+
+def test_no_code_is_recognised_by_the_calibration_prefix() -> None:
+    program = "import json\ndef task_func(json_text, sep='.'):\n\n    pass\n"
+    assert answer_text(program) == ""
+    assert classify("fail", {"test_a": "x"}, program, lazy="no definition of task_func").category == "no_code"
+    # A real one-line body is the model's answer, not a prefix.
+    assert answer_text("def task_func(x):\n    return x\n") == "def task_func(x):\n    return x\n"
+
+
+def test_library_of_paths() -> None:
+    assert library_of("/x/.venv/lib/python3.11/site-packages/pandas/core/generic.py") == "pandas"
+    assert library_of("/root/.pyenv/versions/3.11.7/lib/python3.11/json/__init__.py") == "json"
+    assert library_of("/usr/lib/python3/dist-packages/six.py") == "six"
+    assert library_of("__test__.py") is None
+
+
+def test_parse_traceback_takes_the_last_chained_exception() -> None:
+    text = (
+        "Traceback (most recent call last):\n  File \"__test__.py\", line 3, in task_func\nKeyError: 'a'\n\n"
+        "During handling of the above exception, another exception occurred:\n\n"
+        "Traceback (most recent call last):\n  File \"__test__.py\", line 5, in task_func\nValueError: bad\n  detail\n"
+    )
+    frames, kind, message = parse_traceback(text)
+    assert [f.line for f in frames] == [5]
+    assert (kind, message) == ("ValueError", "bad\n  detail")
