@@ -108,3 +108,63 @@ def test_parse_traceback_takes_the_last_chained_exception() -> None:
     frames, kind, message = parse_traceback(text)
     assert [f.line for f in frames] == [5]
     assert (kind, message) == ("ValueError", "bad\n  detail")
+
+
+# -- the category in bcb's results and in the store ------------------------------------------------
+
+
+def _raw_samples() -> list:
+    """The fixture's answers as the model gave them (the calibration prefix taken off)."""
+    from bcb.evaluation.samples import Sample
+
+    picked = [FIXTURE[k] for k in ("syntax", "api-removed", "import", "assertion", "lazy")]
+    out = [Sample(c["task_id"], answer_text(c["solution"], MINI.by_id[c["task_id"]].code_prompt), i, "fixture") for i, c in enumerate(picked)]
+    return out + [Sample("bcb-mini/0", MINI.by_id["bcb-mini/0"].solution, 0, "fixture")]
+
+
+def test_evaluate_records_the_category_in_results_and_store_and_migrates_old_stores(tmp_path: Path) -> None:
+    """A run writes each sample's category (None for a solve) into its results and the store; a
+    store from before categories (schema 2) is migrated in place, keeps its verdicts, and a run
+    that reuses them fills their categories in."""
+    import sqlite3
+
+    from bcb.evaluation.evaluate import EvalConfig, evaluate
+    from bcb.evaluation.results import read_eval_results, write_eval_results
+    from bcb.evaluation.store import ResultStore
+    from bcb.execution import LocalExecutor
+
+    samples = _raw_samples()
+    tasks = [MINI.by_id[t] for t in dict.fromkeys(s.task_id for s in samples)]
+    config = EvalConfig(timeout=20)
+    fingerprint = {"python_version": "test", "freeze_sha256": "categories"}
+    db = tmp_path / "bcb.sqlite"
+    with LocalExecutor(workers=1, preload=()) as executor, ResultStore(db) as store:
+        first = evaluate(MINI, tasks, samples, config, store, fingerprint, executor.run)
+    got = {r.task_id + f"#{r.index}": r.category for rows in first.results.eval.values() for r in rows}
+    assert sorted(c for c in got.values() if c) == ["api", "assertion", "import", "lazy", "syntax"]
+    assert got["bcb-mini/0#0"] is None
+    path = tmp_path / "x_eval_results.json"
+    write_eval_results(path, first.results)
+    raw = json.loads(path.read_text())
+    assert raw["bcb"]["samples"]["bcb-mini/24"][0]["category"] == "api"
+    assert set(raw["eval"]["bcb-mini/24"][0]) == {"task_id", "solution", "status", "details"}  # official keys unchanged
+    assert read_eval_results(path).eval == first.results.eval
+
+    stored = dict(sqlite3.connect(db).execute("SELECT task_id, category FROM verdicts").fetchall())
+    assert stored["bcb-mini/24"] == "api" and stored["bcb-mini/0"] is None
+
+    # Make it a schema-2 store, as bcb wrote them before categories.
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE verdicts DROP COLUMN category")
+    con.execute("PRAGMA user_version = 2")
+    con.commit()
+    con.close()
+    with ResultStore(db) as store:
+        assert store.schema_version == 3
+        assert set(store.category_counts()) == {None}  # migrated: verdicts kept, not classified yet
+        with LocalExecutor(workers=1, preload=()) as executor:
+            again = evaluate(MINI, tasks, samples, config, store, fingerprint, executor.run)
+        assert again.executed == 0 and again.reused == len(samples)
+        counts = store.category_counts()
+    assert {r.task_id + f"#{r.index}": r.category for rows in again.results.eval.values() for r in rows} == got
+    assert counts == {None: 1, "api": 1, "assertion": 1, "import": 1, "lazy": 1, "syntax": 1}

@@ -125,16 +125,17 @@ def classify(
     gt_failed: bool = False,
     code_prompt: str | None = None,
     entry_point: str = "task_func",
+    calibrated: bool | None = None,
 ) -> Diagnosis | None:
     """The diagnosis of one verdict; None for a solve (a pass that is not lazy).
 
     `program` is the solution as the results file keeps it (with the calibration prefix when the
     run was calibrated); `code_prompt` lets the prefix be taken off exactly, else it is recognised
-    by its shape. `gt_failed` says whether the task's ground truth failed in the run's environment.
+    by its shape; `calibrated=False` says there is none (None: unknown). `gt_failed` says whether the task's ground truth failed in the run's environment.
     """
     if status == "pass" and not lazy:
         return None
-    own = answer_text(program, code_prompt, entry_point)
+    own = program if calibrated is False else answer_text(program, code_prompt, entry_point)
     if not own.strip():
         return Diagnosis("no_code", "nothing left of the answer after sanitizing")
     syntax = syntax_error(program)
