@@ -417,7 +417,7 @@ def _detail(failure: TestFailure) -> str:
     if failure.category == "import" and failure.attribute:
         return _short(f"cannot import {failure.attribute}{where}")
     if failure.category == "api" and failure.library:
-        return _short(f"{failure.library}: {failure.attribute or '?'}: {failure.message}{where}")
+        return _short(f"{failure.library}: {failure.message}{where}")
     if failure.category == "name" and failure.attribute:
         return _short(f"{failure.attribute} is not defined{where}")
     return _short(f"{failure.message or failure.category}{where}")
