@@ -68,6 +68,7 @@ def _leaderboard_table(board: Leaderboard) -> str:
         "Elo": lambda r: _num(r.elo),
         "Elo 95% CI": lambda r: _num(r.elo_low),
         "lazy %": lambda r: _num(r.lazy_rate),
+        "api+import %": lambda r: _num(r.library_failure_rate),
         "timeouts": lambda r: str(r.timeouts),
         "tasks": lambda r: str(r.tasks),
         "GT-failing": lambda r: str(r.gt_failing),
