@@ -354,12 +354,13 @@ def _print_comparison(result: Any, scope: Any, limit: int) -> None:
             continue
         table = Table(title=f"Solved by {winner} only ({len(flips)}): why {loser} failed", title_justify="left")
         table.add_column("task", no_wrap=True)
+        table.add_column("A -> B", no_wrap=True)
         table.add_column("failing test", no_wrap=True)
         table.add_column("error")
         gt = scope.gt_failing
         for flip in flips[: limit or None]:
             mark = " (GT fails)" if flip.task_id in gt else ""
-            table.add_row(escape(flip.task_id + mark), escape(flip.failure.test), escape(flip.failure.error))
+            table.add_row(escape(flip.task_id + mark), escape(flip.change), escape(flip.failure.test), escape(flip.failure.error))
         console.print(table)
         if limit and len(flips) > limit:
             console.print(f"[dim]... {len(flips) - limit} more (--limit 0 lists all)[/]")
