@@ -168,3 +168,10 @@ def test_evaluate_records_the_category_in_results_and_store_and_migrates_old_sto
         counts = store.category_counts()
     assert {r.task_id + f"#{r.index}": r.category for rows in again.results.eval.values() for r in rows} == got
     assert counts == {None: 1, "api": 1, "assertion": 1, "import": 1, "lazy": 1, "syntax": 1}
+
+
+def test_an_answer_of_imports_only_is_no_code() -> None:
+    """What the sanitizer leaves when it found no entry point: the imports alone."""
+    program = "import random\ndef task_func(n):\n\n    pass\nimport random\nimport math\n"
+    diagnosis = classify("fail", {"test_a": ""}, program, lazy="the body of task_func is a placeholder (pass)")
+    assert (diagnosis.category, diagnosis.detail) == ("no_code", "the answer is only imports")

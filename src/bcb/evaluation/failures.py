@@ -7,7 +7,7 @@ the rules can be tested on real tracebacks alone.
 
 The rules, first match wins (the README shows an example of each):
 
-1. `no_code`: nothing is left of the answer once the calibration prefix is taken off.
+1. `no_code`: nothing but imports is left of the answer once the calibration prefix is taken off.
 2. `syntax`: the program does not parse (or the module-level error is a SyntaxError's message).
 3. `lazy`: the answer is a stub (see `bcb.evaluation.laziness`), whatever the tests said.
 4. `tamper`: the sandbox caught the sample forging its verdict (`{"TAMPER": ...}`).
@@ -136,8 +136,8 @@ def classify(
     if status == "pass" and not lazy:
         return None
     own = program if calibrated is False else answer_text(program, code_prompt, entry_point)
-    if not own.strip():
-        return Diagnosis("no_code", "nothing left of the answer after sanitizing")
+    if not has_code(own):
+        return Diagnosis("no_code", "nothing left of the answer after sanitizing" if not own.strip() else "the answer is only imports")
     syntax = syntax_error(program)
     if syntax is None and "ALL" in details and _SYNTAX_MESSAGE.search(str(details["ALL"]).strip()):
         syntax = str(details["ALL"]).strip()
@@ -201,6 +201,19 @@ def answer_text(program: str, code_prompt: str | None = None, entry_point: str =
     if len(body) == 1 and isinstance(body[0], ast.Pass):
         return program[end + len(CALIBRATION_BODY) :]
     return program
+
+
+def has_code(answer: str) -> bool:
+    """Whether the answer holds anything besides imports, docstrings and `pass` (what is left
+    when the sanitizer found no entry point). Code that does not parse counts as code."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            tree = ast.parse(answer)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return True
+    inert = (ast.Import, ast.ImportFrom, ast.Pass)
+    return any(not isinstance(node, inert) and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)) for node in tree.body)
 
 
 def syntax_error(program: str) -> str | None:
