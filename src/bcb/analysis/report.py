@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
+from importlib.resources import files
 from typing import Any, Sequence
 
 from bcb import __version__
@@ -22,6 +23,11 @@ from bcb.analysis.strengths import Breakdown, Stack, StackRank
 from bcb.analysis.svg import Mark, grouped_bars, heatmap, interval_chart
 from bcb.dataset import Dataset
 from bcb.dataset.domains import DOMAINS
+
+def _asset(name: str) -> str:
+    """The page's styles and script, kept as package data (`bcb/analysis/assets/`)."""
+    return files("bcb.analysis").joinpath("assets", name).read_text(encoding="utf-8")
+
 
 MAX_TRACEBACK = 4000
 """Characters of each failing test's traceback kept in the page; the tail holds the error."""
@@ -269,7 +275,7 @@ def render_report(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <title>{escape(title)}</title>
-<style>{_CSS}</style></head>
+<style>{_asset("report.css")}</style></head>
 <body>
 <header><h1>{escape(title)}</h1>
 <p class="meta">{len(board.rows)} model rows · dataset {escape(dataset.label)} ({escape(dataset.content_hash[:16])}…) · generated {generated} by bcb {escape(__version__)}</p></header>
@@ -307,132 +313,6 @@ def render_report(
 {_manifests(entries)}
 </section>
 {_json_script("task-data", data)}
-<script>{_JS}</script>
+<script>{_asset("report.js")}</script>
 </body></html>
-"""
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1200px;padding:0 20px 60px;color:#1d1d1f;background:#fff}
-header h1{margin:18px 0 2px}.meta,.hint{color:#666;font-size:13px}
-nav{position:sticky;top:0;background:#fff;padding:8px 0;border-bottom:1px solid #ddd;z-index:2}
-nav a{margin-right:14px;color:#2457c5;text-decoration:none;font-size:14px}
-section{margin-top:28px}h2{border-bottom:2px solid #eee;padding-bottom:4px}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}
-th,td{padding:5px 9px;border-bottom:1px solid #e6e6e6;text-align:right;white-space:nowrap}
-th:nth-child(2),td:nth-child(2){text-align:left}
-table.sortable th{cursor:pointer;user-select:none;background:#f6f7f9;position:relative}
-table.sortable th[aria-sort=ascending]::after{content:' \\25B2';font-size:10px}
-table.sortable th[aria-sort=descending]::after{content:' \\25BC';font-size:10px}
-tr.model-row:hover{background:#f3f7ff}
-tr.reference-row td{color:#a8322a;border-top:2px dashed #c0392b}td.source{text-align:left;font-size:12px}
-table.plain th{background:#f6f7f9}table.plain td:first-child,table.plain th:first-child{text-align:left}
-ul.notes{font-size:13px;color:#444}
-.browser{display:flex;gap:16px;align-items:flex-start}
-.task-list{width:280px;flex:none}.task-list input,.task-list select{width:100%;box-sizing:border-box;margin-bottom:6px;padding:4px}
-#tasks{list-style:none;margin:0;padding:0;max-height:640px;overflow:auto;border:1px solid #ddd;font-size:13px}
-#tasks li{padding:4px 8px;cursor:pointer;border-bottom:1px solid #f0f0f0;display:flex;justify-content:space-between}
-#tasks li.active{background:#dbe7ff}#tasks li .dots{letter-spacing:1px}
-.ok{color:#1b7f3b}.bad{color:#b3261e}.warn{color:#a15c00}
-.task-detail{flex:1;min-width:0}.task-detail pre{background:#f7f7f9;border:1px solid #e5e5e5;padding:8px;overflow:auto;max-height:360px;font-size:12px}
-.task-detail h4{margin:14px 0 4px}.fail-test{font-weight:600}
-details.manifest pre{background:#f7f7f9;padding:8px;font-size:12px;overflow:auto}
-svg{max-width:100%;height:auto;display:block;margin:8px 0}
-"""
-
-_JS = r"""
-(function () {
-  var table = document.getElementById('leaderboard');
-  function sortBy(th) {
-    var col = +th.dataset.col, numeric = th.dataset.type === 'num';
-    var current = th.getAttribute('aria-sort');
-    var dir = current === 'none' ? (numeric ? 'descending' : 'ascending') : (current === 'ascending' ? 'descending' : 'ascending');
-    table.querySelectorAll('th').forEach(function (h) { h.setAttribute('aria-sort', 'none'); });
-    th.setAttribute('aria-sort', dir);
-    var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows), sign = dir === 'ascending' ? 1 : -1;
-    rows.sort(function (a, b) {
-      var x = a.cells[col].dataset.v, y = b.cells[col].dataset.v;
-      if (numeric) {
-        var fx = x === '' ? null : parseFloat(x), fy = y === '' ? null : parseFloat(y);
-        if (fx === null || fy === null) return (fx === null) - (fy === null);
-        if (fx !== fy) return sign * (fx - fy);
-      } else {
-        var c = x.localeCompare(y);
-        if (c) return sign * c;
-      }
-      return a.dataset.label.localeCompare(b.dataset.label);
-    });
-    rows.forEach(function (r) { body.appendChild(r); });
-  }
-  table.querySelectorAll('th').forEach(function (th) {
-    th.addEventListener('click', function () { sortBy(th); });
-    th.addEventListener('keydown', function (e) { if (e.key === 'Enter') sortBy(th); });
-  });
-
-  var data = JSON.parse(document.getElementById('task-data').textContent);
-  var list = document.getElementById('tasks'), detail = document.getElementById('task-detail');
-  var filter = document.getElementById('task-filter'), kind = document.getElementById('task-kind');
-  function el(tag, text, cls) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; }
-  function solvedCount(t) { return t.results.filter(function (r) { return r.n && 2 * r.solved > r.n; }).length; }
-  function keep(t) {
-    var q = filter.value.trim().toLowerCase();
-    if (q && t.id.toLowerCase().indexOf(q) < 0 && !t.libs.some(function (l) { return l.toLowerCase().indexOf(q) >= 0; })) return false;
-    var s = solvedCount(t), n = t.results.filter(function (r) { return r.n; }).length;
-    switch (kind.value) {
-      case 'split': return s > 0 && s < n;
-      case 'none': return s === 0;
-      case 'every': return s === n;
-      case 'gt': return t.gt_failing;
-      default: return true;
-    }
-  }
-  function show(t, li) {
-    list.querySelectorAll('li.active').forEach(function (x) { x.classList.remove('active'); });
-    if (li) li.classList.add('active');
-    detail.textContent = '';
-    detail.appendChild(el('h3', t.id));
-    detail.appendChild(el('p', 'libraries: ' + (t.libs.join(', ') || 'none')));
-    detail.appendChild(el('p', 'ground truth: ' + t.gt, t.gt_failing ? 'warn' : ''));
-    Object.keys(t.prompts).forEach(function (split) {
-      detail.appendChild(el('h4', split + ' prompt'));
-      detail.appendChild(el('pre', t.prompts[split]));
-    });
-    t.results.forEach(function (r) {
-      if (!r.n) { detail.appendChild(el('h4', r.entry + ': not run')); return; }
-      var ok = 2 * r.solved > r.n;
-      detail.appendChild(el('h4', r.entry + ': ' + (ok ? 'solved' : 'not solved') + ' (' + r.solved + '/' + r.n + ' samples)', ok ? 'ok' : 'bad'));
-      if (r.lazy) detail.appendChild(el('p', 'lazy answer: ' + r.lazy, 'warn'));
-      if (r.details.length) {
-        var ul = el('ul');
-        r.details.forEach(function (d) {
-          var li2 = el('li'); li2.appendChild(el('span', d[0], 'fail-test')); li2.appendChild(el('pre', d[1])); ul.appendChild(li2);
-        });
-        detail.appendChild(ul);
-      } else if (!ok) {
-        detail.appendChild(el('p', 'status: ' + r.status));
-      }
-      var sol = el('details'); sol.appendChild(el('summary', 'solution')); sol.appendChild(el('pre', r.solution)); detail.appendChild(sol);
-    });
-    var canon = el('details'); canon.appendChild(el('summary', 'canonical solution')); canon.appendChild(el('pre', t.canonical)); detail.appendChild(canon);
-  }
-  function render() {
-    list.textContent = '';
-    data.tasks.filter(keep).forEach(function (t) {
-      var li = el('li'); li.appendChild(el('span', t.id));
-      var dots = el('span', '', 'dots');
-      t.results.forEach(function (r) {
-        var ok = r.n && 2 * r.solved > r.n;
-        dots.appendChild(el('span', r.n ? (ok ? '\u25CF' : '\u25CB') : '\u00B7', ok ? 'ok' : 'bad'));
-      });
-      dots.title = data.entries.join(' | ');
-      li.appendChild(dots);
-      li.addEventListener('click', function () { show(t, li); });
-      list.appendChild(li);
-    });
-  }
-  filter.addEventListener('input', render);
-  kind.addEventListener('change', render);
-  render();
-  if (data.tasks.length) show(data.tasks[0], list.firstChild);
-})();
 """
