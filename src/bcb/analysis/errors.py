@@ -17,12 +17,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from bcb.analysis.runs import DEFAULT_ENTRY_POINT, Entry, Run, Scope
-from bcb.evaluation.failures import CATEGORIES, LIBRARY_CATEGORIES, Diagnosis
+from bcb.evaluation.failures import CATEGORIES, LIBRARY_CATEGORIES, MODULE, Diagnosis, is_bcb_internal, library_of
 from bcb.evaluation.results import SampleResult
 
 JSON_VERSION = 1
@@ -130,6 +131,95 @@ def model_errors(label: str, run: Run, tasks: Sequence[str], prompts: Mapping[st
 def error_report(entries: Sequence[Entry], scope: Scope, prompts: Mapping[str, TaskPrompt]) -> ErrorReport:
     models = tuple(model_errors(e.label, e.run, scope.tasks[e.label], prompts) for e in entries)
     return ErrorReport(models, scope.policy, scope.notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracebacks for people
+
+_FRAME_LINE = re.compile(r'^(?P<indent>\s*)File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>.+)$')
+_MACHINE_PATHS = (
+    (re.compile(r"(?:/[^\s'\"():]+)*/(?:site|dist)-packages/"), "<site-packages>/"),
+    (re.compile(r"(?:/[^\s'\"():]+)*/lib/python3\.\d+/"), "<python>/"),
+)
+
+
+def scrub_paths(text: str) -> str:
+    """Where Python and its libraries are installed on the machine that ran the sample says
+    nothing about the sample: `/x/.venv/lib/python3.11/site-packages/pandas/...` ->
+    `<site-packages>/pandas/...`."""
+    for pattern, replacement in _MACHINE_PATHS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def trim_traceback(text: str, source: str = "") -> str:
+    """A traceback cut down to the sample's own frames: bcb's runner frames removed, each run of
+    library frames folded into its last frame (where the error was raised) with a count, machine
+    paths scrubbed, and the program's own lines shown (`source` is the program and its tests as
+    executed, whose lines the traceback cannot show)."""
+    lines = str(text).splitlines()
+    code = source.splitlines()
+    out: list[str] = []
+    pending: list[tuple[str, str, list[str]]] = []  # a run of library frames: (library, frame line, its source lines)
+
+    def flush() -> None:
+        if not pending:
+            return
+        library, frame, shown = pending[-1]
+        more = len(pending) - 1
+        out.append(frame + (f"   [+{more} more frame{'s' if more != 1 else ''} in {library}]" if more else ""))
+        out.extend(shown)
+        pending.clear()
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        match = _FRAME_LINE.match(line)
+        if not match:
+            flush()
+            out.append(scrub_paths(line))
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and lines[j].startswith(match["indent"] + "  ") and not _FRAME_LINE.match(lines[j]):
+            j += 1
+        shown = [scrub_paths(s) for s in lines[i + 1 : j]]
+        path = match["file"]
+        if is_bcb_internal(path):
+            pass
+        elif path == MODULE:
+            flush()
+            out.append(line)
+            number = int(match["line"])
+            if not shown and 0 < number <= len(code):
+                shown = [match["indent"] + "  " + code[number - 1].strip()]
+            out.extend(shown)
+        else:
+            pending.append((library_of(path) or "a library", scrub_paths(line), shown))
+        i = j
+    flush()
+    return "\n".join(out)
+
+
+_TEST_DEF = re.compile(r"^\s+def (test\w*)\s*\(", re.MULTILINE)
+
+
+def test_order(test_source: str) -> dict[str, int]:
+    """Test method -> its position in the test source, the order a reader meets them."""
+    return {name: i for i, name in enumerate(dict.fromkeys(_TEST_DEF.findall(test_source)))}
+
+
+def in_test_order(names: Sequence[str], order: Mapping[str, int]) -> list[str]:
+    """`names` (failing tests as the results file keys them, subtests as `test_x (param=1)`) in
+    the order the test source defines them; `ALL` first, names the source lacks last."""
+
+    def key(name: str) -> tuple[int, int, str]:
+        if name == "ALL":
+            return (0, 0, name)
+        base = name.split(" (", 1)[0]
+        return (1, order.get(base, len(order)), name)
+
+    return sorted(names, key=key)
 
 
 # ---------------------------------------------------------------------------------------------

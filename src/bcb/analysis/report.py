@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
 from importlib.resources import files
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from bcb import __version__
+from bcb.analysis.errors import TaskPrompt, diagnose, in_test_order, model_errors, test_order, trim_traceback
 from bcb.analysis.leaderboard import Leaderboard, calibration_text, columns, footnotes, pct, reference_label, sort_rows
 from bcb.analysis.runs import DEFAULT_ENTRY_POINT, Entry, Run, Scope
 from bcb.analysis.strengths import Breakdown, Stack, StackRank
-from bcb.analysis.svg import Mark, grouped_bars, heatmap, interval_chart
+from bcb.analysis.svg import Mark, grouped_bars, heatmap, interval_chart, stacked_bars
 from bcb.dataset import Dataset
-from bcb.dataset.domains import DOMAINS
+from bcb.dataset.domains import DOMAINS, task_domains
+from bcb.evaluation.failures import CATEGORIES, LIBRARY_CATEGORIES
 
 def _asset(name: str) -> str:
     """The page's styles and script, kept as package data (`bcb/analysis/assets/`)."""
@@ -32,6 +34,13 @@ def _asset(name: str) -> str:
 MAX_TRACEBACK = 4000
 """Characters of each failing test's traceback kept in the page; the tail holds the error."""
 TOP_LIBRARIES = 20
+CATEGORY_COLOURS = {
+    "syntax": "#9c6b4e", "import": "#ff725c", "name": "#ff8ab7", "api": "#d62728", "assertion": "#4269d0",
+    "exception": "#efb118", "timeout": "#a463f2", "memory": "#6cc5b0", "lazy": "#9498a0", "tamper": "#222222",
+    "no_code": "#c7c7c7", "environment": "#3ca951", "unknown": "#e5e5e5",
+}  # fmt: skip
+"""One colour per failure category, the same in the chart and the task browser."""
+TOP_MISUSES = 8
 MIN_LIBRARY_TASKS = 5
 
 
@@ -176,6 +185,49 @@ def _stack_section(section: StackSection | None) -> str:
     )
 
 
+def _prompts(dataset: Dataset) -> dict[str, TaskPrompt]:
+    return {t.task_id: TaskPrompt(t.entry_point or DEFAULT_ENTRY_POINT, t.code_prompt) for t in dataset.tasks}
+
+
+def _failure_section(board: Leaderboard, entries: Sequence[Entry], dataset: Dataset) -> str:
+    prompts = _prompts(dataset)
+    by_label = {e.label: e for e in entries}
+    labels = [r.label for r in sort_rows(board.rows, "pass@1")]
+    found = [model_errors(label, by_label[label].run, board.scope.tasks[label], prompts) for label in labels]
+    shown = [c for c in CATEGORIES if any(m.categories[c] for m in found)]
+    if not shown:
+        return "<p>Every sample was solved: nothing failed.</p>"
+    values = [[m.categories[c] / m.samples if m.samples else 0.0 for c in shown] for m in found]
+
+    def tip(i: int, k: int) -> str:
+        m, c = found[i], shown[k]
+        return f"{m.label}: {c} {m.categories[c]} of {m.samples} samples ({_pct_fmt(values[i][k])})"
+
+    chart = stacked_bars(labels, shown, values, colours=[CATEGORY_COLOURS[c] for c in shown], tooltip=tip, fmt=_pct_fmt)
+    head = "".join(f"<th>{escape(m.label)}</th>" for m in found)
+    body = "".join(
+        f'<tr data-category="{escape(c)}"><td><span class="swatch" style="background:{CATEGORY_COLOURS[c]}"></span>{escape(c)}</td>'
+        + "".join(f"<td>{m.categories[c]}</td>" for m in found)
+        + "</tr>"
+        for c in shown
+    )
+    body += "<tr><td><strong>unsolved</strong></td>" + "".join(f"<td><strong>{m.unsolved}</strong> of {m.samples}</td>" for m in found) + "</tr>"
+    misuse = []
+    for m in found:
+        items = "".join(
+            f"<li><code>{escape(lib)}</code>: {escape(cat)} <code>{escape(attr)}</code> ×{n}</li>" for lib, attr, cat, n in m.attributes[:TOP_MISUSES]
+        )
+        if items:
+            misuse.append(f"<h4>{escape(m.label)}: {m.library_failures} samples fail on a library ({_pct_fmt(m.library_failure_rate)})</h4><ul>{items}</ul>")
+    return (
+        '<p>Each bar is one model\'s samples that are not solved, split by why (share of all its samples; '
+        "rules in the README, \"Why did it fail?\").</p>"
+        f'<div id="failure-chart">{chart}</div>'
+        f'<table id="failure-table" class="plain"><thead><tr><th>category</th>{head}</tr></thead><tbody>{body}</tbody></table>'
+        + ("<h3>Libraries invented or misused (import and api failures)</h3>" + "".join(misuse) if misuse else "")
+    )
+
+
 def _gt_status(task_id: str, entries: Sequence[Entry]) -> str:
     failed = [e.label for e in entries for r in e.runs if r.gt_failed is not None and task_id in r.gt_failed]
     checked = [e.label for e in entries if e.run.gt_failed is not None]
@@ -186,12 +238,14 @@ def _gt_status(task_id: str, entries: Sequence[Entry]) -> str:
     return "not checked"
 
 
-def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset) -> dict[str, Any]:
+def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset, lib_domains: Mapping[str, str] | None) -> dict[str, Any]:
     ids = sorted({t for ids in scope.tasks.values() for t in ids}, key=lambda t: dataset.by_id[t].number)
     splits = sorted({e.run.split or "complete" for e in entries})
+    prompts = _prompts(dataset)
     tasks = []
     for task_id in ids:
         task = dataset.by_id[task_id]
+        order = test_order(task.test)
         results = []
         for entry in entries:
             run = entry.run
@@ -200,6 +254,13 @@ def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset) -> dict
                 results.append({"entry": entry.label, "n": 0})
                 continue
             sample = next((r for r in rows if not r.solved), rows[0])
+            found = diagnose(run, sample, prompts)
+            source = sample.solution + "\n" + task.test
+            by_test = {t.test: t for t in found.tests} if found else {}
+            tests = [
+                [name, by_test[name].category if name in by_test else "", _tail(trim_traceback(sample.details[name], source))]
+                for name in in_test_order(list(sample.details), order)
+            ]
             results.append(
                 {
                     "entry": entry.label,
@@ -207,14 +268,18 @@ def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset) -> dict
                     "solved": sum(r.solved for r in rows),
                     "status": sample.status,
                     "lazy": run.lazy(sample, task.entry_point or DEFAULT_ENTRY_POINT),
+                    "category": found.category if found else None,
+                    "why": found.detail if found else "",
+                    "library": found.library if found else None,
                     "solution": sample.solution,
-                    "details": [[str(test), _tail(tb)] for test, tb in sample.details.items()],
+                    "details": tests,
                 }
             )
         tasks.append(
             {
                 "id": task_id,
                 "libs": list(task.libs),
+                "domains": task_domains(task, lib_domains) if lib_domains is not None else [],
                 "gt": _gt_status(task_id, entries),
                 "gt_failing": task_id in scope.gt_failing,
                 "prompts": {split: task.prompt(split) for split in splits if split in ("complete", "instruct")},  # type: ignore[arg-type]
@@ -222,7 +287,18 @@ def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset) -> dict
                 "results": results,
             }
         )
-    return {"entries": [e.label for e in entries], "tasks": tasks}
+    categories = [c for c in CATEGORIES if any(r.get("category") == c for t in tasks for r in t["results"])]
+    libraries = sorted({lib for t in tasks for lib in t["libs"]} | {r["library"] for t in tasks for r in t["results"] if r.get("library")})
+    domains = [d for d in DOMAINS if any(d in t["domains"] for t in tasks)]
+    return {
+        "entries": [e.label for e in entries],
+        "tasks": tasks,
+        "categories": categories,
+        "colours": {c: CATEGORY_COLOURS[c] for c in categories},
+        "libraries": libraries,
+        "domains": domains,
+        "library_categories": list(LIBRARY_CATEGORIES),
+    }
 
 
 def _tail(text: str) -> str:
@@ -265,10 +341,11 @@ def render_report(
     *,
     stack: StackSection | None = None,
     title: str = "bcb report",
+    lib_domains: Mapping[str, str] | None = None,
 ) -> str:
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     notes = "".join(f"<li>{escape(line)}</li>" for line in footnotes(board))
-    data = _task_data(entries, board.scope, dataset)
+    data = _task_data(entries, board.scope, dataset, lib_domains)
     basis = f"on the {strengths.tasks} tasks every model was scored on"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -279,7 +356,7 @@ def render_report(
 <body>
 <header><h1>{escape(title)}</h1>
 <p class="meta">{len(board.rows)} model rows · dataset {escape(dataset.label)} ({escape(dataset.content_hash[:16])}…) · generated {generated} by bcb {escape(__version__)}</p></header>
-<nav><a href="#leaderboard-section">Leaderboard</a><a href="#elo-section">Elo</a><a href="#domains-section">Domains</a><a href="#libraries-section">Libraries</a><a href="#stack-section">Stack</a><a href="#tasks-section">Tasks</a><a href="#manifests-section">Runs</a></nav>
+<nav><a href="#leaderboard-section">Leaderboard</a><a href="#elo-section">Elo</a><a href="#domains-section">Domains</a><a href="#libraries-section">Libraries</a><a href="#stack-section">Stack</a><a href="#failures-section">Why unsolved</a><a href="#tasks-section">Tasks</a><a href="#manifests-section">Runs</a></nav>
 <section id="leaderboard-section"><h2>Leaderboard</h2>
 <p class="hint">Click a column header to sort; click again to reverse.</p>
 {_leaderboard_table(board)}
@@ -301,10 +378,17 @@ def render_report(
 <section id="stack-section"><h2>Stack score</h2>
 {_stack_section(stack)}
 </section>
+<section id="failures-section"><h2>Why unsolved</h2>
+{_failure_section(board, entries, dataset)}
+</section>
 <section id="tasks-section"><h2>Task browser</h2>
 <div class="browser">
 <div class="task-list"><input id="task-filter" type="search" placeholder="filter: id or library">
 <select id="task-kind"><option value="all">all tasks</option><option value="split">solved by some models only</option><option value="none">solved by no model</option><option value="every">solved by every model</option><option value="gt">ground truth failing</option></select>
+<select id="task-category"><option value="">any failure category</option></select>
+<select id="task-library"><option value="">any library</option></select>
+<select id="task-domain"><option value="">any domain</option></select>
+<p id="task-count" class="hint"></p>
 <ul id="tasks"></ul></div>
 <div id="task-detail" class="task-detail"><p>Pick a task.</p></div>
 </div>

@@ -499,7 +499,7 @@ def report_command(
         if parsed_stack is not None:
             ranks, tasks = analysis.rank_on_stack(outcomes, scope.common, loaded, parsed_stack, seed=seed)
             section = analysis.StackSection(parsed_stack, ranks, tasks)
-        page = analysis.render_report(board, entries, loaded, parts, stack=section, title=title)
+        page = analysis.render_report(board, entries, loaded, parts, stack=section, title=title, lib_domains=lib_domains)
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(page, encoding="utf-8")
