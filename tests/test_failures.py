@@ -78,7 +78,9 @@ def test_official_module_level_messages() -> None:
     """The official procedure keeps only `str(exc)` for a module-level error."""
     program = "import numpy as np\ndef task_func():\n    return 1\n"
     assert classify("fail", {"ALL": "No module named 'tensorflow.keras.layers.experimental'"}, program).attribute == "tensorflow.keras.layers.experimental"
-    assert classify("fail", {"ALL": "name 'pd' is not defined"}, program).category == "name"
+    missing = classify("fail", {"ALL": "name 'pd' is not defined"}, program)
+    assert (missing.category, missing.library, missing.detail) == ("name", "pandas", "pd is not defined (a missing import of pandas)")
+    assert classify("fail", {"ALL": "name 'os' is not defined"}, program).library == "os"
     found = classify("fail", {"ALL": "module 'numpy' has no attribute 'float'"}, program)
     assert (found.category, found.library, found.attribute) == ("api", "numpy", "numpy.float")
     assert classify("fail", {"ALL": "division by zero"}, program).category == "exception"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -52,6 +53,8 @@ _BUILTIN_TYPES = frozenset(
     "builtin_function_or_method generator coroutine module range slice map filter zip enumerate property "
     "staticmethod classmethod memoryview ellipsis NotImplementedType cell code frame traceback".split()
 )
+COMMON_ALIASES = {"np": "numpy", "pd": "pandas", "plt": "matplotlib", "mpl": "matplotlib", "sns": "seaborn", "tf": "tensorflow", "nx": "networkx", "sp": "scipy", "dt": "datetime"}
+"""Names that, undefined, mean a forgotten import of the library they conventionally stand for."""
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>.+)$')
 _HEADER = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<message>.*))?$")
 _NO_MODULE = re.compile(r"No module named '(?P<module>[^']+)'")
@@ -326,7 +329,7 @@ def _classify_trace(test: str, text: str, own_lines: int, imports: Mapping[str, 
         return _import_failure(test, kind, message, line)
     if base in ("NameError", "UnboundLocalError") and solution_at:
         found = _NOT_DEFINED.search(message)
-        return TestFailure(test, "name", kind, line, None, found["name"] if found else None)
+        return _name_failure(test, kind, line, found["name"] if found else None)
     if not solution_at:
         # The solution returned; the test rejected (or choked on) what it got.
         return TestFailure(test, "assertion", kind, line)
@@ -351,7 +354,7 @@ def _classify_module_error(text: str, imports: Mapping[str, str], test: str = "A
         return _import_failure(test, None, message, line)
     found = _NOT_DEFINED.match(message)
     if found:
-        return TestFailure(test, "name", None, line, None, found["name"])
+        return _name_failure(test, None, line, found["name"])
     if _MEMORY_MESSAGE.search(message):
         return TestFailure(test, "memory", None, line)
     for pattern in (_MODULE_ATTR, _OBJECT_ATTR, _TYPE_ATTR):
@@ -361,6 +364,15 @@ def _classify_module_error(text: str, imports: Mapping[str, str], test: str = "A
             if library is not None:
                 return TestFailure(test, "api", None, line, library, attribute)
     return TestFailure(test, "exception", None, line)
+
+
+def _name_failure(test: str, kind: str | None, line: str, name: str | None) -> TestFailure:
+    """A NameError; when the name is a module (`os`) or a module's usual alias (`np`), the library
+    whose import was forgotten is named."""
+    library = None
+    if name:
+        library = COMMON_ALIASES.get(name) or (name if name in sys.stdlib_module_names else None)
+    return TestFailure(test, "name", kind, line, library, name)
 
 
 def _import_failure(test: str, kind: str | None, message: str, line: str) -> TestFailure:
@@ -432,7 +444,8 @@ def _detail(failure: TestFailure) -> str:
     if failure.category == "api" and failure.library:
         return _short(f"{failure.library}: {failure.message}{where}")
     if failure.category == "name" and failure.attribute:
-        return _short(f"{failure.attribute} is not defined{where}")
+        missing = f" (a missing import of {failure.library})" if failure.library else ""
+        return _short(f"{failure.attribute} is not defined{missing}{where}")
     return _short(f"{failure.message or failure.category}{where}")
 
 
