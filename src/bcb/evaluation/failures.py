@@ -37,7 +37,7 @@ CATEGORIES = (
 )  # fmt: skip
 """Every category, in the order the views list them."""
 
-TEST_PRECEDENCE = ("memory", "import", "name", "api", "exception", "assertion", "unknown")
+TEST_PRECEDENCE = ("syntax", "memory", "import", "name", "api", "exception", "assertion", "unknown")
 """Among a sample's failing tests, the category that decides the sample's."""
 
 LIBRARY_CATEGORIES = ("import", "api")
@@ -134,7 +134,8 @@ def classify(
 
     `program` is the solution as the results file keeps it (with the calibration prefix when the
     run was calibrated); `code_prompt` lets the prefix be taken off exactly, else it is recognised
-    by its shape; `calibrated=False` says there is none (None: unknown). `gt_failed` says whether the task's ground truth failed in the run's environment.
+    by its shape; `calibrated=False` says there is none (None: unknown). `gt_failed` says whether
+    the task's ground truth failed in the run's environment.
     """
     if status == "pass" and not lazy:
         return None
@@ -167,8 +168,11 @@ def classify_tests(details: Mapping[str, str], program: str) -> tuple[TestFailur
     own_lines = program.count("\n") + 1
     imports = imported_names(program)
     source = program.splitlines()
+    own_classes = defined_classes(program)
     return tuple(
-        _classify_module_error(str(text), imports) if test == "ALL" else _classify_trace(str(test), str(text), own_lines, imports, source)
+        _classify_module_error(str(text), imports)
+        if test == "ALL"
+        else _classify_trace(str(test), str(text), own_lines, imports, source, own_classes)
         for test, text in details.items()
         if test != "TAMPER"
     )
@@ -311,7 +315,9 @@ def is_bcb_internal(path: str) -> bool:
     return "/bcb/execution/" in path or "/bcb/evaluation/" in path
 
 
-def _classify_trace(test: str, text: str, own_lines: int, imports: Mapping[str, str], source: list[str]) -> TestFailure:
+def _classify_trace(
+    test: str, text: str, own_lines: int, imports: Mapping[str, str], source: list[str], own_classes: frozenset[str]
+) -> TestFailure:
     frames, kind, message = parse_traceback(text)
     line = _short(f"{kind}: {message}" if kind and message else kind or message)
     if not text.strip():
@@ -336,7 +342,7 @@ def _classify_trace(test: str, text: str, own_lines: int, imports: Mapping[str, 
     if base in ("AttributeError", "TypeError"):
         frame = frames[solution_at[-1]]
         code = source[frame.line - 1] if 0 < frame.line <= len(source) else ""
-        library, attribute = _api_target(base, message, called, below, code, imports, defined_classes("\n".join(source)))
+        library, attribute = _api_target(base, message, called, below, code, imports, own_classes)
         if library is not None:
             return TestFailure(test, "api", kind, line, library, attribute)
     return TestFailure(test, "exception", kind, line, called)
