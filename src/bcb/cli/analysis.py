@@ -383,8 +383,8 @@ def _resolve_task(text: str, runs: Sequence[Run]) -> str:
     held = {t for run in runs for t in run.task_ids}
     if text in held:
         return text
-    wanted = text.strip().rsplit("/", 1)[-1]
-    matches = sorted(t for t in held if t.rsplit("/", 1)[-1] == wanted)
+    wanted = text.strip()
+    matches = [] if "/" in wanted else sorted(t for t in held if t.rsplit("/", 1)[-1] == wanted)
     if len(matches) == 1:
         return matches[0]
     if matches:
