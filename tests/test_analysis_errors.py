@@ -188,3 +188,21 @@ def test_the_shared_official_qwen_results_classify_end_to_end(bcb_cmd: list[str]
         assert model["unsolved"] == sum(model["categories"].values()) == failures + lazy_passes
         assert {c: n for c, n in model["categories"].items() if n} == dict(counted)
         assert model["categories"]["environment"] >= 1  # 363, 823 and 1005 failed their ground truth there
+
+
+def test_tracebacks_for_people_lose_bcb_frames_and_machine_paths() -> None:
+    from bcb.analysis.errors import in_test_order, test_order, trim_traceback
+
+    case = FIXTURE["api-stdlib"]
+    task = MINI.by_id[case["task_id"]]
+    raw = case["details"]["test_custom_separator"]
+    assert "_sandbox.py" in raw and "/lib/python3" in raw  # what the run stored
+    trimmed = trim_traceback(raw, case["solution"] + "\n" + task.test)
+    assert "_sandbox.py" not in trimmed and "entry_point" not in trimmed
+    assert 'File "<python>/json/__init__.py", line 359, in loads' in trimmed
+    assert "return json.loads(json_text, strict_keys=True)" in trimmed  # the sample's own line, shown
+    assert trimmed.endswith("TypeError: JSONDecoder.__init__() got an unexpected keyword argument 'strict_keys'")
+    message = FIXTURE["import-name"]["details"]["ALL"]
+    assert trim_traceback(message) == "cannot import name 'moving_window_view' from 'numpy' (<site-packages>/numpy/__init__.py)"
+    order = test_order(task.test)
+    assert in_test_order(["test_invalid_json_raises", "test_example (x=1)", "ALL", "nowhere"], order) == ["ALL", "test_example (x=1)", "test_invalid_json_raises", "nowhere"]
