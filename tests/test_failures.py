@@ -177,3 +177,16 @@ def test_an_answer_of_imports_only_is_no_code() -> None:
     program = "import random\ndef task_func(n):\n\n    pass\nimport random\nimport math\n"
     diagnosis = classify("fail", {"test_a": ""}, program, lazy="the body of task_func is a placeholder (pass)")
     assert (diagnosis.category, diagnosis.detail) == ("no_code", "the answer is only imports")
+
+
+def test_library_attribution_details() -> None:
+    assert library_of("/usr/lib/python3.11/posixpath.py") == "os"
+    program = "import pandas as pd\ndef task_func(x):\n    return pd.to_datetime(x, fmt='%Y')\n"
+    trace = (
+        'Traceback (most recent call last):\n  File "__test__.py", line 9, in test_a\n  File "__test__.py", line 3, in task_func\n'
+        '  File "/v/lib/python3.11/site-packages/pandas/core/tools/datetimes.py", line 10, in wrapper\n'
+        '  File "/v/lib/python3.11/site-packages/pandas/core/tools/datetimes.py", line 99, in _convert\n'
+        "TypeError: unsupported format\n"
+    )
+    found = classify("fail", {"test_a": trace}, program)
+    assert (found.category, found.library, found.attribute) == ("api", "pandas", "pd.to_datetime")

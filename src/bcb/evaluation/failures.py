@@ -296,6 +296,10 @@ def parse_traceback(text: str) -> tuple[list[Frame], str | None, str]:
     return frames, match["type"], rest
 
 
+_STDLIB_HOMES = {"posixpath": "os", "ntpath": "os", "genericpath": "os", "_strptime": "datetime", "_pydecimal": "decimal", "_collections_abc": "collections", "sre_compile": "re", "sre_parse": "re"}
+"""Standard modules that implement another's public API (`os.path` lives in `posixpath`)."""
+
+
 def library_of(path: str) -> str | None:
     """The top-level module a file belongs to (`.../site-packages/pandas/core/frame.py` ->
     `pandas`, `/usr/lib/python3.11/json/decoder.py` -> `json`); None for other files."""
@@ -304,7 +308,9 @@ def library_of(path: str) -> str | None:
         if match:
             name = match["module"]
             name = name[:-3] if name.endswith(".py") else name
-            return None if name in ("site-packages", "dist-packages") else name
+            if name in ("site-packages", "dist-packages"):
+                return None
+            return _STDLIB_HOMES.get(name, name) if pattern is _STDLIB else name
     if path.startswith("<frozen "):
         return path[len("<frozen ") : -1].split(".")[0]
     return None
@@ -407,7 +413,7 @@ def _api_target(
     found = _CALLEE.search(message)
     callee = found["callee"] if found else None
     if called:
-        return called, callee or next((f.function for f in below if library_of(f.file) == called), None)
+        return called, callee or _call_on_line(code, imports, called) or _entry_function(below, called)
     if callee:
         library = _library_on_line(code, imports, callee)
         if library:
@@ -430,6 +436,24 @@ def _attribute_target(found: re.Match[str], called: str | None, imports: Mapping
         return None, None
     library = imports.get(owner) or _library_on_line(code, imports, owner)
     return library or "unknown", f"{owner}.{attr}"
+
+
+def _call_on_line(code: str, imports: Mapping[str, str], library: str) -> str | None:
+    """`pandas.to_datetime` when the solution's failing line calls `pd.to_datetime(...)`: the
+    first dotted name on the line reached through a name imported from `library`."""
+    for match in re.finditer(r"(?<![\w.])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)*)\s*\(", code):
+        alias, rest = match.group(1), match.group(2)
+        if imports.get(alias) == library:
+            return f"{library}{rest}" if alias == library or not rest else f"{alias}{rest}"
+    return None
+
+
+def _entry_function(below: list[Frame], library: str) -> str | None:
+    """The first function of `library` the solution's call went through that says something
+    (not a dunder, private helper or decorator wrapper)."""
+    functions = [f.function for f in below if library_of(f.file) == library]
+    telling = [f for f in functions if not f.startswith("_") and f not in ("inner", "wrapper", "wrapped", "func", "<module>")]
+    return (telling or functions or [None])[0]
 
 
 def _library_on_line(code: str, imports: Mapping[str, str], name: str) -> str | None:
