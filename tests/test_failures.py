@@ -189,4 +189,4 @@ def test_library_attribution_details() -> None:
         "TypeError: unsupported format\n"
     )
     found = classify("fail", {"test_a": trace}, program)
-    assert (found.category, found.library, found.attribute) == ("api", "pandas", "pd.to_datetime")
+    assert (found.category, found.library, found.attribute) == ("api", "pandas", "pandas.to_datetime")

@@ -237,8 +237,9 @@ def syntax_error(program: str) -> str | None:
 
 
 def imported_names(program: str) -> dict[str, str]:
-    """Local name -> the library it came from (`pd` -> `pandas`, `KMeans` -> `sklearn`), from
-    the program's import statements anywhere in it."""
+    """Local name -> what it was imported as (`pd` -> `pandas`, `plt` -> `matplotlib.pyplot`,
+    `KMeans` -> `sklearn.cluster.KMeans`), from the program's import statements anywhere in it.
+    The library is the first dotted part."""
     names: dict[str, str] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -249,11 +250,15 @@ def imported_names(program: str) -> dict[str, str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                names[alias.asname or alias.name.split(".")[0]] = alias.name.split(".")[0]
+                names[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for alias in node.names:
-                names[alias.asname or alias.name] = node.module.split(".")[0]
+                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     return names
+
+
+def _top(path: str | None) -> str | None:
+    return path.split(".")[0] if path else None
 
 
 def defined_classes(program: str) -> frozenset[str]:
@@ -312,7 +317,8 @@ def library_of(path: str) -> str | None:
                 return None
             return _STDLIB_HOMES.get(name, name) if pattern is _STDLIB else name
     if path.startswith("<frozen "):
-        return path[len("<frozen ") : -1].split(".")[0]
+        name = path[len("<frozen ") : -1].split(".")[0]
+        return _STDLIB_HOMES.get(name, name)
     return None
 
 
@@ -434,17 +440,17 @@ def _attribute_target(found: re.Match[str], called: str | None, imports: Mapping
         return called, f"{owner}.{attr}"
     if owner in _BUILTIN_TYPES or owner in own_classes:
         return None, None
-    library = imports.get(owner) or _library_on_line(code, imports, owner)
+    library = _top(imports.get(owner)) or _library_on_line(code, imports, owner)
     return library or "unknown", f"{owner}.{attr}"
 
 
 def _call_on_line(code: str, imports: Mapping[str, str], library: str) -> str | None:
     """`pandas.to_datetime` when the solution's failing line calls `pd.to_datetime(...)`: the
-    first dotted name on the line reached through a name imported from `library`."""
+    first call on the line reached through a name imported from `library`, spelled out."""
     for match in re.finditer(r"(?<![\w.])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)*)\s*\(", code):
         alias, rest = match.group(1), match.group(2)
-        if imports.get(alias) == library:
-            return f"{library}{rest}" if alias == library or not rest else f"{alias}{rest}"
+        if _top(imports.get(alias)) == library:
+            return f"{imports[alias]}{rest}"
     return None
 
 
@@ -460,10 +466,10 @@ def _library_on_line(code: str, imports: Mapping[str, str], name: str) -> str | 
     """The library behind `name` on a source line: the imported name it is reached through."""
     head = name.split(".")[0]
     if head in imports:
-        return imports[head]
-    for alias, library in imports.items():
+        return _top(imports[head])
+    for alias, path in imports.items():
         if re.search(rf"(?<![\w.]){re.escape(alias)}\.(?:[\w.]*\.)?{re.escape(name.rsplit('.', 1)[-1])}\b", code):
-            return library
+            return _top(path)
     return None
 
 
