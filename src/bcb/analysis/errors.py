@@ -268,12 +268,10 @@ def library_rows(report: ErrorReport, top: int = TOP_ATTRIBUTES) -> list[list[st
     """What each model invents or misuses: library, category, count, and the attributes behind it."""
     rows = [["model", "library", "category", "count", "most frequent"]]
     for m in report.models:
-        for lib, counts in m.libraries.items():
-            for cat in LIBRARY_CATEGORIES:
-                if not counts.get(cat):
-                    continue
-                attrs = [f"{attr} x{n}" for l2, attr, c2, n in m.attributes if l2 == lib and c2 == cat][:top]
-                rows.append([m.label, lib, cat, str(counts[cat]), ", ".join(attrs)])
+        found = [(lib, cat, n) for lib, counts in m.libraries.items() for cat, n in counts.items() if cat in LIBRARY_CATEGORIES]
+        for lib, cat, n in sorted(found, key=lambda item: (-item[2], item[0], item[1])):
+            attrs = [f"{attr} x{k}" for l2, attr, c2, k in m.attributes if l2 == lib and c2 == cat][:top]
+            rows.append([m.label, lib, cat, str(n), ", ".join(attrs)])
     return rows
 
 
