@@ -415,7 +415,7 @@ def _api_target(
             found = pattern.search(message)
             if found:
                 return _attribute_target(found, called, imports, own_classes, code)
-        return (called, below[0].function) if called else (None, None)
+        return (called, _entry_function(below, called)) if called else (None, None)
     found = _CALLEE.search(message)
     callee = found["callee"] if found else None
     if called:
