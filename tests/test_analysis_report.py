@@ -230,3 +230,80 @@ def test_report_renders_sorts_and_stays_offline(bcb_cmd: list[str], chromium: st
         assert not [url for url in requests if re.match(r"(https?|wss?|ftp):", url)]
     finally:
         browser.close()
+
+
+def test_report_explains_failures_filters_and_compares(bcb_cmd: list[str], chromium: str, tmp_path: Path, mini: Dataset) -> None:
+    """The failure chart renders one bar per model with a segment per category; the category,
+    library and domain filters change the visible tasks; a failing sample shows its category, its
+    failing tests in test order with tracebacks free of bcb's frames and machine paths; two
+    models' solutions sit side by side and the pickers swap them."""
+    from test_analysis_errors import FIXTURE, _bcb_results, _canonical, _official_results
+
+    a = _bcb_results(tmp_path / "model-a_eval_results.json", [FIXTURE[k] for k in ("api-removed", "import", "syntax", "assertion", "name")], "model-a")
+    b = _official_results(
+        tmp_path / "model-b.jsonl_eval_results.json",
+        [_canonical("bcb-mini/24"), FIXTURE["import"], _canonical("bcb-mini/6"), FIXTURE["assertion"], _canonical("bcb-mini/7")],
+    )
+    report = tmp_path / "report.html"
+    built = run_cli(bcb_cmd, "report", str(a), str(b), "--dataset", "bcb-mini", "-o", str(report), "--resamples", "50")
+    assert built.returncode == 0, built.stderr
+    html = report.read_text(encoding="utf-8")
+    assert "_sandbox.py" not in html and "site-packages/pandas" not in html.replace("<site-packages>/pandas", "")
+    assert "model-b.jsonl" not in html.split('id="manifests-section"')[0]  # labels carry no file suffix
+
+    browser = DevTools(chromium, Path(tempfile.mkdtemp(prefix="chromium-profile-", dir=tmp_path)))
+    try:
+        target = browser.send("Target.createTarget", {"url": "about:blank"})
+        session = browser.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})["sessionId"]
+        page = Page(browser, session)
+        for domain in ("Page.enable", "Runtime.enable"):
+            page.send(domain)
+        page.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+        page.send("Page.navigate", {"url": report.as_uri()})
+        browser.wait_for("Page.loadEventFired")
+
+        bars = page.js("[...document.querySelectorAll('#failure-chart g.stack')].map(g => [g.dataset.row, [...g.querySelectorAll('g.segment')].map(s => s.dataset.segment)])")
+        assert dict(bars) == {"model-a": ["syntax", "import", "name", "api", "assertion"], "model-b": ["import", "assertion"]}
+        widths = page.js("[...document.querySelectorAll('#failure-chart g.segment rect')].map(r => r.getBoundingClientRect().width)")
+        assert len(widths) == 7 and min(widths) > 20  # drawn, not just present
+
+        def visible() -> list[str]:
+            return page.js("[...document.querySelectorAll('#tasks li')].map(li => li.dataset.id)")
+
+        def choose(select: str, value: str) -> None:
+            page.js(f"(() => {{ const s = document.querySelector('{select}'); s.value = {json.dumps(value)}; s.dispatchEvent(new Event('change')); }})()")
+
+        assert visible() == ["bcb-mini/5", "bcb-mini/6", "bcb-mini/7", "bcb-mini/15", "bcb-mini/24"]
+        choose("#task-category", "api")
+        assert visible() == ["bcb-mini/24"]
+        choose("#task-category", "import")
+        assert visible() == ["bcb-mini/15"]
+        choose("#task-category", "")
+        choose("#task-library", "pandas")
+        assert visible() == ["bcb-mini/5", "bcb-mini/15", "bcb-mini/24"]
+        choose("#task-library", "scipy_stats_extra")  # the library an import failure names
+        assert visible() == ["bcb-mini/15"]
+        choose("#task-library", "")
+        choose("#task-domain", "Visualization")
+        assert visible() == ["bcb-mini/5"]
+        choose("#task-domain", "")
+        assert page.js("document.querySelector('#task-count').textContent") == "5 of 5 tasks"
+
+        page.click("#tasks li[data-id='bcb-mini/24']")
+        results = page.js("[...document.querySelectorAll('#task-detail h4.result')].map(h => [h.dataset.entry, h.dataset.category || null])")
+        assert results == [["model-a", "api"], ["model-b", None]]
+        assert "pandas" in page.js("document.querySelector('#task-detail p.why').textContent")
+        tests = page.js("[...document.querySelectorAll('#task-detail ul.failing-tests .fail-test')].map(s => s.textContent)")
+        order = list(dict.fromkeys(re.findall(r"^\s+def (test\w*)\(", mini.by_id["bcb-mini/24"].test, re.M)))
+        assert tests == [t for t in order if t in tests] and len(tests) == len(FIXTURE["api-removed"]["details"])
+        trace = page.js("document.querySelector('#task-detail ul.failing-tests pre').textContent")
+        assert "out = out.append(row)" in trace and "AttributeError" in trace
+        assert "bcb/execution" not in trace and "/work/" not in trace and ".venv" not in trace
+
+        sides = page.js("[...document.querySelectorAll('#side-by-side pre.side')].map(p => p.dataset.entry)")
+        assert sides == ["model-a", "model-b"]
+        assert "out.append(row)" in page.js("document.querySelectorAll('#side-by-side pre.side')[0].textContent")
+        choose("#pick-1", "0")
+        assert page.js("[...document.querySelectorAll('#side-by-side pre.side')].map(p => p.dataset.entry)") == ["model-a", "model-a"]
+    finally:
+        browser.close()

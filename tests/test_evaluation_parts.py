@@ -206,7 +206,7 @@ def test_store_persists_and_keys_on_everything(tmp_path: Path) -> None:
     db = tmp_path / "root" / "bcb.sqlite"
     key = VerdictKey("hash", "T/1", "sha", "env", "limits")
     with ResultStore(db) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == 3
         store.put_verdict(key, StoredVerdict("fail", {"test_x": "boom"}, 0.1, 40.0, 5, ""))
         store.put_ground_truth("hash", "env", "limits", GroundTruth("T/1", "pass", 0.25, {}))
     with ResultStore(db) as store:
@@ -283,4 +283,4 @@ def test_store_migrates_an_empty_file_forward(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     sqlite3.connect(path).close()  # schema 0: an empty database
     with ResultStore(path) as store:
-        assert store.schema_version == 2 and store.count_verdicts() == 0
+        assert store.schema_version == 3 and store.count_verdicts() == 0

@@ -284,7 +284,7 @@ def test_schema_1_stores_migrate_and_keep_their_verdicts(tmp_path: Path) -> None
     old = VerdictKey("h", "T/1", "sha", "env", "lim")
     new = VerdictKey("h", "T/2", "sha", "env", "lim")
     with ResultStore(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == 3
         assert store.get_verdicts([old])[old] == StoredVerdict("pass", {}, 0.5, 10.0, 3, "", None)
         store.put_verdict(new, StoredVerdict("fail", {"ALL": "x"}, 0.1, None, None, "", "host (10.0.0.3, node abc)"))
     with ResultStore(path) as store:

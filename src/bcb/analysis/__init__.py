@@ -2,6 +2,7 @@
 run-to-run comparisons and the HTML report. The top layer: it reads results files and the dataset
 and never runs anything."""
 
+from bcb.analysis import errors
 from bcb.analysis.compare import Comparison, Failure, Flip, compare, error_line
 from bcb.analysis.elo import Rating, elo_ratings, fit_bradley_terry
 from bcb.analysis.leaderboard import (
@@ -59,6 +60,7 @@ __all__ = [
     "compare",
     "dataset_mismatches",
     "elo_ratings",
+    "errors",
     "error_line",
     "fit_bradley_terry",
     "load_run",

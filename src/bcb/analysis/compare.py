@@ -32,9 +32,21 @@ class Flip:
     """Label of the run that solved the task."""
     failure: Failure
     """Why the other run failed it."""
+    before: str = "unknown"
+    """The task's outcome in run A: `pass`, or the failure category of its failing sample."""
+    after: str = "unknown"
+    """The same in run B."""
+
+    @property
+    def change(self) -> str:
+        """`api -> pass`: from run A to run B."""
+        return f"{self.before} -> {self.after}"
 
     def to_json(self) -> dict[str, str]:
-        return {"task_id": self.task_id, "solved_by": self.solved_by, "failing_test": self.failure.test, "error": self.failure.error}
+        return {
+            "task_id": self.task_id, "solved_by": self.solved_by, "failing_test": self.failure.test, "error": self.failure.error,
+            "from": self.before, "to": self.after,
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -96,10 +108,11 @@ def _solved(run: Run, task_id: str) -> bool:
     return 2 * sum(r.solved for r in rows) > len(rows)
 
 
-def _failure(run: Run, task_id: str, entry_point: str) -> Failure:
+def _failure(run: Run, task_id: str, entry_point: str) -> tuple[Failure, str]:
+    """Why the run failed the task, and the failure category of that sample."""
     rows = run.results.eval[task_id]
     sample = next((r for r in rows if not r.solved), rows[0])
-    return failure_of(sample, run.lazy(sample, entry_point))
+    return failure_of(sample, run.lazy(sample, entry_point)), run.category(sample, entry_point) or "unknown"
 
 
 def compare(a: Run, b: Run, tasks: Sequence[str], *, labels: tuple[str, str], entry_points: Mapping[str, str] | None = None) -> Comparison:
@@ -114,9 +127,11 @@ def compare(a: Run, b: Run, tasks: Sequence[str], *, labels: tuple[str, str], en
         if solved_a and solved_b:
             both += 1
         elif solved_a:
-            only_a.append(Flip(task_id, label_a, _failure(b, task_id, entry)))
+            failure, category = _failure(b, task_id, entry)
+            only_a.append(Flip(task_id, label_a, failure, "pass", category))
         elif solved_b:
-            only_b.append(Flip(task_id, label_b, _failure(a, task_id, entry)))
+            failure, category = _failure(a, task_id, entry)
+            only_b.append(Flip(task_id, label_b, failure, category, "pass"))
         else:
             neither += 1
     return Comparison(label_a, label_b, len(tasks), both, neither, tuple(only_a), tuple(only_b), mcnemar(len(only_a), len(only_b)))

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from bcb.analysis.elo import Rating, elo_ratings
 from bcb.analysis.runs import DEFAULT_ENTRY_POINT, AnalysisError, Entry, Run, Scope
+from bcb.evaluation.failures import LIBRARY_CATEGORIES
 from bcb.evaluation.passk import pass_at_1_ci, pass_at_k
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -84,6 +85,9 @@ class Row:
     lazy_rate: float
     timeouts: int
     timeout_rate: float
+    library_failures: int
+    """Samples whose failure category is `api` or `import`: the model invented or misused a library."""
+    library_failure_rate: float
     gt_failing: int
     """How many of the row's tasks failed their ground truth in some run (flagged or excluded)."""
     gt_checked: bool
@@ -154,6 +158,7 @@ def build_leaderboard(
         samples = [s for t in tasks for s in run.results.eval[t]]
         lazy = sum(1 for s in samples if run.lazy(s, entry_points.get(s.task_id, DEFAULT_ENTRY_POINT)))
         timeouts = sum(1 for s in samples if s.status == "timeout")
+        library_failures = sum(1 for s in samples if not s.solved and run.category(s, entry_points.get(s.task_id, DEFAULT_ENTRY_POINT)) in LIBRARY_CATEGORIES)
         raw = _pass_at_1(entry.raw, tasks) if entry.raw is not None else (ci.estimate if run.calibrated is False else None)
         calibrated = ci.estimate if run.calibrated else None
         rating = ratings.get(entry.label)
@@ -178,6 +183,8 @@ def build_leaderboard(
                 lazy_rate=lazy / len(samples),
                 timeouts=timeouts,
                 timeout_rate=timeouts / len(samples),
+                library_failures=library_failures,
+                library_failure_rate=library_failures / len(samples),
                 gt_failing=len(scope.gt_failing & set(run.task_ids)),
                 gt_checked=run.gt_failed is not None,
                 path=str(run.path),
@@ -224,10 +231,11 @@ SORT_KEYS: dict[str, tuple[Callable[[Row], Any], bool]] = {
     "elo": (lambda r: r.elo, True),
     "lazy": (lambda r: r.lazy_rate, True),
     "timeouts": (lambda r: r.timeouts, True),
+    "api-import": (lambda r: r.library_failure_rate, True),
     "tasks": (lambda r: r.tasks, True),
     "gt": (lambda r: r.gt_failing, True),
 }
-ALIASES = {"pass1": "pass@1", "score": "pass@1", "ci": "ci-low", "name": "model", "label": "model", "#": "rank", "gt-failing": "gt"}
+ALIASES = {"api+import": "api-import", "pass1": "pass@1", "score": "pass@1", "ci": "ci-low", "name": "model", "label": "model", "#": "rank", "gt-failing": "gt"}
 
 
 def sort_column(name: str) -> str:
@@ -287,6 +295,7 @@ def columns(board: Leaderboard) -> list[tuple[str, Callable[[Row], str]]]:
         cols.append(("Elo 95% CI", lambda r: "-" if r.elo is None else f"{r.elo_low:.0f}-{r.elo_high:.0f}"))
     cols += [
         ("lazy %", lambda r: pct(r.lazy_rate)),
+        ("api+import %", lambda r: pct(r.library_failure_rate)),
         ("timeouts", lambda r: str(r.timeouts)),
         ("tasks", lambda r: str(r.tasks)),
         ("GT-failing", lambda r: str(r.gt_failing) if r.gt_checked or r.gt_failing else "?"),
@@ -334,7 +343,7 @@ def to_csv(board: Leaderboard, ordered: Sequence[Row | Reference]) -> str:
     """Machine-readable: raw numbers (fractions, not percent), one row per model or reference."""
     fields = [
         "kind", "rank", "label", "model", "split", "subset", "calibrated", "tasks", "samples", "pass@1", "ci_low", "ci_high",
-        "calibrated_pass@1", "raw_pass@1", "elo", "elo_low", "elo_high", "lazy", "lazy_rate", "timeouts", "gt_failing", "path", "source",
+        "calibrated_pass@1", "raw_pass@1", "elo", "elo_low", "elo_high", "lazy", "lazy_rate", "timeouts", "library_failures", "library_failure_rate", "gt_failing", "path", "source",
     ]  # fmt: skip
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")

@@ -13,19 +13,34 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
-from typing import Any, Sequence
+from importlib.resources import files
+from typing import Any, Mapping, Sequence
 
 from bcb import __version__
+from bcb.analysis.errors import TaskPrompt, diagnose, in_test_order, model_errors, test_order, trim_traceback
 from bcb.analysis.leaderboard import Leaderboard, calibration_text, columns, footnotes, pct, reference_label, sort_rows
 from bcb.analysis.runs import DEFAULT_ENTRY_POINT, Entry, Run, Scope
 from bcb.analysis.strengths import Breakdown, Stack, StackRank
-from bcb.analysis.svg import Mark, grouped_bars, heatmap, interval_chart
+from bcb.analysis.svg import Mark, grouped_bars, heatmap, interval_chart, stacked_bars
 from bcb.dataset import Dataset
-from bcb.dataset.domains import DOMAINS
+from bcb.dataset.domains import DOMAINS, task_domains
+from bcb.evaluation.failures import CATEGORIES, LIBRARY_CATEGORIES
+
+def _asset(name: str) -> str:
+    """The page's styles and script, kept as package data (`bcb/analysis/assets/`)."""
+    return files("bcb.analysis").joinpath("assets", name).read_text(encoding="utf-8")
+
 
 MAX_TRACEBACK = 4000
 """Characters of each failing test's traceback kept in the page; the tail holds the error."""
 TOP_LIBRARIES = 20
+CATEGORY_COLOURS = {
+    "syntax": "#9c6b4e", "import": "#ff725c", "name": "#ff8ab7", "api": "#d62728", "assertion": "#4269d0",
+    "exception": "#efb118", "timeout": "#a463f2", "memory": "#6cc5b0", "lazy": "#9498a0", "tamper": "#222222",
+    "no_code": "#c7c7c7", "environment": "#3ca951", "unknown": "#e5e5e5",
+}  # fmt: skip
+"""One colour per failure category, the same in the chart and the task browser."""
+TOP_MISUSES = 8
 MIN_LIBRARY_TASKS = 5
 
 
@@ -68,6 +83,7 @@ def _leaderboard_table(board: Leaderboard) -> str:
         "Elo": lambda r: _num(r.elo),
         "Elo 95% CI": lambda r: _num(r.elo_low),
         "lazy %": lambda r: _num(r.lazy_rate),
+        "api+import %": lambda r: _num(r.library_failure_rate),
         "timeouts": lambda r: str(r.timeouts),
         "tasks": lambda r: str(r.tasks),
         "GT-failing": lambda r: str(r.gt_failing),
@@ -169,6 +185,49 @@ def _stack_section(section: StackSection | None) -> str:
     )
 
 
+def _prompts(dataset: Dataset) -> dict[str, TaskPrompt]:
+    return {t.task_id: TaskPrompt(t.entry_point or DEFAULT_ENTRY_POINT, t.code_prompt) for t in dataset.tasks}
+
+
+def _failure_section(board: Leaderboard, entries: Sequence[Entry], dataset: Dataset) -> str:
+    prompts = _prompts(dataset)
+    by_label = {e.label: e for e in entries}
+    labels = [r.label for r in sort_rows(board.rows, "pass@1")]
+    found = [model_errors(label, by_label[label].run, board.scope.tasks[label], prompts) for label in labels]
+    shown = [c for c in CATEGORIES if any(m.categories[c] for m in found)]
+    if not shown:
+        return "<p>Every sample was solved: nothing failed.</p>"
+    values = [[m.categories[c] / m.samples if m.samples else 0.0 for c in shown] for m in found]
+
+    def tip(i: int, k: int) -> str:
+        m, c = found[i], shown[k]
+        return f"{m.label}: {c} {m.categories[c]} of {m.samples} samples ({_pct_fmt(values[i][k])})"
+
+    chart = stacked_bars(labels, shown, values, colours=[CATEGORY_COLOURS[c] for c in shown], tooltip=tip, fmt=_pct_fmt)
+    head = "".join(f"<th>{escape(m.label)}</th>" for m in found)
+    body = "".join(
+        f'<tr data-category="{escape(c)}"><td><span class="swatch" style="background:{CATEGORY_COLOURS[c]}"></span>{escape(c)}</td>'
+        + "".join(f"<td>{m.categories[c]}</td>" for m in found)
+        + "</tr>"
+        for c in shown
+    )
+    body += "<tr><td><strong>unsolved</strong></td>" + "".join(f"<td><strong>{m.unsolved}</strong> of {m.samples}</td>" for m in found) + "</tr>"
+    misuse = []
+    for m in found:
+        items = "".join(
+            f"<li><code>{escape(lib)}</code>: {escape(cat)} <code>{escape(attr)}</code> ×{n}</li>" for lib, attr, cat, n in m.attributes[:TOP_MISUSES]
+        )
+        if items:
+            misuse.append(f"<h4>{escape(m.label)}: {m.library_failures} samples fail on a library ({_pct_fmt(m.library_failure_rate)})</h4><ul>{items}</ul>")
+    return (
+        '<p>Each bar is one model\'s samples that are not solved, split by why (share of all its samples; '
+        "rules in the README, \"Why did it fail?\").</p>"
+        f'<div id="failure-chart">{chart}</div>'
+        f'<table id="failure-table" class="plain"><thead><tr><th>category</th>{head}</tr></thead><tbody>{body}</tbody></table>'
+        + ("<h3>Libraries invented or misused (import and api failures)</h3>" + "".join(misuse) if misuse else "")
+    )
+
+
 def _gt_status(task_id: str, entries: Sequence[Entry]) -> str:
     failed = [e.label for e in entries for r in e.runs if r.gt_failed is not None and task_id in r.gt_failed]
     checked = [e.label for e in entries if e.run.gt_failed is not None]
@@ -179,12 +238,14 @@ def _gt_status(task_id: str, entries: Sequence[Entry]) -> str:
     return "not checked"
 
 
-def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset) -> dict[str, Any]:
+def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset, lib_domains: Mapping[str, str] | None) -> dict[str, Any]:
     ids = sorted({t for ids in scope.tasks.values() for t in ids}, key=lambda t: dataset.by_id[t].number)
     splits = sorted({e.run.split or "complete" for e in entries})
-    tasks = []
+    prompts = _prompts(dataset)
+    tasks: list[dict[str, Any]] = []
     for task_id in ids:
         task = dataset.by_id[task_id]
+        order = test_order(task.test)
         results = []
         for entry in entries:
             run = entry.run
@@ -193,6 +254,13 @@ def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset) -> dict
                 results.append({"entry": entry.label, "n": 0})
                 continue
             sample = next((r for r in rows if not r.solved), rows[0])
+            found = diagnose(run, sample, prompts)
+            source = sample.solution + "\n" + task.test
+            by_test = {t.test: t for t in found.tests} if found else {}
+            tests = [
+                [name, by_test[name].category if name in by_test else "", _tail(trim_traceback(sample.details[name], source))]
+                for name in in_test_order(list(sample.details), order)
+            ]
             results.append(
                 {
                     "entry": entry.label,
@@ -200,14 +268,18 @@ def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset) -> dict
                     "solved": sum(r.solved for r in rows),
                     "status": sample.status,
                     "lazy": run.lazy(sample, task.entry_point or DEFAULT_ENTRY_POINT),
+                    "category": found.category if found else None,
+                    "why": found.detail if found else "",
+                    "library": found.library if found else None,
                     "solution": sample.solution,
-                    "details": [[str(test), _tail(tb)] for test, tb in sample.details.items()],
+                    "details": tests,
                 }
             )
         tasks.append(
             {
                 "id": task_id,
                 "libs": list(task.libs),
+                "domains": task_domains(task, lib_domains) if lib_domains is not None else [],
                 "gt": _gt_status(task_id, entries),
                 "gt_failing": task_id in scope.gt_failing,
                 "prompts": {split: task.prompt(split) for split in splits if split in ("complete", "instruct")},  # type: ignore[arg-type]
@@ -215,7 +287,18 @@ def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset) -> dict
                 "results": results,
             }
         )
-    return {"entries": [e.label for e in entries], "tasks": tasks}
+    categories = [c for c in CATEGORIES if any(r.get("category") == c for t in tasks for r in t["results"])]
+    libraries = sorted({lib for t in tasks for lib in t["libs"]} | {r["library"] for t in tasks for r in t["results"] if r.get("library")})
+    domains = [d for d in DOMAINS if any(d in t["domains"] for t in tasks)]
+    return {
+        "entries": [e.label for e in entries],
+        "tasks": tasks,
+        "categories": categories,
+        "colours": {c: CATEGORY_COLOURS[c] for c in categories},
+        "libraries": libraries,
+        "domains": domains,
+        "library_categories": list(LIBRARY_CATEGORIES),
+    }
 
 
 def _tail(text: str) -> str:
@@ -258,21 +341,22 @@ def render_report(
     *,
     stack: StackSection | None = None,
     title: str = "bcb report",
+    lib_domains: Mapping[str, str] | None = None,
 ) -> str:
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     notes = "".join(f"<li>{escape(line)}</li>" for line in footnotes(board))
-    data = _task_data(entries, board.scope, dataset)
+    data = _task_data(entries, board.scope, dataset, lib_domains)
     basis = f"on the {strengths.tasks} tasks every model was scored on"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <title>{escape(title)}</title>
-<style>{_CSS}</style></head>
+<style>{_asset("report.css")}</style></head>
 <body>
 <header><h1>{escape(title)}</h1>
 <p class="meta">{len(board.rows)} model rows · dataset {escape(dataset.label)} ({escape(dataset.content_hash[:16])}…) · generated {generated} by bcb {escape(__version__)}</p></header>
-<nav><a href="#leaderboard-section">Leaderboard</a><a href="#elo-section">Elo</a><a href="#domains-section">Domains</a><a href="#libraries-section">Libraries</a><a href="#stack-section">Stack</a><a href="#tasks-section">Tasks</a><a href="#manifests-section">Runs</a></nav>
+<nav><a href="#leaderboard-section">Leaderboard</a><a href="#elo-section">Elo</a><a href="#domains-section">Domains</a><a href="#libraries-section">Libraries</a><a href="#stack-section">Stack</a><a href="#failures-section">Why unsolved</a><a href="#tasks-section">Tasks</a><a href="#manifests-section">Runs</a></nav>
 <section id="leaderboard-section"><h2>Leaderboard</h2>
 <p class="hint">Click a column header to sort; click again to reverse.</p>
 {_leaderboard_table(board)}
@@ -294,10 +378,17 @@ def render_report(
 <section id="stack-section"><h2>Stack score</h2>
 {_stack_section(stack)}
 </section>
+<section id="failures-section"><h2>Why unsolved</h2>
+{_failure_section(board, entries, dataset)}
+</section>
 <section id="tasks-section"><h2>Task browser</h2>
 <div class="browser">
 <div class="task-list"><input id="task-filter" type="search" placeholder="filter: id or library">
 <select id="task-kind"><option value="all">all tasks</option><option value="split">solved by some models only</option><option value="none">solved by no model</option><option value="every">solved by every model</option><option value="gt">ground truth failing</option></select>
+<select id="task-category"><option value="">any failure category</option></select>
+<select id="task-library"><option value="">any library</option></select>
+<select id="task-domain"><option value="">any domain</option></select>
+<p id="task-count" class="hint"></p>
 <ul id="tasks"></ul></div>
 <div id="task-detail" class="task-detail"><p>Pick a task.</p></div>
 </div>
@@ -306,132 +397,6 @@ def render_report(
 {_manifests(entries)}
 </section>
 {_json_script("task-data", data)}
-<script>{_JS}</script>
+<script>{_asset("report.js")}</script>
 </body></html>
-"""
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1200px;padding:0 20px 60px;color:#1d1d1f;background:#fff}
-header h1{margin:18px 0 2px}.meta,.hint{color:#666;font-size:13px}
-nav{position:sticky;top:0;background:#fff;padding:8px 0;border-bottom:1px solid #ddd;z-index:2}
-nav a{margin-right:14px;color:#2457c5;text-decoration:none;font-size:14px}
-section{margin-top:28px}h2{border-bottom:2px solid #eee;padding-bottom:4px}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}
-th,td{padding:5px 9px;border-bottom:1px solid #e6e6e6;text-align:right;white-space:nowrap}
-th:nth-child(2),td:nth-child(2){text-align:left}
-table.sortable th{cursor:pointer;user-select:none;background:#f6f7f9;position:relative}
-table.sortable th[aria-sort=ascending]::after{content:' \\25B2';font-size:10px}
-table.sortable th[aria-sort=descending]::after{content:' \\25BC';font-size:10px}
-tr.model-row:hover{background:#f3f7ff}
-tr.reference-row td{color:#a8322a;border-top:2px dashed #c0392b}td.source{text-align:left;font-size:12px}
-table.plain th{background:#f6f7f9}table.plain td:first-child,table.plain th:first-child{text-align:left}
-ul.notes{font-size:13px;color:#444}
-.browser{display:flex;gap:16px;align-items:flex-start}
-.task-list{width:280px;flex:none}.task-list input,.task-list select{width:100%;box-sizing:border-box;margin-bottom:6px;padding:4px}
-#tasks{list-style:none;margin:0;padding:0;max-height:640px;overflow:auto;border:1px solid #ddd;font-size:13px}
-#tasks li{padding:4px 8px;cursor:pointer;border-bottom:1px solid #f0f0f0;display:flex;justify-content:space-between}
-#tasks li.active{background:#dbe7ff}#tasks li .dots{letter-spacing:1px}
-.ok{color:#1b7f3b}.bad{color:#b3261e}.warn{color:#a15c00}
-.task-detail{flex:1;min-width:0}.task-detail pre{background:#f7f7f9;border:1px solid #e5e5e5;padding:8px;overflow:auto;max-height:360px;font-size:12px}
-.task-detail h4{margin:14px 0 4px}.fail-test{font-weight:600}
-details.manifest pre{background:#f7f7f9;padding:8px;font-size:12px;overflow:auto}
-svg{max-width:100%;height:auto;display:block;margin:8px 0}
-"""
-
-_JS = r"""
-(function () {
-  var table = document.getElementById('leaderboard');
-  function sortBy(th) {
-    var col = +th.dataset.col, numeric = th.dataset.type === 'num';
-    var current = th.getAttribute('aria-sort');
-    var dir = current === 'none' ? (numeric ? 'descending' : 'ascending') : (current === 'ascending' ? 'descending' : 'ascending');
-    table.querySelectorAll('th').forEach(function (h) { h.setAttribute('aria-sort', 'none'); });
-    th.setAttribute('aria-sort', dir);
-    var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows), sign = dir === 'ascending' ? 1 : -1;
-    rows.sort(function (a, b) {
-      var x = a.cells[col].dataset.v, y = b.cells[col].dataset.v;
-      if (numeric) {
-        var fx = x === '' ? null : parseFloat(x), fy = y === '' ? null : parseFloat(y);
-        if (fx === null || fy === null) return (fx === null) - (fy === null);
-        if (fx !== fy) return sign * (fx - fy);
-      } else {
-        var c = x.localeCompare(y);
-        if (c) return sign * c;
-      }
-      return a.dataset.label.localeCompare(b.dataset.label);
-    });
-    rows.forEach(function (r) { body.appendChild(r); });
-  }
-  table.querySelectorAll('th').forEach(function (th) {
-    th.addEventListener('click', function () { sortBy(th); });
-    th.addEventListener('keydown', function (e) { if (e.key === 'Enter') sortBy(th); });
-  });
-
-  var data = JSON.parse(document.getElementById('task-data').textContent);
-  var list = document.getElementById('tasks'), detail = document.getElementById('task-detail');
-  var filter = document.getElementById('task-filter'), kind = document.getElementById('task-kind');
-  function el(tag, text, cls) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; }
-  function solvedCount(t) { return t.results.filter(function (r) { return r.n && 2 * r.solved > r.n; }).length; }
-  function keep(t) {
-    var q = filter.value.trim().toLowerCase();
-    if (q && t.id.toLowerCase().indexOf(q) < 0 && !t.libs.some(function (l) { return l.toLowerCase().indexOf(q) >= 0; })) return false;
-    var s = solvedCount(t), n = t.results.filter(function (r) { return r.n; }).length;
-    switch (kind.value) {
-      case 'split': return s > 0 && s < n;
-      case 'none': return s === 0;
-      case 'every': return s === n;
-      case 'gt': return t.gt_failing;
-      default: return true;
-    }
-  }
-  function show(t, li) {
-    list.querySelectorAll('li.active').forEach(function (x) { x.classList.remove('active'); });
-    if (li) li.classList.add('active');
-    detail.textContent = '';
-    detail.appendChild(el('h3', t.id));
-    detail.appendChild(el('p', 'libraries: ' + (t.libs.join(', ') || 'none')));
-    detail.appendChild(el('p', 'ground truth: ' + t.gt, t.gt_failing ? 'warn' : ''));
-    Object.keys(t.prompts).forEach(function (split) {
-      detail.appendChild(el('h4', split + ' prompt'));
-      detail.appendChild(el('pre', t.prompts[split]));
-    });
-    t.results.forEach(function (r) {
-      if (!r.n) { detail.appendChild(el('h4', r.entry + ': not run')); return; }
-      var ok = 2 * r.solved > r.n;
-      detail.appendChild(el('h4', r.entry + ': ' + (ok ? 'solved' : 'not solved') + ' (' + r.solved + '/' + r.n + ' samples)', ok ? 'ok' : 'bad'));
-      if (r.lazy) detail.appendChild(el('p', 'lazy answer: ' + r.lazy, 'warn'));
-      if (r.details.length) {
-        var ul = el('ul');
-        r.details.forEach(function (d) {
-          var li2 = el('li'); li2.appendChild(el('span', d[0], 'fail-test')); li2.appendChild(el('pre', d[1])); ul.appendChild(li2);
-        });
-        detail.appendChild(ul);
-      } else if (!ok) {
-        detail.appendChild(el('p', 'status: ' + r.status));
-      }
-      var sol = el('details'); sol.appendChild(el('summary', 'solution')); sol.appendChild(el('pre', r.solution)); detail.appendChild(sol);
-    });
-    var canon = el('details'); canon.appendChild(el('summary', 'canonical solution')); canon.appendChild(el('pre', t.canonical)); detail.appendChild(canon);
-  }
-  function render() {
-    list.textContent = '';
-    data.tasks.filter(keep).forEach(function (t) {
-      var li = el('li'); li.appendChild(el('span', t.id));
-      var dots = el('span', '', 'dots');
-      t.results.forEach(function (r) {
-        var ok = r.n && 2 * r.solved > r.n;
-        dots.appendChild(el('span', r.n ? (ok ? '\u25CF' : '\u25CB') : '\u00B7', ok ? 'ok' : 'bad'));
-      });
-      dots.title = data.entries.join(' | ');
-      li.appendChild(dots);
-      li.addEventListener('click', function () { show(t, li); });
-      list.appendChild(li);
-    });
-  }
-  filter.addEventListener('input', render);
-  kind.addEventListener('change', render);
-  render();
-  if (data.tasks.length) show(data.tasks[0], list.firstChild);
-})();
 """

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from bcb.dataset import DATASETS, Dataset, DatasetError, task_number
+from bcb.evaluation.failures import Diagnosis, classify
 from bcb.evaluation.laziness import lazy_reason
 from bcb.evaluation.results import EvalResults, ResultsError, SampleResult, model_name, read_eval_results, read_pass_at_k
 
@@ -83,6 +84,25 @@ class Run:
             return sample.lazy
         return lazy_reason(sample.solution, entry_point)
 
+    def diagnosis(self, sample: SampleResult, entry_point: str = DEFAULT_ENTRY_POINT, code_prompt: str | None = None) -> Diagnosis | None:
+        """Why the sample is not solved, by the same rules for bcb and official files, from what
+        the file stored (its tracebacks are read afresh, so the library and attribute behind an
+        `api` failure are known for files written before bcb kept categories); None for a solve."""
+        return classify(
+            sample.status,
+            sample.details,
+            sample.solution,
+            lazy=self.lazy(sample, entry_point),
+            gt_failed=self.gt_failed is not None and sample.task_id in self.gt_failed,
+            code_prompt=code_prompt,
+            entry_point=entry_point,
+            calibrated=self.calibrated,
+        )
+
+    def category(self, sample: SampleResult, entry_point: str = DEFAULT_ENTRY_POINT, code_prompt: str | None = None) -> str | None:
+        found = self.diagnosis(sample, entry_point, code_prompt)
+        return found.category if found else None
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -132,6 +152,18 @@ def _file_model(path: Path) -> str:
     return name[: -len(EVAL_SUFFIX)] if name.endswith(EVAL_SUFFIX) else path.stem
 
 
+LABEL_SUFFIXES = (EVAL_SUFFIX, "_pass_at_k.json", ".jsonl.gz", ".jsonl", ".json")
+
+
+def model_label(name: str) -> str:
+    """A model name for people: without the file suffixes the official rule leaves on names that
+    do not follow its `<model>--bigcodebench-...` pattern (`my-model.jsonl` -> `my-model`)."""
+    for suffix in LABEL_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def _gt_failed(manifest: Mapping[str, Any], passk: Mapping[str, Any] | None, tasks: frozenset[str]) -> frozenset[str] | None:
     gt = manifest.get("ground_truth")
     if isinstance(gt, dict):
@@ -172,7 +204,7 @@ def load_run(path: str | os.PathLike[str], name: str | None = None) -> Run:
     def first(*values: Any) -> Any:
         return next((v for v in values if v is not None), None)
 
-    model = name or first(passk.get("model") or None, model_name(manifest["samples"]) if manifest.get("samples") else None, _file_model(path))
+    model = name or model_label(first(passk.get("model") or None, model_name(manifest["samples"]) if manifest.get("samples") else None, _file_model(path)))
     split = first(passk.get("split"), manifest.get("split"), name_split)
     subset = first(passk.get("subset"), ref.subset if ref else None, name_subset, "full")
     calibrated = first(passk.get("calibrated"), manifest.get("calibrated"), name_calibrated)

@@ -195,3 +195,54 @@ def grouped_bars(
         parts.append(f'<text x="{label_w + plot_w + 8}" y="{y0 + block / 2 + 2:.1f}" fill="#555">{escape(marks[g][0].note if marks[g] else "")}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def stacked_bars(
+    rows: Sequence[str],
+    segments: Sequence[str],
+    values: Sequence[Sequence[float]],
+    *,
+    colours: Sequence[str],
+    tooltip: Callable[[int, int], str],
+    fmt: Callable[[float], str],
+    width: int = 760,
+    row: int = 24,
+) -> str:
+    """One horizontal bar per row (a model), split into segments (failure categories) whose
+    lengths are `values[r][s]` on a 0..1 axis; a legend names the segments' colours. Empty
+    segments draw nothing."""
+    label_w = max([_text_width(r) for r in rows] + [60]) + 12
+    value_w = 60
+    plot_w = max(200, width - label_w - value_w)
+    per_line = max(1, min(7, int(width // (max((_text_width(n) for n in segments), default=40) + 30))))
+    legend_h = 18 * math.ceil(len(segments) / per_line) + 8 if segments else 0
+    top = legend_h + 4
+    height = top + row * len(rows) + 26
+    x = lambda v: label_w + min(max(v, 0.0), 1.0) * plot_w  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" style="{FONT}" role="img">']
+    for k, name in enumerate(segments):
+        lx, ly = 10 + (k % per_line) * (width / per_line), 14 + 18 * (k // per_line)
+        parts.append(f'<g class="legend" data-segment="{escape(name)}"><rect x="{lx:.1f}" y="{ly - 9}" width="10" height="10" fill="{colours[k]}"/>')
+        parts.append(f'<text x="{lx + 14:.1f}" y="{ly}" fill="#222">{escape(name)}</text></g>')
+    bottom = top + row * len(rows)
+    for tick in _nice_ticks(0.0, 1.0):
+        tx = x(tick)
+        parts.append(f'<line x1="{tx:.1f}" y1="{top}" x2="{tx:.1f}" y2="{bottom}" stroke="#e3e3e3"/>')
+        parts.append(f'<text x="{tx:.1f}" y="{bottom + 14}" text-anchor="middle" fill="#555">{escape(fmt(tick))}</text>')
+    for i, label in enumerate(rows):
+        cy = top + row * i + row / 2
+        parts.append(f'<g class="stack" data-row="{escape(label)}"><text x="{label_w - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="#222">{escape(label)}</text>')
+        start = 0.0
+        for k, name in enumerate(segments):
+            value = values[i][k]
+            if value <= 0:
+                continue
+            x0, x1 = x(start), x(start + value)
+            parts.append(
+                f'<g class="segment" data-segment="{escape(name)}"><title>{escape(tooltip(i, k))}</title>'
+                f'<rect x="{x0:.1f}" y="{cy - 8:.1f}" width="{max(0.5, x1 - x0):.1f}" height="16" fill="{colours[k]}"/></g>'
+            )
+            start += value
+        parts.append(f'<text x="{x(start) + 6:.1f}" y="{cy + 4:.1f}" fill="#333">{escape(fmt(start))}</text></g>')
+    parts.append("</svg>")
+    return "".join(parts)

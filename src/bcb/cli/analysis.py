@@ -1,4 +1,5 @@
-"""`bcb leaderboard`, `bcb strengths`, `bcb compare`, `bcb report`: results files in, analyses out.
+"""`bcb leaderboard`, `bcb strengths`, `bcb compare`, `bcb errors`, `bcb report`: results files in,
+analyses out.
 
 Wiring only: loading, scoring and rendering live in `bcb.analysis`, which needs numpy (a core
 dependency: leaderboards work on the default install); it is imported when a command runs.
@@ -92,7 +93,7 @@ def _entry_points(dataset: Dataset | None) -> dict[str, str]:
 
 def leaderboard_command(
     results: Results,
-    sort: Annotated[str, typer.Option("--sort", help="Column to sort by: rank, model, split, subset, pass@1, ci-low, ci-high, ci-width, calibrated, raw, elo, lazy, timeouts, tasks, gt.")] = "pass@1",
+    sort: Annotated[str, typer.Option("--sort", help="Column to sort by: rank, model, split, subset, pass@1, ci-low, ci-high, ci-width, calibrated, raw, elo, lazy, timeouts, api-import, tasks, gt.")] = "pass@1",
     ascending: Annotated[Optional[bool], typer.Option("--ascending/--descending", help="Sort order (default: best first for numbers, A-Z for text).", show_default=False)] = None,
     output_format: Format = "table",
     reference: References = None,
@@ -107,7 +108,7 @@ def leaderboard_command(
     subset: SubsetOpt = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Rank models: pass@1 with its 95% CI, calibrated vs raw, Elo, lazy rate, timeouts, GT status."""
+    """Rank models: pass@1 with its 95% CI, calibrated vs raw, Elo, lazy rate, timeouts, api+import failures, GT status."""
     with user_errors():
         check_resamples(resamples)
         analysis = _analysis()
@@ -376,18 +377,109 @@ def _print_comparison(result: Any, scope: Any, limit: int) -> None:
             continue
         table = Table(title=f"Solved by {winner} only ({len(flips)}): why {loser} failed", title_justify="left")
         table.add_column("task", no_wrap=True)
+        table.add_column("A -> B", no_wrap=True)
         table.add_column("failing test", no_wrap=True)
         table.add_column("error")
         gt = scope.gt_failing
         for flip in flips[: limit or None]:
             mark = " (GT fails)" if flip.task_id in gt else ""
-            table.add_row(escape(flip.task_id + mark), escape(flip.failure.test), escape(flip.failure.error))
+            table.add_row(escape(flip.task_id + mark), escape(flip.change), escape(flip.failure.test), escape(flip.failure.error))
         console.print(table)
         if limit and len(flips) > limit:
             console.print(f"[dim]... {len(flips) - limit} more (--limit 0 lists all)[/]")
     colour = "green" if result.test.significant else "yellow"
     console.print(f"[{colour}]{escape(result.verdict)}[/]", highlight=False)
     console.print(f"[dim]GT-failing tasks: {escape(scope.policy)}[/]", highlight=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# bcb errors
+
+
+def _prompts(dataset: Dataset | None) -> dict[str, Any]:
+    task_prompt = _analysis().errors.TaskPrompt
+    return {t.task_id: task_prompt(t.entry_point, t.code_prompt) for t in dataset.tasks} if dataset is not None else {}
+
+
+def _resolve_task(text: str, runs: Sequence[Run]) -> str:
+    """`13` or `BigCodeBench/13`, among the tasks the files hold."""
+    held = {t for run in runs for t in run.task_ids}
+    if text in held:
+        return text
+    wanted = text.strip()
+    matches = [] if "/" in wanted else sorted(t for t in held if t.rsplit("/", 1)[-1] == wanted)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise DatasetError(f"--task {text}: several tasks match ({', '.join(matches)}); give the full id")
+    raise DatasetError(f"--task {text}: no results file holds this task (e.g. --task BigCodeBench/13 or --task 13)")
+
+
+def errors_command(
+    results: Results,
+    task: Annotated[Optional[str], typer.Option("--task", help="One task across the models (13 or BigCodeBench/13): each sample's category, reason and failing tests.")] = None,
+    output_format: Format = "table",
+    top: Annotated[int, typer.Option(help="Attributes listed per library and category, most frequent first (0: all).")] = 5,
+    exclude_gt_failures: ExcludeGT = False,
+    name: Names = None,
+    dataset: DatasetOpt = None,
+    version: Version = None,
+    dataset_file: DatasetFile = None,
+    subset: SubsetOpt = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Why each model fails: failures per category (syntax, import, name, api, assertion, ...), and the libraries it invents or misuses."""
+    with user_errors():
+        analysis = _analysis()
+        errors = analysis.errors
+        fmt = _check_format(output_format, analysis.FORMATS)
+        runs = analysis.load_runs(results, name or [])
+        labels = analysis.runs.distinct_labels(runs)
+        entries = [analysis.Entry(label, run) for label, run in zip(labels, runs)]
+        loaded = _load_dataset(runs, dataset, version, dataset_file, subset, data_dir, required=False)
+        scope = analysis.scope_for(entries, dataset=loaded, exclude_gt_failures=exclude_gt_failures)
+        prompts = _prompts(loaded)
+        if task is not None:
+            task_id = _resolve_task(task, runs)
+            samples = errors.task_errors(entries, task_id, prompts)
+        else:
+            report = errors.error_report(entries, scope, prompts)
+    if task is not None:
+        if fmt == "json":
+            sys.stdout.write(errors.task_json_text(task_id, samples))
+        elif fmt == "csv":
+            sys.stdout.write(errors.task_csv(samples))
+        else:
+            _print_rows(f"{task_id}: why each sample failed", errors.task_rows(samples), fmt)
+        return
+    if fmt == "json":
+        sys.stdout.write(errors.to_json_text(report))
+        return
+    if fmt == "csv":
+        sys.stdout.write(errors.to_csv(report))
+        return
+    _print_rows("Why unsolved: samples per failure category", errors.table_rows(report), fmt)
+    libs = errors.library_rows(report, top or 10**9)
+    if len(libs) > 1:
+        _print_rows("The libraries behind import and api failures", libs, fmt)
+    notes = [f"GT-failing tasks: {report.gt_failures}", *report.notes, "categories and rules: README, 'Why did it fail?'"]
+    if fmt == "markdown":
+        sys.stdout.write("".join(f"- {n}\n" for n in notes))
+    else:
+        for text in notes:
+            console.print(f"[dim]{escape(text)}[/]", highlight=False, soft_wrap=True)
+
+
+def _print_rows(title: str, rows: list[list[str]], fmt: str) -> None:
+    if fmt == "markdown":
+        sys.stdout.write(f"**{title}**\n\n" + _markdown(rows) + "\n")
+        return
+    table = Table(title=title, title_justify="left")
+    for i, cell in enumerate(rows[0]):
+        table.add_column(cell, justify="left" if i == 0 or cell in ("library", "category", "why", "failing tests", "most frequent", "status") else "right", overflow="fold")
+    for row in rows[1:]:
+        table.add_row(*(escape(c) for c in row))
+    console.print(table)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -432,7 +524,7 @@ def report_command(
         if parsed_stack is not None:
             ranks, tasks = analysis.rank_on_stack(outcomes, scope.common, loaded, parsed_stack, seed=seed)
             section = analysis.StackSection(parsed_stack, ranks, tasks)
-        page = analysis.render_report(board, entries, loaded, parts, stack=section, title=title)
+        page = analysis.render_report(board, entries, loaded, parts, stack=section, title=title, lib_domains=lib_domains)
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(page, encoding="utf-8")
@@ -445,5 +537,6 @@ def register(app: typer.Typer) -> None:
     app.command("leaderboard")(leaderboard_command)
     app.command("strengths")(strengths_command)
     app.command("compare")(compare_command)
+    app.command("errors")(errors_command)
     app.command("report")(report_command)
 

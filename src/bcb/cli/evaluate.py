@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -354,6 +355,9 @@ def _print_summary(outcome: Evaluation, label: str, split: str, eval_path: Path)
     table.add_row("samples", f"{len(rows)} ({outcome.distinct_programs} distinct; {outcome.executed} run, {outcome.reused} from the store)")
     table.add_row("lazy", str(sum(1 for r in rows if r.lazy)))
     table.add_row("timeouts", str(sum(1 for r in rows if r.status == "timeout")))
+    failures = Counter(r.category for r in rows if r.category)
+    if failures:
+        table.add_row("why unsolved", ", ".join(f"{c} {n}" for c, n in failures.most_common()) + " (bcb errors)")
     table.add_row("duration", f"{outcome.duration_s:.1f} s")
     console.print(table)
     if outcome.failed_tasks:

@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Protocol, Sequence
 
 from bcb import __version__
 from bcb.dataset import Dataset, Split, Task
+from bcb.evaluation.failures import classify
 from bcb.evaluation.laziness import lazy_reason
 from bcb.evaluation.passk import pass_at_1_ci, pass_at_k
 from bcb.evaluation.results import EvalResults, SampleResult
@@ -281,9 +282,16 @@ def evaluate(
         progress.stop()
 
     table: dict[str, list[SampleResult]] = {t.task_id: [] for t in tasks}
+    categories: dict[tuple[str, str], str | None] = {}
     for sample, text, sha in per_sample:
-        verdict = verdicts[(sample.task_id, sha)]
+        ident = (sample.task_id, sha)
+        verdict = verdicts[ident]
         task = by_id[sample.task_id]
+        lazy = lazy_reason(sample.solution, task.entry_point)
+        if ident not in categories:
+            categories[ident] = _category(verdict, text, task, lazy, gt, config)
+            if categories[ident] != verdict.category:
+                store.set_category(planned[ident][1], categories[ident])
         table[sample.task_id].append(
             SampleResult(
                 task_id=sample.task_id,
@@ -293,8 +301,9 @@ def evaluate(
                 index=sample.index,
                 duration_s=verdict.duration_s,
                 peak_rss_mb=verdict.peak_rss_mb,
-                lazy=lazy_reason(sample.solution, task.entry_point),
+                lazy=lazy,
                 note=verdict.note,
+                category=categories[ident],
             )
         )
     results = EvalResults(datetime.now().strftime("%Y-%m-%d %H:%M"), table)
@@ -314,6 +323,22 @@ def evaluate(
     evaluation.manifest = run_manifest(dataset, tasks, config, fingerprint, evaluation, started, finished, samples_origin)
     results.bcb["manifest"] = evaluation.manifest
     return evaluation
+
+
+def _category(verdict: StoredVerdict, program_text: str, task: Task, lazy: str | None, gt: dict[str, GroundTruth], config: EvalConfig) -> str | None:
+    """The sample's failure category; the ground truth decides `environment` only when it ran."""
+    known = gt.get(task.task_id)
+    diagnosis = classify(
+        verdict.status,
+        verdict.details,
+        program_text,
+        lazy=lazy,
+        gt_failed=known is not None and not known.passed,
+        code_prompt=task.code_prompt,
+        entry_point=task.entry_point,
+        calibrated=config.calibrated,
+    )
+    return diagnosis.category if diagnosis else None
 
 
 def run_manifest(

@@ -37,6 +37,9 @@ class SampleResult:
     peak_rss_mb: float | None = None
     lazy: str | None = None
     note: str = ""
+    category: str | None = None
+    """Why the sample is not solved (`bcb.evaluation.failures`); None for a solve, and in files
+    written before bcb classified failures."""
 
     @property
     def solved(self) -> bool:
@@ -86,7 +89,7 @@ def eval_results_payload(results: EvalResults) -> dict[str, Any]:
         for task_id, rows in results.eval.items()
     }
     extras = {
-        task_id: [{"index": r.index, "duration_s": r.duration_s, "peak_rss_mb": r.peak_rss_mb, "lazy": r.lazy, "note": r.note} for r in rows]
+        task_id: [{"index": r.index, "duration_s": r.duration_s, "peak_rss_mb": r.peak_rss_mb, "lazy": r.lazy, "note": r.note, "category": r.category} for r in rows]
         for task_id, rows in results.eval.items()
     }
     return {"date": results.date, "eval": official, "bcb": {**results.bcb, "samples": extras}}
@@ -125,6 +128,7 @@ def read_eval_results(path: str | os.PathLike[str]) -> EvalResults:
                     peak_rss_mb=extra.get("peak_rss_mb"),
                     lazy=extra.get("lazy"),
                     note=str(extra.get("note") or ""),
+                    category=extra.get("category") if isinstance(extra.get("category"), str) else None,
                 )
             )
         table[task_id] = parsed

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from bcb.dataset import DatasetError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _T = TypeVar("_T")
 
@@ -56,6 +56,9 @@ _MIGRATIONS: dict[int, str] = {
     """,
     # Where each verdict ran (the Ray executor's host and node); NULL for this machine's workers.
     2: "ALTER TABLE verdicts ADD COLUMN node TEXT",
+    # Why the verdict is not a solve (bcb.evaluation.failures); NULL for a solve and for verdicts
+    # stored before bcb classified failures (filled in when a run reuses them).
+    3: "ALTER TABLE verdicts ADD COLUMN category TEXT",
 }
 
 
@@ -81,6 +84,7 @@ class StoredVerdict:
     tests_run: int | None
     note: str
     node: str | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,12 +175,12 @@ class ResultStore:
         found: dict[VerdictKey, StoredVerdict] = {}
         for key in keys:
             row = self.db.execute(
-                "SELECT status, details, duration_s, peak_rss_mb, tests_run, note, node FROM verdicts "
+                "SELECT status, details, duration_s, peak_rss_mb, tests_run, note, node, category FROM verdicts "
                 "WHERE dataset_hash=? AND task_id=? AND program_sha=? AND env=? AND limits=?",
                 (key.dataset_hash, key.task_id, key.program_sha, key.env, key.limits),
             ).fetchone()
             if row is not None:
-                found[key] = StoredVerdict(row[0], json.loads(row[1]), row[2], row[3], row[4], row[5], row[6])
+                found[key] = StoredVerdict(row[0], json.loads(row[1]), row[2], row[3], row[4], row[5], row[6], row[7])
         return found
 
     @_damage_reported
@@ -184,13 +188,27 @@ class ResultStore:
         """Durable on return: a kill after this loses nothing."""
         self.db.execute(
             "INSERT OR REPLACE INTO verdicts (dataset_hash, task_id, program_sha, env, limits, status, details, "
-            "duration_s, peak_rss_mb, tests_run, note, created_at, node) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "duration_s, peak_rss_mb, tests_run, note, created_at, node, category) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 key.dataset_hash, key.task_id, key.program_sha, key.env, key.limits,
                 verdict.status, json.dumps(verdict.details), verdict.duration_s, verdict.peak_rss_mb,
-                verdict.tests_run, verdict.note, time.time(), verdict.node or None,
+                verdict.tests_run, verdict.note, time.time(), verdict.node or None, verdict.category,
             ),
         )
+
+    @_damage_reported
+    def set_category(self, key: VerdictKey, category: str | None) -> None:
+        """Record the failure category of a stored verdict (one stored before bcb classified
+        failures, or whose task's ground-truth status changed)."""
+        self.db.execute(
+            "UPDATE verdicts SET category=? WHERE dataset_hash=? AND task_id=? AND program_sha=? AND env=? AND limits=?",
+            (category, key.dataset_hash, key.task_id, key.program_sha, key.env, key.limits),
+        )
+
+    @_damage_reported
+    def category_counts(self) -> dict[str | None, int]:
+        """How many stored verdicts fall in each failure category (None: solves and unclassified)."""
+        return {row[0]: int(row[1]) for row in self.db.execute("SELECT category, COUNT(*) FROM verdicts GROUP BY category")}
 
     @_damage_reported
     def count_verdicts(self) -> int:
