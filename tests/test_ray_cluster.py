@@ -152,12 +152,34 @@ def _ancestor_in(pid: int, wanted: set[int]) -> int | None:
     return None
 
 
+KILLER_NAME = "bcbraykiller"
+
+
+def _killer_actor(actors: set[int], done: list[int]) -> int | None:
+    """The Ray worker (by this machine's pids) running the sample named ``KILLER_NAME``."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as fh:
+                if fh.read().strip() != KILLER_NAME:
+                    continue
+        except OSError:
+            continue
+        actor = _ancestor_in(int(entry), actors)
+        if actor is not None and actor not in done:
+            return actor
+    return None
+
+
 def test_a_sample_that_kills_its_ray_worker_is_failed_not_retried_forever(cluster: LocalRayCluster, tmp_path: Path) -> None:
     marks = tmp_path / "started"
     killer = textwrap.dedent(
         f"""
-        import os, time
+        import ctypes, os, time
         def task_func():
+            # Named so the test finds it from outside: it may run in its worker's own PID namespace.
+            ctypes.CDLL(None).prctl(15, b"{KILLER_NAME}", 0, 0, 0)
             with open({str(marks)!r}, "a") as fh:
                 fh.write(f"{{os.getpid()}}\\n")
             time.sleep(60)
@@ -175,9 +197,9 @@ def test_a_sample_that_kills_its_ray_worker_is_failed_not_retried_forever(cluste
             seen = 0
             while not stop.is_set():
                 pids = marks.read_text().split() if marks.exists() else []
-                for pid in pids[seen:]:
+                for _ in pids[seen:]:
                     deadline = time.monotonic() + 10
-                    while (actor := _ancestor_in(int(pid), set(rx.actor_pids()))) is None and time.monotonic() < deadline:
+                    while (actor := _killer_actor(set(rx.actor_pids()), killed)) is None and time.monotonic() < deadline:
                         time.sleep(0.05)
                     if actor is not None:
                         os.kill(actor, signal.SIGKILL)

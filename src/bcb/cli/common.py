@@ -53,11 +53,11 @@ TaskPython = Annotated[
 IdRange = Annotated[Optional[str], typer.Option("--id-range", help="Only positions LOW..HIGH-1 of the dataset, e.g. 10-20.", rich_help_panel=DATASET_PANEL)]
 
 # The sandbox options of every command that runs untrusted code (see `sandbox_options`).
-AllowNetwork = Annotated[bool, typer.Option("--allow-network", help="Let samples use the network (no network isolation; recorded in the manifest).")]
-Unsafe = Annotated[bool, typer.Option("--unsafe", help="Run untrusted code even where the sandbox cannot give every guarantee (bcb names what is missing).")]
+AllowNetwork = Annotated[bool, typer.Option("--allow-network", help="Let samples use the network (recorded).", rich_help_panel="Sandbox")]
+Unsafe = Annotated[bool, typer.Option("--unsafe", help="Run even where the sandbox lacks a guarantee (bcb names it).", rich_help_panel="Sandbox")]
 DisableLayers = Annotated[
     Optional[list[str]],
-    typer.Option("--disable-sandbox-layer", help="Do not use this sandbox layer even where it works (see `bcb doctor`; repeatable); bcb then refuses to run without a guarantee it gave, unless --unsafe."),
+    typer.Option("--disable-sandbox-layer", help="Leave out this layer (names: bcb doctor; repeatable).", rich_help_panel="Sandbox"),
 ]
 
 

@@ -171,8 +171,8 @@ def evaluate_command(
     unsafe: Unsafe = False,
     disable_layer: DisableLayers = None,
     allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose environment differs from this one's (recorded).", rich_help_panel=EXECUTION)] = False,
-    remote: Annotated[str | None, typer.Option("--remote", help="Evaluate on a bcb serve server at this URL (e.g. http://host:7860/); a stopped client resumes its job when run again.", rich_help_panel=EXECUTION)] = None,
-    remote_token: Annotated[str | None, typer.Option("--remote-token", envvar=TOKEN_ENV, help=f"The server's bearer token (also from ${TOKEN_ENV}).", rich_help_panel=EXECUTION)] = None,
+    remote: Annotated[str | None, typer.Option("--remote", help="Evaluate on a bcb serve server at this URL; a rerun resumes the job.", rich_help_panel=EXECUTION)] = None,
+    remote_token: Annotated[str | None, typer.Option("--remote-token", envvar=TOKEN_ENV, help=f"Its bearer token (also ${TOKEN_ENV}).", rich_help_panel=EXECUTION)] = None,
     preflight: Annotated[bool, typer.Option("--preflight", hidden=True, help="Check the options and the task environment, run nothing (bcb run, before it generates).")] = False,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
