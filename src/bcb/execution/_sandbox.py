@@ -56,35 +56,40 @@ CAP_LAST = 40
 
 
 class Layer:
-    """One hardening layer. ``phase``: where it is applied (``worker``: once, by the keeper or the
-    zygote; ``enter``: first thing in the sample's child; ``lock``: last before the sample's code,
-    irreversible; ``check``: on the sample's report). ``what``: the one-line guarantee shown by
-    ``bcb doctor``."""
+    """One hardening layer, in one place. ``phase``: where it is applied (``worker``: once, by the
+    keeper or the zygote; ``enter``: first thing in the sample's child, in table order; ``lock``:
+    last before the sample's code, irreversible, in table order; ``check``: on the sample's
+    report). ``what``: the one-line guarantee ``bcb doctor`` shows. ``probe``: the
+    :class:`Sandbox` method that tries the layer once in the zygote's throw-away probe child
+    (``None``: decided in the zygote itself, from cgroups, the worker's namespaces or the other
+    layers). ``apply``: the method that sets it up for each sample (``None``: another step does,
+    named in ``what``). ``needs``: a layer that must be on for this one to be tried."""
 
-    __slots__ = ("name", "phase", "what")
+    __slots__ = ("name", "phase", "what", "probe", "apply", "needs")
 
-    def __init__(self, name: str, phase: str, what: str) -> None:
-        self.name, self.phase, self.what = name, phase, what
+    def __init__(self, name: str, phase: str, what: str, probe: str | None = None, apply: str | None = None, needs: str = "") -> None:
+        self.name, self.phase, self.what, self.probe, self.apply, self.needs = name, phase, what, probe, apply, needs
 
 
-#: Every layer, in the order a sample meets it.
+#: Every layer, in the order a sample meets it (the probe child tries them in this order too:
+#: the mounts need the namespaces, and nothing can be mounted once capabilities are dropped).
 LAYERS = (
     Layer("pidns", "worker", "the worker has its own PID namespace and /proc: a sample sees no process of bcb or of the host"),
     Layer("executor_memory_cap", "worker", "one memory cgroup bounds all samples of the run together"),
-    Layer("cgroup_kill", "enter", "a job cgroup kills the sample's whole tree at its end (cgroup.kill)"),
-    Layer("memory_cap", "enter", "a memory cgroup caps the sample's resident memory"),
-    Layer("pids_cap", "enter", "a pids cgroup caps the sample's processes and threads (binds root)"),
-    Layer("nproc_cap", "enter", "RLIMIT_NPROC caps the sample's processes and threads (binds a normal user)"),
-    Layer("as_cap", "enter", "RLIMIT_AS caps the sample's address space at its share of RAM (no memory cgroup)"),
-    Layer("netns", "enter", "a private network namespace: only the sample's own loopback"),
-    Layer("private_shm", "enter", "a private mount namespace with its own /dev/shm"),
-    Layer("private_tmp", "enter", "a private, empty /tmp (paths bcb needs under /tmp stay visible, read-only)"),
-    Layer("disk_cap", "enter", "the sample's directory and /tmp are size-capped tmpfs: the host disk is never written"),
-    Layer("drop_caps", "lock", "every capability is dropped: a root sample keeps uid 0 but not root's privileges (raw devices, ptrace, file permissions)"),
-    Layer("landlock", "lock", "Landlock: the system read-only, writes only in the sample's own directories; no ptrace or /proc/PID/environ of processes outside"),
-    Layer("landlock_scope", "lock", "Landlock scoping: no signals or abstract UNIX sockets to processes outside the sample"),
-    Layer("socket_filter", "lock", "seccomp: no UNIX, packet or vsock sockets (host services); no Internet sockets where no network namespace isolates them, no System V IPC where no IPC namespace does"),
-    Layer("seccomp", "lock", "seccomp: ptrace, mount, unshare, bpf, io_uring, kexec, module loading... fail with EPERM"),
+    Layer("cgroup_kill", "enter", "a job cgroup kills the sample's whole tree at its end (cgroup.kill)", apply="_enter_cgroup_kill"),
+    Layer("memory_cap", "enter", "a memory cgroup caps the sample's resident memory", apply="_enter_memory_cap"),
+    Layer("pids_cap", "enter", "a pids cgroup caps the sample's processes and threads (binds root)", apply="_enter_pids_cap"),
+    Layer("nproc_cap", "enter", "RLIMIT_NPROC caps the sample's processes and threads (binds a normal user)", "_probe_nproc", "_enter_nproc_cap"),
+    Layer("as_cap", "enter", "RLIMIT_AS caps the sample's address space at its share of RAM (no memory cgroup)", apply="_enter_as_cap"),
+    Layer("netns", "enter", "a private network namespace: only the sample's own loopback", "_probe_netns", "_enter_netns"),
+    Layer("private_shm", "enter", "a private mount and IPC namespace with its own /dev/shm", "_probe_private_shm", "_enter_private_shm"),
+    Layer("private_tmp", "enter", "a private, empty /tmp (paths bcb needs under /tmp stay visible, read-only)", "_probe_private_tmp", "_enter_private_tmp", needs="private_shm"),
+    Layer("disk_cap", "enter", "the sample's directory and /tmp are size-capped tmpfs: the host disk is never written", "_probe_disk_cap", "_enter_disk_cap", needs="private_shm"),
+    Layer("drop_caps", "lock", "every capability is dropped: a root sample keeps uid 0 but not root's privileges (raw devices, ptrace, file permissions)", "_lock_drop_caps", "_lock_drop_caps"),
+    Layer("landlock", "lock", "Landlock: the system read-only, writes only in the sample's own directories; no ptrace or /proc/PID/environ of processes outside", "_probe_landlock", "_lock_landlock"),
+    Layer("landlock_scope", "lock", "Landlock scoping (part of the landlock step): no signals or abstract UNIX sockets to processes outside the sample"),
+    Layer("socket_filter", "lock", "seccomp rules (part of the seccomp step): no UNIX, packet or vsock sockets (host services); no Internet sockets where no network namespace isolates them, no System V IPC where no IPC namespace does"),
+    Layer("seccomp", "lock", "seccomp: ptrace, mount, unshare, bpf, io_uring, kexec, module loading... fail with EPERM", "_probe_seccomp", "_lock_seccomp"),
     Layer("tamper", "check", "tamper evidence: a run whose test machinery was patched, or a forged report, is a fail"),
 )
 
@@ -293,11 +298,6 @@ class JobCgroups:
     def __init__(self, dirs: dict[str, str]) -> None:
         self.dirs = dirs
 
-    def join(self) -> None:
-        pid = str(os.getpid())
-        for d in self.dirs.values():
-            _write(os.path.join(d, "cgroup.procs"), pid)
-
     def members(self) -> set[int]:
         pids: set[int] = set()
         for d in self.dirs.values():
@@ -443,6 +443,8 @@ class Sandbox:
         self._etc: list[str] | None = None
         #: In the probe child, whether it got an IPC namespace (the layers are not known yet).
         self._probing_ipc_ns = False
+        #: The probe child's results so far (a later probe may depend on an earlier one).
+        self._probed: dict[str, object] = {}
         #: Paths under /tmp that samples must still see once /tmp is private (the interpreter, its
         #: import path, paths the run shares): ``(path, writable)``, outermost only.
         self._tmp_binds: list[tuple[str, bool]] = []
@@ -543,40 +545,23 @@ class Sandbox:
             try:
                 os.close(rfd)
                 self._tmp_binds = self._paths_under_tmp(os.getcwd())
-                # In this order: the mounts need the namespaces, and no mount is possible once
-                # capabilities are dropped and Landlock and seccomp are on.
-                steps = (
-                    ("netns", lambda: self.enter_namespaces(True, False)),
-                    ("private_shm", self._probe_mount_ipc_ns),
-                    ("private_tmp", self._probe_private_tmp),
-                    ("disk_cap", self._probe_disk_cap),
-                    ("drop_caps", drop_capabilities),
-                    ("landlock", lambda: self.apply_landlock(os.getcwd(), [])),
-                    ("seccomp", lambda: self.apply_seccomp(deny_inet=not self.allow_network and out.get("netns") is not True)),
-                    ("nproc_cap", self._probe_nproc),  # last: no fork works after it
-                )
-                needs = {"private_tmp": "private_shm", "disk_cap": "private_shm"}
-                for name, fn in steps:
-                    if name in self.disabled:
-                        out[name] = "disabled by the run's options"
+                self._probed = out
+                for layer in LAYERS:
+                    if layer.probe is None:
                         continue
-                    if name in needs and out.get(needs[name]) is not True:
+                    if layer.name in self.disabled:
+                        out[layer.name] = "disabled by the run's options"
+                        continue
+                    if layer.needs and out.get(layer.needs) is not True:
                         continue
                     try:
-                        result = fn()
-                        out[name] = True if result is None else result
+                        result = getattr(self, layer.probe)()
+                        out[layer.name] = True if result is None else result
                     except BaseException as exc:  # noqa: BLE001
-                        out[name] = f"{type(exc).__name__}: {exc}"[:300]
-                import socket
-
-                if out.get("netns") is True:
-                    try:
-                        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                        s.connect(("192.0.2.1", 9))  # no route in a private namespace
-                        out["netns"] = "a route out exists in the new namespace"
-                    except OSError:
-                        pass
+                        out[layer.name] = f"{type(exc).__name__}: {exc}"[:300]
                 if out.get("seccomp") is True and "socket_filter" not in self.disabled:
+                    import socket
+
                     out["socket_filter"] = _refused(socket.AF_UNIX) or "socket(AF_UNIX) was not refused"
                     out["socket_filter_inet"] = _refused(socket.AF_INET) is True
                 out["landlock_scope"] = out.get("landlock") is True and self.landlock_abi >= 6
@@ -597,8 +582,19 @@ class Sandbox:
         except (ValueError, SyntaxError):
             return {}
 
-    def _probe_mount_ipc_ns(self) -> None:
-        self.enter_namespaces(False, True)
+    def _probe_netns(self) -> str | None:
+        self._enter_netns(force=True)
+        import socket
+
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.connect(("192.0.2.1", 9))  # no route in a private namespace
+        except OSError:
+            return None
+        return "a route out exists in the new namespace"
+
+    def _probe_private_shm(self) -> None:
+        self._enter_private_shm()
         self._probing_ipc_ns = True
 
     def _probe_private_tmp(self) -> str | None:
@@ -610,19 +606,29 @@ class Sandbox:
             return f"the interpreter's prefix {sys.prefix} is hidden by the private /tmp"
         return None
 
+    def _probe_landlock(self) -> None:
+        self.apply_landlock(os.getcwd(), [])
+
+    def _probe_seccomp(self) -> None:
+        self.apply_seccomp(deny_inet=not self.allow_network and self._probed.get("netns") is not True)
+
     @staticmethod
     def _probe_nproc() -> str | None:
         """RLIMIT_NPROC binds where a fork beyond it fails (not for root outside a user
-        namespace). The count includes this process, its zygote and keeper, so 1 refuses."""
+        namespace). The count includes this process, its zygote and keeper, so 1 refuses. Only
+        the soft limit is lowered, and put back, so later probes may still fork."""
         import resource
 
-        resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))
+        soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        resource.setrlimit(resource.RLIMIT_NPROC, (1, hard))
         try:
             pid = os.fork()
         except OSError as exc:
             if exc.errno == errno.EAGAIN:
                 return None
             raise
+        finally:
+            resource.setrlimit(resource.RLIMIT_NPROC, (soft, hard))
         if pid == 0:
             os._exit(0)
         os.waitpid(pid, 0)
@@ -701,22 +707,60 @@ class Sandbox:
         return cg
 
     # -- child side ---------------------------------------------------------------------------
-    def enter_namespaces(self, net: bool, mnt: bool, private_tmp: bool = False, own_dir: str = "") -> None:
-        flags = (CLONE_NEWNET if net else 0) | (CLONE_NEWNS | CLONE_NEWIPC if mnt else 0)
-        if not flags:
-            return
-        if _libc.unshare(flags) != 0:
-            raise _err("unshare")
-        if net:
-            _loopback_up()
-        if mnt:
-            if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-                raise _err("mount --make-rprivate /")
-            _mount_tmpfs("/dev/shm", self.disk_mb, 0o1777)
-            if private_tmp:
-                self.mount_private_tmp()
-            if own_dir:
-                _mount_tmpfs(own_dir, self.disk_mb, 0o700)
+    def _enter_cgroup_kill(self, step: SampleStep) -> None:
+        step.join("unified")
+
+    def _enter_memory_cap(self, step: SampleStep) -> None:
+        step.join("memory")
+
+    def _enter_pids_cap(self, step: SampleStep) -> None:
+        step.join("pids")
+
+    def _enter_nproc_cap(self, step: SampleStep) -> None:
+        import resource
+
+        if self._nproc:
+            resource.setrlimit(resource.RLIMIT_NPROC, (self._nproc, self._nproc))
+
+    def _enter_as_cap(self, step: SampleStep) -> None:
+        import resource
+
+        if self.as_mb:
+            cap = self.as_mb * 1024 * 1024
+            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            if hard == resource.RLIM_INFINITY or hard > cap:
+                resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    def _enter_netns(self, step: SampleStep | None = None, force: bool = False) -> None:
+        if self.allow_network and not force:
+            return  # the run asked for the host's network
+        if _libc.unshare(CLONE_NEWNET) != 0:
+            raise _err("unshare(CLONE_NEWNET)")
+        _loopback_up()
+
+    def _enter_private_shm(self, step: SampleStep | None = None) -> None:
+        if _libc.unshare(CLONE_NEWNS | CLONE_NEWIPC) != 0:
+            raise _err("unshare(CLONE_NEWNS|CLONE_NEWIPC)")
+        if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+            raise _err("mount --make-rprivate /")
+        _mount_tmpfs("/dev/shm", self.disk_mb, 0o1777)
+
+    def _enter_private_tmp(self, step: SampleStep) -> None:
+        self.mount_private_tmp()
+        self.private_tmp = True
+
+    def _enter_disk_cap(self, step: SampleStep) -> None:
+        if step.own_dir:
+            _mount_tmpfs(step.own_dir, self.disk_mb, 0o700)
+
+    def _lock_drop_caps(self, step: SampleStep | None = None) -> None:
+        drop_capabilities()
+
+    def _lock_landlock(self, step: SampleStep) -> None:
+        self.apply_landlock(step.rw_dir, [self.worker_home] if self.worker_home else [])
+
+    def _lock_seccomp(self, step: SampleStep) -> None:
+        self.apply_seccomp(self._deny_inet())
 
     def mount_private_tmp(self) -> None:
         """Samples may write to hard-coded /tmp paths (the official evaluator lets them): each
@@ -901,41 +945,42 @@ class Sandbox:
         return lib, ctx
 
     def child_enter(self, cg: JobCgroups | None, work_dir: str = "", own_dir: str = "") -> None:
-        """First thing in the child (before anything of the sample's environment exists): the
-        job cgroups, the rlimit caps, then private network, mount and IPC namespaces with a
-        private /tmp. ``own_dir`` (the sample's directory, still empty) becomes a size-capped tmpfs
-        when ``disk_cap`` is on."""
-        if cg is not None:
-            cg.join()
+        """First thing in the child (before anything of the sample's environment exists): every
+        ``enter`` layer that is on, in table order (job cgroups, rlimit caps, private network,
+        mount and IPC namespaces, private /tmp, the size-capped sample directory ``own_dir``)."""
         # An OOM anywhere (the executor's cgroup, or the machine) kills a sample, never bcb.
         with contextlib.suppress(OSError):
             _write("/proc/self/oom_score_adj", "1000")
-        import resource
-
-        if self._nproc:
-            resource.setrlimit(resource.RLIMIT_NPROC, (self._nproc, self._nproc))
-        if self.layers.get("as_cap") and self.as_mb:
-            cap = self.as_mb * 1024 * 1024
-            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-            if hard == resource.RLIM_INFINITY or hard > cap:
-                resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         # The zygote is non-dumpable (it holds the verdict channel); the sample's own process
         # need not be, so its /proc files stay its own, as in a fresh process.
         set_dumpable(True)
-        net = self.layers.get("netns", False) and not self.allow_network
-        mnt = bool(self.layers.get("private_shm"))
-        self.private_tmp = mnt and bool(self.layers.get("private_tmp"))
-        self.enter_namespaces(bool(net), mnt, self.private_tmp, own_dir if mnt and self.layers.get("disk_cap") else "")
+        self.private_tmp = False
+        self._apply_phase("enter", SampleStep(cg, own_dir=own_dir))
 
     def child_lock(self, rw_dir: str) -> None:
-        """Last thing before the sample's code: once on, none of these can be undone. The
-        worker's HOME stays readable: libraries imported before the fork keep paths into it."""
-        if self.layers.get("drop_caps"):
-            drop_capabilities()
-        if self.layers.get("landlock"):
-            self.apply_landlock(rw_dir, [self.worker_home] if self.worker_home else [])
-        if self.layers.get("seccomp"):
-            self.apply_seccomp(self._deny_inet())
+        """Last thing before the sample's code: every ``lock`` layer that is on, in table order;
+        once on, none can be undone. The worker's HOME stays readable: libraries imported before
+        the fork keep paths into it."""
+        self._apply_phase("lock", SampleStep(None, rw_dir=rw_dir))
+
+    def _apply_phase(self, phase: str, step: SampleStep) -> None:
+        for layer in LAYERS:
+            if layer.phase == phase and layer.apply is not None and self.layers.get(layer.name):
+                getattr(self, layer.apply)(step)
+
+
+class SampleStep:
+    """What a layer's per-sample step needs: the sample's job cgroups, its still-empty own
+    directory (``enter``), the directory it may write (``lock``)."""
+
+    __slots__ = ("cg", "own_dir", "rw_dir")
+
+    def __init__(self, cg: JobCgroups | None, own_dir: str = "", rw_dir: str = "") -> None:
+        self.cg, self.own_dir, self.rw_dir = cg, own_dir, rw_dir
+
+    def join(self, kind: str) -> None:
+        if self.cg is not None and kind in self.cg.dirs:
+            _write(os.path.join(self.cg.dirs[kind], "cgroup.procs"), str(os.getpid()))
 
 
 #: System V IPC, denied where no IPC namespace keeps the host's objects out of reach.
