@@ -5,7 +5,7 @@ official evaluator's verdicts where the samples come from ``shared/fidelity``.
 
     python benchmarks/tier_verdicts.py --python /work/venvs/task-env/bin/python \\
         --user bcbci --user-python /home/bcbci/bcb-venv/bin/python [--tiers root,rootless,no_namespaces] \\
-        [--samples FILE --version v0.1.2] [--check-gt-only] [--out /var/tmp/bcb-tier-verdicts]
+        [--samples FILE --version v0.1.2] [--check-gt-only] [--timeout S] [--id-range A-B] [--out DIR]
 
 Default samples: the Qwen2.5-Coder-7B-Instruct complete set of ``shared/fidelity`` (v0.1.2, as the
 official run used). ``--check-gt-only`` compares the ground-truth check instead (v0.1.4 by default).
@@ -46,6 +46,10 @@ def run_tier(tier: str, args: argparse.Namespace) -> tuple[dict[str, tuple[str, 
         samples = out / Path(args.samples).name
         shutil.copyfile(args.samples, samples)
         argv += ["--samples", str(samples), "--version", args.version or "v0.1.2", "--no-gt"]
+        if args.timeout:
+            argv += ["--timeout", str(args.timeout)]
+    if args.id_range:
+        argv += ["--id-range", args.id_range]
     if tier != "root":
         user = pwd.getpwnam(args.user)
         for path in (out.parent, out, *out.rglob("*")):
@@ -87,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--version", default=None)
     ap.add_argument("--check-gt-only", action="store_true")
     ap.add_argument("--parallel", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=None, help="one fixed per-sample limit for every tier (default: the official policy)")
+    ap.add_argument("--id-range", default=None, help="only these dataset positions, e.g. 0-570")
     ap.add_argument("--out", default="/var/tmp/bcb-tier-verdicts")
     args = ap.parse_args(argv)
     tiers = [t for t in args.tiers.split(",") if t]
