@@ -51,7 +51,6 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVA
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
-CAP_SYS_PTRACE = 19
 CAP_LAST = 40
 
 
@@ -120,7 +119,7 @@ def guarantees(layers: dict, allow_network: bool, subreaper: bool = True) -> dic
         "memory_cap": bool(layers.get("memory_cap") or layers.get("as_cap")),
         "confined_writes": bool(layers.get("landlock")),
         # Landlock keeps ptrace (and so /proc/PID/environ and mem) within the sample's domain,
-        # unless the sample holds CAP_SYS_PTRACE, which drop_caps removes.
+        # unless the sample holds CAP_SYS_PTRACE: drop_caps removes every capability.
         "no_secrets": bool(layers.get("pidns") or (layers.get("landlock") and layers.get("drop_caps"))),
     }
 
