@@ -6,6 +6,9 @@ task environment (../venvs/task-env, BCB_PYTHON) and the official evaluator's ve
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +28,20 @@ def shared_file(name: str) -> Path:
 TASK_PYTHON = Path(os.environ.get("BCB_PYTHON") or REPO.parent / "venvs" / "task-env" / "bin" / "python")
 TASK_PYTHON_ABSENT = f"{TASK_PYTHON} absent: set BCB_PYTHON to the task environment's interpreter (`bcb env create`)"
 OFFICIAL_PYTHON = Path(os.environ.get("BCB_OFFICIAL_PYTHON") or REPO.parent / "venvs" / "official" / "bin" / "python")
+
+
+def alive(pid: int) -> bool:
+    """``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def run_bcb(*args: str, cwd: Path, columns: int = 120) -> subprocess.CompletedProcess[str]:
+    """The real ``bcb`` command of this interpreter's environment, as a user runs it."""
+    script = shutil.which("bcb", path=str(Path(sys.executable).parent))
+    cmd = [script] if script else [sys.executable, "-m", "bcb"]
+    env = dict(os.environ, COLUMNS=str(columns), NO_COLOR="1")
+    return subprocess.run([*cmd, *args], check=False, capture_output=True, text=True, env=env, timeout=300, cwd=cwd)

@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from helpers import SHARED_DATA, shared_file
+from helpers import SHARED_DATA, run_bcb, shared_file
 
 from bcb.execution import ExecutionResult, Job, LocalExecutor
 from bcb.execution._sandbox import count_test_methods, own_cgroup_paths
@@ -51,14 +51,6 @@ ADD = "def task_func(a, b):\n    return a + b\n"
 def run_one(ex: LocalExecutor, solution: str, test: str = CHECK3, time_limit: float = 10.0) -> ExecutionResult:
     (r,) = list(ex.run([Job(key="k", task_id="BigCodeBench/0", solution=textwrap.dedent(solution), test=test, time_limit=time_limit)]))
     return r
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def job_cgroups_of(ex: LocalExecutor) -> list[str]:
@@ -519,12 +511,6 @@ def test_simultaneous_memory_bombs_share_the_executor_cap() -> None:
 # -- fail-closed and the manifest at the CLI ----------------------------------------------------------
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    script = shutil.which("bcb", path=str(Path(sys.executable).parent))
-    cmd = [script] if script else [sys.executable, "-m", "bcb"]
-    env = dict(os.environ, COLUMNS="120", NO_COLOR="1")
-    return subprocess.run([*cmd, *args], check=False, capture_output=True, text=True, env=env, timeout=300, cwd=cwd)
-
 
 def test_cli_refuses_without_an_essential_layer_unless_unsafe_and_records_the_choices(tmp_path: Path) -> None:
     from bcb.dataset import load_dataset
@@ -537,18 +523,18 @@ def test_cli_refuses_without_an_essential_layer_unless_unsafe_and_records_the_ch
             "--root", str(tmp_path / "root"), "--timeout", "30")
     # Both layers that can give a process cap (the pids cgroup for root, RLIMIT_NPROC for a user).
     no_cap = ("--disable-sandbox-layer", "pids_cap", "--disable-sandbox-layer", "nproc_cap")
-    refused = _cli(*base, *no_cap, cwd=tmp_path)
+    refused = run_bcb(*base, *no_cap, cwd=tmp_path)
     assert refused.returncode != 0 and "refusing to run untrusted code without a process cap" in refused.stderr, refused.stderr[-2000:]
     assert not result_paths(samples)[0].exists()
-    assert "unknown --disable-sandbox-layer" in _cli(*base, "--disable-sandbox-layer", "nonsense", cwd=tmp_path).stderr
+    assert "unknown --disable-sandbox-layer" in run_bcb(*base, "--disable-sandbox-layer", "nonsense", cwd=tmp_path).stderr
 
-    ran = _cli(*base, *no_cap, "--unsafe", cwd=tmp_path)
+    ran = run_bcb(*base, *no_cap, "--unsafe", cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr[-2000:]
     sandbox = read_eval_results(result_paths(samples)[0]).bcb["manifest"]["environment"]["sandbox"]
     assert sandbox["unsafe"] is True and sandbox["pids_cap"] is False and sandbox["nproc_cap"] is False and sandbox["allow_network"] is False
     assert sandbox["guarantees"]["process_cap"] is False and sandbox["tier"] in ("root", "rootless", "no_namespaces")
 
-    networked = _cli(*base, "--allow-network", "--overwrite-results", cwd=tmp_path)
+    networked = run_bcb(*base, "--allow-network", "--overwrite-results", cwd=tmp_path)
     assert networked.returncode == 0, networked.stderr[-2000:]
     sandbox = read_eval_results(result_paths(samples)[0]).bcb["manifest"]["environment"]["sandbox"]
     assert sandbox["allow_network"] is True and sandbox["network_isolated"] is False and sandbox["unsafe"] is False

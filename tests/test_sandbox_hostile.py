@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from helpers import alive
 
 from bcb.execution import ExecutionResult, Job, LocalExecutor
 from bcb.execution.sandbox import SandboxOptions
@@ -92,14 +93,6 @@ def descendants(roots: list[int]) -> set[int]:
                 found.add(child)
                 todo.append(child)
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def real_home() -> Path:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_bcb
 
 from bcb.execution import _sandbox
 from bcb.execution.sandbox import GUARANTEES, LAYER_NAMES, LAYERS, SandboxOptions
@@ -94,20 +94,13 @@ def test_paths_under_tmp_are_bound_outermost_first_keeping_writable_ones_writabl
         shutil.rmtree(base)
 
 
-def _bcb(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    script = shutil.which("bcb", path=str(Path(sys.executable).parent))
-    cmd = [script] if script else [sys.executable, "-m", "bcb"]
-    env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
-    return subprocess.run([*cmd, *args], check=False, capture_output=True, text=True, env=env, timeout=300, cwd=cwd)
-
-
 def test_demo_refuses_in_one_line_without_a_guarantee_and_runs_with_unsafe(tmp_path: Path) -> None:
-    refused = _bcb("demo", "--root", str(tmp_path / "r"), "--disable-sandbox-layer", "landlock", cwd=tmp_path)
+    refused = run_bcb("demo", "--root", str(tmp_path / "r"), "--disable-sandbox-layer", "landlock", cwd=tmp_path, columns=200)
     assert refused.returncode == 2, refused.stderr[-2000:]
     lines = [line for line in refused.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: refusing to run untrusted code without writes confined"), refused.stderr
     assert "Traceback" not in refused.stderr + refused.stdout
-    assert "unknown --disable-sandbox-layer" in _bcb("demo", "--disable-sandbox-layer", "nonsense", cwd=tmp_path).stderr
+    assert "unknown --disable-sandbox-layer" in run_bcb("demo", "--disable-sandbox-layer", "nonsense", cwd=tmp_path, columns=200).stderr
 
 
 def test_types_of_modules_compiled_into_the_interpreter_are_library_made() -> None:

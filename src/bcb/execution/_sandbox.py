@@ -877,6 +877,8 @@ class Sandbox:
         if self.layers.get("seccomp"):
             self._seccomp = self._seccomp_filter(self._deny_inet())
         self._tmp_binds = self._paths_under_tmp(work_dir)
+        # Listed once here: each sample's child inherits it instead of reading /etc again.
+        self._etc = _readable_children("/etc", ETC_SECRETS)
         if self.layers.get("nproc_cap"):
             if self.worker_ns.get("userns"):
                 # Counted per user namespace, i.e. per worker: its keeper, zygote and sample.
