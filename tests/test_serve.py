@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -294,10 +295,28 @@ def test_json_api_refuses_bad_uploads_with_4xx(gradio_server: Server, query: str
     assert gradio_server.call("GET", "/api/v1/health")[0] == 200
 
 
+def _read_http_reply(s: socket.socket) -> bytes:
+    """Read one whole HTTP reply: its head and body can arrive in separate segments."""
+    reply = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        reply += chunk
+        head, sep, body = reply.partition(b"\r\n\r\n")
+        length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+        if sep and length and len(body) >= int(length.group(1)):
+            break
+    return reply
+
+
 def test_oversized_upload_is_refused_before_it_is_read(gradio_server: Server) -> None:
     with socket.create_connection(("127.0.0.1", gradio_server.port), timeout=10) as s:
         s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n" + b"x" * 1000)
-        reply = s.recv(4096)
+        reply = _read_http_reply(s)
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413"), reply
     assert "at most 1 MiB" in json.loads(body)["error"]
