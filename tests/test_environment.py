@@ -96,6 +96,7 @@ def test_fingerprint_of_running_interpreter_is_stable() -> None:
     assert len(first["freeze_sha256"]) == 64
 
 
+@pytest.mark.slow
 def test_fingerprint_changes_with_package_set_via_pip(tmp_path: Path) -> None:
     python = make_venv(tmp_path / "venv", with_pip=True)
     before = environment_fingerprint(str(python))
@@ -108,6 +109,7 @@ def test_fingerprint_changes_with_package_set_via_pip(tmp_path: Path) -> None:
     assert after["python_version"] == before["python_version"]
 
 
+@pytest.mark.slow
 def test_fingerprint_falls_back_to_importlib_metadata_without_pip(tmp_path: Path) -> None:
     python = make_venv(tmp_path / "bare", with_pip=False)
     assert missing_libraries(str(python), ["pip"]) == ["pip"]
@@ -127,6 +129,7 @@ def test_missing_libraries_real_and_fake_names() -> None:
     assert missing_libraries(sys.executable, []) == []
 
 
+@pytest.mark.slow
 def test_create_environment_with_empty_requirements(tmp_path: Path) -> None:
     requirements = tmp_path / "empty.txt"
     requirements.write_text("# nothing to install\n")
@@ -140,6 +143,7 @@ def test_create_environment_with_empty_requirements(tmp_path: Path) -> None:
     assert (tmp_path / "env" / "bcb-create.log").is_file()
 
 
+@pytest.mark.slow
 def test_create_environment_installs_local_wheel(tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path, "bcb_probe_pkg", "bcb_probe_pkg")
     requirements = tmp_path / "req.txt"
@@ -153,6 +157,7 @@ def test_create_environment_installs_local_wheel(tmp_path: Path) -> None:
     assert "bcb" in freeze.replace("-", "_") and "probe_pkg" in freeze.replace("-", "_")
 
 
+@pytest.mark.slow
 def test_create_environment_failing_requirement_names_step_and_log(tmp_path: Path) -> None:
     requirements = tmp_path / "req.txt"
     requirements.write_text("bcb-no-such-package-anywhere==9.9.9\n")

@@ -89,6 +89,7 @@ def _verdicts(path: Path) -> dict[str, list[tuple[str, dict]]]:
     return {t: [(r.status, dict(r.details)) for r in rows] for t, rows in read_eval_results(path).eval.items()}
 
 
+@pytest.mark.slow
 def test_sigkill_ten_times_then_resume_gives_the_uninterrupted_result(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
     rows = []
     for task in mini:

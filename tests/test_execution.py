@@ -401,6 +401,7 @@ def test_longest_expected_first(tmp_path: Path) -> None:
     assert order == ["pool", "b", "d", "c", "a", "e"] == seen
 
 
+@pytest.mark.slow
 def test_killed_zygote_is_replaced_and_sample_rerun(tmp_path: Path) -> None:
     marks = tmp_path / "attempts"
     marker = f"bcbt{int(time.time() * 1000) % 10**9}"
@@ -441,6 +442,7 @@ def test_killed_zygote_is_replaced_and_sample_rerun(tmp_path: Path) -> None:
     assert marked_processes(marker, "comm") == []
 
 
+@pytest.mark.slow
 def test_sample_that_keeps_killing_its_worker_fails_after_three_tries() -> None:
     # Bypasses the official guard with libc's kill(): the worker dies on every attempt. Only
     # without the sandbox (whose Landlock signal scoping stops it: see test_sandbox.py).
@@ -471,6 +473,7 @@ def test_workers_use_the_given_interpreter_by_absolute_path() -> None:
         assert one.preload_report["executable"] == one.python
 
 
+@pytest.mark.slow
 def test_executor_killed_without_close_leaves_nothing(tmp_path: Path) -> None:
     # The parent dies abruptly (SIGKILL): its keepers see the lifeline close, kill their zygotes
     # and remove every directory.

@@ -55,6 +55,7 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     return text
 
 
+@pytest.mark.slow
 def test_killed_mid_run_then_resumed_loses_and_repeats_nothing(bcb_cmd: list[str], server: FakeLLMServer, tmp_path: Path) -> None:
     server.delay = 0.25
     root = tmp_path / "results"

@@ -15,7 +15,7 @@ from bcb.evaluation.samples import SamplesError
 from bcb.evaluation.store import ResultStore
 from bcb.execution import Limits, LocalExecutor
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ from bcb.execution.ray_executor import MixedEnvironmentError, RayExecutor  # noq
 from bcb.execution.sandbox import SandboxOptions  # noqa: E402
 from helpers import shared_file  # noqa: E402
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
 #: Real tasks whose libraries the test environment has (stdlib, numpy, pandas, matplotlib) and
 #: whose ground truth runs in well under a second, spread over the id range.

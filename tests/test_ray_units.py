@@ -95,6 +95,7 @@ def test_a_batch_lost_with_its_node_is_requeued_as_it_was() -> None:
     assert sched.finished
 
 
+@pytest.mark.slow
 def test_a_sample_that_keeps_killing_its_worker_is_isolated_then_failed() -> None:
     sched = BatchScheduler(jobs_with({"killer": 1.0, "x": 0.5, "y": 0.5}), target_batch_s=10.0, max_attempts=3)
     batch = sched.next_batch()

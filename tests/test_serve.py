@@ -394,6 +394,7 @@ def test_port_in_use_is_one_line_before_any_worker_starts(tmp_path: Path, bcb_cm
     assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_sigkill_mid_job_then_restart_finishes_with_the_same_verdicts(tmp_path: Path, bcb_cmd: list[str]) -> None:
     rows = flawed(list(load_dataset("bcb-mini").tasks))  # with 5 infinite loops: the job takes a while
     samples = write_samples(tmp_path / "k--bcb-mini-complete.jsonl", rows)
