@@ -370,7 +370,7 @@ def install_official_safe_environment() -> SharedPidList:
             return subprocess.CompletedProcess(args, 0, b"", b"")
         return real_run(*args, **kwargs)
 
-    class GuardedPopen(real_popen_class):  # type: ignore[misc, valid-type]
+    class GuardedPopen(real_popen_class):  # type: ignore[valid-type]
         def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
             print(f"Intercepted Popen command: {args}")
             kwargs["preexec_fn"] = os.setsid
@@ -429,7 +429,7 @@ class CappedWriteOnlyStringIO(io.StringIO):
         super().__init__()
         self._room = cap
 
-    def write(self, s):  # type: ignore[no-untyped-def, override]
+    def write(self, s):  # type: ignore[no-untyped-def]
         if not isinstance(s, str):
             raise TypeError(f"string argument expected, got '{type(s).__name__}'")
         if self._room > 0:
@@ -438,16 +438,16 @@ class CappedWriteOnlyStringIO(io.StringIO):
             self._room -= len(kept)
         return len(s)
 
-    def read(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+    def read(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError
 
-    def readline(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+    def readline(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError
 
-    def readlines(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+    def readlines(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError
 
-    def readable(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+    def readable(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         return False
 
 
@@ -751,8 +751,8 @@ def step_official_reliability_guard(ctx: SampleContext) -> None:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
     faulthandler.disable()
-    builtins.exit = None  # type: ignore[assignment]
-    builtins.quit = None  # type: ignore[assignment]
+    builtins.exit = None
+    builtins.quit = None
     try:
         import matplotlib.pyplot as plt
     except ImportError:  # officially a crash; bcb tolerates an environment without matplotlib
@@ -1004,7 +1004,7 @@ class Zygote:
         poller.register(rfd, select.POLLIN)
         pidfd = -1
         with contextlib.suppress(AttributeError, OSError):
-            pidfd = os.pidfd_open(pid)  # type: ignore[attr-defined]
+            pidfd = os.pidfd_open(pid)
         if pidfd >= 0:
             poller.register(pidfd, select.POLLIN)
         pipe_open = True

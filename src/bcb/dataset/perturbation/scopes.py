@@ -83,7 +83,7 @@ class SourceMap:
         return self.starts[lineno - 1] + len(line.encode("utf-8")[:col_byte].decode("utf-8", errors="replace"))
 
     def span(self, node: ast.AST) -> tuple[int, int]:
-        return self.offset(node.lineno, node.col_offset), self.offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined,arg-type]
+        return self.offset(node.lineno, node.col_offset), self.offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
 
 
 class Analysis:
