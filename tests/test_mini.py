@@ -16,12 +16,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from importlib.resources import files
 
 import pytest
 from helpers import shared_file
 
-from bcb.dataset import load_dataset
+from bcb.dataset import load_dataset, write_tasks
 from bcb.dataset.mini import LIB_DOMAINS, RECORDS
 from bcb.dataset.task import FIELDS, check_code, parse_task
 from bcb.evaluation import reference_samples
@@ -263,13 +264,16 @@ def test_derivation_notices_a_drifted_field() -> None:
     assert derived_fields(record["complete_prompt"])["instruct_prompt"] != record["instruct_prompt"]
 
 
-def test_the_loader_reads_the_bundled_file_in_order() -> None:
-    """bcb-mini is package data: the loaded dataset is the file's lines, in order, as tasks."""
-    lines = (files("bcb.dataset") / "data" / "bcb-mini.jsonl").read_text(encoding="utf-8").splitlines()
+def test_the_loader_reads_the_bundled_file_in_order(tmp_path: Path) -> None:
+    """bcb-mini is package data: the loaded dataset is the file's lines, in order, as tasks, and
+    the file is exactly what `bcb data export` writes for them (so edits keep the canonical form)."""
+    bundled = files("bcb.dataset") / "data" / "bcb-mini.jsonl"
+    lines = bundled.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == list(RECORDS)
     mini = load_dataset("bcb-mini")
     assert [t.to_record() for t in mini] == list(RECORDS)
     assert [t.task_id for t in mini] == IDS and len(mini) == 32
+    assert write_tasks(tmp_path / "mini.jsonl", mini).read_bytes() == bundled.read_bytes()
 
 
 @pytest.mark.parametrize("task_id", IDS)
