@@ -307,3 +307,34 @@ def test_report_explains_failures_filters_and_compares(bcb_cmd: list[str], chrom
         assert page.js("[...document.querySelectorAll('#side-by-side pre.side')].map(p => p.dataset.entry)") == ["model-a", "model-a"]
     finally:
         browser.close()
+
+
+def _generated(page: str) -> str:
+    return re.sub(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", "generated -", page)
+
+
+def test_the_page_is_its_list_of_sections_and_a_new_one_is_one_entry(tmp_path: Path, mini: Dataset) -> None:
+    """Every section of SECTIONS appears once, in order, linked from the navigation; a section
+    added to the list appears where it is put, escaped, and changes nothing else on the page."""
+    from bcb.analysis import SECTIONS, Section, build_report, load_runs, pair_runs, render_report, scope_for
+    from bcb.dataset.domains import lib_domains_for
+
+    ids = [t.task_id for t in mini]
+    files = [
+        bcb_file(tmp_path / f"{m}_eval_results.json", mini, {t: ["pass" if i < k else "fail"] for i, t in enumerate(ids)}, model=m)
+        for m, k in (("one", 9), ("two", 4))
+    ]
+    entries = pair_runs(load_runs(files))
+    data = build_report(entries, scope_for(entries, dataset=mini), mini, lib_domains_for(mini), resamples=100)
+    page = render_report(data)
+    expected = [s.id for s in SECTIONS]
+    assert re.findall(r'<section id="([\w-]+)-section"><h2>', page) == expected
+    assert re.findall(r'<a href="#([\w-]+)-section">', page.split("</nav>")[0]) == expected
+
+    extra = Section("notes", "Reader's <notes>", "Notes & more", lambda r: f"<p>{len(r.board.rows)} model rows</p>")
+    grown = render_report(data, sections=(SECTIONS[0], extra, *SECTIONS[1:]))
+    assert re.findall(r'<section id="([\w-]+)-section"><h2>', grown) == [expected[0], "notes", *expected[1:]]
+    added = '<section id="notes-section"><h2>Reader&#x27;s &lt;notes&gt;</h2>\n<p>2 model rows</p>\n</section>\n'
+    link = '<a href="#notes-section">Notes &amp; more</a>'
+    assert added in grown and link in grown
+    assert _generated(grown.replace(added, "").replace(link, "")) == _generated(page)

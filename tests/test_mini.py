@@ -1,6 +1,7 @@
 """bcb-mini, the bundled benchmark: every canonical solution passes its own tests in a real
-interpreter, a stub solution fails them, the docstring examples are true, and every record has the
-official BigCodeBench shape (the rest of bcb reads it exactly like a released file)."""
+interpreter, a stub solution fails them, the docstring examples are true, every record has the
+official BigCodeBench shape (the rest of bcb reads it exactly like a released file), and its derived
+fields follow from its `complete_prompt` by the official rules."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from importlib.resources import files
 
 import pytest
 from helpers import shared_file
 
-from bcb.dataset import load_dataset
+from bcb.dataset import load_dataset, write_tasks
 from bcb.dataset.mini import LIB_DOMAINS, RECORDS
 from bcb.dataset.task import FIELDS, check_code, parse_task
 from bcb.evaluation import reference_samples
@@ -44,6 +47,14 @@ _DOCTEST = (
     "sys.exit(1 if _result.failed or not _result.attempted else 0)\n"
 )
 _RAN = re.compile(r"^Ran (\d+) tests? in ([\d.]+)s$", re.MULTILINE)
+
+# The official docstring layout: section header -> doc_struct key; lines of the dashed sections
+# lose a leading "- ".
+_SECTIONS = {
+    "Parameters:": "params", "Returns:": "returns", "Raises:": "raises", "Note:": "notes",
+    "Requirements:": "reqs", "Example:": "examples", "Examples:": "examples",
+}
+_DASHED = ("params", "returns", "reqs", "raises")
 
 
 def _program(record: dict[str, str], variant: str) -> str:
@@ -213,6 +224,56 @@ def test_doc_struct_and_instruct_prompt(task_id: str) -> None:
         assert "\nThe function should raise the exception for: " + " ".join(doc["raises"]) + "\n" in instruct
     assert "\nThe function should output with:\n    " + "\n    ".join(doc["returns"]) + "\n" in instruct
     assert instruct.endswith("\nYou should write self-contained code starting with:\n```\n" + record["code_prompt"] + "```")
+
+
+def derived_fields(complete_prompt: str) -> dict[str, str]:
+    """`code_prompt`, `doc_struct` and `instruct_prompt` as the official files derive them from
+    the complete prompt, so a task is written once (its prompt, solution, tests) and the file's
+    other fields cannot drift from it."""
+    doc: dict[str, list[str]] = {key: [] for key in DOC_KEYS}
+    section = "description"
+    for raw in complete_prompt.split('"""')[1].splitlines():
+        line = raw.strip()
+        if line in _SECTIONS:
+            section = _SECTIONS[line]
+        elif line:
+            doc[section].append(line[2:] if section in _DASHED and line.startswith("- ") else line)
+    head = complete_prompt.split('"""')[0]
+    code_prompt = "\n".join(line for line in head.rstrip().splitlines() if line.strip()) + "\n"
+    parts = [" ".join(doc["description"])]
+    if doc["notes"]:
+        parts.append("Note that: " + " ".join(doc["notes"]))
+    if doc["raises"]:
+        parts.append("The function should raise the exception for: " + " ".join(doc["raises"]))
+    parts.append("The function should output with:\n    " + "\n    ".join(doc["returns"]))
+    parts.append("You should write self-contained code starting with:\n```\n" + code_prompt + "```")
+    return {"code_prompt": code_prompt, "doc_struct": json.dumps(doc), "instruct_prompt": "\n".join(parts)}
+
+
+@pytest.mark.parametrize("task_id", IDS)
+def test_derived_fields_follow_from_the_prompt(task_id: str) -> None:
+    record = BY_ID[task_id]
+    expected = derived_fields(record["complete_prompt"])
+    assert {key: record[key] for key in expected} == expected
+
+
+def test_derivation_notices_a_drifted_field() -> None:
+    record = dict(BY_ID["bcb-mini/0"])
+    record["complete_prompt"] = record["complete_prompt"].replace("Returns:", "Raises:", 1)
+    assert derived_fields(record["complete_prompt"])["doc_struct"] != record["doc_struct"]
+    assert derived_fields(record["complete_prompt"])["instruct_prompt"] != record["instruct_prompt"]
+
+
+def test_the_loader_reads_the_bundled_file_in_order(tmp_path: Path) -> None:
+    """bcb-mini is package data: the loaded dataset is the file's lines, in order, as tasks, and
+    the file is exactly what `bcb data export` writes for them (so edits keep the canonical form)."""
+    bundled = files("bcb.dataset") / "data" / "bcb-mini.jsonl"
+    lines = bundled.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == list(RECORDS)
+    mini = load_dataset("bcb-mini")
+    assert [t.to_record() for t in mini] == list(RECORDS)
+    assert [t.task_id for t in mini] == IDS and len(mini) == 32
+    assert write_tasks(tmp_path / "mini.jsonl", mini).read_bytes() == bundled.read_bytes()
 
 
 @pytest.mark.parametrize("task_id", IDS)

@@ -15,7 +15,7 @@ from bcb.analysis.leaderboard import (
     parse_reference,
     sort_rows,
 )
-from bcb.analysis.report import StackSection, render_report
+from bcb.analysis.report import SECTIONS, ReportData, Section, StackRanking, build_report, render_report
 from bcb.analysis.runs import (
     AnalysisError,
     DatasetChoice,
@@ -35,6 +35,7 @@ from bcb.analysis.strengths import Breakdown, GroupScore, Stack, StackRank, brea
 __all__ = [
     "FORMATS",
     "KNOWN_REFERENCES",
+    "SECTIONS",
     "AnalysisError",
     "Breakdown",
     "Comparison",
@@ -47,15 +48,18 @@ __all__ = [
     "McNemar",
     "Rating",
     "Reference",
+    "ReportData",
     "Row",
     "Run",
     "Scope",
+    "Section",
     "Stack",
     "StackRank",
-    "StackSection",
+    "StackRanking",
     "bootstrap_mean",
     "breakdown",
     "build_leaderboard",
+    "build_report",
     "choose_dataset",
     "compare",
     "dataset_mismatches",

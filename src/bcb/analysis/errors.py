@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from bcb.analysis.runs import DEFAULT_ENTRY_POINT, Entry, Run, Scope
+from bcb.dataset import Dataset
 from bcb.evaluation.failures import CATEGORIES, LIBRARY_CATEGORIES, MODULE, Diagnosis, is_bcb_internal, library_of
 from bcb.evaluation.results import SampleResult
 
@@ -36,6 +37,11 @@ class TaskPrompt:
 
     entry_point: str = DEFAULT_ENTRY_POINT
     code_prompt: str | None = None
+
+
+def task_prompts(dataset: Dataset | None) -> dict[str, TaskPrompt]:
+    """task -> what the classifier needs of it; empty without a dataset, where the defaults stand in."""
+    return {t.task_id: TaskPrompt(t.entry_point, t.code_prompt) for t in dataset.tasks} if dataset is not None else {}
 
 
 def diagnose(run: Run, sample: SampleResult, prompts: Mapping[str, TaskPrompt]) -> Diagnosis | None:
@@ -283,12 +289,6 @@ def task_rows(samples: Sequence[TaskSample]) -> list[list[str]]:
         tests = ", ".join(named[:3]) + (f", +{len(named) - 3} more" if len(named) > 3 else "")
         rows.append([s.label, str(s.index), s.status, d.category if d else "-", d.detail if d else "solved", tests])
     return rows
-
-
-def markdown(rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "|".join("---" for _ in rows[0]) + "|"]
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows[1:]]
-    return "\n".join(lines) + "\n"
 
 
 def to_csv(report: ErrorReport) -> str:

@@ -4,6 +4,9 @@ Self-contained by construction: the styles, the script and the charts (inline SV
 into the page, and the page names no URL it would fetch, so it can be mailed, archived, or opened
 on a machine with no network and still show everything. The script only sorts the leaderboard and
 drives the task browser; the page reads fine without it.
+
+The page is the list `SECTIONS` (id, title, navigation label, render function), rendered in order
+from one `ReportData` that `build_report` computes; a new section is one entry in that list.
 """
 
 from __future__ import annotations
@@ -14,17 +17,28 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
 from importlib.resources import files
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from bcb import __version__
-from bcb.analysis.errors import TaskPrompt, diagnose, in_test_order, model_errors, test_order, trim_traceback
-from bcb.analysis.leaderboard import Leaderboard, calibration_text, columns, footnotes, pct, reference_label, sort_rows
-from bcb.analysis.runs import DEFAULT_ENTRY_POINT, Entry, Run, Scope
-from bcb.analysis.strengths import Breakdown, Stack, StackRank
+from bcb.analysis.errors import diagnose, in_test_order, model_errors, task_prompts, test_order, trim_traceback
+from bcb.analysis.leaderboard import (
+    Leaderboard,
+    Reference,
+    build_leaderboard,
+    calibration_text,
+    columns,
+    footnotes,
+    pct,
+    reference_label,
+    sort_rows,
+)
+from bcb.analysis.runs import Entry, Run, Scope, common_rates, entry_points
+from bcb.analysis.strengths import Breakdown, Stack, StackRank, breakdown, rank_on_stack
 from bcb.analysis.svg import Mark, grouped_bars, heatmap, interval_chart, stacked_bars
 from bcb.dataset import Dataset
 from bcb.dataset.domains import DOMAINS, task_domains
 from bcb.evaluation.failures import CATEGORIES, LIBRARY_CATEGORIES
+
 
 def _asset(name: str) -> str:
     """The page's styles and script, kept as package data (`bcb/analysis/assets/`)."""
@@ -45,10 +59,47 @@ MIN_LIBRARY_TASKS = 5
 
 
 @dataclass(frozen=True)
-class StackSection:
+class StackRanking:
+    """The models ranked on the reader's library stack, and how many tasks that rests on."""
+
     stack: Stack
     ranking: Sequence[StackRank]
     tasks: int
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the sections draw from, computed once (by :func:`build_report`) so that no
+    section scores anything itself and all of them speak of the same numbers."""
+
+    board: Leaderboard
+    entries: Sequence[Entry]
+    dataset: Dataset
+    strengths: Breakdown
+    stack: StackRanking | None = None
+    lib_domains: Mapping[str, str] | None = None
+
+
+def build_report(
+    entries: Sequence[Entry],
+    scope: Scope,
+    dataset: Dataset,
+    lib_domains: Mapping[str, str] | None,
+    *,
+    references: Sequence[Reference] = (),
+    stack: Stack | None = None,
+    resamples: int = 500,
+    seed: int = 0,
+) -> ReportData:
+    points = entry_points(dataset)
+    board = build_leaderboard(entries, scope, entry_points=points, references=references, elo_resamples=resamples, seed=seed)
+    rates = common_rates(entries, scope)
+    strengths = breakdown(rates, scope.common, dataset, lib_domains, seed=seed)
+    ranking = None
+    if stack is not None:
+        ranks, tasks = rank_on_stack(rates, scope.common, dataset, stack, seed=seed)
+        ranking = StackRanking(stack, ranks, tasks)
+    return ReportData(board, entries, dataset, strengths, ranking, lib_domains)
 
 
 def _pct_fmt(value: float) -> str:
@@ -126,6 +177,29 @@ def _elo_chart(board: Leaderboard) -> str:
     return interval_chart(marks, domain=(lo - pad, hi + pad), fmt=lambda v: f"{v:.0f}", axis_label="Elo (mean 1000) with 95% CI")
 
 
+def _leaderboard_section(report: ReportData) -> str:
+    notes = "".join(f"<li>{escape(line)}</li>" for line in footnotes(report.board))
+    return (
+        '<p class="hint">Click a column header to sort; click again to reverse.</p>\n'
+        f'{_leaderboard_table(report.board)}\n<ul class="notes">{notes}</ul>\n'
+        f"<h3>pass@1 with 95% confidence intervals</h3>\n{_pass_chart(report.board)}"
+    )
+
+
+def _elo_section(report: ReportData) -> str:
+    return (
+        "<p>Bradley-Terry ratings from task-level duels (a model beats another on a task it solves and the other does not), "
+        f"on the {report.board.elo_tasks} tasks every model has; intervals from a seeded bootstrap over tasks.</p>\n"
+        + _elo_chart(report.board)
+    )
+
+
+def _domain_section(report: ReportData) -> str:
+    basis = f"on the {report.strengths.tasks} tasks every model was scored on"
+    chart = _domain_heatmap(report.board, report.strengths)
+    return f"<p>A task counts in every domain its libraries belong to; {escape(basis)}.</p>\n{chart}"
+
+
 def _domain_heatmap(board: Leaderboard, strengths: Breakdown) -> str:
     if strengths.domains is None:
         return "<p>Domains unknown: no lib2domain.json in --data-dir/BCB_DATA_DIR or the cache, and it could not be downloaded.</p>"
@@ -145,8 +219,9 @@ def _domain_heatmap(board: Leaderboard, strengths: Breakdown) -> str:
     return heatmap(labels, DOMAINS, values, cell_text=text, tooltip=tip)
 
 
-def _library_section(board: Leaderboard, strengths: Breakdown) -> str:
-    labels = [r.label for r in sort_rows(board.rows, "pass@1")]
+def _library_section(report: ReportData) -> str:
+    strengths = report.strengths
+    labels = [r.label for r in sort_rows(report.board.rows, "pass@1")]
     first = strengths.libraries[labels[0]]
     libs = [lib for lib, score in first.items() if score.tasks >= MIN_LIBRARY_TASKS][:TOP_LIBRARIES]
     if not libs:
@@ -166,7 +241,8 @@ def _library_section(board: Leaderboard, strengths: Breakdown) -> str:
     return f'<p>The {len(libs)} libraries used by the most common tasks (at least {MIN_LIBRARY_TASKS}); bars show pass rate, whiskers the 95% CI.</p>{chart}{table}'
 
 
-def _stack_section(section: StackSection | None) -> str:
+def _stack_section(report: ReportData) -> str:
+    section = report.stack
     if section is None:
         return "<p>No stack given: pass <code>--stack pandas,requests,sqlite3</code> or a requirements file to rank models on your own libraries.</p>"
     stdlib = " (the standard library counts as part of the stack)" if section.stack.include_stdlib else ""
@@ -185,13 +261,10 @@ def _stack_section(section: StackSection | None) -> str:
     )
 
 
-def _prompts(dataset: Dataset) -> dict[str, TaskPrompt]:
-    return {t.task_id: TaskPrompt(t.entry_point or DEFAULT_ENTRY_POINT, t.code_prompt) for t in dataset.tasks}
-
-
-def _failure_section(board: Leaderboard, entries: Sequence[Entry], dataset: Dataset) -> str:
-    prompts = _prompts(dataset)
-    by_label = {e.label: e for e in entries}
+def _failure_section(report: ReportData) -> str:
+    board = report.board
+    prompts = task_prompts(report.dataset)
+    by_label = {e.label: e for e in report.entries}
     labels = [r.label for r in sort_rows(board.rows, "pass@1")]
     found = [model_errors(label, by_label[label].run, board.scope.tasks[label], prompts) for label in labels]
     shown = [c for c in CATEGORIES if any(m.categories[c] for m in found)]
@@ -241,7 +314,7 @@ def _gt_status(task_id: str, entries: Sequence[Entry]) -> str:
 def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset, lib_domains: Mapping[str, str] | None) -> dict[str, Any]:
     ids = sorted({t for ids in scope.tasks.values() for t in ids}, key=lambda t: dataset.by_id[t].number)
     splits = sorted({e.run.split or "complete" for e in entries})
-    prompts = _prompts(dataset)
+    prompts = task_prompts(dataset)
     tasks: list[dict[str, Any]] = []
     for task_id in ids:
         task = dataset.by_id[task_id]
@@ -267,7 +340,7 @@ def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset, lib_dom
                     "n": len(rows),
                     "solved": sum(r.solved for r in rows),
                     "status": sample.status,
-                    "lazy": run.lazy(sample, task.entry_point or DEFAULT_ENTRY_POINT),
+                    "lazy": run.lazy(sample, task.entry_point),
                     "category": found.category if found else None,
                     "why": found.detail if found else "",
                     "library": found.library if found else None,
@@ -320,9 +393,26 @@ def _manifest(run: Run) -> dict[str, Any]:
     }
 
 
-def _manifests(entries: Sequence[Entry]) -> str:
+def _tasks_section(report: ReportData) -> str:
+    """The browser's frame; report.js fills it from the page's task data."""
+    return _TASK_BROWSER
+
+
+_TASK_BROWSER = """<div class="browser">
+<div class="task-list"><input id="task-filter" type="search" placeholder="filter: id or library">
+<select id="task-kind"><option value="all">all tasks</option><option value="split">solved by some models only</option><option value="none">solved by no model</option><option value="every">solved by every model</option><option value="gt">ground truth failing</option></select>
+<select id="task-category"><option value="">any failure category</option></select>
+<select id="task-library"><option value="">any library</option></select>
+<select id="task-domain"><option value="">any domain</option></select>
+<p id="task-count" class="hint"></p>
+<ul id="tasks"></ul></div>
+<div id="task-detail" class="task-detail"><p>Pick a task.</p></div>
+</div>"""
+
+
+def _manifests_section(report: ReportData) -> str:
     parts = []
-    for entry in entries:
+    for entry in report.entries:
         for run in entry.runs:
             text = json.dumps(_manifest(run), indent=2, default=str)
             parts.append(f"<details class=\"manifest\"><summary>{escape(entry.label)} — {escape(run.path.name)}</summary><pre>{escape(text)}</pre></details>")
@@ -333,20 +423,38 @@ def _manifests(entries: Sequence[Entry]) -> str:
 # The page
 
 
-def render_report(
-    board: Leaderboard,
-    entries: Sequence[Entry],
-    dataset: Dataset,
-    strengths: Breakdown,
-    *,
-    stack: StackSection | None = None,
-    title: str = "bcb report",
-    lib_domains: Mapping[str, str] | None = None,
-) -> str:
+@dataclass(frozen=True)
+class Section:
+    """One part of the page: `<section id="{id}-section">` under the heading `title`, linked from
+    the navigation bar as `nav`; `render` gives its body from the report's data."""
+
+    id: str
+    title: str
+    nav: str
+    render: Callable[[ReportData], str]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("leaderboard", "Leaderboard", "Leaderboard", _leaderboard_section),
+    Section("elo", "Elo rating", "Elo", _elo_section),
+    Section("domains", "Pass rate by domain", "Domains", _domain_section),
+    Section("libraries", "Pass rate by library", "Libraries", _library_section),
+    Section("stack", "Stack score", "Stack", _stack_section),
+    Section("failures", "Why unsolved", "Why unsolved", _failure_section),
+    Section("tasks", "Task browser", "Tasks", _tasks_section),
+    Section("manifests", "Runs", "Runs", _manifests_section),
+)
+"""The page's sections in order: a new section is one entry here."""
+
+
+def render_report(report: ReportData, *, title: str = "bcb report", sections: Sequence[Section] = SECTIONS) -> str:
+    board, dataset = report.board, report.dataset
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    notes = "".join(f"<li>{escape(line)}</li>" for line in footnotes(board))
-    data = _task_data(entries, board.scope, dataset, lib_domains)
-    basis = f"on the {strengths.tasks} tasks every model was scored on"
+    nav = "".join(f'<a href="#{s.id}-section">{escape(s.nav)}</a>' for s in sections)
+    body = "\n".join(
+        f'<section id="{s.id}-section"><h2>{escape(s.title)}</h2>\n{s.render(report)}\n</section>' for s in sections
+    )
+    data = _task_data(report.entries, board.scope, dataset, report.lib_domains)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -356,46 +464,8 @@ def render_report(
 <body>
 <header><h1>{escape(title)}</h1>
 <p class="meta">{len(board.rows)} model rows · dataset {escape(dataset.label)} ({escape(dataset.content_hash[:16])}…) · generated {generated} by bcb {escape(__version__)}</p></header>
-<nav><a href="#leaderboard-section">Leaderboard</a><a href="#elo-section">Elo</a><a href="#domains-section">Domains</a><a href="#libraries-section">Libraries</a><a href="#stack-section">Stack</a><a href="#failures-section">Why unsolved</a><a href="#tasks-section">Tasks</a><a href="#manifests-section">Runs</a></nav>
-<section id="leaderboard-section"><h2>Leaderboard</h2>
-<p class="hint">Click a column header to sort; click again to reverse.</p>
-{_leaderboard_table(board)}
-<ul class="notes">{notes}</ul>
-<h3>pass@1 with 95% confidence intervals</h3>
-{_pass_chart(board)}
-</section>
-<section id="elo-section"><h2>Elo rating</h2>
-<p>Bradley-Terry ratings from task-level duels (a model beats another on a task it solves and the other does not), on the {board.elo_tasks} tasks every model has; intervals from a seeded bootstrap over tasks.</p>
-{_elo_chart(board)}
-</section>
-<section id="domains-section"><h2>Pass rate by domain</h2>
-<p>A task counts in every domain its libraries belong to; {escape(basis)}.</p>
-{_domain_heatmap(board, strengths)}
-</section>
-<section id="libraries-section"><h2>Pass rate by library</h2>
-{_library_section(board, strengths)}
-</section>
-<section id="stack-section"><h2>Stack score</h2>
-{_stack_section(stack)}
-</section>
-<section id="failures-section"><h2>Why unsolved</h2>
-{_failure_section(board, entries, dataset)}
-</section>
-<section id="tasks-section"><h2>Task browser</h2>
-<div class="browser">
-<div class="task-list"><input id="task-filter" type="search" placeholder="filter: id or library">
-<select id="task-kind"><option value="all">all tasks</option><option value="split">solved by some models only</option><option value="none">solved by no model</option><option value="every">solved by every model</option><option value="gt">ground truth failing</option></select>
-<select id="task-category"><option value="">any failure category</option></select>
-<select id="task-library"><option value="">any library</option></select>
-<select id="task-domain"><option value="">any domain</option></select>
-<p id="task-count" class="hint"></p>
-<ul id="tasks"></ul></div>
-<div id="task-detail" class="task-detail"><p>Pick a task.</p></div>
-</div>
-</section>
-<section id="manifests-section"><h2>Runs</h2>
-{_manifests(entries)}
-</section>
+<nav>{nav}</nav>
+{body}
 {_json_script("task-data", data)}
 <script>{_asset("report.js")}</script>
 </body></html>

@@ -418,6 +418,12 @@ def scope_for(entries: Sequence[Entry], *, dataset: Dataset | None = None, exclu
     return Scope(tasks, sort_ids(common), frozenset(gt_failing), exclude_gt_failures, tuple(unknown), tuple(notes), subset)
 
 
+def common_rates(entries: Sequence[Entry], scope: Scope) -> dict[str, dict[str, float]]:
+    """label -> task -> fraction of its samples solved, on the tasks every model has: what the
+    per-domain, per-library and stack scores rest on."""
+    return {e.label: e.run.rates(scope.common) for e in entries}
+
+
 def entry_points(dataset: Dataset | None) -> Mapping[str, str]:
     """task -> entry point; BigCodeBench's is always `task_func`, which stands in without a dataset."""
     return {t.task_id: t.entry_point for t in dataset.tasks} if dataset is not None else {}

@@ -65,6 +65,41 @@ def _text_width(text: str) -> float:
     return 6.6 * len(text)
 
 
+def _open(width: int, height: float) -> str:
+    return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" style="{FONT}" role="img">'
+
+
+def _grid(
+    ticks: Sequence[float], x: Callable[[float], float], top: float, bottom: float, fmt: Callable[[float], str]
+) -> list[str]:
+    """A vertical rule at each tick from `top` to `bottom`, its value written under the axis."""
+    parts = []
+    for tick in ticks:
+        tx = x(tick)
+        parts.append(f'<line x1="{tx:.1f}" y1="{top}" x2="{tx:.1f}" y2="{bottom}" stroke="#e3e3e3"/>')
+        parts.append(f'<text x="{tx:.1f}" y="{bottom + 14}" text-anchor="middle" fill="#555">{escape(fmt(tick))}</text>')
+    return parts
+
+
+def _legend_columns(names: Sequence[str], width: int, most: int, gap: int, default: float) -> int:
+    """How many legend entries fit side by side (at most `most`), for the widest name."""
+    return max(1, min(most, int(width // (max((_text_width(n) for n in names), default=default) + gap))))
+
+
+def _legend(names: Sequence[str], colours: Sequence[str], width: int, per_line: int, group: str = "") -> list[str]:
+    """A swatch and a name per entry, `per_line` to a line; each wrapped in `<g class=...>` with
+    its name as `data-{group}` when `group` is given, so a script can find it."""
+    parts = []
+    for k, name in enumerate(names):
+        lx, ly = 10 + (k % per_line) * (width / per_line), 14 + 18 * (k // per_line)
+        swatch = (
+            f'<rect x="{lx:.1f}" y="{ly - 9}" width="10" height="10" fill="{colours[k]}"/>'
+            f'<text x="{lx + 14:.1f}" y="{ly}" fill="#222">{escape(name)}</text>'
+        )
+        parts.append(f'<g class="legend" data-{group}="{escape(name)}">{swatch}</g>' if group else swatch)
+    return parts
+
+
 def interval_chart(
     marks: Sequence[Mark],
     *,
@@ -86,11 +121,8 @@ def interval_chart(
     lo, hi = domain
     span = (hi - lo) or 1.0
     x = lambda v: label_w + (min(max(v, lo), hi) - lo) / span * plot_w  # noqa: E731
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" style="{FONT}" role="img">']
-    for tick in _nice_ticks(lo, hi):
-        tx = x(tick)
-        parts.append(f'<line x1="{tx:.1f}" y1="{top - 4}" x2="{tx:.1f}" y2="{top + row * len(marks)}" stroke="#e3e3e3"/>')
-        parts.append(f'<text x="{tx:.1f}" y="{top + row * len(marks) + 14}" text-anchor="middle" fill="#555">{escape(fmt(tick))}</text>')
+    parts = [_open(width, height)]
+    parts += _grid(_nice_ticks(lo, hi), x, top - 4, top + row * len(marks), fmt)
     if axis_label:
         parts.append(f'<text x="{label_w + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle" fill="#333">{escape(axis_label)}</text>')
     for i, mark in enumerate(marks):
@@ -133,7 +165,7 @@ def heatmap(
     head = 30
     width = int(label_w + cell_w * len(cols) + 10)
     height = head + cell_h * len(rows) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" style="{FONT}" role="img">']
+    parts = [_open(width, height)]
     for j, col in enumerate(cols):
         parts.append(f'<text x="{label_w + cell_w * j + cell_w / 2:.1f}" y="{head - 10}" text-anchor="middle" fill="#222">{escape(col)}</text>')
     for i, row_label in enumerate(rows):
@@ -164,21 +196,14 @@ def grouped_bars(
     label_w = max([_text_width(g) for g in groups] + [60]) + 14
     value_w = 120
     plot_w = max(200, width - label_w - value_w)
-    per_line = max(1, min(4, int(width // (max(_text_width(n) for n in series) + 34)))) if series else 1
+    per_line = _legend_columns(series, width, 4, 34, 0.0) if series else 1
     legend_h = 18 * math.ceil(len(series) / per_line) + 8
     block = bar * len(series) + 10
     height = legend_h + block * len(groups) + 26
     x = lambda v: label_w + min(max(v, 0.0), 1.0) * plot_w  # noqa: E731
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" style="{FONT}" role="img">']
-    for k, name in enumerate(series):
-        lx, ly = 10 + (k % per_line) * (width / per_line), 14 + 18 * (k // per_line)
-        parts.append(f'<rect x="{lx:.1f}" y="{ly - 9}" width="10" height="10" fill="{PALETTE[k % len(PALETTE)]}"/>')
-        parts.append(f'<text x="{lx + 14:.1f}" y="{ly}" fill="#222">{escape(name)}</text>')
-    bottom = legend_h + block * len(groups)
-    for tick in _nice_ticks(0.0, 1.0):
-        tx = x(tick)
-        parts.append(f'<line x1="{tx:.1f}" y1="{legend_h}" x2="{tx:.1f}" y2="{bottom}" stroke="#e3e3e3"/>')
-        parts.append(f'<text x="{tx:.1f}" y="{bottom + 14}" text-anchor="middle" fill="#555">{escape(fmt(tick))}</text>')
+    parts = [_open(width, height)]
+    parts += _legend(series, [PALETTE[k % len(PALETTE)] for k in range(len(series))], width, per_line)
+    parts += _grid(_nice_ticks(0.0, 1.0), x, legend_h, legend_h + block * len(groups), fmt)
     for g, group in enumerate(groups):
         y0 = legend_h + block * g
         parts.append(f'<text x="{label_w - 8}" y="{y0 + block / 2 + 2:.1f}" text-anchor="end" fill="#222">{escape(group)}</text>')
@@ -214,21 +239,14 @@ def stacked_bars(
     label_w = max([_text_width(r) for r in rows] + [60]) + 12
     value_w = 60
     plot_w = max(200, width - label_w - value_w)
-    per_line = max(1, min(7, int(width // (max((_text_width(n) for n in segments), default=40) + 30))))
+    per_line = _legend_columns(segments, width, 7, 30, 40)
     legend_h = 18 * math.ceil(len(segments) / per_line) + 8 if segments else 0
     top = legend_h + 4
     height = top + row * len(rows) + 26
     x = lambda v: label_w + min(max(v, 0.0), 1.0) * plot_w  # noqa: E731
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" style="{FONT}" role="img">']
-    for k, name in enumerate(segments):
-        lx, ly = 10 + (k % per_line) * (width / per_line), 14 + 18 * (k // per_line)
-        parts.append(f'<g class="legend" data-segment="{escape(name)}"><rect x="{lx:.1f}" y="{ly - 9}" width="10" height="10" fill="{colours[k]}"/>')
-        parts.append(f'<text x="{lx + 14:.1f}" y="{ly}" fill="#222">{escape(name)}</text></g>')
-    bottom = top + row * len(rows)
-    for tick in _nice_ticks(0.0, 1.0):
-        tx = x(tick)
-        parts.append(f'<line x1="{tx:.1f}" y1="{top}" x2="{tx:.1f}" y2="{bottom}" stroke="#e3e3e3"/>')
-        parts.append(f'<text x="{tx:.1f}" y="{bottom + 14}" text-anchor="middle" fill="#555">{escape(fmt(tick))}</text>')
+    parts = [_open(width, height)]
+    parts += _legend(segments, colours, width, per_line, group="segment")
+    parts += _grid(_nice_ticks(0.0, 1.0), x, top, top + row * len(rows), fmt)
     for i, label in enumerate(rows):
         cy = top + row * i + row / 2
         parts.append(f'<g class="stack" data-row="{escape(label)}"><text x="{label_w - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="#222">{escape(label)}</text>')

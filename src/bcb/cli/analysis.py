@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Sequence
 
 import typer
 from rich.markup import escape
@@ -85,6 +85,16 @@ def _prepare(results: list[Path], names: list[str] | None, exclude_gt_failures: 
 
 def _entry_points(dataset: Dataset | None) -> dict[str, str]:
     return _analysis().runs.entry_points(dataset)
+
+
+def _lib_domains(dataset: Dataset, data_dir: Path | None) -> dict[str, str] | None:
+    """The dataset's library -> domain map, or None with a note saying why domains are unknown."""
+    from bcb.dataset.domains import lib_domains_for
+
+    lib_domains = lib_domains_for(dataset, data_dir)
+    if lib_domains is None:
+        _note("domains unknown: no lib2domain.json in --data-dir/BCB_DATA_DIR or the cache, and it could not be downloaded")
+    return lib_domains
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,8 +212,6 @@ def strengths_command(
     data_dir: DataDir = None,
 ) -> None:
     """Pass rate per domain and per library for each model, and the ranking on your library stack."""
-    from bcb.dataset.domains import lib_domains_for
-
     with user_errors():
         analysis = _analysis()
         fmt = _check_format(output_format, analysis.FORMATS)
@@ -212,10 +220,8 @@ def strengths_command(
         parsed_stack = analysis.parse_stack(stack, include_stdlib=not strict_stack) if stack else None
         entries, scope, loaded = _prepare(results, name, exclude_gt_failures, (dataset, version, dataset_file, subset, data_dir), required=True)
         assert loaded is not None  # required=True loads or raises
-        outcomes = {e.label: e.run.rates(scope.common) for e in entries}
-        lib_domains = lib_domains_for(loaded, data_dir) if by in ("domain", "all") else None
-        if by in ("domain", "all") and lib_domains is None:
-            _note("domains unknown: no lib2domain.json in --data-dir/BCB_DATA_DIR or the cache, and it could not be downloaded")
+        outcomes = analysis.runs.common_rates(entries, scope)
+        lib_domains = _lib_domains(loaded, data_dir) if by in ("domain", "all") else None
         parts = analysis.breakdown(outcomes, scope.common, loaded, lib_domains, seed=seed)
         ranking = analysis.rank_on_stack(outcomes, scope.common, loaded, parsed_stack, seed=seed) if parsed_stack else None
     labels = [e.label for e in entries]
@@ -241,15 +247,7 @@ def strengths_command(
     if ranking is not None:
         tables.append(_stack_table(parsed_stack, ranking))
     for header, rows in tables:
-        if fmt == "markdown":
-            sys.stdout.write(f"**{header}**\n\n" + _markdown(rows) + "\n")
-        else:
-            table = Table(title=header, title_justify="left")
-            for i, cell in enumerate(rows[0]):
-                table.add_column(cell, justify="left" if i == 0 else "right")
-            for row in rows[1:]:
-                table.add_row(*(escape(c) for c in row))
-            console.print(table)
+        _print_rows(header, rows, fmt, text_columns=(), overflow="ellipsis")
     line = f"GT-failing tasks: {scope.policy}"
     if fmt == "markdown":
         sys.stdout.write(f"- {line}\n" + "".join(f"- {n}\n" for n in scope.notes))
@@ -396,11 +394,6 @@ def _print_comparison(result: Any, scope: Any, limit: int) -> None:
 # bcb errors
 
 
-def _prompts(dataset: Dataset | None) -> dict[str, Any]:
-    task_prompt = _analysis().errors.TaskPrompt
-    return {t.task_id: task_prompt(t.entry_point, t.code_prompt) for t in dataset.tasks} if dataset is not None else {}
-
-
 def _resolve_task(text: str, runs: Sequence[Run]) -> str:
     """`13` or `BigCodeBench/13`, among the tasks the files hold."""
     held = {t for run in runs for t in run.task_ids}
@@ -438,7 +431,7 @@ def errors_command(
         entries = [analysis.Entry(label, run) for label, run in zip(labels, runs)]
         loaded = _load_dataset(runs, dataset, version, dataset_file, subset, data_dir, required=False)
         scope = analysis.scope_for(entries, dataset=loaded, exclude_gt_failures=exclude_gt_failures)
-        prompts = _prompts(loaded)
+        prompts = errors.task_prompts(loaded)
         if task is not None:
             task_id = _resolve_task(task, runs)
             samples = errors.task_errors(entries, task_id, prompts)
@@ -470,13 +463,21 @@ def errors_command(
             console.print(f"[dim]{escape(text)}[/]", highlight=False, soft_wrap=True)
 
 
-def _print_rows(title: str, rows: list[list[str]], fmt: str) -> None:
+#: Columns of `bcb errors` tables that hold text, aligned left (the first column always is).
+_TEXT_COLUMNS = ("library", "category", "why", "failing tests", "most frequent", "status")
+
+
+def _print_rows(
+    title: str, rows: list[list[str]], fmt: str, *, text_columns: Sequence[str] = _TEXT_COLUMNS, overflow: Literal["fold", "ellipsis"] = "fold"
+) -> None:
+    """A table whose first row is its header, as markdown or as a terminal table; by default as
+    `bcb errors` shows its tables, text columns folded rather than cut."""
     if fmt == "markdown":
         sys.stdout.write(f"**{title}**\n\n" + _markdown(rows) + "\n")
         return
     table = Table(title=title, title_justify="left")
     for i, cell in enumerate(rows[0]):
-        table.add_column(cell, justify="left" if i == 0 or cell in ("library", "category", "why", "failing tests", "most frequent", "status") else "right", overflow="fold")
+        table.add_column(cell, justify="left" if i == 0 or cell in text_columns else "right", overflow=overflow)
     for row in rows[1:]:
         table.add_row(*(escape(c) for c in row))
     console.print(table)
@@ -504,8 +505,6 @@ def report_command(
     data_dir: DataDir = None,
 ) -> None:
     """One self-contained HTML file: leaderboard, Elo, domains, libraries, stack, task browser, runs."""
-    from bcb.dataset.domains import lib_domains_for
-
     with user_errors():
         check_resamples(resamples)
         check_output(output, "-o")
@@ -514,23 +513,15 @@ def report_command(
         parsed_stack = analysis.parse_stack(stack, include_stdlib=not strict_stack) if stack else None
         entries, scope, loaded = _prepare(results, name, exclude_gt_failures, (dataset, version, dataset_file, subset, data_dir), required=True)
         assert loaded is not None  # required=True loads or raises
-        board = analysis.build_leaderboard(entries, scope, entry_points=_entry_points(loaded), references=refs, elo_resamples=resamples, seed=seed)
-        outcomes = {e.label: e.run.rates(scope.common) for e in entries}
-        lib_domains = lib_domains_for(loaded, data_dir)
-        if lib_domains is None:
-            _note("domains unknown: no lib2domain.json in --data-dir/BCB_DATA_DIR or the cache, and it could not be downloaded")
-        parts = analysis.breakdown(outcomes, scope.common, loaded, lib_domains, seed=seed)
-        section = None
-        if parsed_stack is not None:
-            ranks, tasks = analysis.rank_on_stack(outcomes, scope.common, loaded, parsed_stack, seed=seed)
-            section = analysis.StackSection(parsed_stack, ranks, tasks)
-        page = analysis.render_report(board, entries, loaded, parts, stack=section, title=title, lib_domains=lib_domains)
+        lib_domains = _lib_domains(loaded, data_dir)
+        data = analysis.build_report(entries, scope, loaded, lib_domains, references=refs, stack=parsed_stack, resamples=resamples, seed=seed)
+        page = analysis.render_report(data, title=title)
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(page, encoding="utf-8")
         except OSError as exc:
             raise DatasetError(f"cannot write {output}: {exc.strerror or exc}") from None
-    console.print(f"report: {escape(str(output))} ({len(page.encode('utf-8')) // 1024} KiB, {len(board.rows)} model rows)", highlight=False)
+    console.print(f"report: {escape(str(output))} ({len(page.encode('utf-8')) // 1024} KiB, {len(data.board.rows)} model rows)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
