@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from bcb.generation.prompts import Prompt, render_chat, truncate_at_stop
+from bcb.generation.prompts import EOS, Prompt, render_chat, truncate_at_stop
 from bcb.generation.providers import Completion, require
+from bcb.generation.registry import ProviderSpec, register
 from bcb.generation.settings import GenerationSettings, Sampling
 
 DEFAULT_BATCH = 8
@@ -90,3 +91,15 @@ class HFProvider:
 
     def close(self) -> None:
         pass
+
+
+PROVIDER = register(
+    ProviderSpec(
+        name="hf",
+        build=HFProvider.from_settings,
+        libraries=("transformers", "torch"),
+        extra="hf",
+        default_batch=DEFAULT_BATCH,
+        stops=EOS,
+    )
+)
