@@ -31,6 +31,24 @@ def generate_kwargs(n: int, sampling: Sampling, *, pad_token_id: Any = None) -> 
     return kwargs
 
 
+def dtype_argument(version: str) -> str:
+    """transformers 4.56 renamed from_pretrained's `torch_dtype` to `dtype` and warns on the old
+    name; older releases know only the old one."""
+    from packaging.version import Version
+
+    return "dtype" if Version(version).release >= (4, 56) else "torch_dtype"
+
+
+def generated_length(row: Sequence[int], pad_id: Any) -> int:
+    """The tokens one output row generated: transformers pads a finished row with the pad token
+    (here the end-of-sequence token, as officially), so the answer ends at the first one, which
+    is not counted."""
+    for i, token in enumerate(row):
+        if token == pad_id:
+            return i
+    return len(row)
+
+
 def clean(text: str, stops: tuple[str, ...]) -> str:
     """transformers stops after a stop string but keeps it: cut there, and tabs become spaces."""
     return truncate_at_stop(text, stops).replace("\t", "    ")
@@ -64,7 +82,7 @@ class HFProvider:
         model = transformers.AutoModelForCausalLM.from_pretrained(
             settings.model,
             device_map="auto",
-            torch_dtype=torch.bfloat16,
+            **{dtype_argument(transformers.__version__): torch.bfloat16},
             trust_remote_code=settings.trust_remote_code,
             revision=settings.revision,
         )
@@ -78,15 +96,32 @@ class HFProvider:
 
         inputs = self.tokenizer([self.render(p) for p in prompts], return_tensors="pt", padding=True).to(self.model.device)
         width = inputs["input_ids"].shape[-1]
+        pad_id = self.tokenizer.eos_token_id
         with torch.inference_mode():
+            # Only what a causal LM reads: some tokenizers add token_type_ids, which generate() rejects.
             output = self.model.generate(
-                **inputs, tokenizer=self.tokenizer, **generate_kwargs(n, sampling, pad_token_id=self.tokenizer.eos_token_id)
+                input_ids=inputs["input_ids"],
+                attention_mask=inputs["attention_mask"],
+                tokenizer=self.tokenizer,
+                **generate_kwargs(n, sampling, pad_token_id=pad_id),
             )
-        texts = self.tokenizer.batch_decode(output[:, width:], skip_special_tokens=True)
+        answers = output[:, width:]
+        texts = self.tokenizer.batch_decode(answers, skip_special_tokens=True)
+        lengths = [generated_length(row, pad_id) for row in answers.tolist()]
+        prompt_lengths = inputs["attention_mask"].sum(dim=-1).tolist()  # without the left padding
         result = []
         for i in range(len(prompts)):
-            chunk = texts[i * n : (i + 1) * n]
-            result.append([Completion(text=clean(t, sampling.stop), input_tokens=width if j == 0 else 0) for j, t in enumerate(chunk)])
+            result.append(
+                [
+                    Completion(
+                        text=clean(texts[k], sampling.stop),
+                        input_tokens=int(prompt_lengths[i]) if j == 0 else 0,
+                        output_tokens=lengths[k],
+                        finish_reason="length" if lengths[k] >= sampling.max_new_tokens else "stop",
+                    )
+                    for j, k in enumerate(range(i * n, (i + 1) * n))
+                ]
+            )
         return result
 
     def close(self) -> None:
@@ -97,7 +132,7 @@ PROVIDER = register(
     ProviderSpec(
         name="hf",
         build=HFProvider.from_settings,
-        libraries=("transformers", "torch"),
+        libraries=("transformers", "torch", "accelerate"),  # accelerate places the model (device_map="auto")
         extra="hf",
         default_batch=DEFAULT_BATCH,
         stops=EOS,
