@@ -3,8 +3,8 @@
 A provider module ends with `PROVIDER = register(ProviderSpec(...))`: its name, the libraries and extra it
 needs, its key variable, its defaults, its options, its checks and its constructor. Settings
 validation, preflight, stop sequences, `make_provider` and the CLI's help read this registry, so
-adding a provider is one module plus its line in `BUILTIN` (or, outside bcb, one `register` call
-before `bcb.generation` is used).
+adding a provider is one module plus its line in `BUILTIN` (or, from outside bcb, one `register`
+call before the settings are checked; the CLI's help lists the built-in ones).
 """
 
 from __future__ import annotations
