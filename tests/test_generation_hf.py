@@ -122,3 +122,15 @@ def test_bcb_generate_with_hf_reports_the_output_tokens(tiny_model: Path, tmp_pa
     assert len(records) == 3 and all(r["raw_solution"].strip() for r in records)
     assert f"{3 * MAX_NEW_TOKENS:,} output tokens" in result.output
     assert not [m for m in transformers_log.messages if "torch_dtype" in m]
+
+
+def test_a_model_that_cannot_be_loaded_is_one_line(tmp_path: Path) -> None:
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    for model in (str(empty), "/nonexistent/model"):
+        args = ["generate", "--backend", "hf", "--model", model, "--dataset", "bcb-mini", "--id-range", "0-1", "--root", str(tmp_path / "r")]
+        result = CliRunner().invoke(app, args, env={"COLUMNS": "300", "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"})
+        assert result.exit_code != 0
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: cannot load {model} with transformers: "), result.output
+    assert not (tmp_path / "r").exists()

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from bcb.generation.prompts import EOS, Prompt, render_chat, truncate_at_stop
-from bcb.generation.providers import Completion, require
+from bcb.generation.errors import GenerationError
+from bcb.generation.providers import Completion, one_line, require
 from bcb.generation.registry import ProviderSpec, register
 from bcb.generation.settings import GenerationSettings, Sampling
 
@@ -70,22 +71,26 @@ class HFProvider:
         transformers = require("hf")
         import torch  # type: ignore[import-not-found,unused-ignore]  # optional: bcb[hf]
 
-        tokenizer = transformers.AutoTokenizer.from_pretrained(
-            settings.tokenizer_name or settings.model,
-            use_fast=False,
-            legacy=settings.tokenizer_legacy,
-            revision=settings.revision,
-            trust_remote_code=settings.trust_remote_code,
-        )
-        tokenizer.pad_token = tokenizer.eos_token
-        tokenizer.padding_side = "left"  # decoder-only: pad on the left so every prompt ends at the same place
-        model = transformers.AutoModelForCausalLM.from_pretrained(
-            settings.model,
-            device_map="auto",
-            **{dtype_argument(transformers.__version__): torch.bfloat16},
-            trust_remote_code=settings.trust_remote_code,
-            revision=settings.revision,
-        )
+        # A wrong name or path, a missing file, a model transformers does not know: one line, not a traceback.
+        try:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(
+                settings.tokenizer_name or settings.model,
+                use_fast=False,
+                legacy=settings.tokenizer_legacy,
+                revision=settings.revision,
+                trust_remote_code=settings.trust_remote_code,
+            )
+            tokenizer.pad_token = tokenizer.eos_token
+            tokenizer.padding_side = "left"  # decoder-only: pad on the left so every prompt ends at the same place
+            model = transformers.AutoModelForCausalLM.from_pretrained(
+                settings.model,
+                device_map="auto",
+                **{dtype_argument(transformers.__version__): torch.bfloat16},
+                trust_remote_code=settings.trust_remote_code,
+                revision=settings.revision,
+            )
+        except (OSError, ValueError) as exc:
+            raise GenerationError(f"cannot load {settings.model} with transformers: {one_line(str(exc))}") from None
         return cls(model, tokenizer, direct_completion=settings.direct_completion, max_batch=settings.batch_size or DEFAULT_BATCH)
 
     def render(self, prompt: Prompt) -> str:
