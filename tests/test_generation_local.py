@@ -13,7 +13,7 @@ from bcb.dataset import load_dataset
 from bcb.generation.cache import ResponseCache
 from bcb.generation.prompts import DIRECT_COMPLETION_EOS, EOS, RESPONSE_PREFIX, Prompt, build_prompt
 from bcb.generation.providers import Completion
-from bcb.generation.providers.hf import clean, generate_kwargs
+from bcb.generation.providers.hf import clean, dtype_argument, generate_kwargs, generated_length
 from bcb.generation.providers.vllm import VllmProvider, engine_kwargs, sampling_kwargs
 from bcb.generation.runner import Runner, sampling_for
 from bcb.generation.samples import SamplesFile, read_sample_records
@@ -69,6 +69,13 @@ def test_hf_arguments_and_output_cleaning() -> None:
     sampled = generate_kwargs(3, Sampling(temperature=0.6, max_new_tokens=64, top_p=0.9))
     assert (sampled["do_sample"], sampled["temperature"], sampled["top_p"], sampled["num_return_sequences"]) == (True, 0.6, 0.9, 3)
     assert clean("x = 1\n\tpass\nif __name__ == '__main__':\n", EOS) == "x = 1\n    pass"
+
+
+def test_hf_dtype_argument_and_generated_length() -> None:
+    assert [dtype_argument(v) for v in ("4.55.4", "4.56.0", "4.57.0.dev0", "5.25.0")] == ["torch_dtype", "dtype", "dtype", "dtype"]
+    assert generated_length([5, 6, 7, 0, 0], pad_id=0) == 3  # a finished row is padded after its answer
+    assert generated_length([5, 6, 7], pad_id=0) == 3  # a row cut at --max-new-tokens
+    assert generated_length([0, 0], pad_id=0) == 0
 
 
 def test_vllm_chat_model_gets_the_templated_prompt_with_prefill() -> None:

@@ -34,9 +34,11 @@ from bcb.generation.errors import GenerationError
 from bcb.generation.manifest import Manifest, RunStats
 from bcb.generation.prompts import INSTRUCTION_PREFIX, RESPONSE_PREFIX
 from bcb.generation.providers import make_provider, preflight
+from bcb.generation.providers.openai_compat import REASONING_EFFORTS
+from bcb.generation.registry import provider_names, providers
 from bcb.generation.runner import Runner
 from bcb.generation.samples import SamplesFile, samples_file_name
-from bcb.generation.settings import BACKENDS, REASONING_EFFORTS, GenerationSettings
+from bcb.generation.settings import GenerationSettings
 
 
 def official_spelling(name: str) -> str:
@@ -50,11 +52,16 @@ def official_spelling(name: str) -> str:
 #: Passed where the command is registered.
 CONTEXT_SETTINGS: dict[str, Any] = {"token_normalize_func": official_spelling}
 
+_API = [spec for spec in providers() if spec.api]
+_LOCAL = [spec for spec in providers() if not spec.api]
 SAMPLING = "Sampling"
 PROMPTS = "Prompts"
-API = "API backends (openai, anthropic)"
-LOCAL = "Local backends (vllm, hf)"
+API = f"API backends ({', '.join(spec.name for spec in _API)})"
+LOCAL = f"Local backends ({', '.join(spec.name for spec in _LOCAL)})"
 OUTPUT = "Output and resume"
+LOCAL_NAMES = "/".join(spec.name for spec in _LOCAL)
+KEY_ENVS = " or ".join(spec.key_env for spec in _API if spec.key_env)
+BATCH_DEFAULTS = ", ".join(f"{spec.name} {spec.default_batch}" for spec in _LOCAL)
 
 
 class TokensPerSecondColumn(ProgressColumn):
@@ -67,7 +74,7 @@ class TokensPerSecondColumn(ProgressColumn):
 
 def generate(
     model: Annotated[str, typer.Option("--model", help="Model name as the backend knows it (Hugging Face id for vllm/hf).")],
-    backend: Annotated[str, typer.Option("--backend", help=f"One of {', '.join(BACKENDS)}.")] = "vllm",
+    backend: Annotated[str, typer.Option("--backend", help=f"One of {', '.join(provider_names())}.")] = "vllm",
     split: Annotated[str, typer.Option("--split", help=f"Which prompt: {' or '.join(SPLITS)}.")] = "complete",
     subset: SubsetOpt = "full",
     n_samples: Annotated[int, typer.Option("--n-samples", help="Samples per task.", rich_help_panel=SAMPLING)] = 1,
@@ -87,21 +94,21 @@ def generate(
         bool, typer.Option("--direct-completion", help="Base model: continue the raw complete prompt, no chat.", rich_help_panel=PROMPTS)
     ] = False,
     skip_prefill: Annotated[
-        bool, typer.Option("--skip-prefill", help="vllm/hf: do not open the answer with the response prefix and a code fence.", rich_help_panel=PROMPTS)
+        bool, typer.Option("--skip-prefill", help=f"{LOCAL_NAMES}: do not open the answer with the response prefix and a code fence.", rich_help_panel=PROMPTS)
     ] = False,
     instruction_prefix: Annotated[str, typer.Option("--instruction-prefix", help="Opens the user message.", rich_help_panel=PROMPTS)] = INSTRUCTION_PREFIX,
-    response_prefix: Annotated[str, typer.Option("--response-prefix", help="Opens the prefilled answer (vllm/hf).", rich_help_panel=PROMPTS)] = RESPONSE_PREFIX,
+    response_prefix: Annotated[str, typer.Option("--response-prefix", help=f"Opens the prefilled answer ({LOCAL_NAMES}).", rich_help_panel=PROMPTS)] = RESPONSE_PREFIX,
     strip_newlines: Annotated[bool, typer.Option("--strip-newlines", help="Strip newlines around each task prompt first.", rich_help_panel=PROMPTS)] = False,
     base_url: Annotated[
         Optional[str], typer.Option("--base-url", help="An OpenAI-compatible server (vLLM, llama.cpp, Ollama, ...), or another Anthropic endpoint.", rich_help_panel=API)
     ] = None,
     api_key_env: Annotated[
-        Optional[str], typer.Option("--api-key-env", help="Read the key from this variable (default: OPENAI_API_KEY or ANTHROPIC_API_KEY).", rich_help_panel=API)
+        Optional[str], typer.Option("--api-key-env", help=f"Read the key from this variable (default: {KEY_ENVS}).", rich_help_panel=API)
     ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="Requests in flight at once.", rich_help_panel=API)] = 8,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds before a request is abandoned and retried.", rich_help_panel=API)] = 600.0,
     max_retries: Annotated[int, typer.Option("--max-retries", help="Retries of a request after 429, 5xx or a timeout.", rich_help_panel=API)] = 6,
-    bs: Annotated[Optional[int], typer.Option("--bs", help="Prompts per batch (default: vllm 256, hf 8).", rich_help_panel=LOCAL)] = None,
+    bs: Annotated[Optional[int], typer.Option("--bs", help=f"Prompts per batch (default: {BATCH_DEFAULTS}).", rich_help_panel=LOCAL)] = None,
     tp: Annotated[int, typer.Option("--tp", help="vllm tensor-parallel GPUs.", rich_help_panel=LOCAL)] = 1,
     revision: Annotated[str, typer.Option("--revision", help="Model revision; also part of the file name.", rich_help_panel=LOCAL)] = "main",
     trust_remote_code: Annotated[bool, typer.Option("--trust-remote-code", rich_help_panel=LOCAL)] = False,

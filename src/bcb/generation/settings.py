@@ -8,9 +8,7 @@ from typing import Any
 from bcb.dataset import SPLITS
 from bcb.generation.errors import GenerationError
 from bcb.generation.prompts import INSTRUCTION_PREFIX, RESPONSE_PREFIX
-
-BACKENDS: tuple[str, ...] = ("openai", "anthropic", "vllm", "hf")
-REASONING_EFFORTS: tuple[str, ...] = ("minimal", "low", "medium", "high")
+from bcb.generation.registry import check_options, provider_spec
 
 
 @dataclass(frozen=True)
@@ -65,8 +63,7 @@ class GenerationSettings:
         """Validated, with the official greedy rule applied: `--greedy`, or temperature 0 with one
         sample, means temperature 0 and n 1 (and so the file name says `-0-1`)."""
         s = self
-        if s.backend not in BACKENDS:
-            raise GenerationError(f"unknown backend {s.backend!r}: choose one of {', '.join(BACKENDS)}")
+        provider_spec(s.backend)
         if s.split not in SPLITS:
             raise GenerationError(f"unknown split {s.split!r}: choose one of {', '.join(SPLITS)}")
         if not s.model.strip():
@@ -98,29 +95,8 @@ class GenerationSettings:
             raise GenerationError(f"--tp must be at least 1, got {s.tp}")
         if s.direct_completion and s.split == "instruct":
             raise GenerationError("--direct-completion continues the code of the complete split: use --split complete")
-        if s.reasoning_effort is not None:
-            if s.reasoning_effort not in REASONING_EFFORTS:
-                raise GenerationError(f"unknown --reasoning-effort {s.reasoning_effort!r}: choose one of {', '.join(REASONING_EFFORTS)}")
-            if s.backend != "openai":
-                raise GenerationError("--reasoning-effort is an option of the openai backend; for anthropic use --thinking-budget")
-        if s.thinking_budget is not None:
-            if s.backend != "anthropic":
-                raise GenerationError("--thinking-budget is an option of the anthropic backend; for openai use --reasoning-effort")
-            if s.thinking_budget < 1024:
-                raise GenerationError(f"--thinking-budget must be at least 1024 tokens (the API's minimum), got {s.thinking_budget}")
-            if s.thinking_budget >= s.max_new_tokens:
-                raise GenerationError(
-                    f"--max-new-tokens ({s.max_new_tokens}) must exceed --thinking-budget ({s.thinking_budget}): "
-                    "the budget is spent out of it"
-                )
-        if s.direct_completion and s.backend == "anthropic":
-            raise GenerationError("the anthropic backend serves chat models only: drop --direct-completion")
+        check_options(s)
         return s
-
-    @property
-    def api(self) -> bool:
-        """API backends send requests concurrently; local ones batch on their own GPUs."""
-        return self.backend in ("openai", "anthropic")
 
     def to_manifest(self) -> dict[str, Any]:
         """Everything but secrets; a base URL keeps only scheme, host, port and path."""

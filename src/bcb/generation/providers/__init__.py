@@ -1,4 +1,5 @@
-"""One small protocol over every backend, and the registry that builds them.
+"""One small protocol over every backend, and the functions that build and check them from the
+registry (bcb.generation.registry), where each backend's module declares itself.
 
 Backends are optional extras: each module imports its library only when built, and a missing
 library is a one-line error naming the extra to install.
@@ -14,14 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
 
 from bcb.generation.errors import GenerationError, ProviderError
-from bcb.generation.prompts import DIRECT_COMPLETION_EOS, Prompt
+from bcb.generation.prompts import DIRECT_COMPLETION_EOS, FENCE_END, Prompt
+from bcb.generation.registry import provider_spec
 from bcb.generation.retry import parse_retry_after
-from bcb.generation.settings import BACKENDS, GenerationSettings, Sampling, public_url
-
-#: The environment variable each API backend reads its key from, when --api-key-env names none.
-KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
-#: What `pip install` needs for each backend.
-EXTRAS = {"openai": ("openai", "openai"), "anthropic": ("anthropic", "anthropic"), "vllm": ("vllm", "vllm"), "hf": ("transformers", "hf")}
+from bcb.generation.settings import GenerationSettings, Sampling, public_url
 
 
 @dataclass(frozen=True)
@@ -59,71 +56,53 @@ class Provider(Protocol):
 
 def make_provider(settings: GenerationSettings) -> Provider:
     """Build the backend `settings.backend` names; settings must be `checked()`."""
-    backend = settings.backend
-    if backend not in BACKENDS:
-        raise GenerationError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
-    if backend == "openai":
-        from bcb.generation.providers.openai_compat import OpenAIProvider
-
-        return OpenAIProvider.from_settings(settings)
-    if backend == "anthropic":
-        from bcb.generation.providers.anthropic import AnthropicProvider
-
-        return AnthropicProvider.from_settings(settings)
-    if backend == "vllm":
-        from bcb.generation.providers.vllm import VllmProvider
-
-        return VllmProvider.from_settings(settings)
-    from bcb.generation.providers.hf import HFProvider
-
-    return HFProvider.from_settings(settings)
+    spec = provider_spec(settings.backend)
+    require(spec.name)
+    return spec.build(settings)
 
 
 def preflight(settings: GenerationSettings) -> None:
-    """What can be checked in a moment, before a dataset download or a model load: the library
-    is installed and, for API backends, the key is set."""
-    require(settings.backend)
-    if settings.backend == "anthropic":
-        api_key("anthropic", settings, required=True)
-    elif settings.backend == "openai":
-        api_key("openai", settings, required=not (settings.base_url or os.environ.get("OPENAI_BASE_URL")))
+    """What can be checked in a moment, before a dataset download or a model load: the libraries
+    are installed and, for API backends, the key is set."""
+    spec = provider_spec(settings.backend)
+    require(spec.name)
+    if spec.preflight is not None:
+        spec.preflight(settings)
 
 
 def require(backend: str) -> Any:
-    """Import a backend's library, or say in one line how to install it."""
-    module, extra = EXTRAS[backend]
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise GenerationError(
-            f"the {backend} backend needs the {module} package ({exc.msg}): pip install 'bcb[{extra}]'"
-        ) from None
+    """Import a backend's libraries (returning the first), or say in one line how to install them."""
+    spec = provider_spec(backend)
+    modules = []
+    for library in spec.libraries:
+        try:
+            modules.append(importlib.import_module(library))
+        except ImportError as exc:
+            raise GenerationError(f"the {backend} backend needs the {library} package ({exc.msg}): {spec.install}") from None
+    return modules[0] if modules else None
 
 
 def api_key(backend: str, settings: GenerationSettings, *, required: bool) -> str | None:
     """The key from the environment. Never logged, never written to any file."""
-    variable = settings.api_key_env or KEY_ENV[backend]
+    spec = provider_spec(backend)
+    variable = settings.api_key_env or spec.key_env
+    if variable is None:
+        return None
     key = os.environ.get(variable, "").strip()
-    if not key and backend == "anthropic" and not settings.api_key_env:
-        key = os.environ.get("ANTHROPIC_KEY", "").strip()  # the official harness's name for it
+    for alias in () if settings.api_key_env else spec.key_env_aliases:
+        key = key or os.environ.get(alias, "").strip()
     if not key and required:
         raise GenerationError(f"the {backend} backend needs an API key: set the environment variable {variable}")
     return key or None
 
 
 def stop_sequences(backend: str, *, direct_completion: bool, prefill: bool) -> tuple[str, ...]:
-    """The stops each official backend sends: base models stop at any new top-level statement;
-    among chat backends OpenAI sends none, Anthropic the common EOS list, and local engines the
-    EOS list plus the end of the prefilled code block."""
-    from bcb.generation.prompts import EOS, FENCE_END
-
+    """Base models stop at any new top-level statement; chat prompts at what the backend declares
+    (as the official harness: none for OpenAI, the common EOS list for the others), and a
+    prefilled answer also at the end of the code block it opened."""
     if direct_completion:
         return DIRECT_COMPLETION_EOS
-    if backend == "openai":
-        return ()
-    if backend == "anthropic":
-        return EOS
-    return EOS + ((FENCE_END,) if prefill else ())
+    return provider_spec(backend).stops + ((FENCE_END,) if prefill else ())
 
 
 def sdk_error(exc: Exception, *, backend: str, base_url: str | None, key_env: str) -> ProviderError:

@@ -5,9 +5,31 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from bcb.generation.prompts import Prompt
-from bcb.generation.providers import KEY_ENV, Completion, api_key, require, sdk_error
+from bcb.generation.errors import GenerationError
+from bcb.generation.prompts import EOS, Prompt
+from bcb.generation.providers import Completion, api_key, require, sdk_error
+from bcb.generation.registry import ProviderSpec, register
 from bcb.generation.settings import GenerationSettings, Sampling
+
+KEY_ENV = "ANTHROPIC_API_KEY"
+#: The API's smallest thinking budget.
+MIN_THINKING_BUDGET = 1024
+
+
+def check(settings: GenerationSettings) -> None:
+    budget = settings.thinking_budget
+    if budget is None:
+        return
+    if budget < MIN_THINKING_BUDGET:
+        raise GenerationError(f"--thinking-budget must be at least {MIN_THINKING_BUDGET} tokens (the API's minimum), got {budget}")
+    if budget >= settings.max_new_tokens:
+        raise GenerationError(
+            f"--max-new-tokens ({settings.max_new_tokens}) must exceed --thinking-budget ({budget}): the budget is spent out of it"
+        )
+
+
+def preflight(settings: GenerationSettings) -> None:
+    api_key("anthropic", settings, required=True)
 
 
 class AnthropicProvider:
@@ -29,7 +51,7 @@ class AnthropicProvider:
         key = api_key("anthropic", settings, required=True)
         # An explicit timeout also keeps the SDK from refusing large max_tokens without streaming.
         client = anthropic.Anthropic(api_key=key, base_url=settings.base_url, timeout=settings.timeout, max_retries=0)
-        return cls(client, settings.model, base_url=settings.base_url, key_env=settings.api_key_env or KEY_ENV["anthropic"])
+        return cls(client, settings.model, base_url=settings.base_url, key_env=settings.api_key_env or KEY_ENV)
 
     def request(self, prompt: Prompt, sampling: Sampling) -> dict[str, Any]:
         """The SDK call's arguments. As in the official harness: the user message alone, the
@@ -77,3 +99,21 @@ class AnthropicProvider:
 
     def close(self) -> None:
         self.client.close()
+
+
+PROVIDER = register(
+    ProviderSpec(
+        name="anthropic",
+        build=AnthropicProvider.from_settings,
+        libraries=("anthropic",),
+        extra="anthropic",
+        api=True,
+        key_env=KEY_ENV,
+        key_env_aliases=("ANTHROPIC_KEY",),  # the official harness's name for it
+        stops=EOS,
+        chat_only=True,
+        options=("thinking_budget",),
+        check=check,
+        preflight=preflight,
+    )
+)

@@ -6,13 +6,30 @@ from __future__ import annotations
 import os
 from typing import Any, Sequence
 
-from bcb.generation.errors import ProviderError
+from bcb.generation.errors import GenerationError, ProviderError
 from bcb.generation.prompts import Prompt
-from bcb.generation.providers import KEY_ENV, Completion, api_key, require, sdk_error
+from bcb.generation.providers import Completion, api_key, require, sdk_error
+from bcb.generation.registry import ProviderSpec, register
 from bcb.generation.settings import GenerationSettings, Sampling
 
 #: OpenAI caps stop sequences at 4; the rest are applied client-side (prompts.truncate_at_stop).
 OPENAI_MAX_STOPS = 4
+KEY_ENV = "OPENAI_API_KEY"
+REASONING_EFFORTS: tuple[str, ...] = ("minimal", "low", "medium", "high")
+
+
+def base_url(settings: GenerationSettings) -> str | None:
+    return settings.base_url or os.environ.get("OPENAI_BASE_URL") or None
+
+
+def check(settings: GenerationSettings) -> None:
+    if settings.reasoning_effort is not None and settings.reasoning_effort not in REASONING_EFFORTS:
+        raise GenerationError(f"unknown --reasoning-effort {settings.reasoning_effort!r}: choose one of {', '.join(REASONING_EFFORTS)}")
+
+
+def preflight(settings: GenerationSettings) -> None:
+    """Local servers (vLLM, llama.cpp, Ollama) take any key; OpenAI itself needs a real one."""
+    api_key("openai", settings, required=base_url(settings) is None)
 
 
 class OpenAIProvider:
@@ -31,16 +48,15 @@ class OpenAIProvider:
     @classmethod
     def from_settings(cls, settings: GenerationSettings) -> OpenAIProvider:
         openai = require("openai")
-        base_url = settings.base_url or os.environ.get("OPENAI_BASE_URL") or None
-        # Local servers (vLLM, llama.cpp, Ollama) take any key; OpenAI itself needs a real one.
-        key = api_key("openai", settings, required=base_url is None)
-        client = openai.OpenAI(api_key=key or "EMPTY", base_url=base_url, timeout=settings.timeout, max_retries=0)
+        url = base_url(settings)
+        key = api_key("openai", settings, required=url is None)
+        client = openai.OpenAI(api_key=key or "EMPTY", base_url=url, timeout=settings.timeout, max_retries=0)
         return cls(
             client,
             settings.model,
             direct_completion=settings.direct_completion,
-            base_url=base_url,
-            key_env=settings.api_key_env or KEY_ENV["openai"],
+            base_url=url,
+            key_env=settings.api_key_env or KEY_ENV,
         )
 
     @property
@@ -118,3 +134,19 @@ class OpenAIProvider:
 
     def close(self) -> None:
         self.client.close()
+
+
+PROVIDER = register(
+    ProviderSpec(
+        name="openai",
+        build=OpenAIProvider.from_settings,
+        libraries=("openai",),
+        extra="openai",
+        api=True,
+        key_env=KEY_ENV,
+        stops=(),  # as officially: OpenAI's chat models get no stop sequences
+        options=("reasoning_effort",),
+        check=check,
+        preflight=preflight,
+    )
+)

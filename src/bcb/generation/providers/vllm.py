@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from typing import Any, Sequence
 
-from bcb.generation.prompts import Prompt, render_chat
+from bcb.generation.prompts import EOS, Prompt, render_chat
 from bcb.generation.providers import Completion, require
+from bcb.generation.registry import ProviderSpec, register
 from bcb.generation.settings import GenerationSettings, Sampling
 
 DEFAULT_BATCH = 256
@@ -99,3 +100,15 @@ def completions(output: Any) -> list[Completion]:
         )
         for i, o in enumerate(output.outputs)
     ]
+
+
+PROVIDER = register(
+    ProviderSpec(
+        name="vllm",
+        build=VllmProvider.from_settings,
+        libraries=("vllm",),
+        extra="vllm",
+        default_batch=DEFAULT_BATCH,
+        stops=EOS,
+    )
+)
