@@ -84,3 +84,21 @@ def test_listing_is_what_the_built_commands_render(capsys: pytest.CaptureFixture
 def test_a_mistyped_command_is_still_suggested(bcb_cmd: list[str]) -> None:
     result = subprocess.run([*bcb_cmd, "evalute"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "Did you mean 'evaluate'" in result.stderr
+
+
+def test_a_command_added_in_code_is_listed_and_runs() -> None:
+    script = (
+        "import sys\n"
+        "from bcb.cli import app, main\n"
+        "@app.command('extra')\n"
+        "def extra() -> None:\n"
+        "    'Added by a plug-in.'\n"
+        "    print('extra ran')\n"
+        "sys.argv = ['bcb', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    env = dict(os.environ, COLUMNS="100")
+    listed = subprocess.run([sys.executable, "-c", script, "--help"], capture_output=True, text=True, env=env, timeout=60)
+    assert listed.returncode == 0 and "extra" in listed.stdout and "Added by a plug-in." in listed.stdout and "evaluate" in listed.stdout
+    ran = subprocess.run([sys.executable, "-c", script, "extra"], capture_output=True, text=True, env=env, timeout=60)
+    assert ran.returncode == 0 and ran.stdout.strip() == "extra ran"

@@ -106,10 +106,12 @@ def _typer_app(**settings: Any) -> typer.Typer:
 
 
 class _LazyCommands(Mapping[str, Any]):
-    """The root's commands by name, each built (its module imported) on first use."""
+    """The root's commands by name, each of `COMMANDS` built (its module imported) on first use;
+    `registered` are commands added to `app` in code (`@app.command()`), built already."""
 
-    def __init__(self) -> None:
-        self._built: dict[str, Any] = {}
+    def __init__(self, registered: Mapping[str, Any]) -> None:
+        self._built: dict[str, Any] = dict(registered)
+        self._names = list(COMMANDS) + [name for name in registered if name not in COMMANDS]
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._built:
@@ -120,20 +122,24 @@ class _LazyCommands(Mapping[str, Any]):
         return self._built[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(COMMANDS)
+        return iter(self._names)
 
     def __len__(self) -> int:
-        return len(COMMANDS)
+        return len(self._names)
+
+    def listing(self) -> dict[str, Any]:
+        """What `bcb --help` shows, built from the summaries: no command's module is imported."""
+        return {name: self._built[name] if name not in COMMANDS else TyperCommand(name=name, help=COMMANDS[name].summary) for name in self._names}
 
 
 class _LazyGroup(TyperGroup):
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        self.commands = _LazyCommands()  # type: ignore[assignment]
+        self.commands: _LazyCommands = _LazyCommands(self.commands)  # type: ignore[assignment]
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         listing = copy.copy(self)
-        listing.commands = {name: TyperCommand(name=name, help=entry.summary) for name, entry in COMMANDS.items()}
+        listing.commands = self.commands.listing()  # type: ignore[assignment]
         TyperGroup.format_help(listing, ctx, formatter)
 
 
