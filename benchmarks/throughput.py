@@ -11,6 +11,13 @@ sample): no executor can beat it without running tests faster.
 The official evaluator runs from its throwaway venv inside a private PID namespace (``unshare
 --pid --fork --mount-proc``: it leaves orphaned processes behind) with its own TMPDIR and cache.
 
+bcb runs twice over: through the Python API (one warm executor: the engine), and as users run it,
+``bcb evaluate`` in a process of its own with a private cache directory, three times: (1) the
+samples on an empty store (and empty caches), the run compared with the official evaluator;
+(2) the same samples again, every verdict from the store (nothing to run: all of it is fixed
+cost); (3) one sample on an empty store, caches as (1) left them (the fixed cost of a small run).
+The wall time of (1) over the limit its own recorded run times give says how far bcb is from it.
+
     python benchmarks/throughput.py [--all] [--gt-times benchmarks/results/fidelity.json]
 """
 
@@ -76,6 +83,50 @@ def run_official(samples: list[dict[str, str]], ids: list[str], workers: int, sc
     return wall, {tid: rows[0]["status"] for tid, rows in results["eval"].items()}
 
 
+def bcb_command() -> list[str]:
+    """The console script beside this interpreter, as users run it (else ``python -m bcb``)."""
+    script = shutil.which("bcb", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "bcb"]
+
+
+def run_cli(samples: list[dict[str, str]], ids: list[str], workers: int, python: str, scratch: Path, root: Path) -> tuple[float, dict[str, Any]]:
+    """One ``bcb evaluate`` process, as the official run is configured (no ground-truth check, the
+    chosen ids); the wall time and its results file."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    path = scratch / "samples.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in samples))
+    cmd = [
+        *bcb_command(), "evaluate", "--samples", str(path), "--python", python, "--parallel", str(workers),
+        "--data-dir", str(SHARED / "data"), "--selective-evaluate", ",".join(ids), "--no-gt", "--root", str(root),
+    ]
+    env = dict(os.environ, BCB_CACHE_DIR=str(root.parent / "cache"))
+    t0 = time.monotonic()
+    with open(scratch / "bcb.log", "w") as log:
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, check=True, cwd=scratch, env=env)
+    wall = time.monotonic() - t0
+    return wall, json.loads((scratch / "samples_eval_results.json").read_text())
+
+
+def cli_runs(samples: list[dict[str, str]], ids: list[str], workers: int, python: str) -> dict[str, Any]:
+    """The three ``bcb evaluate`` runs (module docstring) in a scratch directory removed after."""
+    scratch = Path(tempfile.mkdtemp(prefix="bcbthroughputcli"))
+    try:
+        cold_wall, cold = run_cli(samples, ids, workers, python, scratch / "cold", scratch / "store")
+        store_wall, again = run_cli(samples, ids, workers, python, scratch / "again", scratch / "store")
+        one_wall, _ = run_cli(samples[:1], ids[:1], workers, python, scratch / "one", scratch / "store-one")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    durations = [row["duration_s"] or 0.0 for rows in cold["bcb"]["samples"].values() for row in rows]
+    limit = max(sum(durations) / workers, max(durations))
+    statuses = {tid: rows[0]["status"] for tid, rows in cold["eval"].items()}
+    return {
+        "cold": {"wall_s": cold_wall, "samples_per_s": len(ids) / cold_wall, "statuses": statuses},
+        "from_store": {"wall_s": store_wall, "same_verdicts": {tid: rows[0]["status"] for tid, rows in again["eval"].items()} == statuses},
+        "one_sample": {"wall_s": one_wall, "task_id": ids[0]},
+        "limit_s": limit, "sum_test_s": sum(durations), "over_limit": cold_wall / limit,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--python", default="/work/venvs/task-env/bin/python")
@@ -127,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"bcb:      wall {bcb_wall:8.1f} s (start-up {startup:.1f} s, run {run_wall:.1f} s)  {len(chosen) / bcb_wall:7.2f} samples/s")
     print(f"physical limit: {physical:.1f} s (sum of samples' own times {sum(durations):.1f} s / {args.workers}, longest {max(durations):.1f} s)")
+    cli = cli_runs(samples, chosen, args.workers, args.python)
+    report["bcb_cli"] = cli
+    print(f"bcb evaluate: wall {cli['cold']['wall_s']:8.1f} s  {cli['cold']['samples_per_s']:7.2f} samples/s, "
+          f"{cli['over_limit']:.2f}x its limit ({cli['limit_s']:.1f} s: its samples' recorded times {cli['sum_test_s']:.1f} s / {args.workers})")
+    print(f"fixed cost:   all {len(chosen)} verdicts from the store {cli['from_store']['wall_s']:.2f} s"
+          f"{'' if cli['from_store']['same_verdicts'] else ' (VERDICTS DIFFER)'}; one sample, empty store {cli['one_sample']['wall_s']:.2f} s")
 
     if not args.skip_official:
         scratch = Path(tempfile.mkdtemp(prefix="bcbthroughput"))  # no "-": task 1127 splits paths on it
@@ -144,11 +201,16 @@ def main(argv: list[str] | None = None) -> int:
             if left:
                 print(f"the official run created {', '.join('/' + e for e in left)}: remove them before the next run")
         agree = sum(off_status.get(k) == r.status for k, r in bcb.items())
+        cli_agree = sum(off_status.get(k) == v for k, v in cli["cold"]["statuses"].items())
         report["official"] = {"wall_s": off_wall, "samples_per_s": len(chosen) / off_wall, "statuses": off_status}
         report["verdict_agreement"] = agree / len(chosen)
+        report["cli_verdict_agreement"] = cli_agree / len(chosen)
+        report["speedup"] = {"api": off_wall / bcb_wall, "cli": off_wall / cli["cold"]["wall_s"]}
         print(f"official: wall {off_wall:8.1f} s                              {len(chosen) / off_wall:7.2f} samples/s")
         print(f"speed-up: {off_wall / bcb_wall:.1f}x end to end ({off_wall / run_wall:.1f}x excluding bcb's start-up); "
               f"bcb is {bcb_wall / physical:.2f}x the physical limit; verdicts agree on {agree}/{len(chosen)}")
+        print(f"bcb evaluate: {off_wall / cli['cold']['wall_s']:.1f}x the official evaluator, {cli['over_limit']:.2f}x its limit; "
+              f"verdicts agree on {cli_agree}/{len(chosen)}")
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=1))
     print(f"report: {args.report}")

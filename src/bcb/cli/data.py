@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.syntax import Syntax
 from rich.table import Table
 
 from bcb.cli.common import (
@@ -123,6 +122,8 @@ def show(
     if not sys.stdout.isatty():
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
+    from rich.syntax import Syntax  # pygments: only for a task shown on a terminal
+
     console.rule(f"{task.task_id} · {field if field != 'prompt' else split + ' prompt'} · libs: {', '.join(task.libs)}")
     is_code = field in ("complete_prompt", "code_prompt", "canonical_solution", "solution", "test") or (
         field == "prompt" and split == "complete"

@@ -12,16 +12,16 @@ import io
 import json
 import os
 import stat
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Literal
 
-import platformdirs
-
 from bcb.dataset import hub
 from bcb.dataset.hashing import content_hash
 from bcb.fileio import write_atomic
+from bcb.filecache import FileCache, cache_dir
 from bcb.dataset.task import DatasetError, Task, TaskError, check_code, parse_task, task_number
 from bcb.dataset.versions import DEFAULT_VERSION, VERSIONS, check_version_name, version_of_hash
 
@@ -82,11 +82,6 @@ class Dataset:
 
 # ---------------------------------------------------------------------------------------------
 # Locations
-
-
-def cache_dir() -> Path:
-    """Where downloads are kept once; BCB_CACHE_DIR moves it (CI, shared machines)."""
-    return Path(os.environ.get("BCB_CACHE_DIR") or platformdirs.user_cache_dir("bcb"))
 
 
 def search_dirs(data_dir: str | os.PathLike[str] | None = None, near: str | os.PathLike[str] | None = None) -> list[Path]:
@@ -214,6 +209,28 @@ def read_tasks(path: str | os.PathLike[str], *, check: bool = True) -> tuple[Tas
     return tasks_from_records(((f"{path}:{n}", r) for n, r in read_records(path)), check=check)
 
 
+#: Content hashes of dataset files by path: hashing all 1140 tasks costs more than any other part of
+#: loading them, and a released file is loaded unchanged by every run.
+HASHES = FileCache("dataset-hashes")
+
+
+def _is_sha256(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def read_hashed(path: Path) -> tuple[tuple[Task, ...], str]:
+    """The tasks of a file and their content hash, the hash from `HASHES` while the file is as it
+    was when it was hashed (same size, mtime, ctime and inode)."""
+    started = time.time()
+    tasks = read_tasks(path, check=False)
+    key = str(path.resolve())
+    digest = HASHES.get(key, lambda _: [key], _is_sha256)
+    if digest is None:
+        digest = content_hash(tasks)
+        HASHES.put(key, [key], digest, started)
+    return tasks, digest
+
+
 def write_tasks(path: str | os.PathLike[str], tasks: Iterable[Task]) -> Path:
     """Write atomically; gzip (mtime 0, reproducible bytes) when the name ends in .gz."""
     path = Path(path)
@@ -322,8 +339,7 @@ def load_dataset(
 
     if dataset_file is not None:
         path = Path(dataset_file).expanduser()
-        tasks = read_tasks(path, check=False)
-        digest = content_hash(tasks)
+        tasks, digest = read_hashed(path)
         released = version_of_hash(digest)
         notes: list[str] = []
         if released is None:
@@ -342,8 +358,7 @@ def load_dataset(
                 raise DatasetError(_missing_message(f"BigCodeBench {version}", _version_file_names(version)[0]))
             local = download_version(version, progress=progress)
         path = local
-        tasks = read_tasks(path, check=False)
-        digest = content_hash(tasks)
+        tasks, digest = read_hashed(path)
         if digest != VERSIONS[version]:
             actual = version_of_hash(digest)
             what = f"is {actual}" if actual else f"hashes to {digest[:16]}..."

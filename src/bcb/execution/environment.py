@@ -24,11 +24,13 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bcb.errors import BcbError
+from bcb.filecache import FileCache
 from bcb.execution.child_env import build_child_env
 from bcb.execution.nltk_data import SOURCE, NltkDataError, install_nltk_data, nltk_data_digest, search_dirs, target_dir
 
@@ -257,8 +259,29 @@ print(json.dumps({
     "machine": platform.machine(),
     "lines": lines,
     "source": source,
+    "paths": [p for p in sys.path if os.path.isdir(p)],
 }))
 """
+
+#: Fingerprints by interpreter, reused while nothing was installed into or removed from it: the
+#: probe (pip freeze) takes about a second of every run.
+FINGERPRINTS = FileCache("environment-fingerprints")
+
+#: The entries a package install, upgrade or removal adds or removes in a directory of sys.path.
+_DISTRIBUTION_SUFFIXES = (".dist-info", ".egg-info", ".egg-link", ".pth")
+
+_FINGERPRINT_TYPES = {
+    "python_version": str,
+    "implementation": str,
+    "executable": str,
+    "prefix": str,
+    "platform": str,
+    "machine": str,
+    "packages": int,
+    "freeze_sha256": str,
+    "freeze_source": str,
+    "paths": list,
+}
 
 
 def run_probe(python: str, script: str, stdin: str = "") -> Any:
@@ -297,19 +320,60 @@ def environment_fingerprint(python: str) -> dict[str, Any]:
     Verdicts depend on library versions, so results should say exactly which environment produced
     them; a hash of the sorted ``pip freeze --all`` lines identifies the package set without
     storing it. Falls back to listing ``importlib.metadata`` distributions when that interpreter
-    has no pip. Runs one subprocess (~1 s). Keys: ``python_version``, ``implementation``,
+    has no pip. Runs one subprocess (~1 s) unless the interpreter's packages are unchanged since the
+    last time (:data:`FINGERPRINTS`). Keys: ``python_version``, ``implementation``,
     ``executable``, ``prefix``, ``platform``, ``machine``, ``packages`` (count),
     ``freeze_sha256``, ``freeze_source`` and ``nltk_data_sha256`` (what NLTK data a sample finds,
     see :mod:`bcb.execution.nltk_data`; ``None`` when none).
     """
+    info = _packages_fingerprint(python)
+    info.pop("paths")
+    # NLTK data changes verdicts and pip freeze cannot see it.
+    info["nltk_data_sha256"] = nltk_data_digest(search_dirs(str(info["prefix"]), build_child_env(python)))
+    return info
+
+
+def _packages_fingerprint(python: str) -> dict[str, Any]:
+    """The probed part of the fingerprint, from :data:`FINGERPRINTS` while the interpreter and the
+    distributions on its sys.path are as they were when it was probed."""
+    key = json.dumps([python, os.path.abspath(python), os.uname().release, os.uname().version]) if os.sep in python else None
+    if key is not None:
+        cached = FINGERPRINTS.get(key, lambda value: _package_files(python, value["prefix"], value["paths"]), _is_fingerprint)
+        if cached is not None:
+            return cached
+    started = time.time()
     info = run_probe(python, _FINGERPRINT_SCRIPT)
     lines = sorted({line.strip() for line in info.pop("lines") if line.strip()}, key=lambda line: (line.lower(), line))
     info["packages"] = len(lines)
     info["freeze_sha256"] = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
     info["freeze_source"] = info.pop("source")
-    # NLTK data changes verdicts and pip freeze cannot see it.
-    info["nltk_data_sha256"] = nltk_data_digest(search_dirs(str(info["prefix"]), build_child_env(python)))
+    if key is not None and _is_fingerprint(info):
+        FINGERPRINTS.put(key, _package_files(python, info["prefix"], info["paths"]), info, started)
     return info
+
+
+def _is_fingerprint(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and value.keys() == _FINGERPRINT_TYPES.keys()
+        and all(isinstance(value[k], t) for k, t in _FINGERPRINT_TYPES.items())
+        and all(isinstance(p, str) for p in value["paths"])
+    )
+
+
+def _package_files(python: str, prefix: str, dirs: list[str]) -> list[str]:
+    """What installing, upgrading or removing a package changes: the directories of sys.path (an
+    entry added or removed) and the distribution entries in them; and the interpreter itself and
+    its venv's configuration."""
+    files = [os.path.realpath(python), os.path.join(prefix, "pyvenv.cfg")]
+    for directory in dirs:
+        files.append(directory)
+        try:
+            names = sorted(name for name in os.listdir(directory) if name.endswith(_DISTRIBUTION_SUFFIXES))
+        except OSError:
+            continue
+        files += [os.path.join(directory, name) for name in names]
+    return files
 
 
 _FIND_SPEC_SCRIPT = r"""
