@@ -15,6 +15,7 @@ import pytest
 
 from bcb.dataset import load_dataset
 from bcb.evaluation.results import read_eval_results, result_paths
+from helpers import logging_python
 
 
 def run(cmd: list[str], *args: str, timeout: float = 300, stdin: int | None = None) -> subprocess.CompletedProcess[str]:
@@ -236,21 +237,6 @@ def test_annotations_are_evaluated_as_officially(bcb_cmd: list[str], tmp_path: P
     assert (row.status, dict(row.details)) == ("fail", {"ALL": "name 'NotImported' is not defined"})
 
 
-def _logging_python(tmp_path: Path) -> tuple[Path, Path]:
-    """An interpreter that logs every start (its arguments) before becoming this one. Asked for
-    its own path (as executors ask, to skip launchers) it names itself, so the workers start
-    through it too and a zygote shows up in the log by its script's name."""
-    log = tmp_path / "python-starts.log"
-    wrapper = tmp_path / "logging-python"
-    wrapper.write_text(
-        f'#!/bin/sh\necho "$*" >> {log}\n'
-        f'if [ "$*" = "-I -c import sys; print(sys.executable)" ]; then echo "$0"; exit 0; fi\n'
-        f'exec {sys.executable} "$@"\n'
-    )
-    wrapper.chmod(0o755)
-    return wrapper, log
-
-
 def test_a_run_whose_verdicts_are_all_stored_starts_no_worker(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
     tasks = list(mini)[:3]
     samples = write_samples(tmp_path / "s.jsonl", [{"task_id": t.task_id, "solution": t.solution} for t in tasks])
@@ -261,7 +247,7 @@ def test_a_run_whose_verdicts_are_all_stored_starts_no_worker(bcb_cmd: list[str]
     before = read_eval_results(result_paths(samples)[0])
     assert before.bcb["manifest"]["executed"] == 3
 
-    wrapper, log = _logging_python(tmp_path)
+    wrapper, log = logging_python(tmp_path)
     again = run(bcb_cmd, *common, "--python", str(wrapper))
     assert again.returncode == 0, again.stderr
     after = read_eval_results(result_paths(samples)[0])
