@@ -280,6 +280,9 @@ def test_every_run_records_its_timing_in_order(bcb_cmd: list[str], tmp_path: Pat
     timing = read_eval_results(result_paths(samples)[0]).bcb["manifest"]["timing"]
     steps = ["startup_s", "dataset_s", "fingerprint_s", "workers_ready_s", "first_verdict_s", "last_verdict_s", "writing_results_s"]
     assert list(timing) == steps
-    marks = [timing[s] for s in steps]
-    assert all(isinstance(m, float) for m in marks), timing  # a cold run: every step happened
-    assert marks[0] > 0 and marks == sorted(marks), timing
+    assert all(isinstance(timing[s], float) for s in steps), timing  # a cold run: every step happened
+    # The workers start in the background while the environment is fingerprinted: ready after the
+    # dataset (which decides what they preload), before the first verdict.
+    in_turn = [timing[s] for s in steps if s != "workers_ready_s"]
+    assert in_turn[0] > 0 and in_turn == sorted(in_turn), timing
+    assert timing["dataset_s"] <= timing["workers_ready_s"] <= timing["first_verdict_s"], timing

@@ -270,10 +270,12 @@ def evaluate_command(
             )
         else:
             runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules, sandbox=sandbox, root=root, clock=clock)
-        fingerprint = environment_fingerprint(interpreter)
-        clock.mark("fingerprint")
-        store = ResultStore(root / "bcb.sqlite")
+        runner.start_early()
+        store: ResultStore | None = None
         try:
+            fingerprint = environment_fingerprint(interpreter)
+            clock.mark("fingerprint")
+            store = ResultStore(root / "bcb.sqlite")
             if check_gt_only or recheck_gt:
                 env = environment_key(runner.prepare(fingerprint))
                 gt = check_ground_truth(loaded, tasks, config, store, env, runner, BarProgress(), recheck=True)
@@ -286,7 +288,8 @@ def evaluate_command(
             )
         finally:
             runner.close()
-            store.close()
+            if store is not None:
+                store.close()
         eval_path, passk_path = result_paths(samples)  # type: ignore[arg-type]
         backups = [b for b in (keep_backup(eval_path), keep_backup(passk_path)) if b]
         write_eval_results(eval_path, outcome.results)

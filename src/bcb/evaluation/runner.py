@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import socket
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -55,11 +56,39 @@ class SharedExecutor:
         self.clock = clock
         self._started = False
         self._keyed: dict[str, Any] | None = None
+        self._early: threading.Thread | None = None
+        self._early_error: BaseException | None = None
+
+    def start_early(self) -> None:
+        """Start the workers in the background now, while the caller fingerprints the environment
+        and opens the store, when they are needed whatever the store holds: no sandbox probe was
+        ever remembered under this root, so no verdict can be keyed without one."""
+        if self.options.kind != "local" or self.probe_file is None or self._early is not None or self.executor is not None or self._probes():
+            return
+        self._early = threading.Thread(target=self._start_in_background, name="bcb-start-workers", daemon=True)
+        self._early.start()
+
+    def _start_in_background(self) -> None:
+        try:
+            self._executor().start()
+            self._ready()
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread by _join_early
+            self._early_error = exc
+
+    def _join_early(self) -> None:
+        if self._early is None:
+            return
+        self._early.join()
+        self._early = None
+        error, self._early_error = self._early_error, None
+        if error is not None:
+            raise error
 
     def prepare(self, fingerprint: Mapping[str, Any]) -> dict[str, Any]:
         """Before any job. On Ray: join the cluster and check every node's environment now, so a
         refused node stops the run before anything ran; returns the fingerprint to key verdicts on
         (:func:`~bcb.execution.protocol.verdict_fingerprint`, the one rule the API uses too)."""
+        self._join_early()
         if self.options.kind == "ray":
             self.options = dataclasses.replace(self.options, reference_fingerprint=fingerprint)
         keyed = verdict_fingerprint(self._executor(), fingerprint)
@@ -81,10 +110,12 @@ class SharedExecutor:
     @property
     def python(self) -> str:
         """The interpreter the workers run (resolved; nothing starts)."""
+        self._join_early()
         return self._executor().python
 
     def describe(self) -> dict[str, Any]:
         """Where the samples ran, for the manifest."""
+        self._join_early()
         if self.executor is None:
             return {"kind": self.options.kind, "started": False}
         return describe_executor(self.executor)
@@ -100,6 +131,7 @@ class SharedExecutor:
             self.clock.mark_once("workers_ready")
 
     def __call__(self, jobs: list[Job]) -> Iterator[ExecutionResult]:
+        self._join_early()
         executor = self._executor()
         if not self._started:
             executor.start()
@@ -107,6 +139,9 @@ class SharedExecutor:
         return executor.run(jobs)
 
     def close(self) -> None:
+        if self._early is not None:
+            self._early.join()  # a start that failed meanwhile matters no more: the run is over
+            self._early = None
         if self.executor is not None:
             self.executor.close()
 
