@@ -5,6 +5,12 @@ says whether the environment can be trusted at all, and its test time sets each 
 limit), then every distinct program runs once, then pass@k. Everything executed goes through the
 result store, so an interrupted evaluation resumes where it stopped and identical programs (common
 with n samples per task) run once.
+
+:func:`evaluate` is its named steps in that order: :func:`select_samples`, :func:`sample_programs`,
+:func:`check_ground_truth`, :func:`plan_samples` (what runs and what the store gives, by
+:mod:`bcb.evaluation.plan`), :func:`run_samples`, :func:`results_table`, pass@k and
+:func:`run_manifest`, built from what those steps returned. When the environment comes from a
+remembered probe and the store holds every verdict, the steps that would start workers are skipped.
 """
 
 from __future__ import annotations
@@ -228,6 +234,16 @@ class _Executed:
     sha: str
 
 
+def sample_programs(samples: Sequence[Sample], tasks: Sequence[Task], config: EvalConfig) -> list[_Executed]:
+    """Each sample's program as the official evaluator executes it (calibrated or not)."""
+    by_id = {t.task_id: t for t in tasks}
+    executed = []
+    for sample in samples:
+        text = program(sample, by_id[sample.task_id], calibrated=config.calibrated)
+        executed.append(_Executed(sample, text, solution_sha(text)))
+    return executed
+
+
 def plan_samples(
     dataset: Dataset, tasks: Sequence[Task], executed: Sequence[_Executed], gt: Mapping[str, GroundTruth], config: EvalConfig, store: ResultStore, env: str
 ) -> VerdictPlan:
@@ -328,12 +344,7 @@ def evaluate(
     clock = clock or RunClock.from_now()
     progress = progress or SilentProgress()
     tasks, samples = select_samples(dataset, tasks, samples, config, samples_origin)
-    by_id = {t.task_id: t for t in tasks}
-    executed = []
-    for sample in samples:
-        text = program(sample, by_id[sample.task_id], calibrated=config.calibrated)
-        executed.append(_Executed(sample, text, solution_sha(text)))
-
+    executed = sample_programs(samples, tasks, config)
     environment = as_environment(fingerprint)
     settled = _all_stored(dataset, tasks, executed, config, store, environment)
     if settled is not None:
