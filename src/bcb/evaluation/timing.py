@@ -33,7 +33,9 @@ class RunClock:
 
     @classmethod
     def from_now(cls) -> RunClock:
-        return cls(time.time())
+        clock = cls(0.0)
+        clock.origin = clock.marks["startup"]
+        return clock
 
     def mark(self, step: str) -> None:
         if step not in STEPS:
