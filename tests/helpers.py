@@ -45,3 +45,18 @@ def run_bcb(*args: str, cwd: Path, columns: int = 120) -> subprocess.CompletedPr
     cmd = [script] if script else [sys.executable, "-m", "bcb"]
     env = dict(os.environ, COLUMNS=str(columns), NO_COLOR="1")
     return subprocess.run([*cmd, *args], check=False, capture_output=True, text=True, env=env, timeout=300, cwd=cwd)
+
+
+def logging_python(tmp_path: Path) -> tuple[Path, Path]:
+    """An interpreter that logs every start (its arguments) before becoming this one. Asked for
+    its own path (as executors ask, to skip launchers) it names itself, so the workers start
+    through it too and a zygote shows up in the log by its script's name."""
+    log = tmp_path / "python-starts.log"
+    wrapper = tmp_path / "logging-python"
+    wrapper.write_text(
+        f'#!/bin/sh\necho "$*" >> {log}\n'
+        f'if [ "$*" = "-I -c import sys; print(sys.executable)" ]; then echo "$0"; exit 0; fi\n'
+        f'exec {sys.executable} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper, log

@@ -6,6 +6,7 @@ import json
 import os
 import random
 import signal
+import sys
 import subprocess
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from bcb.dataset import load_dataset
 from bcb.evaluation.results import read_eval_results, result_paths
+from helpers import logging_python
 
 
 def run(cmd: list[str], *args: str, timeout: float = 300, stdin: int | None = None) -> subprocess.CompletedProcess[str]:
@@ -234,3 +236,54 @@ def test_annotations_are_evaluated_as_officially(bcb_cmd: list[str], tmp_path: P
     assert result.returncode == 0, result.stderr
     [row] = read_eval_results(result_paths(path)[0]).eval[task.task_id]
     assert (row.status, dict(row.details)) == ("fail", {"ALL": "name 'NotImported' is not defined"})
+
+
+def test_a_run_whose_verdicts_are_all_stored_starts_no_worker(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
+    tasks = list(mini)[:3]
+    samples = write_samples(tmp_path / "s.jsonl", [{"task_id": t.task_id, "solution": t.solution} for t in tasks])
+    ids = ",".join(t.task_id for t in tasks)
+    common = ("evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--root", str(tmp_path / "root"), "--selective-evaluate", ids)
+    first = run(bcb_cmd, *common, "--python", sys.executable)
+    assert first.returncode == 0, first.stderr
+    before = read_eval_results(result_paths(samples)[0])
+    assert before.bcb["manifest"]["executed"] == 3
+
+    wrapper, log = logging_python(tmp_path)
+    again = run(bcb_cmd, *common, "--python", str(wrapper))
+    assert again.returncode == 0, again.stderr
+    after = read_eval_results(result_paths(samples)[0])
+    manifest = after.bcb["manifest"]
+    assert manifest["executed"] == 0 and manifest["reused_from_store"] == 3
+    assert manifest["executor"] == {"kind": "local", "started": False}
+    assert manifest["timing"]["workers_ready_s"] is None and manifest["timing"]["first_verdict_s"] is None
+    assert {t: [(r.status, r.details, r.solution) for r in rows] for t, rows in after.eval.items()} == {
+        t: [(r.status, r.details, r.solution) for r in rows] for t, rows in before.eval.items()
+    }
+    starts = log.read_text().splitlines()
+    assert starts, "the interpreter was not used at all: this test would prove nothing"
+    assert not [s for s in starts if "_zygote" in s], starts
+
+    # The same observation sees a worker start as soon as one program is new.
+    changed = write_samples(tmp_path / "s2.jsonl", [{"task_id": t.task_id, "solution": t.solution + "\n# new\n"} for t in tasks[:1]])
+    third = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(changed), "--root", str(tmp_path / "root"),
+                "--selective-evaluate", tasks[0].task_id, "--python", str(wrapper))
+    assert third.returncode == 0, third.stderr
+    assert [s for s in log.read_text().splitlines() if "_zygote" in s]
+    assert read_eval_results(result_paths(changed)[0]).bcb["manifest"]["executed"] == 1
+
+
+def test_every_run_records_its_timing_in_order(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
+    task = list(mini)[0]
+    samples = write_samples(tmp_path / "one.jsonl", [{"task_id": task.task_id, "solution": task.solution}])
+    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--root", str(tmp_path / "root"),
+                 "--selective-evaluate", task.task_id)
+    assert result.returncode == 0, result.stderr
+    timing = read_eval_results(result_paths(samples)[0]).bcb["manifest"]["timing"]
+    steps = ["startup_s", "dataset_s", "fingerprint_s", "workers_ready_s", "first_verdict_s", "last_verdict_s", "writing_results_s"]
+    assert list(timing) == steps
+    assert all(isinstance(timing[s], float) for s in steps), timing  # a cold run: every step happened
+    # The workers start in the background while the environment is fingerprinted: ready after the
+    # dataset (which decides what they preload), before the first verdict.
+    in_turn = [timing[s] for s in steps if s != "workers_ready_s"]
+    assert in_turn[0] > 0 and in_turn == sorted(in_turn), timing
+    assert timing["dataset_s"] <= timing["workers_ready_s"] <= timing["first_verdict_s"], timing

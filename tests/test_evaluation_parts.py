@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import sqlite3
@@ -284,3 +285,31 @@ def test_store_migrates_an_empty_file_forward(tmp_path: Path) -> None:
     sqlite3.connect(path).close()  # schema 0: an empty database
     with ResultStore(path) as store:
         assert store.schema_version == 3 and store.count_verdicts() == 0
+
+
+def test_a_store_written_before_is_reused_as_it_is(tmp_path: Path, mini) -> None:
+    """Keys written literally as earlier bcb wrote them (environment hash and limits text
+    computed by the code before evaluation/plan.py existed): every verdict and ground truth is
+    found, nothing runs, and the stored statuses (one a made-up failure) are what is reported."""
+    fingerprint = {"python_version": "3.11.7", "implementation": "CPython", "machine": "x86_64", "freeze_sha256": "ab" * 32,
+                   "sandbox": {"tier": "root", "netns": True}, "nltk_data_sha256": None, "executable": "/somewhere/python"}
+    env = "af9c9da5fc203205714d37802547a20c"
+    limits = '{"max_as_mb":30720,"max_data_mb":30720,"max_stack_mb":10,"time_limit":241.0}'
+    tasks = mini.tasks[:2]
+    samples = [Sample(t.task_id, t.solution, 0, "test") for t in tasks]
+    with ResultStore(tmp_path / "bcb.sqlite") as store:
+        stored = [StoredVerdict("fail", {"test_stored": "stored, never run here"}, 0.1, None, 1, ""), StoredVerdict("pass", {}, 0.1, None, 1, "")]
+        for task, sample, verdict in zip(tasks, samples, stored):
+            store.put_ground_truth(mini.content_hash, env, limits, GroundTruth(task.task_id, "pass", 0.5, {}))
+            sha = hashlib.sha256(program(sample, task, calibrated=True).encode()).hexdigest()
+            store.put_verdict(VerdictKey(mini.content_hash, task.task_id, sha, env, limits), verdict)
+        ran: list[Job] = []
+
+        def runner(jobs: list[Job]) -> Iterable[ExecutionResult]:
+            ran.extend(jobs)
+            return iter(())
+
+        evaluation = evaluate(mini, tasks, samples, EvalConfig(), store, fingerprint, runner)
+    assert ran == [] and evaluation.executed == 0 and evaluation.reused == 2
+    rows = {t: [(r.status, r.details) for r in rs] for t, rs in evaluation.results.eval.items()}
+    assert rows == {tasks[0].task_id: [("fail", {"test_stored": "stored, never run here"})], tasks[1].task_id: [("pass", {})]}

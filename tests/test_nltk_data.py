@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bcb.evaluation.evaluate import environment_key
+from bcb.evaluation.plan import environment_key
 from bcb.execution import Job, LocalExecutor
 from bcb.execution.child_env import build_child_env, data_read_paths
 from bcb.execution.nltk_data import (

@@ -14,6 +14,7 @@ from bcb.evaluation.api import Verdict, evaluate_solutions
 from bcb.evaluation.samples import SamplesError
 from bcb.evaluation.store import ResultStore
 from bcb.execution import Limits, LocalExecutor
+from helpers import logging_python
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
@@ -78,6 +79,22 @@ def test_a_store_shares_verdicts_between_calls(mini, executor: LocalExecutor, tm
         assert sorted((v.index, v.status) for v in again) == sorted((v.index, v.status) for v in first)
         other_limit = list(evaluate_solutions(mini, solutions[:1], executor, time_limit=20, store=store))
         assert not other_limit[0].reused  # the limits are part of the key, as in bcb evaluate
+
+
+def test_a_call_whose_verdicts_are_all_stored_starts_no_worker(mini, tmp_path: Path) -> None:
+    """An executor built for the call, with a store: the second call finds every verdict under
+    the sandbox probe the first one remembered beside the store, and starts nothing."""
+    tasks = list(mini)[:2]
+    solutions = [(t.task_id, t.solution) for t in tasks]
+    with ResultStore(tmp_path / "root" / "bcb.sqlite") as store:
+        first = list(evaluate_solutions(mini, solutions, "local", python=sys.executable, workers=1, time_limit=30, store=store))
+        assert not any(v.reused for v in first)
+        wrapper, log = logging_python(tmp_path)
+        again = list(evaluate_solutions(mini, solutions, "local", python=str(wrapper), workers=1, time_limit=30, store=store))
+        assert all(v.reused for v in again) and sorted((v.index, v.status) for v in again) == sorted((v.index, v.status) for v in first)
+        assert log.read_text() and "_zygote" not in log.read_text()
+        new = list(evaluate_solutions(mini, [(tasks[0].task_id, tasks[0].solution + "\n# new\n")], "local", python=str(wrapper), workers=1, time_limit=30, store=store))
+        assert new[0].status == "pass" and not new[0].reused and "_zygote" in log.read_text()
 
 
 def test_an_executor_built_for_the_call_is_closed_after_it(mini) -> None:

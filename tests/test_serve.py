@@ -252,6 +252,10 @@ def test_json_api_submit_status_results_resubmit_cancel(gradio_server: Server, t
     assert not (gradio_server.root / "serve" / "uploads" / f"{status['job']}.jsonl").exists()  # answered: upload gone
     code, results = gradio_server.call("GET", f"/api/v1/jobs/{status['job']}/eval_results")
     assert code == 200 and len(results["eval"]) == 32
+    timing = results["bcb"]["manifest"]["timing"]  # the job's own clock: its steps in order
+    assert list(timing) == ["startup_s", "dataset_s", "fingerprint_s", "workers_ready_s", "first_verdict_s", "last_verdict_s", "writing_results_s"]
+    marks = [v for v in timing.values() if v is not None]  # verdicts other tests stored have no verdict times
+    assert timing["startup_s"] == 0.0 and timing["writing_results_s"] is not None and marks == sorted(marks), timing
     code, pass_at_k = gradio_server.call("GET", f"/api/v1/jobs/{status['job']}/pass_at_k")
     assert code == 200 and pass_at_k["model"] == "api" and "pass@1_ci95" in pass_at_k
 

@@ -25,7 +25,8 @@ from bcb.cli.common import (
     user_errors,
 )
 from bcb.dataset import DatasetError, parse_id_range, parse_ids, select_tasks
-from bcb.evaluation.evaluate import EvalConfig, environment_key
+from bcb.evaluation.evaluate import EvalConfig
+from bcb.evaluation.plan import environment_key
 from bcb.evaluation.store import ResultStore
 from bcb.execution.doctor import (
     DEFAULT_NETWORK_PROBE,

@@ -52,10 +52,10 @@ from bcb.evaluation.evaluate import (
     EvalConfig,
     Evaluation,
     check_ground_truth,
-    environment_key,
     evaluate,
     rescore,
 )
+from bcb.evaluation.plan import environment_key
 from bcb.evaluation.results import (
     ResultsError,
     keep_backup,
@@ -67,6 +67,7 @@ from bcb.evaluation.results import (
 from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.samples import counts_by_task, read_samples
 from bcb.evaluation.store import ResultStore
+from bcb.evaluation.timing import RunClock
 from bcb.execution.environment import (
     environment_fingerprint,
     find_task_python,
@@ -176,6 +177,7 @@ def evaluate_command(
     preflight: Annotated[bool, typer.Option("--preflight", hidden=True, help="Check the options and the task environment, run nothing (bcb run, before it generates).")] = False,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
+    clock = RunClock()
     if remote is not None:
         local_only = {
             "--check-gt-only": check_gt_only, "--recheck-gt": recheck_gt, "--id-range": id_range, "--reuse-results": reuse_results,
@@ -220,6 +222,7 @@ def evaluate_command(
             ids=parse_ids(selective_evaluate) if selective_evaluate else None,
             id_range=parse_id_range(id_range) if id_range else None,
         )
+        clock.mark("dataset")
         try:
             limits = Limits(max_as_limit, max_data_limit, max_stack_limit)
         except ValueError as exc:
@@ -263,25 +266,30 @@ def evaluate_command(
         if executor == "ray":
             runner = SharedExecutor(
                 interpreter, max(parallel, 0), limits, modules, kind="ray", ray_address=ray_address, allow_mixed_env=allow_mixed_env,
-                sandbox=sandbox,
+                sandbox=sandbox, clock=clock,
             )
         else:
-            runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules, sandbox=sandbox)
-        fingerprint = environment_fingerprint(interpreter)
-        store = ResultStore(root / "bcb.sqlite")
+            runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules, sandbox=sandbox, root=root, clock=clock)
+        runner.start_early()
+        store: ResultStore | None = None
         try:
-            fingerprint = runner.prepare(fingerprint)
-            if check_gt_only:
-                gt = check_ground_truth(loaded, tasks, config, store, environment_key(fingerprint), runner, BarProgress(), recheck=True)
-                _print_gt(gt_pass_rate=sum(g.passed for g in gt.values()) / len(gt), failed=[t for t, g in gt.items() if not g.passed])
-                return
-            if recheck_gt and not no_gt:
-                check_ground_truth(loaded, tasks, config, store, environment_key(fingerprint), runner, BarProgress(), recheck=True)
-            outcome = evaluate(loaded, tasks, sample_list, config, store, fingerprint, runner, BarProgress(), samples_origin=str(samples))
-            outcome.manifest["executor"] = runner.describe()
+            fingerprint = environment_fingerprint(interpreter)
+            clock.mark("fingerprint")
+            store = ResultStore(root / "bcb.sqlite")
+            if check_gt_only or recheck_gt:
+                env = environment_key(runner.prepare(fingerprint))
+                gt = check_ground_truth(loaded, tasks, config, store, env, runner, BarProgress(), recheck=True)
+                if check_gt_only:
+                    _print_gt(gt_pass_rate=sum(g.passed for g in gt.values()) / len(gt), failed=[t for t, g in gt.items() if not g.passed])
+                    return
+            outcome = evaluate(
+                loaded, tasks, sample_list, config, store, runner.environment(fingerprint), runner, BarProgress(),
+                samples_origin=str(samples), clock=clock, executor=runner.describe,
+            )
         finally:
             runner.close()
-            store.close()
+            if store is not None:
+                store.close()
         eval_path, passk_path = result_paths(samples)  # type: ignore[arg-type]
         backups = [b for b in (keep_backup(eval_path), keep_backup(passk_path)) if b]
         write_eval_results(eval_path, outcome.results)

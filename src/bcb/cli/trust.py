@@ -40,7 +40,8 @@ from bcb.cli.evaluate import BarProgress
 from bcb.evaluation.runner import SharedExecutor
 from bcb.dataset import DatasetError, parse_id_range, parse_ids, select_tasks
 from bcb.dataset.perturbation import TRANSFORM_HELP, TRANSFORMS, parse_transforms, perturb_tasks
-from bcb.evaluation.evaluate import EvalConfig, environment_key
+from bcb.evaluation.evaluate import EvalConfig
+from bcb.evaluation.plan import environment_key
 from bcb.evaluation.perturbation_check import PerturbationCheck, provenance_path, recheck_perturbations, write_perturbed
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import environment_fingerprint, find_task_python

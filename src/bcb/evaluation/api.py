@@ -22,19 +22,20 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bcb.dataset import Dataset, Task, content_hash
-from bcb.evaluation.evaluate import EvalConfig, environment_key
+from bcb.evaluation.plan import Environment, Program, distinct_programs, plan_verdicts, stored_verdict
+from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.samples import Sample, SamplesError, program, solution_sha
-from bcb.evaluation.store import ResultStore, StoredVerdict, VerdictKey
+from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import environment_fingerprint
-from bcb.execution.jobs import Job, Status
+from bcb.execution.jobs import ExecutionResult, Job, Status
 from bcb.execution.limits import OFFICIAL_MIN_TIME_LIMIT_S, Limits, check_seconds, official_time_limit
 from bcb.execution.preload import preload_modules
-from bcb.execution.protocol import ExecutorKind, ExecutorOptions, ManagedExecutor, create_executor, verdict_fingerprint
+from bcb.execution.protocol import ExecutorKind, ManagedExecutor, verdict_fingerprint
 from bcb.execution.sandbox import SandboxOptions
 
 __all__ = ["Verdict", "evaluate_solutions"]
@@ -64,13 +65,6 @@ class Verdict:
     def reward(self) -> float:
         """1.0 for a pass, 0.0 otherwise: the binary reward pass@1 averages."""
         return 1.0 if self.status == "pass" else 0.0
-
-
-@dataclass(frozen=True)
-class _Planned:
-    job: Job
-    sha: str
-    indices: tuple[int, ...]
 
 
 def evaluate_solutions(
@@ -124,37 +118,30 @@ def evaluate_solutions(
         check_seconds(time_limit, "time_limit")
     limit = float(time_limit) if time_limit is not None else official_time_limit(None, min_time_limit)
 
-    planned: dict[tuple[str, str], _Planned] = {}
+    items = []
     for index, item in enumerate(solutions):
         task, text = _parse(item, index, by_id, resolve)
         code = program(Sample(task.task_id, text, index, f"solution {index}"), task, calibrated=calibrated)
-        sha = solution_sha(code)
-        known = planned.get((task.task_id, sha))
-        if known is not None:
-            planned[(task.task_id, sha)] = _Planned(known.job, sha, (*known.indices, index))
-        else:
-            job = Job(f"{task.task_id}#{sha[:20]}", task.task_id, code, task.test, limit)
-            planned[(task.task_id, sha)] = _Planned(job, sha, (index,))
-    if not planned:
+        items.append((index, task.task_id, code, solution_sha(code), task.test))
+    programs = distinct_programs(items, lambda task_id: limit)
+    if not programs:
         return iter(())
+    dataset_hash = tasks.content_hash if isinstance(tasks, Dataset) else content_hash(task_list)
 
     if executor is None or isinstance(executor, str):
-        options = ExecutorOptions(
-            kind=executor or "local",  # type: ignore[arg-type]
-            python=python or sys.executable,
-            workers=workers,
-            preload=tuple(preload_modules((lib for task_id, _ in planned for lib in by_id[task_id].libs), min_uses=(workers or os.cpu_count() or 1) + 1)),
-            limits=limits or Limits(),
-            ray_address=ray_address,
-            allow_mixed_env=allow_mixed_env,
-            sandbox=sandbox or SandboxOptions(),
+        shared = SharedExecutor(
+            python or sys.executable, workers, limits or Limits(),
+            preload_modules((lib for p in programs for lib in by_id[p.task_id].libs), min_uses=(workers or os.cpu_count() or 1) + 1),
+            kind=executor or "local", ray_address=ray_address, allow_mixed_env=allow_mixed_env, sandbox=sandbox,
+            root=store.path.parent if store is not None else None,
         )
-        return _stream(list(planned.values()), create_executor(options), True, task_list, tasks, store, fingerprint)
+        return _stream(programs, shared, shared.close, shared.options.limits, dataset_hash, store, shared.environment, lambda: shared.python, fingerprint)
     if ray_address or allow_mixed_env or python or workers or sandbox:
         raise ValueError("python, workers, ray_address, allow_mixed_env and sandbox configure an executor built here; set them on the executor you pass")
     if limits is not None and limits != executor.limits:
         raise ValueError(f"limits {limits} differ from the executor's {executor.limits}; the executor's apply")
-    return _stream(list(planned.values()), executor, False, task_list, tasks, store, fingerprint)
+    given = executor
+    return _stream(programs, given.run, None, given.limits, dataset_hash, store, lambda fp: Environment(verdict_fingerprint(given, fp)), lambda: given.python, fingerprint)
 
 
 def _parse(item: Any, index: int, by_id: Mapping[str, Task], resolve: Any) -> tuple[Task, str]:
@@ -185,42 +172,39 @@ def _parse(item: Any, index: int, by_id: Mapping[str, Task], resolve: Any) -> tu
 
 
 def _stream(
-    planned: list[_Planned],
-    executor: ManagedExecutor,
-    owned: bool,
-    task_list: list[Task],
-    tasks: Any,
+    programs: list[Program],
+    run: Callable[[list[Job]], Iterable[ExecutionResult]],
+    close: Callable[[], None] | None,
+    limits: Limits,
+    dataset_hash: str,
     store: ResultStore | None,
+    environment: Callable[[Mapping[str, Any]], Environment],
+    python: Callable[[], str],
     fingerprint: Mapping[str, Any] | None,
 ) -> Iterator[Verdict]:
+    """Stored verdicts first (found without starting a worker when the sandbox probe is
+    remembered beside the store), then the rest as they finish."""
     try:
-        keys: dict[str, VerdictKey] = {}
-        todo = planned
+        todo = programs
         if store is not None:
-            fp = verdict_fingerprint(executor, fingerprint if fingerprint is not None else environment_fingerprint(executor.python))
-            env = environment_key(fp)
-            dataset_hash = tasks.content_hash if isinstance(tasks, Dataset) else content_hash(task_list)
-            config = EvalConfig(limits=executor.limits)
-            keys = {p.job.key: VerdictKey(dataset_hash, p.job.task_id, p.sha, env, config.limits_for(p.job.time_limit)) for p in planned}
-            stored = store.get_verdicts(keys.values())
-            todo = []
-            for p in planned:
-                hit = stored.get(keys[p.job.key])
-                if hit is None:
-                    todo.append(p)
-                    continue
-                for index in p.indices:
-                    yield Verdict(index, p.job.task_id, hit.status, dict(hit.details), hit.duration_s, p.sha, hit.note, hit.node or "", True)  # type: ignore[arg-type]
+            env = environment(fingerprint if fingerprint is not None else environment_fingerprint(python()))
+            plan = plan_verdicts(programs, store, dataset_hash, env.key, limits)
+            if not plan.complete and not env.probed:
+                env = env.confirmed()
+                plan = plan_verdicts(programs, store, dataset_hash, env.key, limits)
+            for p in plan.programs:
+                hit = plan.reused.get(p.job.key)
+                if hit is not None:
+                    for index in p.indices:
+                        yield Verdict(index, p.task_id, hit.status, dict(hit.details), hit.duration_s, p.sha, hit.note, hit.node or "", True)  # type: ignore[arg-type]
+            todo = plan.todo
         by_key = {p.job.key: p for p in todo}
-        for result in executor.run([p.job for p in todo]):
+        for result in run([p.job for p in todo]) if todo else ():
             p = by_key[result.key]
             if store is not None:
-                store.put_verdict(
-                    keys[result.key],
-                    StoredVerdict(result.status, dict(result.details), result.duration_s, result.peak_rss_mb, result.tests_run, result.note, result.node or None),
-                )
+                store.put_verdict(plan.keys[result.key], stored_verdict(result))
             for index in p.indices:
                 yield Verdict(index, result.task_id, result.status, dict(result.details), result.duration_s, p.sha, result.note, result.node, False, result.attempts)
     finally:
-        if owned:
-            executor.close()
+        if close is not None:
+            close()

@@ -5,37 +5,47 @@ says whether the environment can be trusted at all, and its test time sets each 
 limit), then every distinct program runs once, then pass@k. Everything executed goes through the
 result store, so an interrupted evaluation resumes where it stopped and identical programs (common
 with n samples per task) run once.
+
+:func:`evaluate` is its named steps in that order: :func:`select_samples`, :func:`sample_programs`,
+:func:`check_ground_truth`, :func:`plan_samples` (what runs and what the store gives, by
+:mod:`bcb.evaluation.plan`), :func:`run_samples`, :func:`results_table`, pass@k and
+:func:`run_manifest`, built from what those steps returned. When the environment comes from a
+remembered probe and the store holds every verdict, the steps that would start workers are skipped.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import platform
 import time
-from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Any, Protocol
 
 from bcb import __version__
 from bcb.dataset import Dataset, Split, Task
 from bcb.evaluation.failures import classify
 from bcb.evaluation.laziness import lazy_reason
 from bcb.evaluation.passk import pass_at_1_ci, pass_at_k
+from bcb.evaluation.plan import (
+    Environment,
+    Runner,
+    VerdictPlan,
+    as_environment,
+    distinct_programs,
+    ground_truth_limit,
+    ground_truth_of,
+    plan_verdicts,
+    program_job_key,
+    stored_verdict,
+    verdict_limits,
+)
 from bcb.evaluation.results import EvalResults, SampleResult
 from bcb.evaluation.samples import Sample, SamplesError, program, solution_sha
-from bcb.evaluation.store import GroundTruth, ResultStore, StoredVerdict, VerdictKey, limits_key
+from bcb.evaluation.store import GroundTruth, ResultStore, StoredVerdict
+from bcb.evaluation.timing import RunClock
 from bcb.execution.jobs import ExecutionResult, Job
-from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S, Limits, check_seconds, time_limit_for
-
-
-class Runner(Protocol):
-    """Runs jobs, yielding results as they finish. The caller owns the executor's lifetime, so the
-    ground truth and the samples share one set of warm workers (and nothing starts when every
-    verdict is already in the store)."""
-
-    def __call__(self, jobs: list[Job]) -> Iterable[ExecutionResult]: ...
+from bcb.execution.limits import Limits, check_seconds, time_limit_for
 
 
 class Progress(Protocol):
@@ -83,7 +93,7 @@ class EvalConfig:
             check_seconds(self.timeout, "--timeout")
 
     def limits_for(self, time_limit: float) -> str:
-        return limits_key({**asdict(self.limits), "time_limit": round(time_limit, 1)})
+        return verdict_limits(self.limits, time_limit)
 
 
 @dataclass
@@ -130,20 +140,6 @@ class Evaluation:
         return payload
 
 
-def environment_key(fingerprint: dict[str, object]) -> str:
-    """Verdicts are reused only in an environment with the same interpreter and packages."""
-    stable = {k: fingerprint.get(k) for k in ("python_version", "implementation", "machine", "freeze_sha256", "sandbox")}
-    if fingerprint.get("nltk_data_sha256"):  # only when present, so stores from before it keep their keys
-        stable["nltk_data_sha256"] = fingerprint["nltk_data_sha256"]
-    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:32]
-
-
-def _run_jobs(jobs: list[Job], runner: Runner, on_result: Callable[[ExecutionResult], None]) -> None:
-    if jobs:
-        for result in runner(jobs):
-            on_result(result)
-
-
 def planned_time(gt: GroundTruth, limit: float) -> float:
     """How long a sample of a task is expected to run, for ordering only: its ground truth's time,
     or the whole limit when the ground truth itself ran into its limit (a sample of that task is
@@ -151,6 +147,17 @@ def planned_time(gt: GroundTruth, limit: float) -> float:
     if gt.status == "timeout":
         return limit
     return gt.gt_time or 0.0
+
+
+def _run(jobs: list[Job], runner: Runner, clock: RunClock | None, on_result: Callable[[ExecutionResult], None]) -> None:
+    if not jobs:
+        return
+    for result in runner(jobs):
+        if clock is not None:
+            clock.mark_once("first_verdict")
+        on_result(result)
+    if clock is not None:
+        clock.mark("last_verdict")
 
 
 def check_ground_truth(
@@ -163,11 +170,11 @@ def check_ground_truth(
     progress: Progress | None = None,
     *,
     recheck: bool = False,
+    clock: RunClock | None = None,
 ) -> dict[str, GroundTruth]:
     """Each task's canonical solution, cached per dataset hash + environment + limits."""
     progress = progress or SilentProgress()
-    # The official ground-truth check runs under its fixed 240 s floor, not a GT-derived limit.
-    gt_limit = float(config.timeout) if config.timeout else max(OFFICIAL_TIMEOUT_FLOOR_S, config.min_time_limit) + 1
+    gt_limit = ground_truth_limit(config.timeout, config.min_time_limit)
     key = config.limits_for(gt_limit)
     if recheck:
         store.forget_ground_truth(dataset.content_hash, env, key)
@@ -181,17 +188,137 @@ def check_ground_truth(
     progress.start("ground truth", len(jobs))
 
     def record(result: ExecutionResult) -> None:
-        passed = result.status == "pass"
-        gt = GroundTruth(result.task_id, result.status, result.duration_s if passed else None, dict(result.details))
+        gt = ground_truth_of(result)
         store.put_ground_truth(dataset.content_hash, env, key, gt)
         known[result.task_id] = gt
         progress.advance(result.status)
 
     try:
-        _run_jobs(jobs, runner, record)
+        _run(jobs, runner, clock, record)
     finally:
         progress.stop()
     return {t.task_id: known[t.task_id] for t in tasks}
+
+
+def stored_ground_truth(dataset: Dataset, tasks: Sequence[Task], config: EvalConfig, store: ResultStore, env: str) -> dict[str, GroundTruth] | None:
+    """The ground truth of every task from the store, or None when any is missing (it must run)."""
+    known = store.get_ground_truth(dataset.content_hash, env, config.limits_for(ground_truth_limit(config.timeout, config.min_time_limit)))
+    if any(t.task_id not in known for t in tasks):
+        return None
+    return {t.task_id: known[t.task_id] for t in tasks}
+
+
+def select_samples(dataset: Dataset, tasks: Sequence[Task], samples: Sequence[Sample], config: EvalConfig, origin: str) -> tuple[list[Task], list[Sample]]:
+    """The samples of the selected tasks (others are skipped, as the official evaluator does) and
+    the tasks they cover; refuses a run that would silently score fewer tasks than selected."""
+    wanted = {t.task_id for t in tasks}
+    kept = [s for s in samples if s.task_id in wanted]
+    present = {s.task_id for s in kept}
+    missing = [t.task_id for t in tasks if t.task_id not in present]
+    if not kept:
+        raise SamplesError(f"{origin or 'the samples'}: no sample belongs to the selected tasks of {dataset.label}")
+    if missing and not config.allow_partial:
+        raise SamplesError(
+            f"{origin or 'the samples'}: {len(missing)} of {len(tasks)} tasks have no sample "
+            f"(first: {missing[0]}); pass --allow-partial to score only the tasks present"
+        )
+    return [t for t in tasks if t.task_id in present], kept
+
+
+@dataclass(frozen=True)
+class _Executed:
+    """A sample as run: the program text and its sha256."""
+
+    sample: Sample
+    text: str
+    sha: str
+
+
+def sample_programs(samples: Sequence[Sample], tasks: Sequence[Task], config: EvalConfig) -> list[_Executed]:
+    """Each sample's program as the official evaluator executes it (calibrated or not)."""
+    by_id = {t.task_id: t for t in tasks}
+    executed = []
+    for sample in samples:
+        text = program(sample, by_id[sample.task_id], calibrated=config.calibrated)
+        executed.append(_Executed(sample, text, solution_sha(text)))
+    return executed
+
+
+def plan_samples(
+    dataset: Dataset, tasks: Sequence[Task], executed: Sequence[_Executed], gt: Mapping[str, GroundTruth], config: EvalConfig, store: ResultStore, env: str
+) -> VerdictPlan:
+    """One job per distinct (task, program), each with its task's time limit, ordered by the
+    ground truth's time (without a ground-truth check here, by earlier checks in the store)."""
+    by_id = {t.task_id: t for t in tasks}
+    past = store.past_ground_truth_times(dataset.content_hash) if len(gt) < len(tasks) else {}
+
+    def time_limit(task_id: str) -> float:
+        if config.timeout:
+            return float(config.timeout)
+        known = gt.get(task_id)
+        return time_limit_for(config.timeout_policy, known.gt_time if known else None, config.min_time_limit)
+
+    def expected(task_id: str, limit: float) -> float:
+        return planned_time(gt[task_id], limit) if task_id in gt else min(past.get(task_id, 0.0), limit)
+
+    items = ((i, e.sample.task_id, e.text, e.sha, by_id[e.sample.task_id].test) for i, e in enumerate(executed))
+    return plan_verdicts(distinct_programs(items, time_limit, expected), store, dataset.content_hash, env, config.limits)
+
+
+def run_samples(plan: VerdictPlan, runner: Runner, store: ResultStore, progress: Progress, clock: RunClock | None = None) -> dict[str, StoredVerdict]:
+    """Run what the store lacks; every verdict by its program's job key. The progress counts
+    samples, as the results do: a program shared by several samples counts for each."""
+    verdicts = dict(plan.reused)
+    by_key = {p.job.key: p for p in plan.programs}
+    progress.start("samples", sum(len(p.indices) for p in plan.programs), [v.status for k, v in verdicts.items() for _ in by_key[k].indices])
+
+    def record(result: ExecutionResult) -> None:
+        verdict = stored_verdict(result)
+        store.put_verdict(plan.keys[result.key], verdict)
+        verdicts[result.key] = verdict
+        for _ in by_key[result.key].indices:
+            progress.advance(result.status)
+
+    try:
+        _run([p.job for p in plan.todo], runner, clock, record)
+    finally:
+        progress.stop()
+    return verdicts
+
+
+def results_table(
+    tasks: Sequence[Task], executed: Sequence[_Executed], plan: VerdictPlan, verdicts: Mapping[str, StoredVerdict],
+    gt: Mapping[str, GroundTruth], config: EvalConfig, store: ResultStore,
+) -> EvalResults:
+    """Each sample's row of the official results, with its failure category (recorded in the store
+    for verdicts stored before bcb classified failures, or whose ground truth changed)."""
+    by_id = {t.task_id: t for t in tasks}
+    table: dict[str, list[SampleResult]] = {t.task_id: [] for t in tasks}
+    categories: dict[str, str | None] = {}
+    for e in executed:
+        key = program_job_key(e.sample.task_id, e.sha)
+        verdict = verdicts[key]
+        task = by_id[e.sample.task_id]
+        lazy = lazy_reason(e.sample.solution, task.entry_point)
+        if key not in categories:
+            categories[key] = _category(verdict, e.text, task, lazy, gt, config)
+            if categories[key] != verdict.category:
+                store.set_category(plan.keys[key], categories[key])
+        table[e.sample.task_id].append(
+            SampleResult(
+                task_id=e.sample.task_id,
+                solution=e.text,
+                status=verdict.status,
+                details=verdict.details,
+                index=e.sample.index,
+                duration_s=verdict.duration_s,
+                peak_rss_mb=verdict.peak_rss_mb,
+                lazy=lazy,
+                note=verdict.note,
+                category=categories[key],
+            )
+        )
+    return EvalResults(datetime.now().strftime("%Y-%m-%d %H:%M"), table)
 
 
 def evaluate(
@@ -200,132 +327,70 @@ def evaluate(
     samples: Sequence[Sample],
     config: EvalConfig,
     store: ResultStore,
-    fingerprint: dict[str, object],
+    fingerprint: Mapping[str, Any] | Environment,
     runner: Runner,
     progress: Progress | None = None,
     *,
     samples_origin: str = "",
+    clock: RunClock | None = None,
+    executor: Callable[[], Mapping[str, Any]] | None = None,
 ) -> Evaluation:
-    """Judge `samples` on `tasks` (already selected), reusing every stored verdict."""
+    """Judge `samples` on `tasks` (already selected), reusing every stored verdict.
+
+    ``fingerprint``: the probed environment, or an :class:`Environment` from an earlier probe, so
+    that a run whose verdicts are all stored starts no worker. ``clock`` times the run's steps for
+    the manifest (default: from this call); ``executor`` says where samples ran, for the manifest."""
     started = time.time()
+    clock = clock or RunClock.from_now()
     progress = progress or SilentProgress()
-    by_id = {t.task_id: t for t in tasks}
-    samples = [s for s in samples if s.task_id in by_id]  # as the official evaluator: others are skipped
-    present = {s.task_id for s in samples}
-    missing = [t.task_id for t in tasks if t.task_id not in present]
-    if not samples:
-        raise SamplesError(f"{samples_origin or 'the samples'}: no sample belongs to the selected tasks of {dataset.label}")
-    if missing and not config.allow_partial:
-        raise SamplesError(
-            f"{samples_origin or 'the samples'}: {len(missing)} of {len(tasks)} tasks have no sample "
-            f"(first: {missing[0]}); pass --allow-partial to score only the tasks present"
-        )
-    tasks = [t for t in tasks if t.task_id in present]
-    env = environment_key(fingerprint)
-
-    gt: dict[str, GroundTruth] = {}
-    if not config.no_gt:
-        gt = check_ground_truth(dataset, tasks, config, store, env, runner, progress)
-
-    def time_limit(task_id: str) -> float:
-        if config.timeout:
-            return float(config.timeout)
-        known = gt.get(task_id)
-        return time_limit_for(config.timeout_policy, known.gt_time if known else None, config.min_time_limit)
-
-    # Without a ground-truth check here (--no-gt), earlier checks in the store still order the work.
-    past = store.past_ground_truth_times(dataset.content_hash) if len(gt) < len(tasks) else {}
-
-    # One job per distinct (task, program): duplicates are judged once.
-    planned: dict[tuple[str, str], tuple[Job, VerdictKey]] = {}
-    per_sample: list[tuple[Sample, str, str]] = []
-    for sample in samples:
-        task = by_id[sample.task_id]
-        text = program(sample, task, calibrated=config.calibrated)
-        sha = solution_sha(text)
-        per_sample.append((sample, text, sha))
-        if (task.task_id, sha) in planned:
-            continue
-        limit = time_limit(task.task_id)
-        key = VerdictKey(dataset.content_hash, task.task_id, sha, env, config.limits_for(limit))
-        expected = planned_time(gt[task.task_id], limit) if task.task_id in gt else min(past.get(task.task_id, 0.0), limit)
-        planned[(task.task_id, sha)] = (Job(f"{task.task_id}#{sha[:20]}", task.task_id, text, task.test, limit, expected), key)
-
-    stored = store.get_verdicts(key for _, key in planned.values())
-    verdicts: dict[tuple[str, str], StoredVerdict] = {}
-    todo: list[Job] = []
-    key_of_job: dict[str, tuple[tuple[str, str], VerdictKey]] = {}
-    for ident, (job, key) in planned.items():
-        if key in stored:
-            verdicts[ident] = stored[key]
-        else:
-            todo.append(job)
-            key_of_job[job.key] = (ident, key)
-
-    # The bar counts samples, as the results do: a program shared by several samples counts for each.
-    copies = Counter((sample.task_id, sha) for sample, _, sha in per_sample)
-    progress.start("samples", len(per_sample), [verdicts[ident].status for ident in verdicts for _ in range(copies[ident])])
-
-    def record(result: ExecutionResult) -> None:
-        ident, key = key_of_job[result.key]
-        verdict = StoredVerdict(
-            result.status, dict(result.details), result.duration_s, result.peak_rss_mb, result.tests_run, result.note, result.node or None
-        )
-        store.put_verdict(key, verdict)
-        verdicts[ident] = verdict
-        for _ in range(copies[ident]):
-            progress.advance(result.status)
-
-    try:
-        _run_jobs(todo, runner, record)
-    finally:
-        progress.stop()
-
-    table: dict[str, list[SampleResult]] = {t.task_id: [] for t in tasks}
-    categories: dict[tuple[str, str], str | None] = {}
-    for sample, text, sha in per_sample:
-        ident = (sample.task_id, sha)
-        verdict = verdicts[ident]
-        task = by_id[sample.task_id]
-        lazy = lazy_reason(sample.solution, task.entry_point)
-        if ident not in categories:
-            categories[ident] = _category(verdict, text, task, lazy, gt, config)
-            if categories[ident] != verdict.category:
-                store.set_category(planned[ident][1], categories[ident])
-        table[sample.task_id].append(
-            SampleResult(
-                task_id=sample.task_id,
-                solution=text,
-                status=verdict.status,
-                details=verdict.details,
-                index=sample.index,
-                duration_s=verdict.duration_s,
-                peak_rss_mb=verdict.peak_rss_mb,
-                lazy=lazy,
-                note=verdict.note,
-                category=categories[ident],
-            )
-        )
-    results = EvalResults(datetime.now().strftime("%Y-%m-%d %H:%M"), table)
+    tasks, samples = select_samples(dataset, tasks, samples, config, samples_origin)
+    executed = sample_programs(samples, tasks, config)
+    environment = as_environment(fingerprint)
+    settled = _all_stored(dataset, tasks, executed, config, store, environment)
+    if settled is not None:
+        gt, plan = settled
+    else:
+        environment = environment.confirmed()
+        gt = {} if config.no_gt else check_ground_truth(dataset, tasks, config, store, environment.key, runner, progress, clock=clock)
+        plan = plan_samples(dataset, tasks, executed, gt, config, store, environment.key)
+    verdicts = run_samples(plan, runner, store, progress, clock)
+    results = results_table(tasks, executed, plan, verdicts, gt, config, store)
     scores = pass_at_k(results.counts(), config.pass_k)
+    clock.mark("writing_results")
     finished = time.time()
-    evaluation = Evaluation(
+    manifest = run_manifest(
+        dataset, tasks, config, environment.fingerprint, gt, not config.no_gt, plan, started, finished, samples_origin,
+        executor=dict(executor()) if executor is not None else None, timing=clock.to_json(),
+    )
+    results.bcb["manifest"] = manifest
+    return Evaluation(
         results=results,
         pass_at_k=scores,
         ground_truth=gt,
         gt_checked=not config.no_gt,
-        executed=len(todo),
-        reused=len(planned) - len(todo),
-        distinct_programs=len(planned),
+        executed=len(plan.todo),
+        reused=len(plan.reused),
+        distinct_programs=len(plan.programs),
         duration_s=finished - started,
-        manifest={},
+        manifest=manifest,
     )
-    evaluation.manifest = run_manifest(dataset, tasks, config, fingerprint, evaluation, started, finished, samples_origin)
-    results.bcb["manifest"] = evaluation.manifest
-    return evaluation
 
 
-def _category(verdict: StoredVerdict, program_text: str, task: Task, lazy: str | None, gt: dict[str, GroundTruth], config: EvalConfig) -> str | None:
+def _all_stored(
+    dataset: Dataset, tasks: Sequence[Task], executed: Sequence[_Executed], config: EvalConfig, store: ResultStore, environment: Environment
+) -> tuple[dict[str, GroundTruth], VerdictPlan] | None:
+    """With an environment from an earlier probe: the ground truth and the plan when the store
+    holds every verdict under it (nothing runs, no worker starts); else None."""
+    if environment.probed:
+        return None
+    gt = {} if config.no_gt else stored_ground_truth(dataset, tasks, config, store, environment.key)
+    if gt is None:
+        return None
+    plan = plan_samples(dataset, tasks, executed, gt, config, store, environment.key)
+    return (gt, plan) if plan.complete else None
+
+
+def _category(verdict: StoredVerdict, program_text: str, task: Task, lazy: str | None, gt: Mapping[str, GroundTruth], config: EvalConfig) -> str | None:
     """The sample's failure category; the ground truth decides `environment` only when it ran."""
     known = gt.get(task.task_id)
     diagnosis = classify(
@@ -345,15 +410,20 @@ def run_manifest(
     dataset: Dataset,
     tasks: Sequence[Task],
     config: EvalConfig,
-    fingerprint: dict[str, object],
-    evaluation: Evaluation,
+    fingerprint: Mapping[str, Any],
+    gt: Mapping[str, GroundTruth],
+    gt_checked: bool,
+    plan: VerdictPlan,
     started: float,
     finished: float,
     samples_origin: str,
+    *,
+    executor: Mapping[str, Any] | None = None,
+    timing: Mapping[str, float | None] | None = None,
 ) -> dict[str, object]:
-    """Everything needed to reproduce or audit the numbers."""
+    """Everything needed to reproduce or audit the numbers, from what the run's steps produced."""
     iso = lambda t: datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")  # noqa: E731
-    return {
+    manifest: dict[str, object] = {
         "bcb_version": __version__,
         "started": iso(started),
         "finished": iso(finished),
@@ -370,7 +440,7 @@ def run_manifest(
         "split": config.split,
         "calibrated": config.calibrated,
         "samples": samples_origin,
-        "environment": fingerprint,
+        "environment": dict(fingerprint),
         "limits": {
             **asdict(config.limits),
             "timeout_policy": "fixed" if config.timeout else config.timeout_policy,
@@ -378,14 +448,19 @@ def run_manifest(
             "min_time_limit_s": config.min_time_limit,
         },
         "ground_truth": {
-            "checked": evaluation.gt_checked,
-            "pass_rate": evaluation.gt_pass_rate if evaluation.gt_checked else None,
-            "failed_tasks": evaluation.failed_tasks,
+            "checked": gt_checked,
+            "pass_rate": (sum(g.passed for g in gt.values()) / len(gt) if gt else 0.0) if gt_checked else None,
+            "failed_tasks": [t for t, g in gt.items() if not g.passed],
         },
-        "executed": evaluation.executed,
-        "reused_from_store": evaluation.reused,
-        "distinct_programs": evaluation.distinct_programs,
+        "executed": len(plan.todo),
+        "reused_from_store": len(plan.reused),
+        "distinct_programs": len(plan.programs),
     }
+    if executor is not None:
+        manifest["executor"] = dict(executor)
+    if timing is not None:
+        manifest["timing"] = dict(timing)
+    return manifest
 
 
 def rescore(results: EvalResults, tasks: Sequence[Task], config: EvalConfig, *, origin: str = "") -> Evaluation:

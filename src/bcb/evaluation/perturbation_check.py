@@ -27,11 +27,11 @@ from typing import Literal, Mapping, Sequence
 from bcb import __version__
 from bcb.dataset import Dataset, DatasetError, Task, content_hash, write_tasks
 from bcb.dataset.perturbation import Perturbation
-from bcb.evaluation.evaluate import EvalConfig, Progress, Runner, check_ground_truth
+from bcb.evaluation.evaluate import EvalConfig, Progress, check_ground_truth
+from bcb.evaluation.plan import Runner, ground_truth_limit, ground_truth_of
 from bcb.fileio import write_json_atomic
 from bcb.evaluation.store import GroundTruth, ResultStore
 from bcb.execution.jobs import Job
-from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S
 
 DropCategory = Literal["perturbation", "environment", "unchanged"]
 PROVENANCE_FORMAT = "bcb-perturbation/1"
@@ -243,7 +243,7 @@ def recheck_perturbations(
 def _run_again(suspects: Sequence[Perturbation], config: EvalConfig, runner: Runner, progress: _Phase) -> dict[str, tuple[GroundTruth, GroundTruth]]:
     """Original and perturbed form of each task, once more, outside the store (its verdicts are
     what is being doubted), under the ground-truth time limit `check_ground_truth` uses."""
-    limit = float(config.timeout) if config.timeout else max(OFFICIAL_TIMEOUT_FLOOR_S, config.min_time_limit) + 1
+    limit = ground_truth_limit(config.timeout, config.min_time_limit)
     jobs = []
     for p in suspects:
         jobs.append(Job(f"original:{p.task_id}", p.task_id, p.original.solution, p.original.test, limit))
@@ -252,8 +252,7 @@ def _run_again(suspects: Sequence[Perturbation], config: EvalConfig, runner: Run
     progress.start("", len(jobs))
     try:
         for result in runner(jobs):
-            passed = result.status == "pass"
-            verdicts[result.key] = GroundTruth(result.task_id, result.status, result.duration_s if passed else None, dict(result.details))
+            verdicts[result.key] = ground_truth_of(result)
             progress.advance(result.status)
     finally:
         progress.stop()

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bcb.dataset.task import Task
-from bcb.evaluation.evaluate import Progress, Runner, SilentProgress
+from bcb.evaluation.evaluate import Progress, SilentProgress
+from bcb.evaluation.plan import Runner
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S
 from bcb.execution.sandbox import count_test_methods

@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from bcb.dataset import Dataset, DatasetError, Task, load_dataset, parse_ids, select_tasks
-from bcb.evaluation.evaluate import Evaluation, check_ground_truth, environment_key, evaluate
+from bcb.evaluation.evaluate import Evaluation, check_ground_truth, evaluate
+from bcb.evaluation.plan import environment_key
 from bcb.evaluation.results import eval_results_payload, model_name
 from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.samples import SamplesError, read_samples
 from bcb.evaluation.store import ResultStore
+from bcb.evaluation.timing import RunClock
 from bcb.execution.environment import environment_fingerprint
 from bcb.execution.limits import Limits
 from bcb.execution.preload import preload_modules
@@ -314,14 +316,17 @@ class EvaluationService:
     def _run(self, job: JobRecord) -> None:
         cancelled = self._cancels[job.id]
         progress = _JobProgress(self._progress.setdefault(job.id, {"phase": "starting", "done": 0, "total": 0}))
+        clock = RunClock.from_now()
         try:
             options = JobOptions.from_json(job.options)
             dataset = self.dataset(options.subset)
+            for step in ("dataset", "fingerprint", "workers_ready"):  # the last two were ready before the job
+                clock.mark(step)
             tasks = self._tasks(dataset, options)
             runner = self.fair.runner(job.client, options.limits, cancelled)
             store = ResultStore(self.store_path)
             try:
-                results, pass_at_k, outcome = self._evaluate(job, options, dataset, tasks, runner, store, progress)
+                results, pass_at_k, outcome = self._evaluate(job, options, dataset, tasks, runner, store, progress, clock)
             finally:
                 store.close()
             self.jobs.finish(job.id, json.dumps(results), json.dumps(pass_at_k), outcome[0], outcome[1])
@@ -340,7 +345,7 @@ class EvaluationService:
             with self._finished:
                 self._finished.notify_all()
 
-    def _evaluate(self, job: JobRecord, options: JobOptions, dataset: Dataset, tasks: tuple[Task, ...], runner: Any, store: ResultStore, progress: _JobProgress) -> tuple[dict[str, Any], dict[str, Any], tuple[int, int]]:
+    def _evaluate(self, job: JobRecord, options: JobOptions, dataset: Dataset, tasks: tuple[Task, ...], runner: Any, store: ResultStore, progress: _JobProgress, clock: RunClock) -> tuple[dict[str, Any], dict[str, Any], tuple[int, int]]:
         config = options.eval_config()
         env = environment_key(self.fingerprint)
         samples = [] if options.check_gt_only else read_samples(Path(job.samples_path), dataset.by_id, resolve_id=dataset.resolve_id)
@@ -349,15 +354,17 @@ class EvaluationService:
         if not options.no_gt:
             # One ground-truth run per dataset at a time: a second job waits, then finds it in the store.
             with self._gt_lock(dataset.content_hash):
-                gt = check_ground_truth(dataset, gt_tasks, config, store, env, runner, progress)
+                gt = check_ground_truth(dataset, gt_tasks, config, store, env, runner, progress, clock=clock)
         if options.check_gt_only:
             rate = sum(g.passed for g in gt.values()) / len(gt)
             results = {"date": datetime.now().strftime("%Y-%m-%d %H:%M"), "eval": {}}
             pass_at_k = {"model": model_name(options.filename), "split": options.split, "subset": options.subset,
                          "calibrated": options.calibrated, "gt_pass_rate": rate, "failed_tasks": [t for t, g in gt.items() if not g.passed]}
             return results, pass_at_k, (0, 0)
-        outcome: Evaluation = evaluate(dataset, tasks, samples, config, store, self.fingerprint, runner, progress, samples_origin=options.filename)
-        outcome.manifest["executor"] = {"kind": "bcb serve", "workers": len(self.slots), "job": job.id}
+        outcome: Evaluation = evaluate(
+            dataset, tasks, samples, config, store, self.fingerprint, runner, progress, samples_origin=options.filename, clock=clock,
+            executor=lambda: {"kind": "bcb serve", "workers": len(self.slots), "job": job.id},
+        )
         results = eval_results_payload(outcome.results)
         pass_at_k = outcome.pass_at_k_file(model_name(options.filename), options.split, options.subset, options.calibrated)
         return results, pass_at_k, (outcome.executed, outcome.reused)
