@@ -18,7 +18,9 @@ CONFINE = REPO / "tests" / "tools" / "no_namespaces.py"
 TIERS = ("root", "rootless", "no_namespaces")
 
 
-def tier_command(tier: str, argv: list[str], *, user: str, user_python: str, extra_env: dict[str, str] | None = None) -> list[str]:
+def tier_command(
+    tier: str, argv: list[str], *, user: str, user_python: str, extra_env: dict[str, str] | None = None
+) -> list[str]:
     """``argv`` is a Python command line without the interpreter (``["-m", "bcb.cli", ...]`` or a
     script and its arguments)."""
     if tier == "root":
@@ -29,8 +31,15 @@ def tier_command(tier: str, argv: list[str], *, user: str, user_python: str, ext
         return [sys.executable, *argv]
     if tier not in TIERS:
         raise SystemExit(f"unknown tier {tier!r}: choose from {', '.join(TIERS)}")
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.path.expanduser(f"~{user}"), "USER": user, "LOGNAME": user,
-           "LANG": "C.UTF-8", "PYTHONPATH": str(REPO / "src"), **(extra_env or {})}
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": os.path.expanduser(f"~{user}"),
+        "USER": user,
+        "LOGNAME": user,
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(REPO / "src"),
+        **(extra_env or {}),
+    }
     inner = [user_python, *argv]
     if tier == "no_namespaces":
         inner = [user_python, str(CONFINE), *inner]

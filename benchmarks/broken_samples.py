@@ -40,8 +40,39 @@ SHARED = Path(os.environ.get("BCB_SHARED", REPO.parent / "shared"))
 #: Ground truth fails here (README's list) or failed the official GT check on this machine.
 GT_FAILS_HERE = {
     f"BigCodeBench/{n}"
-    for n in (101, 111, 176, 177, 205, 276, 290, 314, 332, 334, 363, 376, 383, 590, 633, 635, 655, 658, 726, 734,
-              806, 808, 812, 823, 832, 849, 940, 1005, 1012, 1040, 1109)
+    for n in (
+        101,
+        111,
+        176,
+        177,
+        205,
+        276,
+        290,
+        314,
+        332,
+        334,
+        363,
+        376,
+        383,
+        590,
+        633,
+        635,
+        655,
+        658,
+        726,
+        734,
+        806,
+        808,
+        812,
+        823,
+        832,
+        849,
+        940,
+        1005,
+        1012,
+        1040,
+        1109,
+    )
 }
 
 #: kind -> number of samples in the calibrated file.
@@ -76,7 +107,12 @@ def entry_function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
 def first_statement(fn: ast.FunctionDef) -> ast.stmt | None:
     """The first statement of the body after its docstring (None when there is nothing else)."""
     body = fn.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]
     return body[0] if body else None
 
@@ -127,7 +163,10 @@ def off_by_one(task: Task) -> str | None:
     if fn is None or first is None:
         return None
     lines = src.splitlines(keepends=True)
-    for node in sorted(ast.walk(ast.Module(body=fn.body[fn.body.index(first):], type_ignores=[])), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
+    for node in sorted(
+        ast.walk(ast.Module(body=fn.body[fn.body.index(first) :], type_ignores=[])),
+        key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)),
+    ):
         if isinstance(node, ast.Constant) and type(node.value) is int and node.lineno == node.end_lineno:
             line = lines[node.lineno - 1]
             b = len(line.encode()[: node.col_offset].decode())
@@ -201,13 +240,19 @@ MAKERS: dict[str, Callable[[Task], str | None]] = {
     "sys_exit_at_import": lambda task: task.solution + "\n\nimport sys as _broken_sys\n_broken_sys.exit(0)\n",
     "os_exit_at_call": at_call("import os as _broken_os", "_broken_os._exit(0)"),
     "keyboard_interrupt": at_call("raise KeyboardInterrupt"),
-    "print_heavy": at_call("import sys as _broken_sys", "for _broken_i in range(20000):",
-                           "    print('flood ' * 40)", "    print('err ' * 40, file=_broken_sys.stderr)"),
+    "print_heavy": at_call(
+        "import sys as _broken_sys",
+        "for _broken_i in range(20000):",
+        "    print('flood ' * 40)",
+        "    print('err ' * 40, file=_broken_sys.stderr)",
+    ),
 }
 
 
 def eligible_tasks(data: Path, report: Path) -> list[Task]:
-    tasks = [t for t in read_tasks(data / "BigCodeBench-v0.1.4.jsonl.gz", check=False) if t.task_id not in GT_FAILS_HERE]
+    tasks = [
+        t for t in read_tasks(data / "BigCodeBench-v0.1.4.jsonl.gz", check=False) if t.task_id not in GT_FAILS_HERE
+    ]
     fast: set[str] | None = None
     if report.is_file():
         rows = json.loads(report.read_text()).get("gt", {}).get("results", {})
@@ -238,7 +283,10 @@ def generate(tasks: list[Task], seed: int) -> tuple[list[dict[str, str]], list[d
             if kind == "missing_import":
                 missing_import_tasks.append(task)
             made += 1
-    uncalibrated = [{"task_id": t.task_id, "solution": MAKERS["missing_import"](t) or "", "kind": "missing_import"} for t in missing_import_tasks]
+    uncalibrated = [
+        {"task_id": t.task_id, "solution": MAKERS["missing_import"](t) or "", "kind": "missing_import"}
+        for t in missing_import_tasks
+    ]
     for kind, count in UNCALIBRATED_COUNTS.items():
         if kind == "missing_import":
             continue
@@ -264,7 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "broken")
     ap.add_argument("--seed", type=int, default=4)
     ap.add_argument("--shared", type=Path, default=SHARED)
-    ap.add_argument("--gt-times", type=Path, default=REPO / "benchmarks" / "results" / "fidelity.json", help="a fidelity report, for picking fast tasks")
+    ap.add_argument(
+        "--gt-times",
+        type=Path,
+        default=REPO / "benchmarks" / "results" / "fidelity.json",
+        help="a fidelity report, for picking fast tasks",
+    )
     args = ap.parse_args(argv)
     calibrated, uncalibrated = generate(eligible_tasks(args.shared / "data", args.gt_times), args.seed)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -71,8 +71,37 @@ EXCLUDED = {"BigCodeBench/363", "BigCodeBench/823", "BigCodeBench/1005"}
 #: failed exactly these tasks (task-environment-facts.md); every other ground truth passed.
 OFFICIAL_GT_FAILURES_HERE = {
     f"BigCodeBench/{n}"
-    for n in (101, 111, 176, 177, 276, 290, 314, 332, 334, 363, 376, 383, 590, 633, 635, 655, 658, 726, 734, 806, 808,
-              812, 832, 849, 940, 1005, 1012, 1040, 1109)
+    for n in (
+        101,
+        111,
+        176,
+        177,
+        276,
+        290,
+        314,
+        332,
+        334,
+        363,
+        376,
+        383,
+        590,
+        633,
+        635,
+        655,
+        658,
+        726,
+        734,
+        806,
+        808,
+        812,
+        832,
+        849,
+        940,
+        1005,
+        1012,
+        1040,
+        1109,
+    )
 }
 
 
@@ -96,7 +125,16 @@ def summary_of(result: ExecutionResult) -> dict[str, str]:
 
 def run_jobs(ex: LocalExecutor, jobs: list[Job], label: str, console: Console) -> dict[str, ExecutionResult]:
     out: dict[str, ExecutionResult] = {}
-    columns = (TextColumn(f"[bold]{label:<10}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    columns = (
+        TextColumn(f"[bold]{label:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
     counts: Counter[str] = Counter()
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task(label, total=len(jobs), status="")
@@ -118,11 +156,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="only the first N tasks (smoke runs)")
     ap.add_argument("--tasks", default="", help="comma-separated task numbers to run (default: all)")
     ap.add_argument("--shared", type=Path, default=SHARED)
-    ap.add_argument("--report", type=Path, default=None, help="where the JSON report goes (default: benchmarks/results/fidelity.json, or <samples>-fidelity.json with --official-results)")
-    ap.add_argument("--official-results", type=Path, default=None, help="the official evaluator's *_eval_results.json on --samples: compare with bcb sample by sample")
-    ap.add_argument("--samples", type=Path, default=None, help="with --official-results: the samples file both evaluated (JSONL; an optional 'kind' field groups the report)")
-    ap.add_argument("--calibrated", action=argparse.BooleanOptionalAction, default=True, help="with --official-results: how the official run was calibrated")
-    ap.add_argument("--bcb-results", type=Path, default=None, help="with --official-results: compare with this bcb results file instead of running bcb")
+    ap.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="where the JSON report goes (default: benchmarks/results/fidelity.json, or <samples>-fidelity.json with --official-results)",
+    )
+    ap.add_argument(
+        "--official-results",
+        type=Path,
+        default=None,
+        help="the official evaluator's *_eval_results.json on --samples: compare with bcb sample by sample",
+    )
+    ap.add_argument(
+        "--samples",
+        type=Path,
+        default=None,
+        help="with --official-results: the samples file both evaluated (JSONL; an optional 'kind' field groups the report)",
+    )
+    ap.add_argument(
+        "--calibrated",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --official-results: how the official run was calibrated",
+    )
+    ap.add_argument(
+        "--bcb-results",
+        type=Path,
+        default=None,
+        help="with --official-results: compare with this bcb results file instead of running bcb",
+    )
     ap.add_argument("--version", default="v0.1.4", help="with --official-results: the dataset version both used")
     args = ap.parse_args(argv)
     if args.official_results:
@@ -154,16 +217,34 @@ def main(argv: list[str] | None = None) -> int:
     # /nonexistent_path, /path/to/destination) and so change later verdicts; they are listed, not
     # removed (bcb has no file-system sandbox yet).
     root_before = set(os.listdir("/"))
-    report: dict[str, Any] = {"python": args.python, "workers": args.workers, "timeout": args.timeout, "splits": {}, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    report: dict[str, Any] = {
+        "python": args.python,
+        "workers": args.workers,
+        "timeout": args.timeout,
+        "splits": {},
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
     t_start = time.monotonic()
     with LocalExecutor(python=args.python, workers=args.workers, preload=preload_modules(libs)) as ex:
         pre = ex.preload_report.get("preload", {})
-        console.print(f"workers ready: {len(pre.get('imported', []))} modules preloaded in {ex.preload_report.get('preload_s')} s; failed: {sorted(pre.get('failed', {}))}")
+        console.print(
+            f"workers ready: {len(pre.get('imported', []))} modules preloaded in "
+            f"{ex.preload_report.get('preload_s')} s; failed: {sorted(pre.get('failed', {}))}"
+        )
         report["preload"] = ex.preload_report
 
         gt_time: dict[str, float] = {}
         if not args.no_gt:
-            jobs = [Job(key=f"gt:{tid}", task_id=tid, solution=tasks_v14[tid].solution, test=tasks_v14[tid].test, time_limit=limit_for(None)) for tid in wanted]
+            jobs = [
+                Job(
+                    key=f"gt:{tid}",
+                    task_id=tid,
+                    solution=tasks_v14[tid].solution,
+                    test=tasks_v14[tid].test,
+                    time_limit=limit_for(None),
+                )
+                for tid in wanted
+            ]
             t0 = time.monotonic()
             res = run_jobs(ex, jobs, "GT v0.1.4", console)
             wall = time.monotonic() - t0
@@ -181,7 +262,14 @@ def main(argv: list[str] | None = None) -> int:
             if not artefact_preexisting and os.path.exists("/non/existent/path"):
                 shutil.rmtree("/non", ignore_errors=True)
                 report["removed_non_existent_path"] = True
-            report["gt"] = {"agreement": agree, "n": len(wanted), "wall_s": wall, "pass_rate": sum(r["bcb"] == "pass" for r in rows.values()) / max(1, len(rows)), "differences": diffs, "results": rows}
+            report["gt"] = {
+                "agreement": agree,
+                "n": len(wanted),
+                "wall_s": wall,
+                "pass_rate": sum(r["bcb"] == "pass" for r in rows.values()) / max(1, len(rows)),
+                "differences": diffs,
+                "results": rows,
+            }
 
         for split in splits:
             official = json.loads((fid / f"official-{MODEL}-{split}-full.json").read_text())
@@ -196,7 +284,16 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 task: Task = tasks_v12[tid]
                 solution = task.code_prompt + "\n    pass\n" + samples[tid]
-                jobs.append(Job(key=f"{split}:{tid}", task_id=tid, solution=solution, test=task.test, time_limit=limit_for(gt_time.get(tid)), expected_time=gt_time.get(tid, 0.0)))
+                jobs.append(
+                    Job(
+                        key=f"{split}:{tid}",
+                        task_id=tid,
+                        solution=solution,
+                        test=task.test,
+                        time_limit=limit_for(gt_time.get(tid)),
+                        expected_time=gt_time.get(tid, 0.0),
+                    )
+                )
             t0 = time.monotonic()
             res = run_jobs(ex, jobs, split, console)
             wall = time.monotonic() - t0
@@ -205,7 +302,14 @@ def main(argv: list[str] | None = None) -> int:
                 r = res[j.key]
                 off = official["verdicts"][j.task_id][0]
                 off_tests = official.get("failing_tests", {}).get(j.task_id, [[]])[0]
-                rows[j.task_id] = {"bcb": r.status, "official": off, "official_failing": off_tests, "bcb_failing": sorted(r.details), "duration_s": r.duration_s, **summary_of(r)}
+                rows[j.task_id] = {
+                    "bcb": r.status,
+                    "official": off,
+                    "official_failing": off_tests,
+                    "bcb_failing": sorted(r.details),
+                    "duration_s": r.duration_s,
+                    **summary_of(r),
+                }
                 if r.status != off:
                     diffs.append(j.task_id)
                     rows[j.task_id]["details"] = r.details
@@ -226,7 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     report["non_existent_path_created"] = os.path.exists("/non/existent/path")
     report["new_root_entries"] = sorted(set(os.listdir("/")) - root_before)
     if report["new_root_entries"]:
-        console.print(f"[yellow]samples created {', '.join('/' + e for e in report['new_root_entries'])}: remove them before the next run")
+        console.print(
+            f"[yellow]samples created {', '.join('/' + e for e in report['new_root_entries'])}: remove them before the next run"
+        )
 
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=1))
@@ -252,10 +358,31 @@ def run_bcb(args: argparse.Namespace, rows: list[dict[str, Any]], keep: Path) ->
     samples.write_text("".join(json.dumps({"task_id": r["task_id"], "solution": r["solution"]}) + "\n" for r in rows))
     ids = ",".join(sorted({r["task_id"] for r in rows}, key=lambda t: int(t.rsplit("/", 1)[1])))
     cmd = [
-        sys.executable, "-m", "bcb", "evaluate", "--samples", str(samples), "--version", args.version,
-        "--data-dir", str(args.shared / "data"), "--split", "complete", "--subset", "full", "--selective-evaluate", ids,
-        "--no-gt", "--parallel", str(args.workers), "--python", args.python, "--root", str(scratch / "root"),
-        "--calibrated" if args.calibrated else "--no-calibrated", "--overwrite-results",
+        sys.executable,
+        "-m",
+        "bcb",
+        "evaluate",
+        "--samples",
+        str(samples),
+        "--version",
+        args.version,
+        "--data-dir",
+        str(args.shared / "data"),
+        "--split",
+        "complete",
+        "--subset",
+        "full",
+        "--selective-evaluate",
+        ids,
+        "--no-gt",
+        "--parallel",
+        str(args.workers),
+        "--python",
+        args.python,
+        "--root",
+        str(scratch / "root"),
+        "--calibrated" if args.calibrated else "--no-calibrated",
+        "--overwrite-results",
     ]
     if args.min_time_limit != 1.0:
         cmd += ["--min-time-limit", str(args.min_time_limit)]
@@ -294,15 +421,25 @@ def compare_with_official(args: argparse.Namespace) -> int:
         mine: SampleResult | None = bcb.eval[tid][i] if len(bcb.eval.get(tid) or []) > i else None
         off_first, off_last = first_failure(dict(off.details)) if off else ("", "")
         bcb_first, bcb_last = first_failure(dict(mine.details)) if mine else ("", "")
-        results.append({
-            "task_id": tid, "index": i, "kind": row.get("kind", ""),
-            "official": off.status if off else "missing", "bcb": mine.status if mine else "missing",
-            "official_failing": sorted(off.details) if off else [], "bcb_failing": sorted(mine.details) if mine else [],
-            "official_first": off_first, "official_last": off_last, "bcb_first": bcb_first, "bcb_last": bcb_last,
-            "bcb_note": mine.note if mine else "", "bcb_lazy": mine.lazy if mine else None,
-            "same_program": bool(off and mine and off.solution == mine.solution),
-            "same_failing_tests": bool(off and mine and set(off.details) == set(mine.details)),
-        })
+        results.append(
+            {
+                "task_id": tid,
+                "index": i,
+                "kind": row.get("kind", ""),
+                "official": off.status if off else "missing",
+                "bcb": mine.status if mine else "missing",
+                "official_failing": sorted(off.details) if off else [],
+                "bcb_failing": sorted(mine.details) if mine else [],
+                "official_first": off_first,
+                "official_last": off_last,
+                "bcb_first": bcb_first,
+                "bcb_last": bcb_last,
+                "bcb_note": mine.note if mine else "",
+                "bcb_lazy": mine.lazy if mine else None,
+                "same_program": bool(off and mine and off.solution == mine.solution),
+                "same_failing_tests": bool(off and mine and set(off.details) == set(mine.details)),
+            }
+        )
     diffs = [r for r in results if r["official"] != r["bcb"]]
     kinds: dict[str, dict[str, Any]] = {}
     for r in results:
@@ -312,11 +449,17 @@ def compare_with_official(args: argparse.Namespace) -> int:
         k["official"][r["official"]] += 1
         k["bcb"][r["bcb"]] += 1
     report = {
-        "samples": str(args.samples), "official_results": str(args.official_results), "bcb_results": str(bcb_path),
-        "calibrated": args.calibrated, "version": args.version, "n": len(results),
-        "agreement": 1 - len(diffs) / max(1, len(results)), "differences": len(diffs),
+        "samples": str(args.samples),
+        "official_results": str(args.official_results),
+        "bcb_results": str(bcb_path),
+        "calibrated": args.calibrated,
+        "version": args.version,
+        "n": len(results),
+        "agreement": 1 - len(diffs) / max(1, len(results)),
+        "differences": len(diffs),
         "same_program": sum(r["same_program"] for r in results),
-        "same_failing_tests": sum(r["same_failing_tests"] for r in results), "bcb_wall_s": None if args.bcb_results else wall,
+        "same_failing_tests": sum(r["same_failing_tests"] for r in results),
+        "bcb_wall_s": None if args.bcb_results else wall,
         "kinds": {k: {**v, "official": dict(v["official"]), "bcb": dict(v["bcb"])} for k, v in kinds.items()},
         "results": results,
     }
@@ -324,21 +467,33 @@ def compare_with_official(args: argparse.Namespace) -> int:
     path.write_text(json.dumps(report, indent=1))
 
     out = Console(soft_wrap=True)
-    out.print(f"\n[bold]{args.samples.name}[/bold] ({'calibrated' if args.calibrated else 'not calibrated'}, {args.version}): "
-              f"{len(results)} samples over {len(seen)} tasks, agreement {report['agreement']:.4f} ({len(diffs)} differ); "
-              f"same program text executed: {report['same_program']}/{len(results)}; "
-              f"same set of failing tests (details keys): {report['same_failing_tests']}/{len(results)}")
+    out.print(
+        f"\n[bold]{args.samples.name}[/bold] ({'calibrated' if args.calibrated else 'not calibrated'}, {args.version}): "
+        f"{len(results)} samples over {len(seen)} tasks, agreement {report['agreement']:.4f} ({len(diffs)} differ); "
+        f"same program text executed: {report['same_program']}/{len(results)}; "
+        f"same set of failing tests (details keys): {report['same_failing_tests']}/{len(results)}"
+    )
     for kind, k in sorted(kinds.items()):
-        out.print(escape(f"  {kind:<24} {k['agree']:>3}/{k['n']:<3} official {dict(sorted(k['official'].items()))}  bcb {dict(sorted(k['bcb'].items()))}"))
+        out.print(
+            escape(
+                f"  {kind:<24} {k['agree']:>3}/{k['n']:<3} official {dict(sorted(k['official'].items()))}  bcb {dict(sorted(k['bcb'].items()))}"
+            )
+        )
     for r in diffs:
-        out.print(escape(
-            f"  {r['task_id']} #{r['index']} ({r['kind']}): official {r['official']} [{r['official_first']}] {r['official_last']}\n"
-            f"      bcb {r['bcb']} [{r['bcb_first']}] {r['bcb_last']} {('(' + r['bcb_note'] + ')') if r['bcb_note'] else ''}"
-        ))
+        out.print(
+            escape(
+                f"  {r['task_id']} #{r['index']} ({r['kind']}): official {r['official']} [{r['official_first']}] {r['official_last']}\n"
+                f"      bcb {r['bcb']} [{r['bcb_first']}] {r['bcb_last']} {('(' + r['bcb_note'] + ')') if r['bcb_note'] else ''}"
+            )
+        )
     for r in results:
         if r["official"] == r["bcb"] and not r["same_failing_tests"]:
-            out.print(escape(f"  same verdict, other failing tests: {r['task_id']} #{r['index']} ({r['kind']}): "
-                             f"official {r['official_failing']} | bcb {r['bcb_failing']}"))
+            out.print(
+                escape(
+                    f"  same verdict, other failing tests: {r['task_id']} #{r['index']} ({r['kind']}): "
+                    f"official {r['official_failing']} | bcb {r['bcb_failing']}"
+                )
+            )
     console.print(f"report: {path}")
     return 0
 
@@ -347,10 +502,17 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
     out = Console(soft_wrap=True)
     if "gt" in report:
         g = report["gt"]
-        out.print(f"\n[bold]Ground truth v0.1.4[/bold]: {g['n']} tasks, bcb pass rate {g['pass_rate']:.3f}, agreement with the official GT check here {g['agreement']:.4f} ({len(g['differences'])} differ), wall {g['wall_s']:.0f} s")
+        out.print(
+            f"\n[bold]Ground truth v0.1.4[/bold]: {g['n']} tasks, bcb pass rate {g['pass_rate']:.3f}, "
+            f"agreement with the official GT check here {g['agreement']:.4f} ({len(g['differences'])} differ), wall {g['wall_s']:.0f} s"
+        )
         for tid in g["differences"]:
             r = g["results"][tid]
-            out.print(escape(f"  {tid}: official {r['official']}, bcb {r['bcb']}  [{r['first_failure']}] {r['last_line']} {('(' + r['note'] + ')') if r['note'] else ''}"))
+            out.print(
+                escape(
+                    f"  {tid}: official {r['official']}, bcb {r['bcb']}  [{r['first_failure']}] {r['last_line']} {('(' + r['note'] + ')') if r['note'] else ''}"
+                )
+            )
     for split, s in report["splits"].items():
         out.print(
             f"\n[bold]{split}[/bold] (v0.1.2, calibrated): {s['n']} samples, agreement {s['agreement']:.4f} ({len(s['differences'])} differ); "
@@ -358,10 +520,12 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
         )
         for tid in s["differences"]:
             r = s["results"][tid]
-            out.print(escape(
-                f"  {tid}: official {r['official']} {r['official_failing'] or ''} | bcb {r['bcb']} {r['bcb_failing'] or ''}\n"
-                f"      [{r['first_failure']}] {r['last_line']} {('(' + r['note'] + ')') if r['note'] else ''}"
-            ))
+            out.print(
+                escape(
+                    f"  {tid}: official {r['official']} {r['official_failing'] or ''} | bcb {r['bcb']} {r['bcb_failing'] or ''}\n"
+                    f"      [{r['first_failure']}] {r['last_line']} {('(' + r['note'] + ')') if r['note'] else ''}"
+                )
+            )
     out.print(f"\ntotal wall {report['wall_s']:.0f} s")
 
 

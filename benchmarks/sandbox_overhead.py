@@ -21,7 +21,6 @@ BigCodeBench files are in ../shared/data, the first ``--n`` tasks' ground truths
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import statistics
@@ -36,7 +35,7 @@ from bcb.execution.preload import preload_modules
 from bcb.execution.sandbox import SandboxOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _tiers import REPO, tier_command  # noqa: E402
+from _tiers import REPO, tier_command
 
 SHARED = Path(os.environ["BCB_SHARED_DATA"]).parent if os.environ.get("BCB_SHARED_DATA") else REPO.parent / "shared"
 
@@ -48,8 +47,15 @@ def mini_jobs(repeat: int) -> tuple[list[Job], list[str]]:
     for task in load_dataset("bcb-mini").tasks:
         libs += list(task.libs)
         for i in range(repeat):
-            jobs.append(Job(key=f"{task.task_id}#{i}", task_id=task.task_id, solution=task.code_prompt + "\n    pass\n" + task.solution,
-                            test=task.test, time_limit=official_time_limit(None)))
+            jobs.append(
+                Job(
+                    key=f"{task.task_id}#{i}",
+                    task_id=task.task_id,
+                    solution=task.code_prompt + "\n    pass\n" + task.solution,
+                    test=task.test,
+                    time_limit=official_time_limit(None),
+                )
+            )
     return jobs, libs
 
 
@@ -60,7 +66,16 @@ def bcb_jobs(n: int) -> tuple[list[Job], list[str]]:
     from bcb.dataset import read_tasks
 
     tasks = sorted(read_tasks(path, check=False), key=lambda t: int(t.task_id.rsplit("/", 1)[1]))[:n]
-    jobs = [Job(key=t.task_id, task_id=t.task_id, solution=t.code_prompt + "\n    pass\n" + t.solution, test=t.test, time_limit=official_time_limit(None)) for t in tasks]
+    jobs = [
+        Job(
+            key=t.task_id,
+            task_id=t.task_id,
+            solution=t.code_prompt + "\n    pass\n" + t.solution,
+            test=t.test,
+            time_limit=official_time_limit(None),
+        )
+        for t in tasks
+    ]
     return jobs, [lib for t in tasks for lib in t.libs]
 
 
@@ -87,9 +102,25 @@ def measure(args: argparse.Namespace, sandbox: SandboxOptions) -> dict:
 
 def run_in_tier(args: argparse.Namespace, tier: str) -> dict:
     """This script again, in ``tier``, printing its measurement as JSON on its last line."""
-    argv = [str(Path(__file__).resolve()), "--measure-only", "--python", args.python, "--workers", str(args.workers),
-            "--repeat", str(args.repeat), "--n", str(args.n)]
-    cmd = tier_command(tier, argv, user=args.user, user_python=args.user_python or sys.executable, extra_env={"BCB_SHARED_DATA": str(SHARED / "data")})
+    argv = [
+        str(Path(__file__).resolve()),
+        "--measure-only",
+        "--python",
+        args.python,
+        "--workers",
+        str(args.workers),
+        "--repeat",
+        str(args.repeat),
+        "--n",
+        str(args.n),
+    ]
+    cmd = tier_command(
+        tier,
+        argv,
+        user=args.user,
+        user_python=args.user_python or sys.executable,
+        extra_env={"BCB_SHARED_DATA": str(SHARED / "data")},
+    )
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd="/")
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -102,10 +133,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--n", type=int, default=40)
-    ap.add_argument("--python", default=str(Path("/work/venvs/task-env/bin/python")) if Path("/work/venvs/task-env/bin/python").exists() else sys.executable)
+    ap.add_argument(
+        "--python",
+        default=str(Path("/work/venvs/task-env/bin/python"))
+        if Path("/work/venvs/task-env/bin/python").exists()
+        else sys.executable,
+    )
     ap.add_argument("--tiers", default="root", help="comma-separated: root, rootless, no_namespaces")
     ap.add_argument("--user", default="bcbci", help="the normal user the rootless and no_namespaces tiers run as")
-    ap.add_argument("--user-python", help="an interpreter --user can run, with bcb's dependencies (bcb is taken from this checkout)")
+    ap.add_argument(
+        "--user-python", help="an interpreter --user can run, with bcb's dependencies (bcb is taken from this checkout)"
+    )
     ap.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.measure_only:
@@ -121,15 +159,21 @@ def main(argv: list[str] | None = None) -> int:
         if runs[tier]["tier"] != tier:
             raise SystemExit(f"asked for tier {tier}, the workers gave {runs[tier]['tier']}")
     first = runs["off"]
-    print(f"{first['samples']} samples ({first['mini']} bcb-mini canonical, {first['samples'] - first['mini']} BigCodeBench ground truths), "
-          f"{args.workers} workers, task interpreter {args.python}")
+    print(
+        f"{first['samples']} samples ({first['mini']} bcb-mini canonical, {first['samples'] - first['mini']} BigCodeBench ground truths), "
+        f"{args.workers} workers, task interpreter {args.python}"
+    )
     base = runs.get("root", runs["off"])
-    print(f"{'tier':14} {'wall s':>8} {'median ms/sample':>17} {'vs root':>9} {'+ms vs root':>12}  verdicts differing from the unsandboxed run")
+    print(
+        f"{'tier':14} {'wall s':>8} {'median ms/sample':>17} {'vs root':>9} {'+ms vs root':>12}  verdicts differing from the unsandboxed run"
+    )
     status = 0
     for name, run in runs.items():
         differ = sorted(k for k in run["verdicts"] if run["verdicts"][k] != first["verdicts"].get(k))
         ratio = run["median_ms"] / base["median_ms"]
-        print(f"{name:14} {run['wall_s']:8.2f} {run['median_ms']:17.1f} {ratio:9.3f} {run['median_ms'] - base['median_ms']:+12.1f}  {len(differ)} {differ[:12]}")
+        print(
+            f"{name:14} {run['wall_s']:8.2f} {run['median_ms']:17.1f} {ratio:9.3f} {run['median_ms'] - base['median_ms']:+12.1f}  {len(differ)} {differ[:12]}"
+        )
         mini_not_pass = sorted(k for k in run["verdicts"] if "#" in k and run["verdicts"][k][0] != "pass")
         if mini_not_pass:
             print(f"  bcb-mini canonical solutions not passing in {name}: {mini_not_pass}")

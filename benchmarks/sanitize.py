@@ -53,7 +53,18 @@ def answer(lines: int) -> str:
         "    return helper(total)",
     ]
     return "\n".join(
-        ["Here is a solution.", *prose, "```python", *code, "```", *prose, "Example:", "```python", "print(task_func([1, 2, 3, 4, 5, 6, 7]))", "```"]
+        [
+            "Here is a solution.",
+            *prose,
+            "```python",
+            *code,
+            "```",
+            *prose,
+            "Example:",
+            "```python",
+            "print(task_func([1, 2, 3, 4, 5, 6, 7]))",
+            "```",
+        ]
     )
 
 
@@ -114,7 +125,14 @@ def official_time(text: str, budget: float) -> tuple[str | None, float | None]:
         "print(json.dumps([out, time.perf_counter() - t]))\n"
     )
     try:
-        run = subprocess.run([str(OFFICIAL_PYTHON), "-c", script], check=False, input=text, capture_output=True, text=True, timeout=budget + 30)
+        run = subprocess.run(
+            [str(OFFICIAL_PYTHON), "-c", script],
+            check=False,
+            input=text,
+            capture_output=True,
+            text=True,
+            timeout=budget + 30,
+        )
     except subprocess.TimeoutExpired:
         return None, None
     if run.returncode != 0:
@@ -130,7 +148,7 @@ def wrapped(solution: str) -> dict[str, str]:
         "as given": solution,
         "fenced": f"Here is the implementation:\n\n```python\n{solution}\n```\n\nIt validates the input first.\n\n"
         "Example usage:\n```python\nresult = task_func()\nprint(result)\n```\n",
-        "__main__ demo": f"Sure! Below is the code.\n\n{solution}\n\n# Example usage\nif __name__ == \"__main__\":\n"
+        "__main__ demo": f'Sure! Below is the code.\n\n{solution}\n\n# Example usage\nif __name__ == "__main__":\n'
         "    output = task_func()\n    print(output)\n",
         "CRLF": f"```python\n{solution}\n```\n".replace("\n", "\r\n"),
     }
@@ -173,8 +191,14 @@ def fmt(seconds: float | None, estimated: bool = False) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,300,1000", help="Answer lengths in lines.")
-    parser.add_argument("--budget", type=float, default=60.0, help="Seconds a cubic run may take before it is estimated instead.")
-    parser.add_argument("--agreement", action="store_true", help="Also compare with the official sanitizer on the real answers, as given and wrapped as chat answers (minutes).")
+    parser.add_argument(
+        "--budget", type=float, default=60.0, help="Seconds a cubic run may take before it is estimated instead."
+    )
+    parser.add_argument(
+        "--agreement",
+        action="store_true",
+        help="Also compare with the official sanitizer on the real answers, as given and wrapped as chat answers (minutes).",
+    )
     args = parser.parse_args()
     have_official = OFFICIAL_PYTHON.exists()
 

@@ -129,7 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="workers in total, in every configuration (even)")
     ap.add_argument("--n", type=int, default=150, help="samples per run")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--gt-times", type=Path, default=REPO / "benchmarks" / "results" / "fidelity.json", help="a fidelity report, for picking fast tasks")
+    ap.add_argument(
+        "--gt-times",
+        type=Path,
+        default=REPO / "benchmarks" / "results" / "fidelity.json",
+        help="a fidelity report, for picking fast tasks",
+    )
     ap.add_argument("--report", type=Path, default=REPO / "benchmarks" / "results" / "scale.json")
     args = ap.parse_args(argv)
     if args.workers < 2 or args.workers % 2:
@@ -145,16 +150,29 @@ def main(argv: list[str] | None = None) -> int:
     preload = preload_modules(lib for t in tasks.values() for lib in t.libs)
 
     def job(tid: str, limit: float) -> Job:
-        return Job(tid, tid, tasks[tid].code_prompt + "\n    pass\n" + tasks[tid].solution, tasks[tid].test, limit, gt_times.get(tid, 0.0))
+        return Job(
+            tid,
+            tid,
+            tasks[tid].code_prompt + "\n    pass\n" + tasks[tid].solution,
+            tasks[tid].test,
+            limit,
+            gt_times.get(tid, 0.0),
+        )
 
     with LocalExecutor(python=args.python, workers=args.workers, preload=preload) as ex:
         passing = {r.key for r in ex.run([job(tid, 10.0) for tid in candidates]) if r.status == "pass"}
     chosen = [tid for tid in candidates if tid in passing][: args.n]
     print(f"first pass: {len(passing)} of {len(candidates)} candidates pass here; timing {len(chosen)}")
     jobs = [job(tid, official_time_limit(None)) for tid in chosen]
-    print(f"{len(jobs)} samples, {args.workers} workers in every configuration, {args.rounds} rounds, python {args.python}")
+    print(
+        f"{len(jobs)} samples, {args.workers} workers in every configuration, {args.rounds} rounds, python {args.python}"
+    )
 
-    configs = {"local": lambda: run_local(args, preload, jobs), "ray-1": lambda: run_ray(args, preload, jobs, 1), "ray-2": lambda: run_ray(args, preload, jobs, 2)}
+    configs = {
+        "local": lambda: run_local(args, preload, jobs),
+        "ray-1": lambda: run_ray(args, preload, jobs, 1),
+        "ray-2": lambda: run_ray(args, preload, jobs, 2),
+    }
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in configs}
     for round_ in range(args.rounds):
         for name, run in configs.items():
@@ -182,20 +200,40 @@ def main(argv: list[str] | None = None) -> int:
         }
         if name != "local":
             summary[name]["cluster_start_s_median"] = statistics.median(o["cluster_start_s"] for o in outcomes)
-            summary[name]["overhead_vs_local"] = statistics.median(o["run_s"] / base["run_s"] for o, base in zip(outcomes, local, strict=True)) - 1
-            summary[name]["cpu_overhead_vs_local"] = statistics.median(o["cpu_s"] / base["cpu_s"] for o, base in zip(outcomes, local, strict=True)) - 1
+            summary[name]["overhead_vs_local"] = (
+                statistics.median(o["run_s"] / base["run_s"] for o, base in zip(outcomes, local, strict=True)) - 1
+            )
+            summary[name]["cpu_overhead_vs_local"] = (
+                statistics.median(o["cpu_s"] / base["cpu_s"] for o, base in zip(outcomes, local, strict=True)) - 1
+            )
             summary[name]["samples_per_node_last_round"] = outcomes[-1]["samples_per_node"]
-    print(f"\n{'config':8s} {'samples/s':>10s} {'run (median)':>13s} {'CPU (median)':>13s} {'start-up':>9s} {'wall vs local':>14s} {'CPU vs local':>13s}  verdicts")
+    print(
+        f"\n{'config':8s} {'samples/s':>10s} {'run (median)':>13s} {'CPU (median)':>13s} {'start-up':>9s} "
+        f"{'wall vs local':>14s} {'CPU vs local':>13s}  verdicts"
+    )
     for name, s in summary.items():
         vs = f"{s['overhead_vs_local']:+.1%}" if "overhead_vs_local" in s else "-"
         cpu_vs = f"{s['cpu_overhead_vs_local']:+.1%}" if "cpu_overhead_vs_local" in s else "-"
         same = "identical" if s["verdicts_identical_to_local"] else "DIFFER"
-        print(f"{name:8s} {s['samples_per_s']:10.2f} {s['run_s_median']:12.1f}s {s['cpu_s_median']:12.1f}s {s['startup_s_median']:8.1f}s {vs:>14s} {cpu_vs:>13s}  {same}")
-    report = {"n": len(jobs), "workers": args.workers, "rounds": args.rounds, "python": args.python, "cpus": os.cpu_count(), "summary": summary}
+        print(
+            f"{name:8s} {s['samples_per_s']:10.2f} {s['run_s_median']:12.1f}s {s['cpu_s_median']:12.1f}s "
+            f"{s['startup_s_median']:8.1f}s {vs:>14s} {cpu_vs:>13s}  {same}"
+        )
+    report = {
+        "n": len(jobs),
+        "workers": args.workers,
+        "rounds": args.rounds,
+        "python": args.python,
+        "cpus": os.cpu_count(),
+        "summary": summary,
+    }
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=1))
     print(f"report: {args.report}")
-    ok = all(s["verdicts_identical_to_local"] for s in summary.values()) and summary["ray-1"]["overhead_vs_local"] <= 0.15
+    ok = (
+        all(s["verdicts_identical_to_local"] for s in summary.values())
+        and summary["ray-1"]["overhead_vs_local"] <= 0.15
+    )
     return 0 if ok else 1
 
 

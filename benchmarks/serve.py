@@ -83,8 +83,20 @@ def common_flags(args: argparse.Namespace) -> list[str]:
 
 
 def run_local(args: argparse.Namespace, samples: Path, ids: list[str], root: Path) -> tuple[float, dict[str, Any]]:
-    command = [*BCB, "evaluate", *common_flags(args), "--samples", str(samples), "--root", str(root), "--parallel", str(args.parallel),
-               "--selective-evaluate", ",".join(ids), "--overwrite-results"]
+    command = [
+        *BCB,
+        "evaluate",
+        *common_flags(args),
+        "--samples",
+        str(samples),
+        "--root",
+        str(root),
+        "--parallel",
+        str(args.parallel),
+        "--selective-evaluate",
+        ",".join(ids),
+        "--overwrite-results",
+    ]
     if args.python:
         command += ["--python", args.python]
     if args.timeout:
@@ -100,8 +112,22 @@ class Server:
     def __init__(self, args: argparse.Namespace, root: Path, log: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/api/v1"
-        command = [*BCB, "serve", "--plain", *common_flags(args), "--port", str(self.port), "--root", str(root),
-                   "--parallel", str(args.parallel), "--jobs", "4", "--max-queued", "100"]
+        command = [
+            *BCB,
+            "serve",
+            "--plain",
+            *common_flags(args),
+            "--port",
+            str(self.port),
+            "--root",
+            str(root),
+            "--parallel",
+            str(args.parallel),
+            "--jobs",
+            "4",
+            "--max-queued",
+            "100",
+        ]
         if args.python:
             command += ["--python", args.python]
         started = time.perf_counter()
@@ -155,7 +181,9 @@ def main() -> None:
     parser.add_argument("--python", default=None, help="the task environment's interpreter")
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--parallel", type=int, default=2)
-    parser.add_argument("--timeout", type=float, default=None, help="a fixed per-sample limit (default: the official policy)")
+    parser.add_argument(
+        "--timeout", type=float, default=None, help="a fixed per-sample limit (default: the official policy)"
+    )
     parser.add_argument("--latency-runs", type=int, default=10)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -177,8 +205,14 @@ def main() -> None:
         finally:
             server.stop()
         assert verdicts(one) == verdicts(local), "one client: verdicts differ from the local run"
-        report["one_client"] = {"startup_s": round(server.startup_s, 2), "wall_s": round(one_s, 2), "samples_per_s": round(n / one_s, 2)}
-        print(f"bcb serve, 1 client: {one_s:.1f} s ({n / one_s:.2f} samples/s; start-up {server.startup_s:.1f} s apart)")
+        report["one_client"] = {
+            "startup_s": round(server.startup_s, 2),
+            "wall_s": round(one_s, 2),
+            "samples_per_s": round(n / one_s, 2),
+        }
+        print(
+            f"bcb serve, 1 client: {one_s:.1f} s ({n / one_s:.2f} samples/s; start-up {server.startup_s:.1f} s apart)"
+        )
 
         quarters = [ids[i::4] for i in range(4)]
         server = Server(args, work / "root-four", work / "serve-four.log")
@@ -198,7 +232,11 @@ def main() -> None:
             four_s = time.perf_counter() - started
             merged = {"eval": {t: rows for a in answers for t, rows in a.get("eval", {}).items()}}
             assert verdicts(merged) == verdicts(local), "four clients: verdicts differ from the local run"
-            report["four_clients"] = {"startup_s": round(server.startup_s, 2), "wall_s": round(four_s, 2), "samples_per_s": round(n / four_s, 2)}
+            report["four_clients"] = {
+                "startup_s": round(server.startup_s, 2),
+                "wall_s": round(four_s, 2),
+                "samples_per_s": round(n / four_s, 2),
+            }
             print(f"bcb serve, 4 clients: {four_s:.1f} s ({n / four_s:.2f} samples/s)")
 
             # One-sample jobs on the warm server: a new program each time (a comment differs), on a
@@ -207,14 +245,20 @@ def main() -> None:
             overheads = []
             for i in range(args.latency_runs):
                 row = {**first, "solution": first["solution"] + f"\n# latency probe {i} {time.time()}\n"}
-                results, took = server.run_job((json.dumps(row) + "\n").encode(), query(args, [first["task_id"]]), poll_s=0.01)
+                results, took = server.run_job(
+                    (json.dumps(row) + "\n").encode(), query(args, [first["task_id"]]), poll_s=0.01
+                )
                 own = results["bcb"]["samples"][first["task_id"]][0]["duration_s"] or 0.0
                 overheads.append(took - own)
             report["one_sample_latency"] = {
-                "runs": len(overheads), "median_overhead_s": round(statistics.median(overheads), 3),
-                "max_overhead_s": round(max(overheads), 3), "target_s": 0.2,
+                "runs": len(overheads),
+                "median_overhead_s": round(statistics.median(overheads), 3),
+                "max_overhead_s": round(max(overheads), 3),
+                "target_s": 0.2,
             }
-            print(f"one-sample job on a warm server: median {statistics.median(overheads):.3f} s over the sample's own run time (target 0.2 s)")
+            print(
+                f"one-sample job on a warm server: median {statistics.median(overheads):.3f} s over the sample's own run time (target 0.2 s)"
+            )
         finally:
             server.stop()
         if args.out:

@@ -44,8 +44,24 @@ def free_port() -> int:
 
 
 def start_server(args: argparse.Namespace, root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "bcb", "serve", "--port", str(port), "--root", str(root), "--parallel", str(args.parallel),
-               "--data-dir", str(args.data_dir), "--version", args.version, "--python", args.python]
+    command = [
+        sys.executable,
+        "-m",
+        "bcb",
+        "serve",
+        "--port",
+        str(port),
+        "--root",
+        str(root),
+        "--parallel",
+        str(args.parallel),
+        "--data-dir",
+        str(args.data_dir),
+        "--version",
+        args.version,
+        "--python",
+        args.python,
+    ]
     with open(log, "ab") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     while True:
@@ -58,18 +74,44 @@ def start_server(args: argparse.Namespace, root: Path, port: int, log: Path) -> 
             time.sleep(0.3)
 
 
-def official_clients(args: argparse.Namespace, url: str, files: list[tuple[Path, list[str]]]) -> list[subprocess.Popen[str]]:
+def official_clients(
+    args: argparse.Namespace, url: str, files: list[tuple[Path, list[str]]]
+) -> list[subprocess.Popen[str]]:
     procs = []
     for path, ids in files:
         for done in (path.with_name(path.stem + "_eval_results.json"), path.with_name(path.stem + "_pass_at_k.json")):
             done.unlink(missing_ok=True)  # the official client asks before overwriting; no one would answer
-        command = [args.official, "--execution", "gradio", "--gradio_endpoint", url, "--split", "complete", "--subset", "full",
-                   "--samples", str(path), "--selective_evaluate", ",".join(i.split("/")[1] for i in ids)]
-        procs.append(subprocess.Popen(command, cwd=path.parent, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        command = [
+            args.official,
+            "--execution",
+            "gradio",
+            "--gradio_endpoint",
+            url,
+            "--split",
+            "complete",
+            "--subset",
+            "full",
+            "--samples",
+            str(path),
+            "--selective_evaluate",
+            ",".join(i.split("/")[1] for i in ids),
+        ]
+        procs.append(
+            subprocess.Popen(
+                command,
+                cwd=path.parent,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     return procs
 
 
-def run_clients(args: argparse.Namespace, url: str, files: list[tuple[Path, list[str]]]) -> tuple[float, dict[str, str]]:
+def run_clients(
+    args: argparse.Namespace, url: str, files: list[tuple[Path, list[str]]]
+) -> tuple[float, dict[str, str]]:
     started = time.perf_counter()
     procs = official_clients(args, url, files)
     outputs = [p.communicate(timeout=3600)[0] for p in procs]
@@ -94,9 +136,17 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=2)
     args = parser.parse_args()
 
-    official: dict[str, list[str]] = json.loads((FIDELITY / "official-Qwen2.5-Coder-7B-Instruct-complete-full.json").read_text())["verdicts"]
-    samples = {json.loads(line)["task_id"]: line for line in (FIDELITY / "samples-Qwen2.5-Coder-7B-Instruct-complete-full.jsonl").read_text().splitlines() if line.strip()}
-    ids = [t for t in samples if official.get(t, ["timeout"])[0] != "timeout" and int(t.split("/")[1]) not in SKIP][: 4 * args.per_client]
+    official: dict[str, list[str]] = json.loads(
+        (FIDELITY / "official-Qwen2.5-Coder-7B-Instruct-complete-full.json").read_text()
+    )["verdicts"]
+    samples = {
+        json.loads(line)["task_id"]: line
+        for line in (FIDELITY / "samples-Qwen2.5-Coder-7B-Instruct-complete-full.jsonl").read_text().splitlines()
+        if line.strip()
+    }
+    ids = [t for t in samples if official.get(t, ["timeout"])[0] != "timeout" and int(t.split("/")[1]) not in SKIP][
+        : 4 * args.per_client
+    ]
     work = Path(tempfile.mkdtemp(prefix="bcb-serve-accept-"))
     report: dict[str, Any] = {"tasks": len(ids), "clients": 4}
     try:
@@ -115,16 +165,43 @@ def main() -> None:
         try:
             took, got = run_clients(args, url, files)
             agree = sum(got[t] == official[t][0] for t in ids)
-            report["first"] = {"wall_s": round(took, 1), "agree": agree, "of": len(ids), "differ": {t: [got[t], official[t][0]] for t in ids if got[t] != official[t][0]}}
+            report["first"] = {
+                "wall_s": round(took, 1),
+                "agree": agree,
+                "of": len(ids),
+                "differ": {t: [got[t], official[t][0]] for t in ids if got[t] != official[t][0]},
+            }
             print(f"4 official clients: {agree}/{len(ids)} verdicts as the official evaluator's ({took:.0f} s)")
 
             garbage = work / "garbage--bigcodebench-complete.jsonl"
             garbage.write_bytes(os.urandom(8192))
-            refused = subprocess.run([args.official, "--execution", "gradio", "--gradio_endpoint", url, "--split", "complete", "--subset", "full", "--samples", str(garbage)],
-                                     cwd=work, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+            refused = subprocess.run(
+                [
+                    args.official,
+                    "--execution",
+                    "gradio",
+                    "--gradio_endpoint",
+                    url,
+                    "--split",
+                    "complete",
+                    "--subset",
+                    "full",
+                    "--samples",
+                    str(garbage),
+                ],
+                cwd=work,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             with urllib.request.urlopen(f"{url}api/v1/health", timeout=10) as health:
                 alive = health.status == 200
-            report["garbage"] = {"client_exit": refused.returncode, "server_alive": alive, "message": (refused.stdout + refused.stderr).strip().splitlines()[-1][:300]}
+            report["garbage"] = {
+                "client_exit": refused.returncode,
+                "server_alive": alive,
+                "message": (refused.stdout + refused.stderr).strip().splitlines()[-1][:300],
+            }
             print(f"garbage upload: client exit {refused.returncode}, server alive: {alive}")
         finally:
             server.send_signal(signal.SIGKILL)

@@ -60,7 +60,9 @@ def pick_slice(task_ids: list[str], gt_times: dict[str, float], n: int) -> list[
     return fast[::step][:n]
 
 
-def run_official(samples: list[dict[str, str]], ids: list[str], workers: int, scratch: Path) -> tuple[float, dict[str, str]]:
+def run_official(
+    samples: list[dict[str, str]], ids: list[str], workers: int, scratch: Path
+) -> tuple[float, dict[str, str]]:
     scratch.mkdir(parents=True, exist_ok=True)
     (scratch / "tmp").mkdir(exist_ok=True)
     path = scratch / "samples.jsonl"
@@ -69,11 +71,30 @@ def run_official(samples: list[dict[str, str]], ids: list[str], workers: int, sc
     for stale in scratch.glob("samples_*.json"):
         stale.unlink()
     cmd = [
-        "unshare", "--pid", "--fork", "--mount-proc", "env",
-        f"TMPDIR={scratch / 'tmp'}", f"XDG_CACHE_HOME={scratch / 'cache'}", f"BIGCODEBENCH_OVERRIDE_PATH={OFFICIAL_DATA}",
-        str(OFFICIAL_VENV / "bin" / "python"), "-m", "bigcodebench.evaluate",
-        "--split", "complete", "--subset", "full", "--samples", str(path), "--execution", "local",
-        "--parallel", str(workers), "--no_gt", "--selective_evaluate", ",".join(ids),
+        "unshare",
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "env",
+        f"TMPDIR={scratch / 'tmp'}",
+        f"XDG_CACHE_HOME={scratch / 'cache'}",
+        f"BIGCODEBENCH_OVERRIDE_PATH={OFFICIAL_DATA}",
+        str(OFFICIAL_VENV / "bin" / "python"),
+        "-m",
+        "bigcodebench.evaluate",
+        "--split",
+        "complete",
+        "--subset",
+        "full",
+        "--samples",
+        str(path),
+        "--execution",
+        "local",
+        "--parallel",
+        str(workers),
+        "--no_gt",
+        "--selective_evaluate",
+        ",".join(ids),
     ]
     t0 = time.monotonic()
     with open(scratch / "official.log", "w") as log:
@@ -89,20 +110,37 @@ def bcb_command() -> list[str]:
     return [script] if script else [sys.executable, "-m", "bcb"]
 
 
-def run_cli(samples: list[dict[str, str]], ids: list[str], workers: int, python: str, scratch: Path, root: Path) -> tuple[float, dict[str, Any]]:
+def run_cli(
+    samples: list[dict[str, str]], ids: list[str], workers: int, python: str, scratch: Path, root: Path
+) -> tuple[float, dict[str, Any]]:
     """One ``bcb evaluate`` process, as the official run is configured (no ground-truth check, the
     chosen ids); the wall time and its results file."""
     scratch.mkdir(parents=True, exist_ok=True)
     path = scratch / "samples.jsonl"
     path.write_text("".join(json.dumps(s) + "\n" for s in samples))
     cmd = [
-        *bcb_command(), "evaluate", "--samples", str(path), "--python", python, "--parallel", str(workers),
-        "--data-dir", str(SHARED / "data"), "--selective-evaluate", ",".join(ids), "--no-gt", "--root", str(root),
+        *bcb_command(),
+        "evaluate",
+        "--samples",
+        str(path),
+        "--python",
+        python,
+        "--parallel",
+        str(workers),
+        "--data-dir",
+        str(SHARED / "data"),
+        "--selective-evaluate",
+        ",".join(ids),
+        "--no-gt",
+        "--root",
+        str(root),
     ]
     env = dict(os.environ, BCB_CACHE_DIR=str(root.parent / "cache"))
     t0 = time.monotonic()
     with open(scratch / "bcb.log", "w") as log:
-        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, check=True, cwd=scratch, env=env)
+        subprocess.run(
+            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, check=True, cwd=scratch, env=env
+        )
     wall = time.monotonic() - t0
     return wall, json.loads((scratch / "samples_eval_results.json").read_text())
 
@@ -121,9 +159,14 @@ def cli_runs(samples: list[dict[str, str]], ids: list[str], workers: int, python
     statuses = {tid: rows[0]["status"] for tid, rows in cold["eval"].items()}
     return {
         "cold": {"wall_s": cold_wall, "samples_per_s": len(ids) / cold_wall, "statuses": statuses},
-        "from_store": {"wall_s": store_wall, "same_verdicts": {tid: rows[0]["status"] for tid, rows in again["eval"].items()} == statuses},
+        "from_store": {
+            "wall_s": store_wall,
+            "same_verdicts": {tid: rows[0]["status"] for tid, rows in again["eval"].items()} == statuses,
+        },
         "one_sample": {"wall_s": one_wall, "task_id": ids[0]},
-        "limit_s": limit, "sum_test_s": sum(durations), "over_limit": cold_wall / limit,
+        "limit_s": limit,
+        "sum_test_s": sum(durations),
+        "over_limit": cold_wall / limit,
     }
 
 
@@ -133,7 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--n", type=int, default=100, help="slice size for (a)")
     ap.add_argument("--all", action="store_true", help="(b): all 1,140 ground truths instead of the slice")
-    ap.add_argument("--gt-times", type=Path, default=REPO / "benchmarks" / "results" / "fidelity.json", help="a fidelity report, for picking fast tasks")
+    ap.add_argument(
+        "--gt-times",
+        type=Path,
+        default=REPO / "benchmarks" / "results" / "fidelity.json",
+        help="a fidelity report, for picking fast tasks",
+    )
     ap.add_argument("--skip-official", action="store_true")
     ap.add_argument("--report", type=Path, default=REPO / "benchmarks" / "results" / "throughput.json")
     args = ap.parse_args(argv)
@@ -144,19 +192,30 @@ def main(argv: list[str] | None = None) -> int:
     if args.gt_times.is_file():
         rows = json.loads(args.gt_times.read_text()).get("gt", {}).get("results", {})
         # As `bcb evaluate` plans after a ground-truth check: its time, or the limit if it hit it.
-        gt_times = {tid: r["duration_s"] if r.get("bcb") == "pass" else official_time_limit(None)
-                    for tid, r in rows.items() if r.get("bcb") in ("pass", "timeout")}
+        gt_times = {
+            tid: r["duration_s"] if r.get("bcb") == "pass" else official_time_limit(None)
+            for tid, r in rows.items()
+            if r.get("bcb") in ("pass", "timeout")
+        }
     if not gt_times:
-        print(f"no ground-truth times in {args.gt_times} (benchmarks/fidelity.py writes them): jobs are not ordered by "
-              "expected time, and the slice leaves out only the known slow tasks, so it can include untypical ones")
+        print(
+            f"no ground-truth times in {args.gt_times} (benchmarks/fidelity.py writes them): jobs are not ordered by "
+            "expected time, and the slice leaves out only the known slow tasks, so it can include untypical ones"
+        )
     chosen = ids if args.all else pick_slice(ids, gt_times, args.n)
     samples = [{"task_id": tid, "solution": tasks[tid].solution} for tid in chosen]
     print(f"{len(chosen)} samples ({'all ground truths' if args.all else 'typical slice'}), {args.workers} workers")
 
     # bcb: same calibration as the official default.
     jobs = [
-        Job(key=tid, task_id=tid, solution=tasks[tid].code_prompt + "\n    pass\n" + tasks[tid].solution, test=tasks[tid].test,
-            time_limit=official_time_limit(None), expected_time=gt_times.get(tid, 0.0))
+        Job(
+            key=tid,
+            task_id=tid,
+            solution=tasks[tid].code_prompt + "\n    pass\n" + tasks[tid].solution,
+            test=tasks[tid].test,
+            time_limit=official_time_limit(None),
+            expected_time=gt_times.get(tid, 0.0),
+        )
         for tid in chosen
     ]
     # What `bcb evaluate` preloads for these samples: libraries used by more samples than workers.
@@ -171,19 +230,36 @@ def main(argv: list[str] | None = None) -> int:
     durations = [r.duration_s for r in bcb.values()]
     physical = max(sum(durations) / args.workers, max(durations))
     report: dict[str, Any] = {
-        "n": len(chosen), "workers": args.workers, "all": args.all,
-        "bcb": {"wall_s": bcb_wall, "startup_s": startup, "run_s": run_wall, "samples_per_s": len(chosen) / bcb_wall,
-                "statuses": {k: r.status for k, r in bcb.items()}},
-        "physical_limit_s": physical, "sum_test_s": sum(durations), "longest_s": max(durations),
+        "n": len(chosen),
+        "workers": args.workers,
+        "all": args.all,
+        "bcb": {
+            "wall_s": bcb_wall,
+            "startup_s": startup,
+            "run_s": run_wall,
+            "samples_per_s": len(chosen) / bcb_wall,
+            "statuses": {k: r.status for k, r in bcb.items()},
+        },
+        "physical_limit_s": physical,
+        "sum_test_s": sum(durations),
+        "longest_s": max(durations),
     }
-    print(f"bcb:      wall {bcb_wall:8.1f} s (start-up {startup:.1f} s, run {run_wall:.1f} s)  {len(chosen) / bcb_wall:7.2f} samples/s")
-    print(f"physical limit: {physical:.1f} s (sum of samples' own times {sum(durations):.1f} s / {args.workers}, longest {max(durations):.1f} s)")
+    print(
+        f"bcb:      wall {bcb_wall:8.1f} s (start-up {startup:.1f} s, run {run_wall:.1f} s)  {len(chosen) / bcb_wall:7.2f} samples/s"
+    )
+    print(
+        f"physical limit: {physical:.1f} s (sum of samples' own times {sum(durations):.1f} s / {args.workers}, longest {max(durations):.1f} s)"
+    )
     cli = cli_runs(samples, chosen, args.workers, args.python)
     report["bcb_cli"] = cli
-    print(f"bcb evaluate: wall {cli['cold']['wall_s']:8.1f} s  {cli['cold']['samples_per_s']:7.2f} samples/s, "
-          f"{cli['over_limit']:.2f}x its limit ({cli['limit_s']:.1f} s: its samples' recorded times {cli['sum_test_s']:.1f} s / {args.workers})")
-    print(f"fixed cost:   all {len(chosen)} verdicts from the store {cli['from_store']['wall_s']:.2f} s"
-          f"{'' if cli['from_store']['same_verdicts'] else ' (VERDICTS DIFFER)'}; one sample, empty store {cli['one_sample']['wall_s']:.2f} s")
+    print(
+        f"bcb evaluate: wall {cli['cold']['wall_s']:8.1f} s  {cli['cold']['samples_per_s']:7.2f} samples/s, "
+        f"{cli['over_limit']:.2f}x its limit ({cli['limit_s']:.1f} s: its samples' recorded times {cli['sum_test_s']:.1f} s / {args.workers})"
+    )
+    print(
+        f"fixed cost:   all {len(chosen)} verdicts from the store {cli['from_store']['wall_s']:.2f} s"
+        f"{'' if cli['from_store']['same_verdicts'] else ' (VERDICTS DIFFER)'}; one sample, empty store {cli['one_sample']['wall_s']:.2f} s"
+    )
 
     if not args.skip_official:
         scratch = Path(tempfile.mkdtemp(prefix="bcbthroughput"))  # no "-": task 1127 splits paths on it
@@ -207,10 +283,14 @@ def main(argv: list[str] | None = None) -> int:
         report["cli_verdict_agreement"] = cli_agree / len(chosen)
         report["speedup"] = {"api": off_wall / bcb_wall, "cli": off_wall / cli["cold"]["wall_s"]}
         print(f"official: wall {off_wall:8.1f} s                              {len(chosen) / off_wall:7.2f} samples/s")
-        print(f"speed-up: {off_wall / bcb_wall:.1f}x end to end ({off_wall / run_wall:.1f}x excluding bcb's start-up); "
-              f"bcb is {bcb_wall / physical:.2f}x the physical limit; verdicts agree on {agree}/{len(chosen)}")
-        print(f"bcb evaluate: {off_wall / cli['cold']['wall_s']:.1f}x the official evaluator, {cli['over_limit']:.2f}x its limit; "
-              f"verdicts agree on {cli_agree}/{len(chosen)}")
+        print(
+            f"speed-up: {off_wall / bcb_wall:.1f}x end to end ({off_wall / run_wall:.1f}x excluding bcb's start-up); "
+            f"bcb is {bcb_wall / physical:.2f}x the physical limit; verdicts agree on {agree}/{len(chosen)}"
+        )
+        print(
+            f"bcb evaluate: {off_wall / cli['cold']['wall_s']:.1f}x the official evaluator, {cli['over_limit']:.2f}x its limit; "
+            f"verdicts agree on {cli_agree}/{len(chosen)}"
+        )
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=1))
     print(f"report: {args.report}")

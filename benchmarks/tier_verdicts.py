@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _tiers import REPO, TIERS, tier_command  # noqa: E402
+from _tiers import REPO, TIERS, tier_command
 
 SHARED = Path(os.environ["BCB_SHARED_DATA"]).parent if os.environ.get("BCB_SHARED_DATA") else REPO.parent / "shared"
 QWEN = SHARED / "fidelity" / "samples-Qwen2.5-Coder-7B-Instruct-complete-full.jsonl"
@@ -38,8 +38,19 @@ def run_tier(tier: str, args: argparse.Namespace) -> tuple[dict[str, tuple[str, 
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    argv = ["-m", "bcb", "evaluate", "--python", args.python, "--data-dir", str(SHARED / "data"), "--parallel", str(args.parallel),
-            "--root", str(out / "store")]
+    argv = [
+        "-m",
+        "bcb",
+        "evaluate",
+        "--python",
+        args.python,
+        "--data-dir",
+        str(SHARED / "data"),
+        "--parallel",
+        str(args.parallel),
+        "--root",
+        str(out / "store"),
+    ]
     if args.check_gt_only:
         argv += ["--check-gt-only", "--version", args.version or "v0.1.4"]
     else:
@@ -91,7 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--version", default=None)
     ap.add_argument("--check-gt-only", action="store_true")
     ap.add_argument("--parallel", type=int, default=2)
-    ap.add_argument("--timeout", type=float, default=None, help="one fixed per-sample limit for every tier (default: the official policy)")
+    ap.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="one fixed per-sample limit for every tier (default: the official policy)",
+    )
     ap.add_argument("--id-range", default=None, help="only these dataset positions, e.g. 0-570")
     ap.add_argument("--out", default="/var/tmp/bcb-tier-verdicts")
     args = ap.parse_args(argv)
@@ -100,14 +116,19 @@ def main(argv: list[str] | None = None) -> int:
     for tier in tiers:
         runs[tier], wall = run_tier(tier, args)
         passed = sum(v[0] == "pass" for v in runs[tier].values())
-        print(f"{tier:14} {len(runs[tier])} verdicts, {passed} pass ({passed / max(1, len(runs[tier])):.3f}), {wall:.0f} s", flush=True)
+        print(
+            f"{tier:14} {len(runs[tier])} verdicts, {passed} pass ({passed / max(1, len(runs[tier])):.3f}), {wall:.0f} s",
+            flush=True,
+        )
     official = {}
     if not args.check_gt_only and Path(args.samples) == QWEN and OFFICIAL.is_file():
         official = json.loads(OFFICIAL.read_text())["verdicts"]
     base = tiers[0]
     status = 0
     for tier in tiers[1:]:
-        differ = sorted((t for t in runs[base] if runs[tier].get(t) != runs[base][t]), key=lambda t: int(t.rsplit("/", 1)[1]))
+        differ = sorted(
+            (t for t in runs[base] if runs[tier].get(t) != runs[base][t]), key=lambda t: int(t.rsplit("/", 1)[1])
+        )
         print(f"\n{tier} vs {base}: {len(differ)} of {len(runs[base])} differ")
         for task in differ:
             ref = f"  official: {official[task][0]}" if task in official else ""

@@ -33,7 +33,9 @@ def scaled_limit(gt_time: float, floor: float, factor: float) -> float:
     return max(floor, factor * gt_time) + 1
 
 
-def evaluate_policy(samples: list[tuple[str, float, str]], gt: dict[str, float], floor: float, factor: float) -> dict[str, Any]:
+def evaluate_policy(
+    samples: list[tuple[str, float, str]], gt: dict[str, float], floor: float, factor: float
+) -> dict[str, Any]:
     """``samples``: (task id, duration under the official limits, bcb verdict)."""
     changed, saved = [], 0.0
     for task_id, duration, verdict in samples:
@@ -50,7 +52,9 @@ def evaluate_policy(samples: list[tuple[str, float, str]], gt: dict[str, float],
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--report", type=Path, default=REPO / "benchmarks" / "results" / "fidelity.json", help="a fidelity.py report")
+    ap.add_argument(
+        "--report", type=Path, default=REPO / "benchmarks" / "results" / "fidelity.json", help="a fidelity.py report"
+    )
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "timeout_policy.json")
     args = ap.parse_args(argv)
     if not args.report.is_file():
@@ -70,17 +74,31 @@ def main(argv: list[str] | None = None) -> int:
         for factor in FACTORS:
             row = evaluate_policy(samples, gt, floor, factor)
             rows.append(row)
-            print(f"{floor:8.0f} {factor:7.0f} {len(row['changed']):17d} {row['saved_s']:17.0f}s  {' '.join(sorted(set(row['changed'])))[:60]}")
+            print(
+                f"{floor:8.0f} {factor:7.0f} {len(row['changed']):17d} {row['saved_s']:17.0f}s  {' '.join(sorted(set(row['changed'])))[:60]}"
+            )
     safe = [r for r in rows if not r["changed"]]
     best = min(safe, key=lambda r: (r["floor"], r["factor"])) if safe else None
     if best:
-        print(f"smallest floor that changes no verdict: max({best['floor']:.0f}, {best['factor']:.0f} x gt_time) + 1 s, "
-              f"saving {best['saved_s']:.0f} s of worker time on these samples")
+        print(
+            f"smallest floor that changes no verdict: max({best['floor']:.0f}, {best['factor']:.0f} x gt_time) + 1 s, "
+            f"saving {best['saved_s']:.0f} s of worker time on these samples"
+        )
     else:
         print("every policy in the grid changes at least one verdict: keep the official policy")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"source": str(args.report), "samples": len(samples), "timeouts": timeouts, "grid": rows,
-                                    "smallest_safe": best}, indent=1))
+    args.out.write_text(
+        json.dumps(
+            {
+                "source": str(args.report),
+                "samples": len(samples),
+                "timeouts": timeouts,
+                "grid": rows,
+                "smallest_safe": best,
+            },
+            indent=1,
+        )
+    )
     print(f"report: {args.out}")
     return 0
 

@@ -16,7 +16,14 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("BCB_CACHE_DIR", str(cache))
     monkeypatch.delenv("BCB_DATA_DIR", raising=False)
-    for var in ("BCB_PYTHON", "BCB_OFFLINE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "BCB_HF_DATASETS_SERVER", "BCB_LIB2DOMAIN_URL"):
+    for var in (
+        "BCB_PYTHON",
+        "BCB_OFFLINE",
+        "HF_HUB_OFFLINE",
+        "HF_DATASETS_OFFLINE",
+        "BCB_HF_DATASETS_SERVER",
+        "BCB_LIB2DOMAIN_URL",
+    ):
         monkeypatch.delenv(var, raising=False)
     return cache
 

@@ -164,7 +164,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         with fake.lock:
-            fake.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()))
+            fake.requests.append(
+                Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
+            )
         action = fake.next_action()
         if action.sleep:
             time.sleep(action.sleep)
@@ -172,7 +174,11 @@ class _Handler(BaseHTTPRequestHandler):
             anthropic = self.path.endswith("/messages")
             kind = "rate_limit_error" if action.status == 429 else "api_error"
             message = f"injected HTTP {action.status}"
-            payload = {"type": "error", "error": {"type": kind, "message": message}} if anthropic else {"error": {"message": message, "type": kind}}
+            payload = (
+                {"type": "error", "error": {"type": kind, "message": message}}
+                if anthropic
+                else {"error": {"message": message, "type": kind}}
+            )
             self._send(action.status, payload, action.headers)
             return
         try:

@@ -55,7 +55,12 @@ def _sample(task_id: str, outcome: object, index: int) -> dict:
     status, details = (outcome, {}) if isinstance(outcome, str) else outcome  # type: ignore[misc]
     if status == "fail" and not details:
         details = {"test_case_1": traceback("test_case_1", "AssertionError: 2 != 3")}
-    return {"task_id": task_id, "solution": f"def task_func():\n    return {index}\n", "status": status, "details": dict(details)}
+    return {
+        "task_id": task_id,
+        "solution": f"def task_func():\n    return {index}\n",
+        "status": status,
+        "details": dict(details),
+    }
 
 
 def official_files(
@@ -108,7 +113,9 @@ def bcb_file(
         rows = []
         for i, outcome in enumerate(samples):
             raw = _sample(task_id, outcome, i)
-            rows.append(SampleResult(task_id, raw["solution"], raw["status"], raw["details"], index=i, lazy=lazy.get(task_id)))
+            rows.append(
+                SampleResult(task_id, raw["solution"], raw["status"], raw["details"], index=i, lazy=lazy.get(task_id))
+            )
         table[task_id] = rows
     manifest = {
         "dataset": {
@@ -174,11 +181,22 @@ def three_models(tmp_path: Path) -> dict[str, Path]:
 
 def test_official_file_fields_come_from_pass_at_k_and_the_file_name(tmp_path: Path) -> None:
     outcomes = {t: ["pass"] for t in ids(4)}
-    with_sibling = load_run(official_files(tmp_path / "a", "org--Model-7B--main", outcomes, split="instruct", failed_tasks=["BigCodeBench/1"]))
-    assert (with_sibling.model, with_sibling.split, with_sibling.subset, with_sibling.calibrated) == ("org--Model-7B--main", "instruct", "full", True)
+    with_sibling = load_run(
+        official_files(
+            tmp_path / "a", "org--Model-7B--main", outcomes, split="instruct", failed_tasks=["BigCodeBench/1"]
+        )
+    )
+    assert (with_sibling.model, with_sibling.split, with_sibling.subset, with_sibling.calibrated) == (
+        "org--Model-7B--main",
+        "instruct",
+        "full",
+        True,
+    )
     assert with_sibling.gt_failed == {"BigCodeBench/1"} and not with_sibling.is_bcb
 
-    bare = load_run(official_files(tmp_path / "b", "Model", outcomes, split="complete", calibrated=False, pass_at_k=False))
+    bare = load_run(
+        official_files(tmp_path / "b", "Model", outcomes, split="complete", calibrated=False, pass_at_k=False)
+    )
     assert (bare.model, bare.split, bare.calibrated, bare.gt_failed) == ("Model", "complete", None, None)
     hard = tmp_path / "c" / "M--bigcodebench-hard-instruct--openai-0-1-sanitized_calibrated_eval_results.json"
     hard.parent.mkdir()
@@ -223,7 +241,9 @@ def test_leaderboard_pass_at_1_and_ci_match_a_direct_computation(three_models: d
         "sampled-model": [(i % 5) / 5 for i in range(60)],
     }.items():
         low, high = direct_bootstrap(per_task)
-        assert rows[model].ci_low == pytest.approx(low, abs=0.025) and rows[model].ci_high == pytest.approx(high, abs=0.025)
+        assert rows[model].ci_low == pytest.approx(low, abs=0.025) and rows[model].ci_high == pytest.approx(
+            high, abs=0.025
+        )
         p = rows[model].pass_at_1
         assert rows[model].ci_low < p < rows[model].ci_high
     # The normal approximation agrees too for a 0/1 outcome: p +- 1.96 sqrt(p(1-p)/n).
@@ -241,7 +261,12 @@ def test_leaderboard_pass_at_1_and_ci_match_a_direct_computation(three_models: d
 def test_sorting_by_any_column(three_models: dict[str, Path]) -> None:
     entries = pair_runs(load_runs(list(three_models.values())))
     board = build_leaderboard(entries, scope_for(entries), elo_resamples=50)
-    assert [r.model for r in sort_rows(board.rows, "model")] == ["middle-model", "sampled-model", "strong-model", "weak-model"]
+    assert [r.model for r in sort_rows(board.rows, "model")] == [
+        "middle-model",
+        "sampled-model",
+        "strong-model",
+        "weak-model",
+    ]
     assert [r.model for r in sort_rows(board.rows, "pass@1", descending=False)][0] == "weak-model"
     assert sort_rows(board.rows, "timeouts")[0].model == "middle-model"
     assert [r.elo for r in sort_rows(board.rows, "elo")] == sorted((r.elo for r in board.rows), reverse=True)
@@ -288,7 +313,9 @@ def test_elo_orders_a_dominance_chain_and_ignores_input_order() -> None:
 
     shuffled = {m: dict(reversed(list(outcomes[m].items()))) for m in ["C", "A", "D", "B"]}
     again = elo_ratings(shuffled, list(reversed(tasks)), resamples=200, seed=3)
-    assert {m: (r.elo, r.low, r.high) for m, r in again.items()} == {m: (r.elo, r.low, r.high) for m, r in ratings.items()}
+    assert {m: (r.elo, r.low, r.high) for m, r in again.items()} == {
+        m: (r.elo, r.low, r.high) for m, r in ratings.items()
+    }
 
 
 def test_elo_of_equal_models_is_equal_and_scale_is_elo() -> None:
@@ -313,7 +340,9 @@ STACK_TASKS = {"bcb-mini/1", "bcb-mini/5", "bcb-mini/10", "bcb-mini/11", "bcb-mi
 def specialist_and_generalist(tmp_path: Path, mini: Dataset) -> list[Path]:
     all_ids = [t.task_id for t in mini]
     generalist = {t: ["fail" if t in STACK_TASKS else "pass"] for t in all_ids}  # 25/32, stack 0/7
-    specialist = {t: ["pass" if t in STACK_TASKS or t in ("bcb-mini/0", "bcb-mini/2") else "fail"] for t in all_ids}  # 9/32, stack 7/7
+    specialist = {
+        t: ["pass" if t in STACK_TASKS or t in ("bcb-mini/0", "bcb-mini/2") else "fail"] for t in all_ids
+    }  # 9/32, stack 7/7
     middle = {t: ["pass" if i % 2 == 0 else "fail"] for i, t in enumerate(all_ids)}  # 16/32, stack 2/7 (tasks 10, 24)
     return [
         bcb_file(tmp_path / "generalist_eval_results.json", mini, generalist, model="generalist"),
@@ -325,7 +354,9 @@ def specialist_and_generalist(tmp_path: Path, mini: Dataset) -> list[Path]:
 def test_stack_parsing_from_list_and_requirements(tmp_path: Path, mini: Dataset) -> None:
     listed = parse_stack("pandas,numpy,matplotlib")
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("# our stack\npandas>=2.0\nnumpy==1.26 ; python_version > '3.8'\n-r other.txt\nmatplotlib\n\nscikit-learn[all]\n")
+    requirements.write_text(
+        "# our stack\npandas>=2.0\nnumpy==1.26 ; python_version > '3.8'\n-r other.txt\nmatplotlib\n\nscikit-learn[all]\n"
+    )
     from_file = parse_stack(str(requirements))
     assert from_file.libraries == {"pandas", "numpy", "matplotlib", "mpl_toolkits", "sklearn"}
     assert {t.task_id for t in mini if listed.covers(t)} == STACK_TASKS
@@ -348,7 +379,11 @@ def test_stack_score_ranks_models_differently_from_pass_at_1(tmp_path: Path, min
     assert tasks == len(STACK_TASKS)
     assert [r.label for r in ranking] == ["specialist", "middle", "generalist"]
     scores = {r.label: r.score for r in ranking}
-    assert scores["specialist"].rate == 1.0 and scores["generalist"].rate == 0.0 and scores["middle"].rate == pytest.approx(2 / 7)
+    assert (
+        scores["specialist"].rate == 1.0
+        and scores["generalist"].rate == 0.0
+        and scores["middle"].rate == pytest.approx(2 / 7)
+    )
     assert all(s.tasks == 7 for s in scores.values())
     assert {r.label: r.overall_rank for r in ranking} == {"generalist": 1, "middle": 2, "specialist": 3}
 
@@ -370,12 +405,22 @@ def test_strengths_cli_by_domain_library_and_stack(bcb_cmd: list[str], tmp_path:
     result = run_cli(bcb_cmd, "strengths", *files, "--stack", "pandas,numpy,matplotlib", "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["stack"]["tasks"] == 7 and [r["label"] for r in data["stack"]["ranking"]] == ["specialist", "middle", "generalist"]
+    assert data["stack"]["tasks"] == 7 and [r["label"] for r in data["stack"]["ranking"]] == [
+        "specialist",
+        "middle",
+        "generalist",
+    ]
     domains = data["domains"]["generalist"]
     assert set(domains) == set(LIB_DOMAINS.values()) and domains["Network"]["tasks"] == 3  # html, ipaddress, urllib
     # Time: tasks 3, 8, 11, 17, 30 (datetime, calendar); the generalist fails only 11 of them.
     assert domains["Time"]["tasks"] == 5 and domains["Time"]["rate"] == pytest.approx(4 / 5)
-    assert data["libraries"]["specialist"]["pandas"] == {"group": "pandas", "tasks": 4, "rate": 1.0, "low": 1.0, "high": 1.0}
+    assert data["libraries"]["specialist"]["pandas"] == {
+        "group": "pandas",
+        "tasks": 4,
+        "rate": 1.0,
+        "low": 1.0,
+        "high": 1.0,
+    }
     table = run_cli(bcb_cmd, "strengths", *files, "--stack", "pandas,numpy,matplotlib")
     assert table.returncode == 0, table.stderr
     assert "rests on 7 tasks" in table.stdout and "Pass rate by domain" in table.stdout and "flagged" in table.stdout
@@ -400,7 +445,9 @@ def test_compare_lists_flips_with_failing_test_and_error(bcb_cmd: list[str], tmp
     for i in range(10, 19):  # nine tasks newly solved
         new[tasks[i]] = ["pass"]
     base_path = official_files(tmp_path / "old", "model-v1", base)
-    new[tasks[0]] = [("fail", {"test_empty_input": traceback("test_empty_input", "KeyError: 'missing'"), "test_case_2": "x"})]
+    new[tasks[0]] = [
+        ("fail", {"test_empty_input": traceback("test_empty_input", "KeyError: 'missing'"), "test_case_2": "x"})
+    ]
     new_path = official_files(tmp_path / "new", "model-v2", new)
 
     a, b = load_run(base_path), load_run(new_path)
@@ -425,14 +472,21 @@ def test_compare_lists_flips_with_failing_test_and_error(bcb_cmd: list[str], tmp
 
 
 def test_leaderboard_cli_on_official_files(bcb_cmd: list[str], three_models: dict[str, Path], tmp_path: Path) -> None:
-    raw_twin = official_files(tmp_path / "raw", "strong-model", {t: ["pass" if i % 3 else "fail"] for i, t in enumerate(ids(60))}, calibrated=False)
+    raw_twin = official_files(
+        tmp_path / "raw",
+        "strong-model",
+        {t: ["pass" if i % 3 else "fail"] for i, t in enumerate(ids(60))},
+        calibrated=False,
+    )
     files = [str(p) for p in [*three_models.values(), raw_twin]]
     result = run_cli(bcb_cmd, "leaderboard", *files, "--format", "json", "--reference", "human", "--resamples", "100")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     rows = {r["model"]: r for r in data["rows"]}
     assert len(rows) == 4 and rows["strong-model"]["pass_at_1"] == pytest.approx(0.75)
-    assert rows["strong-model"]["calibrated_pass_at_1"] == pytest.approx(0.75) and rows["strong-model"]["raw_pass_at_1"] == pytest.approx(40 / 60)
+    assert rows["strong-model"]["calibrated_pass_at_1"] == pytest.approx(0.75) and rows["strong-model"][
+        "raw_pass_at_1"
+    ] == pytest.approx(40 / 60)
     assert rows["weak-model"]["raw_pass_at_1"] is None
     assert data["gt_failures"]["policy"] == "flagged" and data["gt_failures"]["tasks"] == ["BigCodeBench/7"]
     assert data["references"][0]["measured"] is False and data["references"][0]["pass@1"] == 0.97
@@ -442,7 +496,10 @@ def test_leaderboard_cli_on_official_files(bcb_cmd: list[str], three_models: dic
     table = run_cli(bcb_cmd, "leaderboard", *files, "--reference", "human", "--sort", "model", "--resamples", "100")
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    positions = [next(i for i, line in enumerate(lines) if f" {m} " in line) for m in ("middle-model", "sampled-model", "strong-model", "weak-model")]
+    positions = [
+        next(i for i, line in enumerate(lines) if f" {m} " in line)
+        for m in ("middle-model", "sampled-model", "strong-model", "weak-model")
+    ]
     assert positions == sorted(positions)
     assert "raw pass@1" in table.stdout and "reported, not measured" in table.stdout and "flagged" in table.stdout
 
@@ -463,7 +520,14 @@ def test_leaderboard_cli_on_official_files(bcb_cmd: list[str], three_models: dic
 
 def test_bcb_files_pick_their_dataset_and_warn_on_mismatch(bcb_cmd: list[str], tmp_path: Path, mini: Dataset) -> None:
     files = specialist_and_generalist(tmp_path, mini)
-    other = bcb_file(tmp_path / "other_eval_results.json", mini, {t.task_id: ["pass"] for t in mini}, model="other", content_hash="0" * 64, lazy={"bcb-mini/0": "no definition of task_func"})
+    other = bcb_file(
+        tmp_path / "other_eval_results.json",
+        mini,
+        {t.task_id: ["pass"] for t in mini},
+        model="other",
+        content_hash="0" * 64,
+        lazy={"bcb-mini/0": "no definition of task_func"},
+    )
     result = run_cli(bcb_cmd, "leaderboard", *map(str, [*files, other]), "--format", "json", "--no-elo")
     assert result.returncode == 0, result.stderr
     assert "not on the loaded bcb-mini" in result.stderr
@@ -487,9 +551,13 @@ def test_hard_subset_restricts_scores_to_the_hard_tasks(bcb_cmd: list[str], tmp_
     shared_file("BigCodeBench-v0.1.4.jsonl.gz")
     hard = set(json.loads(shared_file("BigCodeBench-Hard-task-ids.json").read_text()))
     path = official_files(tmp_path, "hard-solver", {t: ["pass" if t in hard else "fail"] for t in ids(1140)})
-    result = run_cli(bcb_cmd, "leaderboard", str(path), "--subset", "hard", "--data-dir", str(SHARED_DATA), "--format", "json")
+    result = run_cli(
+        bcb_cmd, "leaderboard", str(path), "--subset", "hard", "--data-dir", str(SHARED_DATA), "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     (row,) = json.loads(result.stdout)["rows"]
     assert (row["tasks"], row["pass_at_1"], row["subset"]) == (len(hard), 1.0, "hard")
-    full = json.loads(run_cli(bcb_cmd, "leaderboard", str(path), "--data-dir", str(SHARED_DATA), "--format", "json").stdout)
+    full = json.loads(
+        run_cli(bcb_cmd, "leaderboard", str(path), "--data-dir", str(SHARED_DATA), "--format", "json").stdout
+    )
     assert full["rows"][0]["pass_at_1"] == pytest.approx(len(hard) / 1140)

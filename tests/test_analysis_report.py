@@ -57,7 +57,9 @@ def chromium() -> str:
         subprocess.run("apt-get update && apt-get install -y chromium", shell=True, capture_output=True, timeout=900)
         path = _find_chromium()
     if path is None:
-        pytest.skip("headless Chromium is neither installed nor installable here (Debian package 'chromium', needs root and apt)")
+        pytest.skip(
+            "headless Chromium is neither installed nor installable here (Debian package 'chromium', needs root and apt)"
+        )
     return path
 
 
@@ -161,7 +163,10 @@ class Page:
             " const r = e.getBoundingClientRect(); return {x: r.x + r.width / 2, y: r.y + r.height / 2}; })()"
         )
         for kind in ("mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent", {"type": kind, "x": box["x"], "y": box["y"], "button": "left", "clickCount": 1})
+            self.send(
+                "Input.dispatchMouseEvent",
+                {"type": kind, "x": box["x"], "y": box["y"], "button": "left", "clickCount": 1},
+            )
 
     def labels(self) -> list[str]:
         return self.js("[...document.querySelectorAll('#leaderboard tbody tr.model-row')].map(r => r.dataset.label)")
@@ -172,20 +177,48 @@ def mini() -> Dataset:
     return load_dataset("bcb-mini")
 
 
-def test_report_renders_sorts_and_stays_offline(bcb_cmd: list[str], chromium: str, tmp_path: Path, mini: Dataset) -> None:
+def test_report_renders_sorts_and_stays_offline(
+    bcb_cmd: list[str], chromium: str, tmp_path: Path, mini: Dataset
+) -> None:
     all_ids = [t.task_id for t in mini]
     solved = {"alpha": 15, "beta": 6, "gamma": 10}
     files = []
     for model, k in solved.items():
         outcomes = {t: ["pass" if i < k else "fail"] for i, t in enumerate(all_ids)}
-        files.append(str(bcb_file(tmp_path / f"{model}_eval_results.json", mini, outcomes, model=model, gt_failed=["bcb-mini/17"])))
+        files.append(
+            str(
+                bcb_file(
+                    tmp_path / f"{model}_eval_results.json", mini, outcomes, model=model, gt_failed=["bcb-mini/17"]
+                )
+            )
+        )
     report = tmp_path / "report.html"
-    built = run_cli(bcb_cmd, "report", *files, "-o", str(report), "--reference", "human", "--stack", "pandas,numpy,matplotlib", "--resamples", "100")
+    built = run_cli(
+        bcb_cmd,
+        "report",
+        *files,
+        "-o",
+        str(report),
+        "--reference",
+        "human",
+        "--stack",
+        "pandas,numpy,matplotlib",
+        "--resamples",
+        "100",
+    )
     assert built.returncode == 0, built.stderr
     html = report.read_text(encoding="utf-8")
     # Self-contained: nothing the page would fetch, and a policy that forbids fetching anyway.
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I) and "<link" not in html and "<script src" not in html
-    assert "default-src 'none'" in html and "reported, not measured" in html and "rests on <strong>7</strong> tasks" in html
+    assert (
+        not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
+        and "<link" not in html
+        and "<script src" not in html
+    )
+    assert (
+        "default-src 'none'" in html
+        and "reported, not measured" in html
+        and "rests on <strong>7</strong> tasks" in html
+    )
 
     profile = Path(tempfile.mkdtemp(prefix="chromium-profile-", dir=tmp_path))
     browser = DevTools(chromium, profile)
@@ -195,7 +228,10 @@ def test_report_renders_sorts_and_stays_offline(bcb_cmd: list[str], chromium: st
         page = Page(browser, session)
         for domain in ("Network.enable", "Page.enable", "Runtime.enable"):
             page.send(domain)
-        page.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+        page.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
+        )
         page.send("Page.navigate", {"url": report.as_uri()})
         browser.wait_for("Page.loadEventFired")
 
@@ -205,10 +241,15 @@ def test_report_renders_sorts_and_stays_offline(bcb_cmd: list[str], chromium: st
 
         page.click("#leaderboard th[data-col='1']")  # model: A-Z first
         assert page.labels() == ["alpha", "beta", "gamma"]
-        assert page.js("document.querySelector(\"#leaderboard th[data-col='1']\").getAttribute('aria-sort')") == "ascending"
+        assert (
+            page.js("document.querySelector(\"#leaderboard th[data-col='1']\").getAttribute('aria-sort')")
+            == "ascending"
+        )
         page.click("#leaderboard th[data-col='1']")  # again: Z-A
         assert page.labels() == ["gamma", "beta", "alpha"]
-        pass_col = page.js("[...document.querySelectorAll('#leaderboard th')].findIndex(h => h.textContent === 'pass@1 %')")
+        pass_col = page.js(
+            "[...document.querySelectorAll('#leaderboard th')].findIndex(h => h.textContent === 'pass@1 %')"
+        )
         page.click(f"#leaderboard th[data-col='{pass_col}']")  # numbers: best first
         assert page.labels() == ["alpha", "gamma", "beta"]
         page.click(f"#leaderboard th[data-col='{pass_col}']")
@@ -225,24 +266,38 @@ def test_report_renders_sorts_and_stays_offline(bcb_cmd: list[str], chromium: st
         shot.write_bytes(base64.b64decode(page.send("Page.captureScreenshot", {"format": "png"})["data"]))
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
 
-        requests = [e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"]
+        requests = [
+            e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"
+        ]
         assert requests == [report.as_uri()], f"the page fetched more than itself: {requests}"
         assert not [url for url in requests if re.match(r"(https?|wss?|ftp):", url)]
     finally:
         browser.close()
 
 
-def test_report_explains_failures_filters_and_compares(bcb_cmd: list[str], chromium: str, tmp_path: Path, mini: Dataset) -> None:
+def test_report_explains_failures_filters_and_compares(
+    bcb_cmd: list[str], chromium: str, tmp_path: Path, mini: Dataset
+) -> None:
     """The failure chart renders one bar per model with a segment per category; the category,
     library and domain filters change the visible tasks; a failing sample shows its category, its
     failing tests in test order with tracebacks free of bcb's frames and machine paths; two
     models' solutions sit side by side and the pickers swap them."""
     from test_analysis_errors import FIXTURE, _bcb_results, _canonical, _official_results
 
-    a = _bcb_results(tmp_path / "model-a_eval_results.json", [FIXTURE[k] for k in ("api-removed", "import", "syntax", "assertion", "name")], "model-a")
+    a = _bcb_results(
+        tmp_path / "model-a_eval_results.json",
+        [FIXTURE[k] for k in ("api-removed", "import", "syntax", "assertion", "name")],
+        "model-a",
+    )
     b = _official_results(
         tmp_path / "model-b.jsonl_eval_results.json",
-        [_canonical("bcb-mini/24"), FIXTURE["import"], _canonical("bcb-mini/6"), FIXTURE["assertion"], _canonical("bcb-mini/7")],
+        [
+            _canonical("bcb-mini/24"),
+            FIXTURE["import"],
+            _canonical("bcb-mini/6"),
+            FIXTURE["assertion"],
+            _canonical("bcb-mini/7"),
+        ],
     )
     report = tmp_path / "report.html"
     built = run_cli(bcb_cmd, "report", str(a), str(b), "--dataset", "bcb-mini", "-o", str(report), "--resamples", "100")
@@ -258,20 +313,32 @@ def test_report_explains_failures_filters_and_compares(bcb_cmd: list[str], chrom
         page = Page(browser, session)
         for domain in ("Page.enable", "Runtime.enable"):
             page.send(domain)
-        page.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+        page.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
+        )
         page.send("Page.navigate", {"url": report.as_uri()})
         browser.wait_for("Page.loadEventFired")
 
-        bars = page.js("[...document.querySelectorAll('#failure-chart g.stack')].map(g => [g.dataset.row, [...g.querySelectorAll('g.segment')].map(s => s.dataset.segment)])")
-        assert dict(bars) == {"model-a": ["syntax", "import", "name", "api", "assertion"], "model-b": ["import", "assertion"]}
-        widths = page.js("[...document.querySelectorAll('#failure-chart g.segment rect')].map(r => r.getBoundingClientRect().width)")
+        bars = page.js(
+            "[...document.querySelectorAll('#failure-chart g.stack')].map(g => [g.dataset.row, [...g.querySelectorAll('g.segment')].map(s => s.dataset.segment)])"
+        )
+        assert dict(bars) == {
+            "model-a": ["syntax", "import", "name", "api", "assertion"],
+            "model-b": ["import", "assertion"],
+        }
+        widths = page.js(
+            "[...document.querySelectorAll('#failure-chart g.segment rect')].map(r => r.getBoundingClientRect().width)"
+        )
         assert len(widths) == 7 and min(widths) > 20  # drawn, not just present
 
         def visible() -> list[str]:
             return page.js("[...document.querySelectorAll('#tasks li')].map(li => li.dataset.id)")
 
         def choose(select: str, value: str) -> None:
-            page.js(f"(() => {{ const s = document.querySelector('{select}'); s.value = {json.dumps(value)}; s.dispatchEvent(new Event('change')); }})()")
+            page.js(
+                f"(() => {{ const s = document.querySelector('{select}'); s.value = {json.dumps(value)}; s.dispatchEvent(new Event('change')); }})()"
+            )
 
         assert visible() == ["bcb-mini/5", "bcb-mini/6", "bcb-mini/7", "bcb-mini/15", "bcb-mini/24"]
         choose("#task-category", "api")
@@ -290,21 +357,32 @@ def test_report_explains_failures_filters_and_compares(bcb_cmd: list[str], chrom
         assert page.js("document.querySelector('#task-count').textContent") == "5 of 5 tasks"
 
         page.click("#tasks li[data-id='bcb-mini/24']")
-        results = page.js("[...document.querySelectorAll('#task-detail h4.result')].map(h => [h.dataset.entry, h.dataset.category || null])")
+        results = page.js(
+            "[...document.querySelectorAll('#task-detail h4.result')].map(h => [h.dataset.entry, h.dataset.category || null])"
+        )
         assert results == [["model-a", "api"], ["model-b", None]]
         assert "pandas" in page.js("document.querySelector('#task-detail p.why').textContent")
-        tests = page.js("[...document.querySelectorAll('#task-detail ul.failing-tests .fail-test')].map(s => s.textContent)")
+        tests = page.js(
+            "[...document.querySelectorAll('#task-detail ul.failing-tests .fail-test')].map(s => s.textContent)"
+        )
         order = list(dict.fromkeys(re.findall(r"^\s+def (test\w*)\(", mini.by_id["bcb-mini/24"].test, re.M)))
         assert tests == [t for t in order if t in tests] and len(tests) == len(FIXTURE["api-removed"]["details"])
         trace = page.js("document.querySelector('#task-detail ul.failing-tests pre').textContent")
         assert "out = out.append(row)" in trace and "AttributeError" in trace
-        assert "bcb/execution" not in trace and str(Path(__file__).resolve().parents[1]) not in trace and ".venv" not in trace
+        assert (
+            "bcb/execution" not in trace
+            and str(Path(__file__).resolve().parents[1]) not in trace
+            and ".venv" not in trace
+        )
 
         sides = page.js("[...document.querySelectorAll('#side-by-side pre.side')].map(p => p.dataset.entry)")
         assert sides == ["model-a", "model-b"]
         assert "out.append(row)" in page.js("document.querySelectorAll('#side-by-side pre.side')[0].textContent")
         choose("#pick-1", "0")
-        assert page.js("[...document.querySelectorAll('#side-by-side pre.side')].map(p => p.dataset.entry)") == ["model-a", "model-a"]
+        assert page.js("[...document.querySelectorAll('#side-by-side pre.side')].map(p => p.dataset.entry)") == [
+            "model-a",
+            "model-a",
+        ]
     finally:
         browser.close()
 
@@ -321,7 +399,12 @@ def test_the_page_is_its_list_of_sections_and_a_new_one_is_one_entry(tmp_path: P
 
     ids = [t.task_id for t in mini]
     files = [
-        bcb_file(tmp_path / f"{m}_eval_results.json", mini, {t: ["pass" if i < k else "fail"] for i, t in enumerate(ids)}, model=m)
+        bcb_file(
+            tmp_path / f"{m}_eval_results.json",
+            mini,
+            {t: ["pass" if i < k else "fail"] for i, t in enumerate(ids)},
+            model=m,
+        )
         for m, k in (("one", 9), ("two", 4))
     ]
     entries = pair_runs(load_runs(files))

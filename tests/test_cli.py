@@ -16,7 +16,9 @@ from bcb.dataset import VERSIONS, load_dataset
 from helpers import SHARED_DATA, shared_file
 
 
-def run(cmd: list[str], *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: list[str], *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     full_env = dict(os.environ, COLUMNS="120", NO_COLOR="1", **(env or {}))
     return subprocess.run([*cmd, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
 
@@ -62,7 +64,9 @@ def test_offline_hugging_face_request_fails_fast_and_clearly(bcb_cmd: list[str])
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     start = time.monotonic()
-    result = run(bcb_cmd, "data", "info", "--version", "v0.1.3", env={"BCB_HF_DATASETS_SERVER": f"http://127.0.0.1:{port}"})
+    result = run(
+        bcb_cmd, "data", "info", "--version", "v0.1.3", env={"BCB_HF_DATASETS_SERVER": f"http://127.0.0.1:{port}"}
+    )
     assert time.monotonic() - start < 10
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

@@ -16,7 +16,15 @@ from typer.core import TyperGroup
 from bcb.cli import COMMANDS, app
 
 #: Modules no listing or dataset command needs: the executors, SQLite, numpy, the other commands.
-HEAVY = ("numpy", "sqlite3", "bcb.execution.executor", "bcb.evaluation.evaluate", "bcb.evaluation.store", "bcb.generation.runner", "bcb.server.service")
+HEAVY = (
+    "numpy",
+    "sqlite3",
+    "bcb.execution.executor",
+    "bcb.evaluation.evaluate",
+    "bcb.evaluation.store",
+    "bcb.generation.runner",
+    "bcb.server.service",
+)
 
 _PROBE = """
 import json, sys
@@ -67,7 +75,9 @@ def test_listed_summary_is_the_commands_own(name: str) -> None:
     assert COMMANDS[name].summary == own
 
 
-def test_listing_is_what_the_built_commands_render(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_listing_is_what_the_built_commands_render(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     group = typer.main.get_command(app)
     ctx = group.make_context("bcb", ["--help"], resilient_parsing=True)
@@ -98,7 +108,14 @@ def test_a_command_added_in_code_is_listed_and_runs() -> None:
         "main()\n"
     )
     env = dict(os.environ, COLUMNS="100")
-    listed = subprocess.run([sys.executable, "-c", script, "--help"], capture_output=True, text=True, env=env, timeout=60)
-    assert listed.returncode == 0 and "extra" in listed.stdout and "Added by a plug-in." in listed.stdout and "evaluate" in listed.stdout
+    listed = subprocess.run(
+        [sys.executable, "-c", script, "--help"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert (
+        listed.returncode == 0
+        and "extra" in listed.stdout
+        and "Added by a plug-in." in listed.stdout
+        and "evaluate" in listed.stdout
+    )
     ran = subprocess.run([sys.executable, "-c", script, "extra"], capture_output=True, text=True, env=env, timeout=60)
     assert ran.returncode == 0 and ran.stdout.strip() == "extra ran"

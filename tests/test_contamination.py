@@ -16,7 +16,15 @@ from bcb.analysis.contamination import memorisation_gap
 def write_results(path: Path, outcomes: dict[str, list[str]], *, bcb_manifest: dict | None = None) -> Path:
     """Official layout: {"date", "eval": {task: [{task_id, solution, status, details}]}}."""
     table = {
-        task: [{"task_id": task, "solution": "def f():\n    return 1\n", "status": s, "details": {} if s == "pass" else {"test_a": "AssertionError"}} for s in rows]
+        task: [
+            {
+                "task_id": task,
+                "solution": "def f():\n    return 1\n",
+                "status": s,
+                "details": {} if s == "pass" else {"test_a": "AssertionError"},
+            }
+            for s in rows
+        ]
         for task, rows in outcomes.items()
     }
     payload: dict = {"date": "2026-01-01 00:00", "eval": table}
@@ -44,7 +52,9 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     original[ids([20])[0]] = ["pass"]
     (tmp_path / "orig").mkdir()
     (tmp_path / "pert").mkdir()
-    return write_results(tmp_path / "orig" / "m_eval_results.json", original), write_results(tmp_path / "pert" / "m_eval_results.json", perturbed)
+    return write_results(tmp_path / "orig" / "m_eval_results.json", original), write_results(
+        tmp_path / "pert" / "m_eval_results.json", perturbed
+    )
 
 
 def test_gap_counts_and_lists(files: tuple[Path, Path]) -> None:
@@ -80,7 +90,10 @@ def test_no_common_task_is_an_error(tmp_path: Path) -> None:
 
 
 def test_same_dataset_is_flagged(tmp_path: Path) -> None:
-    manifest = {"dataset": {"name": "bigcodebench", "version": "v0.1.4", "subset": "full", "content_hash": "ab" * 32}, "ground_truth": {"checked": False}}
+    manifest = {
+        "dataset": {"name": "bigcodebench", "version": "v0.1.4", "subset": "full", "content_hash": "ab" * 32},
+        "ground_truth": {"checked": False},
+    }
     a = write_results(tmp_path / "a_eval_results.json", {"T/1": ["pass"]}, bcb_manifest=manifest)
     b = write_results(tmp_path / "b_eval_results.json", {"T/1": ["fail"]}, bcb_manifest=manifest)
     result = memorisation_gap(load_run(a), load_run(b))

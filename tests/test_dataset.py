@@ -26,7 +26,9 @@ from helpers import SHARED_DATA, shared_file
 
 
 def _records(version: str) -> list[dict]:
-    return [json.loads(line) for line in gzip.open(shared_file(f"BigCodeBench-{version}.jsonl.gz"), "rt", encoding="utf-8")]
+    return [
+        json.loads(line) for line in gzip.open(shared_file(f"BigCodeBench-{version}.jsonl.gz"), "rt", encoding="utf-8")
+    ]
 
 
 def _write_jsonl(path: Path, records: list[dict], raw_lines: dict[int, str] | None = None) -> Path:
@@ -178,7 +180,9 @@ def _error_for(path: Path) -> str:
 
 def test_bad_json_line(tmp_path: Path) -> None:
     path = _write_jsonl(tmp_path / "d.jsonl", _mini_records(), raw_lines={2: '{"task_id": "bcb-mini/2", '})
-    assert _error_for(path) == f"{path}:3: not valid JSON (Expecting property name enclosed in double quotes at column 27)"
+    assert (
+        _error_for(path) == f"{path}:3: not valid JSON (Expecting property name enclosed in double quotes at column 27)"
+    )
 
 
 def test_missing_field(tmp_path: Path) -> None:

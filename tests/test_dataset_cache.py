@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from bcb import filecache
-from bcb.dataset import VERSIONS, DatasetError, content_hash, load_dataset, read_tasks, write_tasks
-from bcb.dataset import loading
+from bcb.dataset import VERSIONS, DatasetError, content_hash, load_dataset, loading, read_tasks, write_tasks
 from helpers import shared_file
 
 
@@ -99,7 +98,9 @@ def test_a_file_changed_just_now_is_not_cached(tmp_path: Path, hash_calls: list[
 
 
 def test_tampered_release_is_still_refused(tmp_path: Path, hash_calls: list[int]) -> None:
-    records = [json.loads(line) for line in gzip.open(shared_file("BigCodeBench-v0.1.4.jsonl.gz"), "rt", encoding="utf-8")]
+    records = [
+        json.loads(line) for line in gzip.open(shared_file("BigCodeBench-v0.1.4.jsonl.gz"), "rt", encoding="utf-8")
+    ]
     release = tmp_path / "BigCodeBench-v0.1.4.jsonl"
     release.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     _settle()
@@ -135,7 +136,9 @@ def test_corrupt_cache_means_hashing_again(tmp_path: Path, hash_calls: list[int]
     entry = json.loads(cache.read_text())["entries"][str(path.resolve())]
     wrong = "0" * 64
     cache.write_text(
-        content.replace("KEY", json.dumps(str(path.resolve()))[1:-1]).replace("STAMP", entry["stamp"]).replace("HASH", wrong),
+        content.replace("KEY", json.dumps(str(path.resolve()))[1:-1])
+        .replace("STAMP", entry["stamp"])
+        .replace("HASH", wrong),
         encoding="utf-8",
     )
     assert load_dataset(dataset_file=path).content_hash == good
@@ -156,7 +159,9 @@ def test_unwritable_cache_is_no_error(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(hash_calls) == 2
 
 
-def test_cache_dir_follows_bcb_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hash_calls: list[int]) -> None:
+def test_cache_dir_follows_bcb_cache_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hash_calls: list[int]
+) -> None:
     monkeypatch.setenv("BCB_CACHE_DIR", str(tmp_path / "elsewhere"))
     path = _custom_file(tmp_path, hash_calls)
     _settle()

@@ -34,7 +34,9 @@ def core_closure() -> set[str]:
         try:
             wanted.extend(Requirement(r) for r in md.requires(req.name) or [])
         except md.PackageNotFoundError:
-            pytest.skip(f"{req.name} is not installed here, so the default install cannot be assembled from this environment")
+            pytest.skip(
+                f"{req.name} is not installed here, so the default install cannot be assembled from this environment"
+            )
     return seen
 
 
@@ -61,7 +63,10 @@ def default_install(root: Path) -> Path:
 
 
 def write_results(path: Path, outcomes: dict[str, list[str]]) -> Path:
-    table = {t: [{"task_id": t, "solution": "x = 1\n", "status": s, "details": {}} for s in rows] for t, rows in outcomes.items()}
+    table = {
+        t: [{"task_id": t, "solution": "x = 1\n", "status": s, "details": {}} for s in rows]
+        for t, rows in outcomes.items()
+    }
     path.write_text(json.dumps({"date": "2026-01-01 00:00", "eval": table}))
     return path
 
@@ -75,7 +80,11 @@ def test_the_leaderboard_works_on_the_default_install(tmp_path: Path) -> None:
     b = write_results(tmp_path / "b_eval_results.json", {t: ["pass" if i < 2 else "fail"] for i, t in enumerate(ids)})
     result = subprocess.run(
         [str(python), "-m", "bcb", "leaderboard", str(a), str(b), "--format", "json"],
-        capture_output=True, text=True, check=False, timeout=120, env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)["rows"]

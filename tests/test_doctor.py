@@ -74,8 +74,12 @@ def test_nltk_needs_are_read_from_code_not_docstrings() -> None:
     )
     needs = task_needs("T/1", ["nltk"], solution, "")
     assert needs.nltk_data == ("corpora/stopwords",)
-    assert task_needs("T/2", ["nltk"], "from nltk.corpus import words\nW = set(words.words())\n", "").nltk_data == ("corpora/words",)
-    assert task_needs("T/3", ["textblob"], "from textblob import TextBlob\nx = TextBlob('a b').words\n", "").nltk_data == ("tokenizers/punkt",)
+    assert task_needs("T/2", ["nltk"], "from nltk.corpus import words\nW = set(words.words())\n", "").nltk_data == (
+        "corpora/words",
+    )
+    assert task_needs(
+        "T/3", ["textblob"], "from textblob import TextBlob\nx = TextBlob('a b').words\n", ""
+    ).nltk_data == ("tokenizers/punkt",)
     assert task_needs("T/4", [], "x = 1\n", "").known == ()
     assert set(KNOWN_NEEDS.values()) >= {("network",), ("non_root",)}
 
@@ -88,7 +92,9 @@ def test_diagnosis_counts_each_doomed_task_once() -> None:
         TaskNeeds("T/4", ("os",)),
     ]
     libraries = LibraryReport(
-        [LibraryStatus("scipy", "scipy", None, "1.7.2", True), LibraryStatus("nltk", "nltk", "3.8", "3.8", False)], [], ["os"]
+        [LibraryStatus("scipy", "scipy", None, "1.7.2", True), LibraryStatus("nltk", "nltk", "3.8", "3.8", False)],
+        [],
+        ["os"],
     )
     probe = SandboxProbe({}, None, False, "no route", False, {"corpora/stopwords": False, "tokenizers/punkt": True})
     diagnosis = diagnose(tasks, libraries, probe)
@@ -161,10 +167,19 @@ def test_a_standard_module_the_interpreter_lacks_is_a_cause() -> None:
     from bcb.execution.doctor import TaskNeeds, diagnose, probe_libraries
 
     system = "/usr/bin/python3"
-    if not os.path.exists(system) or subprocess.run([system, "-c", "import tkinter"], capture_output=True, check=False).returncode == 0:
+    if (
+        not os.path.exists(system)
+        or subprocess.run([system, "-c", "import tkinter"], capture_output=True, check=False).returncode == 0
+    ):
         pytest.skip("needs a system python3 without tkinter")
     report = probe_libraries(system, ["turtle", "json"])
     assert report.stdlib_missing == ["turtle"]
-    diagnosis = diagnose([TaskNeeds("BigCodeBench/220", ("turtle", "time")), TaskNeeds("BigCodeBench/1", ("json",))], report, None)
+    diagnosis = diagnose(
+        [TaskNeeds("BigCodeBench/220", ("turtle", "time")), TaskNeeds("BigCodeBench/1", ("json",))], report, None
+    )
     (cause,) = diagnosis.causes
-    assert cause.name == "missing standard module turtle" and "python3-tk" in cause.detail and cause.tasks == ["BigCodeBench/220"]
+    assert (
+        cause.name == "missing standard module turtle"
+        and "python3-tk" in cause.detail
+        and cause.tasks == ["BigCodeBench/220"]
+    )

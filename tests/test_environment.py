@@ -134,9 +134,13 @@ def test_create_environment_with_empty_requirements(tmp_path: Path) -> None:
     requirements = tmp_path / "empty.txt"
     requirements.write_text("# nothing to install\n")
     messages: list[str] = []
-    python = create_environment(tmp_path / "env", sys.executable, requirements=requirements, progress=messages.append, nltk_data=False)
+    python = create_environment(
+        tmp_path / "env", sys.executable, requirements=requirements, progress=messages.append, nltk_data=False
+    )
     assert python == tmp_path / "env" / "bin" / "python"
-    out = subprocess.run([str(python), "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True, check=True
+    )
     assert Path(out.stdout.strip()) == tmp_path / "env"
     steps = [m for m in messages if m.startswith("==> ")]
     assert len(steps) == 3 and steps[1] == "==> upgrade pip"
@@ -150,7 +154,9 @@ def test_create_environment_installs_local_wheel(tmp_path: Path) -> None:
     requirements.write_text(f"{wheel}\n")
     python = create_environment(tmp_path / "env", requirements=requirements, nltk_data=False)
     assert missing_libraries(str(python), ["bcb_probe_pkg", "bcb_not_installed"]) == ["bcb_not_installed"]
-    out = subprocess.run([str(python), "-c", "import bcb_probe_pkg; print(bcb_probe_pkg.VALUE)"], capture_output=True, text=True)
+    out = subprocess.run(
+        [str(python), "-c", "import bcb_probe_pkg; print(bcb_probe_pkg.VALUE)"], capture_output=True, text=True
+    )
     assert out.stdout.strip() == "42"
     freeze = subprocess.run([str(python), "-m", "pip", "freeze"], capture_output=True, text=True).stdout
     # Installed from a file, so pip freeze records it as "name @ file://...".
@@ -179,7 +185,9 @@ def test_create_environment_bad_interpreter(tmp_path: Path) -> None:
     assert info.value.step.startswith("create virtual environment")
 
 
-def test_create_environment_without_the_nltk_wheel_says_how_to_go_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_create_environment_without_the_nltk_wheel_says_how_to_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Offline (no index, no local copy of the pinned wheel), the NLTK step fails by name and
     the message offers the ways out."""
     empty = tmp_path / "no-wheels"

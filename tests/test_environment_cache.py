@@ -77,7 +77,9 @@ def _settle() -> None:
     time.sleep(filecache.SETTLE_S + 0.1)
 
 
-def test_fingerprint_is_reused_until_a_package_is_installed_or_removed(venv: Path, tmp_path: Path, probes: list[str]) -> None:
+def test_fingerprint_is_reused_until_a_package_is_installed_or_removed(
+    venv: Path, tmp_path: Path, probes: list[str]
+) -> None:
     python = str(venv)
     _settle()
     first = environment_fingerprint(python)

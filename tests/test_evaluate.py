@@ -6,8 +6,8 @@ import json
 import os
 import random
 import signal
-import sys
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,7 +20,9 @@ from helpers import logging_python
 
 def run(cmd: list[str], *args: str, timeout: float = 300, stdin: int | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, COLUMNS="150", NO_COLOR="1")
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout, stdin=stdin, check=False)
+    return subprocess.run(
+        [*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout, stdin=stdin, check=False
+    )
 
 
 def write_samples(path: Path, rows: list[dict]) -> Path:
@@ -56,9 +58,13 @@ def test_canonical_and_flawed_models(bcb_cmd: list[str], tmp_path: Path, mini) -
         elif i % 3 == 1:
             rows.append({"task_id": task.task_id, "solution": task.solution.replace("def task_func", "def other_name")})
         else:
-            rows.append({"task_id": task.task_id, "solution": task.solution + "\nraise RuntimeError('boom at import')\n"})
+            rows.append(
+                {"task_id": task.task_id, "solution": task.solution + "\nraise RuntimeError('boom at import')\n"}
+            )
     flawed = write_samples(tmp_path / "flawed.jsonl", rows)
-    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(flawed), "--root", str(tmp_path / "root"))
+    result = run(
+        bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(flawed), "--root", str(tmp_path / "root")
+    )
     assert result.returncode == 0, result.stderr
     loaded = read_eval_results(result_paths(flawed)[0])
     flat = [r for rows_ in loaded.eval.values() for r in rows_]
@@ -77,8 +83,17 @@ def test_identical_solutions_execute_once(bcb_cmd: list[str], tmp_path: Path, mi
     samples = write_samples(tmp_path / "many.jsonl", rows)
     ids = ",".join(t.task_id for t in tasks)
     result = run(
-        bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--root", str(tmp_path / "root"),
-        "--selective-evaluate", ids, "--no-gt",
+        bcb_cmd,
+        "evaluate",
+        "--dataset",
+        "bcb-mini",
+        "--samples",
+        str(samples),
+        "--root",
+        str(tmp_path / "root"),
+        "--selective-evaluate",
+        ids,
+        "--no-gt",
     )
     assert result.returncode == 0, result.stderr
     manifest = read_eval_results(result_paths(samples)[0]).bcb["manifest"]
@@ -97,7 +112,9 @@ def test_sigkill_ten_times_then_resume_gives_the_uninterrupted_result(bcb_cmd: l
     for task in mini:
         for i in range(3):
             # Distinct programs that take a moment each, so kills land mid-run.
-            rows.append({"task_id": task.task_id, "solution": task.solution + f"\nimport time\ntime.sleep(0.05)\n# {i}\n"})
+            rows.append(
+                {"task_id": task.task_id, "solution": task.solution + f"\nimport time\ntime.sleep(0.05)\n# {i}\n"}
+            )
     rows[5]["solution"] = rows[5]["solution"].replace("return", "return None  #", 1)
     samples = write_samples(tmp_path / "killed.jsonl", rows)
     reference = write_samples(tmp_path / "reference.jsonl", rows)
@@ -110,8 +127,13 @@ def test_sigkill_ten_times_then_resume_gives_the_uninterrupted_result(bcb_cmd: l
     env = dict(os.environ, NO_COLOR="1")
     store = tmp_path / "root-killed" / "bcb.sqlite"
     for _ in range(10):
-        proc = subprocess.Popen([*bcb_cmd, *args, "--samples", str(samples), "--root", str(store.parent)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            [*bcb_cmd, *args, "--samples", str(samples), "--root", str(store.parent)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
         time.sleep(rng.uniform(0.3, 3.0))
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)  # the harness and its workers, as a crash would
@@ -119,7 +141,10 @@ def test_sigkill_ten_times_then_resume_gives_the_uninterrupted_result(bcb_cmd: l
     final = run(bcb_cmd, *args, "--samples", str(samples), "--root", str(store.parent))
     assert final.returncode == 0, final.stderr
     assert _verdicts(result_paths(samples)[0]) == _verdicts(result_paths(reference)[0])
-    assert json.loads(result_paths(samples)[1].read_text())["pass@1"] == json.loads(result_paths(reference)[1].read_text())["pass@1"]
+    assert (
+        json.loads(result_paths(samples)[1].read_text())["pass@1"]
+        == json.loads(result_paths(reference)[1].read_text())["pass@1"]
+    )
 
 
 # -- bad input: one line, naming file and line, non-zero exit, no prompt --------------------------
@@ -132,7 +157,10 @@ def test_sigkill_ten_times_then_resume_gives_the_uninterrupted_result(bcb_cmd: l
         ('{"solution": "x"}\n', "bad.jsonl:1: sample has no task_id"),
         ('{"task_id": "bcb-mini/77", "solution": "x"}\n', "bad.jsonl:1: no task 'bcb-mini/77'"),
         ("\n", "bad.jsonl: holds no samples"),
-        ('{"task_id": "bcb-mini/0", "solution": "x"}\n', "tasks have no sample (first: bcb-mini/1); pass --allow-partial"),
+        (
+            '{"task_id": "bcb-mini/0", "solution": "x"}\n',
+            "tasks have no sample (first: bcb-mini/1); pass --allow-partial",
+        ),
     ],
 )
 def test_bad_samples_files(bcb_cmd: list[str], tmp_path: Path, content: str, message: str) -> None:
@@ -147,17 +175,40 @@ def test_bad_samples_files(bcb_cmd: list[str], tmp_path: Path, content: str, mes
 def test_selective_evaluate_requires_only_the_selected(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
     task = mini.tasks[3]
     path = write_samples(tmp_path / "one.jsonl", [{"task_id": task.task_id, "solution": task.solution}])
-    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "r"), "--selective-evaluate", "3")
+    result = run(
+        bcb_cmd,
+        "evaluate",
+        "--dataset",
+        "bcb-mini",
+        "--samples",
+        str(path),
+        "--root",
+        str(tmp_path / "r"),
+        "--selective-evaluate",
+        "3",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result_paths(path)[1].read_text())["pass@1"] == 1.0
-    partial = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "r"), "--allow-partial")
+    partial = run(
+        bcb_cmd,
+        "evaluate",
+        "--dataset",
+        "bcb-mini",
+        "--samples",
+        str(path),
+        "--root",
+        str(tmp_path / "r"),
+        "--allow-partial",
+    )
     assert partial.returncode == 0, partial.stderr
 
 
 def test_directory_in_the_wrong_layout(bcb_cmd: list[str], tmp_path: Path) -> None:
     (tmp_path / "flat").mkdir()
     (tmp_path / "flat" / "0.py").write_text("print(1)")
-    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(tmp_path / "flat"), "--root", str(tmp_path / "r"))
+    result = run(
+        bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(tmp_path / "flat"), "--root", str(tmp_path / "r")
+    )
     assert result.returncode == 2 and "one folder per task" in result.stderr
 
 
@@ -170,19 +221,37 @@ def test_check_gt_only(bcb_cmd: list[str], tmp_path: Path) -> None:
 # -- an existing results file: reused or overwritten by flag, never by asking ---------------------
 
 
-def test_existing_results_reused_by_flag_else_overwritten_with_a_backup(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
+def test_existing_results_reused_by_flag_else_overwritten_with_a_backup(
+    bcb_cmd: list[str], tmp_path: Path, mini
+) -> None:
     tasks = list(mini)[:2]
     path = write_samples(tmp_path / "s.jsonl", [{"task_id": t.task_id, "solution": t.solution} for t in tasks])
     eval_path, passk_path = result_paths(path)
-    args = ["evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "root"), "--selective-evaluate", "0,1", "--no-gt"]
+    args = [
+        "evaluate",
+        "--dataset",
+        "bcb-mini",
+        "--samples",
+        str(path),
+        "--root",
+        str(tmp_path / "root"),
+        "--selective-evaluate",
+        "0,1",
+        "--no-gt",
+    ]
 
     first = run(bcb_cmd, *args, "--reuse-results")  # nothing to reuse yet: evaluates
     assert first.returncode == 0, first.stderr
     assert json.loads(passk_path.read_text())["pass@1"] == 1.0
     original = eval_path.read_bytes()
 
-    write_samples(path, [{"task_id": tasks[0].task_id, "solution": tasks[0].solution},
-                         {"task_id": tasks[1].task_id, "solution": tasks[1].solution + "\nraise RuntimeError('x')\n"}])
+    write_samples(
+        path,
+        [
+            {"task_id": tasks[0].task_id, "solution": tasks[0].solution},
+            {"task_id": tasks[1].task_id, "solution": tasks[1].solution + "\nraise RuntimeError('x')\n"},
+        ],
+    )
     reused = run(bcb_cmd, *args, "--reuse-results", stdin=subprocess.DEVNULL)
     assert reused.returncode == 0, reused.stderr
     assert "reused" in reused.stdout
@@ -200,15 +269,32 @@ def test_existing_results_reused_by_flag_else_overwritten_with_a_backup(bcb_cmd:
 
 def test_reuse_scores_an_official_results_file_without_running(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
     tasks = list(mini)[:2]
-    path = write_samples(tmp_path / "m--bigcodebench-complete.jsonl", [{"task_id": t.task_id, "solution": t.solution} for t in tasks])
+    path = write_samples(
+        tmp_path / "m--bigcodebench-complete.jsonl", [{"task_id": t.task_id, "solution": t.solution} for t in tasks]
+    )
     eval_path, passk_path = result_paths(path)
-    official = {"date": "2024-06-01 12:00", "eval": {
-        tasks[0].task_id: [{"task_id": tasks[0].task_id, "solution": "s", "status": "pass", "details": {}}],
-        tasks[1].task_id: [{"task_id": tasks[1].task_id, "solution": "s", "status": "timeout", "details": {}}],
-    }}
+    official = {
+        "date": "2024-06-01 12:00",
+        "eval": {
+            tasks[0].task_id: [{"task_id": tasks[0].task_id, "solution": "s", "status": "pass", "details": {}}],
+            tasks[1].task_id: [{"task_id": tasks[1].task_id, "solution": "s", "status": "timeout", "details": {}}],
+        },
+    }
     eval_path.write_text(json.dumps(official, indent=2))
-    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "root"),
-                 "--selective-evaluate", "0,1", "--reuse-results", stdin=subprocess.DEVNULL)
+    result = run(
+        bcb_cmd,
+        "evaluate",
+        "--dataset",
+        "bcb-mini",
+        "--samples",
+        str(path),
+        "--root",
+        str(tmp_path / "root"),
+        "--selective-evaluate",
+        "0,1",
+        "--reuse-results",
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 0, result.stderr
     passk = json.loads(passk_path.read_text())
     assert passk["pass@1"] == 0.5 and passk["model"] == "m" and passk["timeouts"] == 1 and passk["gt_checked"] is False
@@ -220,7 +306,17 @@ def test_reuse_of_a_corrupt_results_file_is_one_line_naming_it(bcb_cmd: list[str
     path = write_samples(tmp_path / "s.jsonl", canonical(mini))
     eval_path = result_paths(path)[0]
     eval_path.write_text('{"date": "x", "eval": {')
-    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "root"), "--reuse-results")
+    result = run(
+        bcb_cmd,
+        "evaluate",
+        "--dataset",
+        "bcb-mini",
+        "--samples",
+        str(path),
+        "--root",
+        str(tmp_path / "root"),
+        "--reuse-results",
+    )
     assert result.returncode == 2
     assert str(eval_path) in result.stderr.replace("\n", "") and "--overwrite-results" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
@@ -230,9 +326,23 @@ def test_annotations_are_evaluated_as_officially(bcb_cmd: list[str], tmp_path: P
     # Officially an annotation naming something undefined fails at import; bcb's runner module
     # must not lend the sample its own `from __future__ import annotations`.
     task = mini.tasks[0]
-    path = write_samples(tmp_path / "a.jsonl", [{"task_id": task.task_id, "solution": task.solution + "\n\ndef _helper() -> NotImported:\n    pass\n"}])
-    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(path), "--root", str(tmp_path / "root"),
-                 "--selective-evaluate", "0", "--no-gt")
+    path = write_samples(
+        tmp_path / "a.jsonl",
+        [{"task_id": task.task_id, "solution": task.solution + "\n\ndef _helper() -> NotImported:\n    pass\n"}],
+    )
+    result = run(
+        bcb_cmd,
+        "evaluate",
+        "--dataset",
+        "bcb-mini",
+        "--samples",
+        str(path),
+        "--root",
+        str(tmp_path / "root"),
+        "--selective-evaluate",
+        "0",
+        "--no-gt",
+    )
     assert result.returncode == 0, result.stderr
     [row] = read_eval_results(result_paths(path)[0]).eval[task.task_id]
     assert (row.status, dict(row.details)) == ("fail", {"ALL": "name 'NotImported' is not defined"})
@@ -242,7 +352,17 @@ def test_a_run_whose_verdicts_are_all_stored_starts_no_worker(bcb_cmd: list[str]
     tasks = list(mini)[:3]
     samples = write_samples(tmp_path / "s.jsonl", [{"task_id": t.task_id, "solution": t.solution} for t in tasks])
     ids = ",".join(t.task_id for t in tasks)
-    common = ("evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--root", str(tmp_path / "root"), "--selective-evaluate", ids)
+    common = (
+        "evaluate",
+        "--dataset",
+        "bcb-mini",
+        "--samples",
+        str(samples),
+        "--root",
+        str(tmp_path / "root"),
+        "--selective-evaluate",
+        ids,
+    )
     first = run(bcb_cmd, *common, "--python", sys.executable)
     assert first.returncode == 0, first.stderr
     before = read_eval_results(result_paths(samples)[0])
@@ -264,9 +384,23 @@ def test_a_run_whose_verdicts_are_all_stored_starts_no_worker(bcb_cmd: list[str]
     assert not [s for s in starts if "_zygote" in s], starts
 
     # The same observation sees a worker start as soon as one program is new.
-    changed = write_samples(tmp_path / "s2.jsonl", [{"task_id": t.task_id, "solution": t.solution + "\n# new\n"} for t in tasks[:1]])
-    third = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(changed), "--root", str(tmp_path / "root"),
-                "--selective-evaluate", tasks[0].task_id, "--python", str(wrapper))
+    changed = write_samples(
+        tmp_path / "s2.jsonl", [{"task_id": t.task_id, "solution": t.solution + "\n# new\n"} for t in tasks[:1]]
+    )
+    third = run(
+        bcb_cmd,
+        "evaluate",
+        "--dataset",
+        "bcb-mini",
+        "--samples",
+        str(changed),
+        "--root",
+        str(tmp_path / "root"),
+        "--selective-evaluate",
+        tasks[0].task_id,
+        "--python",
+        str(wrapper),
+    )
     assert third.returncode == 0, third.stderr
     assert [s for s in log.read_text().splitlines() if "_zygote" in s]
     assert read_eval_results(result_paths(changed)[0]).bcb["manifest"]["executed"] == 1
@@ -275,11 +409,29 @@ def test_a_run_whose_verdicts_are_all_stored_starts_no_worker(bcb_cmd: list[str]
 def test_every_run_records_its_timing_in_order(bcb_cmd: list[str], tmp_path: Path, mini) -> None:
     task = list(mini)[0]
     samples = write_samples(tmp_path / "one.jsonl", [{"task_id": task.task_id, "solution": task.solution}])
-    result = run(bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--root", str(tmp_path / "root"),
-                 "--selective-evaluate", task.task_id)
+    result = run(
+        bcb_cmd,
+        "evaluate",
+        "--dataset",
+        "bcb-mini",
+        "--samples",
+        str(samples),
+        "--root",
+        str(tmp_path / "root"),
+        "--selective-evaluate",
+        task.task_id,
+    )
     assert result.returncode == 0, result.stderr
     timing = read_eval_results(result_paths(samples)[0]).bcb["manifest"]["timing"]
-    steps = ["startup_s", "dataset_s", "fingerprint_s", "workers_ready_s", "first_verdict_s", "last_verdict_s", "writing_results_s"]
+    steps = [
+        "startup_s",
+        "dataset_s",
+        "fingerprint_s",
+        "workers_ready_s",
+        "first_verdict_s",
+        "last_verdict_s",
+        "writing_results_s",
+    ]
     assert list(timing) == steps
     assert all(isinstance(timing[s], float) for s in steps), timing  # a cold run: every step happened
     # The workers start in the background while the environment is fingerprinted: ready after the

@@ -14,7 +14,7 @@ import pytest
 from bcb.dataset import load_dataset
 from bcb.evaluation.evaluate import EvalConfig, check_ground_truth, evaluate, planned_time
 from bcb.evaluation.laziness import lazy_reason
-from bcb.evaluation.passk import bootstrap_ci, estimate_pass_at_k, pass_at_k, pass_at_1_ci
+from bcb.evaluation.passk import bootstrap_ci, estimate_pass_at_k, pass_at_1_ci, pass_at_k
 from bcb.evaluation.results import (
     EvalResults,
     SampleResult,
@@ -24,7 +24,7 @@ from bcb.evaluation.results import (
     write_eval_results,
 )
 from bcb.evaluation.samples import Sample, SamplesError, program, read_samples
-from bcb.evaluation.store import GroundTruth, ResultStore, StoreError, StoredVerdict, VerdictKey
+from bcb.evaluation.store import GroundTruth, ResultStore, StoredVerdict, StoreError, VerdictKey
 from bcb.execution import ExecutionResult, Job, LocalExecutor
 from helpers import shared_file
 
@@ -144,7 +144,11 @@ def test_read_directory_layout(tmp_path: Path, mini) -> None:
         (folder / f"{i}.py").write_text(text)
     (folder / "notes.txt").write_text("ignored")
     samples = read_samples(tmp_path / "samples", mini.by_id, resolve_id=mini.resolve_id)
-    assert [(s.task_id, s.index, s.solution) for s in samples] == [(task.task_id, 0, "zero"), (task.task_id, 1, "two"), (task.task_id, 2, "ten")]
+    assert [(s.task_id, s.index, s.solution) for s in samples] == [
+        (task.task_id, 0, "zero"),
+        (task.task_id, 1, "two"),
+        (task.task_id, 2, "ten"),
+    ]
     (tmp_path / "flat").mkdir()
     (tmp_path / "flat" / "0.py").write_text("x")
     with pytest.raises(SamplesError, match="one folder per task"):
@@ -170,7 +174,9 @@ def test_results_roundtrip_keeps_official_entries_exact(tmp_path: Path) -> None:
         {
             "BigCodeBench/1": [
                 SampleResult("BigCodeBench/1", "code", "fail", {"test_a": "Traceback..."}, 0, 0.5, 60.0, None),
-                SampleResult("BigCodeBench/1", "code2", "pass", {}, 1, 0.2, 50.0, "the body of task_func is a placeholder (pass)"),
+                SampleResult(
+                    "BigCodeBench/1", "code2", "pass", {}, 1, 0.2, 50.0, "the body of task_func is a placeholder (pass)"
+                ),
             ]
         },
         {"manifest": {"bcb_version": "0.1.0"}},
@@ -178,7 +184,12 @@ def test_results_roundtrip_keeps_official_entries_exact(tmp_path: Path) -> None:
     path = tmp_path / "x_eval_results.json"
     write_eval_results(path, results)
     raw = json.loads(path.read_text())
-    assert raw["eval"]["BigCodeBench/1"][0] == {"task_id": "BigCodeBench/1", "solution": "code", "status": "fail", "details": {"test_a": "Traceback..."}}
+    assert raw["eval"]["BigCodeBench/1"][0] == {
+        "task_id": "BigCodeBench/1",
+        "solution": "code",
+        "status": "fail",
+        "details": {"test_a": "Traceback..."},
+    }
     back = read_eval_results(path)
     assert back.eval == results.eval and back.bcb == results.bcb
     assert back.counts() == {"BigCodeBench/1": (2, 0)}  # the lazy pass is not counted as solved
@@ -212,7 +223,10 @@ def test_store_persists_and_keys_on_everything(tmp_path: Path) -> None:
         store.put_ground_truth("hash", "env", "limits", GroundTruth("T/1", "pass", 0.25, {}))
     with ResultStore(db) as store:
         assert store.get_verdicts([key])[key].details == {"test_x": "boom"}
-        for other in (VerdictKey("hash", "T/1", "sha", "env2", "limits"), VerdictKey("hash", "T/1", "sha", "env", "limits2")):
+        for other in (
+            VerdictKey("hash", "T/1", "sha", "env2", "limits"),
+            VerdictKey("hash", "T/1", "sha", "env", "limits2"),
+        ):
             assert store.get_verdicts([other]) == {}
         assert store.get_ground_truth("hash", "env", "limits")["T/1"].gt_time == 0.25
         assert store.get_ground_truth("hash", "env", "other") == {}
@@ -291,14 +305,24 @@ def test_a_store_written_before_is_reused_as_it_is(tmp_path: Path, mini) -> None
     """Keys written literally as earlier bcb wrote them (environment hash and limits text
     computed by the code before evaluation/plan.py existed): every verdict and ground truth is
     found, nothing runs, and the stored statuses (one a made-up failure) are what is reported."""
-    fingerprint = {"python_version": "3.11.7", "implementation": "CPython", "machine": "x86_64", "freeze_sha256": "ab" * 32,
-                   "sandbox": {"tier": "root", "netns": True}, "nltk_data_sha256": None, "executable": "/somewhere/python"}
+    fingerprint = {
+        "python_version": "3.11.7",
+        "implementation": "CPython",
+        "machine": "x86_64",
+        "freeze_sha256": "ab" * 32,
+        "sandbox": {"tier": "root", "netns": True},
+        "nltk_data_sha256": None,
+        "executable": "/somewhere/python",
+    }
     env = "af9c9da5fc203205714d37802547a20c"
     limits = '{"max_as_mb":30720,"max_data_mb":30720,"max_stack_mb":10,"time_limit":241.0}'
     tasks = mini.tasks[:2]
     samples = [Sample(t.task_id, t.solution, 0, "test") for t in tasks]
     with ResultStore(tmp_path / "bcb.sqlite") as store:
-        stored = [StoredVerdict("fail", {"test_stored": "stored, never run here"}, 0.1, None, 1, ""), StoredVerdict("pass", {}, 0.1, None, 1, "")]
+        stored = [
+            StoredVerdict("fail", {"test_stored": "stored, never run here"}, 0.1, None, 1, ""),
+            StoredVerdict("pass", {}, 0.1, None, 1, ""),
+        ]
         for task, sample, verdict in zip(tasks, samples, stored):
             store.put_ground_truth(mini.content_hash, env, limits, GroundTruth(task.task_id, "pass", 0.5, {}))
             sha = hashlib.sha256(program(sample, task, calibrated=True).encode()).hexdigest()
@@ -312,4 +336,7 @@ def test_a_store_written_before_is_reused_as_it_is(tmp_path: Path, mini) -> None
         evaluation = evaluate(mini, tasks, samples, EvalConfig(), store, fingerprint, runner)
     assert ran == [] and evaluation.executed == 0 and evaluation.reused == 2
     rows = {t: [(r.status, r.details) for r in rs] for t, rs in evaluation.results.eval.items()}
-    assert rows == {tasks[0].task_id: [("fail", {"test_stored": "stored, never run here"})], tasks[1].task_id: [("pass", {})]}
+    assert rows == {
+        tasks[0].task_id: [("fail", {"test_stored": "stored, never run here"})],
+        tasks[1].task_id: [("pass", {})],
+    }

@@ -34,7 +34,14 @@ def suite_of(body: str) -> str:
 
 
 def job(solution: str, test: str, *, key: str = "k", time_limit: float = 20.0, expected_time: float = 0.0) -> Job:
-    return Job(key=key, task_id="BigCodeBench/0", solution=textwrap.dedent(solution), test=test, time_limit=time_limit, expected_time=expected_time)
+    return Job(
+        key=key,
+        task_id="BigCodeBench/0",
+        solution=textwrap.dedent(solution),
+        test=test,
+        time_limit=time_limit,
+        expected_time=expected_time,
+    )
 
 
 def run_one(ex: LocalExecutor, solution: str, test: str, **kw: object) -> ExecutionResult:
@@ -90,13 +97,25 @@ def task_func(a, b):
 
 
 def test_pass(ex: LocalExecutor) -> None:
-    r = run_one(ex, ADD, suite_of("def test_one(self):\n    self.assertEqual(task_func(1, 2), 3)\ndef test_two(self):\n    self.assertEqual(task_func(0, 0), 0)\n"))
+    r = run_one(
+        ex,
+        ADD,
+        suite_of(
+            "def test_one(self):\n    self.assertEqual(task_func(1, 2), 3)\ndef test_two(self):\n    self.assertEqual(task_func(0, 0), 0)\n"
+        ),
+    )
     assert (r.status, r.details, r.tests_run, r.attempts) == ("pass", {}, 2, 1)
     assert r.duration_s < 5 and r.peak_rss_mb and r.peak_rss_mb > 1
 
 
 def test_failing_assertion_details_keyed_by_method(ex: LocalExecutor) -> None:
-    r = run_one(ex, ADD, suite_of("def test_ok(self):\n    self.assertEqual(task_func(1, 2), 3)\ndef test_bad(self):\n    self.assertEqual(task_func(1, 2), 4)\n"))
+    r = run_one(
+        ex,
+        ADD,
+        suite_of(
+            "def test_ok(self):\n    self.assertEqual(task_func(1, 2), 3)\ndef test_bad(self):\n    self.assertEqual(task_func(1, 2), 4)\n"
+        ),
+    )
     assert r.status == "fail"
     assert list(r.details) == ["test_bad"]
     trace = r.details["test_bad"]
@@ -191,7 +210,9 @@ def test_sys_exit_inside_test_is_that_tests_error(ex: LocalExecutor) -> None:
 
 
 def test_exit_builtin_is_none(ex: LocalExecutor) -> None:
-    r = run_one(ex, "", suite_of("def test_exit(self):\n    exit()\ndef test_quit(self):\n    self.assertIsNone(quit)\n"))
+    r = run_one(
+        ex, "", suite_of("def test_exit(self):\n    exit()\ndef test_quit(self):\n    self.assertIsNone(quit)\n")
+    )
     assert r.status == "fail" and list(r.details) == ["test_exit"]
     assert "'NoneType' object is not callable" in r.details["test_exit"]
 
@@ -383,7 +404,7 @@ def test_private_dirs_are_removed(ex: LocalExecutor, tmp_path: Path) -> None:
     assert os.path.basename(dirs["cwd"]).startswith("tmp")
     # Only [a-z0-9_] below the system temp dir, like the official /tmp/tmpXXXXXXXX (task 1127's
     # test splits a path on "-").
-    assert re.fullmatch(r"[a-z0-9_/]+", dirs["cwd"][len(tempfile.gettempdir()):])
+    assert re.fullmatch(r"[a-z0-9_/]+", dirs["cwd"][len(tempfile.gettempdir()) :])
     for path in dirs.values():
         assert ex.work_dir is not None and path.startswith(str(ex.work_dir))
         assert not os.path.exists(path), path
@@ -414,7 +435,9 @@ def test_killed_zygote_is_replaced_and_sample_rerun(tmp_path: Path) -> None:
         time.sleep(2)
         return 42
     """
-    test = suite_of("def test_slow(self):\n    self.assertEqual(task_func(), 42)\ndef test_bad(self):\n    self.assertEqual(1, 2)\n")
+    test = suite_of(
+        "def test_slow(self):\n    self.assertEqual(task_func(), 42)\ndef test_bad(self):\n    self.assertEqual(1, 2)\n"
+    )
     with LocalExecutor(workers=1, sandbox=SandboxOptions(write_paths=[str(tmp_path)])) as one:
         (clean,) = one.run([job(solution, test, key="clean")])
         marks.unlink()
@@ -432,7 +455,11 @@ def test_killed_zygote_is_replaced_and_sample_rerun(tmp_path: Path) -> None:
         killer.join()
         assert one.worker_pids() and one.worker_pids()[0] != zygote
     assert not alive(zygote)
-    assert (rerun.status, rerun.details.keys(), rerun.tests_run) == (clean.status, clean.details.keys(), clean.tests_run)
+    assert (rerun.status, rerun.details.keys(), rerun.tests_run) == (
+        clean.status,
+        clean.details.keys(),
+        clean.tests_run,
+    )
     assert rerun.status == "fail" and list(rerun.details) == ["test_bad"]
     assert rerun.attempts == 2 and "worker died" in rerun.note
     assert len(marks.read_text().split()) == 2
@@ -464,7 +491,10 @@ def test_preload_failures_are_tolerated() -> None:
         assert report["imported"] == ["json"]
         assert "no_such_module_for_bcb" in report["failed"]
         assert one.preload_report["threads"] == 1
-        assert run_one(one, ADD, suite_of("def test_x(self):\n    self.assertEqual(task_func(1, 1), 2)\n")).status == "pass"
+        assert (
+            run_one(one, ADD, suite_of("def test_x(self):\n    self.assertEqual(task_func(1, 1), 2)\n")).status
+            == "pass"
+        )
 
 
 def test_workers_use_the_given_interpreter_by_absolute_path() -> None:

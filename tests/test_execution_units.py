@@ -95,7 +95,14 @@ def test_preload_modules() -> None:
 
 
 def test_child_env_is_an_allow_list() -> None:
-    source = {"PATH": "/usr/bin", "LC_ALL": "C.UTF-8", "OPENAI_API_KEY": "secret", "HF_TOKEN": "t", "TZ": "Europe/Paris", "PYTHONPATH": "/x"}
+    source = {
+        "PATH": "/usr/bin",
+        "LC_ALL": "C.UTF-8",
+        "OPENAI_API_KEY": "secret",
+        "HF_TOKEN": "t",
+        "TZ": "Europe/Paris",
+        "PYTHONPATH": "/x",
+    }
     env = build_child_env("/venv/bin/python", source, extra={"NLTK_DATA": "/data"})
     assert env["PATH"] == "/venv/bin" + os.pathsep + "/usr/bin"
     assert env["LC_ALL"] == "C.UTF-8" and env["TZ"] == "UTC" and env["NLTK_DATA"] == "/data"
@@ -119,9 +126,18 @@ def test_frames_roundtrip_and_reject_garbage() -> None:
 
 def test_child_steps_are_named_and_ordered() -> None:
     names = [step.__name__ for step in _zygote.CHILD_STEPS]
-    assert names[0] == "step_close_protocol_fds" and names[-2:] == ["step_official_safe_environment", "step_sandbox_lock"]
-    assert names.index("step_redirect_std_fds") < names.index("step_sandbox_enter") < names.index("step_enter_private_dirs")
-    assert names.index("step_new_session") < names.index("step_enter_private_dirs") < names.index("step_clean_environment")
+    assert names[0] == "step_close_protocol_fds" and names[-2:] == [
+        "step_official_safe_environment",
+        "step_sandbox_lock",
+    ]
+    assert (
+        names.index("step_redirect_std_fds")
+        < names.index("step_sandbox_enter")
+        < names.index("step_enter_private_dirs")
+    )
+    assert (
+        names.index("step_new_session") < names.index("step_enter_private_dirs") < names.index("step_clean_environment")
+    )
     assert len(set(names)) == len(names)
 
 
@@ -183,6 +199,14 @@ def test_programs_that_start_processes_are_planned_at_their_limit(solution: str,
 
 
 def test_longest_first_keeps_the_given_order_on_ties() -> None:
-    jobs = [Job(k, "T/1", s, "", time_limit=60.0, expected_time=t) for k, s, t in
-            [("a", "", 1.0), ("b", "", 0.0), ("c", "import multiprocessing", 0.0), ("d", "", 1.0), ("e", "", 90.0)]]
+    jobs = [
+        Job(k, "T/1", s, "", time_limit=60.0, expected_time=t)
+        for k, s, t in [
+            ("a", "", 1.0),
+            ("b", "", 0.0),
+            ("c", "import multiprocessing", 0.0),
+            ("d", "", 1.0),
+            ("e", "", 90.0),
+        ]
+    ]
     assert [jobs[i].key for i in longest_first(jobs)] == ["e", "c", "a", "d", "b"]

@@ -44,7 +44,10 @@ def test_every_category_has_a_real_sample() -> None:
 
 
 def test_named_libraries_and_attributes() -> None:
-    assert (_diagnose(FIXTURE["api-removed"]).library, _diagnose(FIXTURE["api-removed"]).attribute) == ("pandas", "DataFrame.append")
+    assert (_diagnose(FIXTURE["api-removed"]).library, _diagnose(FIXTURE["api-removed"]).attribute) == (
+        "pandas",
+        "DataFrame.append",
+    )
     assert _diagnose(FIXTURE["api"]).attribute == "numpy.moving_average"
     assert _diagnose(FIXTURE["api-typeerror"]).attribute == "DataFrame.from_records"
     assert _diagnose(FIXTURE["api-stdlib"]).library == "json"
@@ -63,7 +66,12 @@ def test_environment_wins_over_what_the_tests_said() -> None:
 
 def test_a_pass_has_no_category_unless_lazy() -> None:
     assert classify("pass", {}, "def task_func():\n    return 1\n") is None
-    assert classify("pass", {}, "def task_func():\n    pass\n", lazy="the body of task_func is a placeholder (pass)").category == "lazy"
+    assert (
+        classify(
+            "pass", {}, "def task_func():\n    pass\n", lazy="the body of task_func is a placeholder (pass)"
+        ).category
+        == "lazy"
+    )
 
 
 def test_failing_tests_without_tracebacks_are_unknown() -> None:
@@ -84,9 +92,16 @@ def test_the_most_decisive_test_decides() -> None:
 def test_official_module_level_messages() -> None:
     """The official procedure keeps only `str(exc)` for a module-level error."""
     program = "import numpy as np\ndef task_func():\n    return 1\n"
-    assert classify("fail", {"ALL": "No module named 'tensorflow.keras.layers.experimental'"}, program).attribute == "tensorflow.keras.layers.experimental"
+    assert (
+        classify("fail", {"ALL": "No module named 'tensorflow.keras.layers.experimental'"}, program).attribute
+        == "tensorflow.keras.layers.experimental"
+    )
     missing = classify("fail", {"ALL": "name 'pd' is not defined"}, program)
-    assert (missing.category, missing.library, missing.detail) == ("name", "pandas", "pd is not defined (a missing import of pandas)")
+    assert (missing.category, missing.library, missing.detail) == (
+        "name",
+        "pandas",
+        "pd is not defined (a missing import of pandas)",
+    )
     assert classify("fail", {"ALL": "name 'os' is not defined"}, program).library == "os"
     found = classify("fail", {"ALL": "module 'numpy' has no attribute 'float'"}, program)
     assert (found.category, found.library, found.attribute) == ("api", "numpy", "numpy.float")
@@ -112,7 +127,7 @@ def test_parse_traceback_takes_the_last_chained_exception() -> None:
     text = (
         "Traceback (most recent call last):\n  File \"__test__.py\", line 3, in task_func\nKeyError: 'a'\n\n"
         "During handling of the above exception, another exception occurred:\n\n"
-        "Traceback (most recent call last):\n  File \"__test__.py\", line 5, in task_func\nValueError: bad\n  detail\n"
+        'Traceback (most recent call last):\n  File "__test__.py", line 5, in task_func\nValueError: bad\n  detail\n'
     )
     frames, kind, message = parse_traceback(text)
     assert [f.line for f in frames] == [5]
@@ -127,7 +142,10 @@ def _raw_samples() -> list:
     from bcb.evaluation.samples import Sample
 
     picked = [FIXTURE[k] for k in ("syntax", "api-removed", "import", "assertion", "lazy")]
-    out = [Sample(c["task_id"], answer_text(c["solution"], MINI.by_id[c["task_id"]].code_prompt), i, "fixture") for i, c in enumerate(picked)]
+    out = [
+        Sample(c["task_id"], answer_text(c["solution"], MINI.by_id[c["task_id"]].code_prompt), i, "fixture")
+        for i, c in enumerate(picked)
+    ]
     return out + [Sample("bcb-mini/0", MINI.by_id["bcb-mini/0"].solution, 0, "fixture")]
 
 

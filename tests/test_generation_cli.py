@@ -31,7 +31,11 @@ def server() -> Iterator[FakeLLMServer]:
 
 
 def env(**extra: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "ANTHROPIC_KEY", "OPENAI_BASE_URL")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "ANTHROPIC_KEY", "OPENAI_BASE_URL")
+    }
     return {**base, "COLUMNS": "200", "NO_COLOR": "1", **extra}
 
 
@@ -40,7 +44,19 @@ def run(cmd: list[str], *args: str, timeout: float = 60, **extra: str) -> subpro
 
 
 def openai_args(server_url: str, root: Path, *more: str) -> list[str]:
-    return ["--model", "test/model", "--backend", "openai", "--base-url", server_url + "/v1", "--dataset", "bcb-mini", "--root", str(root), *more]
+    return [
+        "--model",
+        "test/model",
+        "--backend",
+        "openai",
+        "--base-url",
+        server_url + "/v1",
+        "--dataset",
+        "bcb-mini",
+        "--root",
+        str(root),
+        *more,
+    ]
 
 
 def lines(path: Path) -> list[dict[str, str]]:
@@ -56,12 +72,16 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.mark.slow
-def test_killed_mid_run_then_resumed_loses_and_repeats_nothing(bcb_cmd: list[str], server: FakeLLMServer, tmp_path: Path) -> None:
+def test_killed_mid_run_then_resumed_loses_and_repeats_nothing(
+    bcb_cmd: list[str], server: FakeLLMServer, tmp_path: Path
+) -> None:
     server.delay = 0.25
     root = tmp_path / "results"
     args = openai_args(server.url, root, "--n-samples", "2", "--temperature", "0.8", "--concurrency", "2")
     out = root / "test--model--main--bcb-mini-complete--openai-0.8-2-sanitized_calibrated.jsonl"
-    process = subprocess.Popen([*bcb_cmd, "generate", *args], env=env(OPENAI_API_KEY=SECRET), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [*bcb_cmd, "generate", *args], env=env(OPENAI_API_KEY=SECRET), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if out.exists() and out.read_text().count("\n") >= 8:
@@ -112,11 +132,17 @@ def test_official_underscore_flags_and_file_name(bcb_cmd: list[str], server: Fak
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     out = root / "org--m--main--bcb-mini-complete--openai-0.5-2-sanitized_calibrated.jsonl"
-    assert [s["task_id"] for s in lines(out)] in (["bcb-mini/3"] * 2 + ["bcb-mini/4"] * 2, ["bcb-mini/4"] * 2 + ["bcb-mini/3"] * 2)
+    assert [s["task_id"] for s in lines(out)] in (
+        ["bcb-mini/3"] * 2 + ["bcb-mini/4"] * 2,
+        ["bcb-mini/4"] * 2 + ["bcb-mini/3"] * 2,
+    )
     assert {r.body["max_tokens"] for r in server.requests} == {64} and {r.body["n"] for r in server.requests} == {2}
     assert "wrote" in result.stdout and "2 tasks" in result.stdout
 
-    greedy = run(bcb_cmd, *openai_args(server.url, root, "--greedy", "--n-samples", "5", "--temperature", "0.9", "--id-range", "0-1"))
+    greedy = run(
+        bcb_cmd,
+        *openai_args(server.url, root, "--greedy", "--n-samples", "5", "--temperature", "0.9", "--id-range", "0-1"),
+    )
     assert greedy.returncode == 0, greedy.stderr
     assert len(lines(root / "test--model--main--bcb-mini-complete--openai-0-1-sanitized_calibrated.jsonl")) == 1
 
@@ -135,9 +161,13 @@ def test_user_mistakes_are_one_line_and_lose_nothing(bcb_cmd: list[str], server:
     unreachable = one_line_error(run(bcb_cmd, *openai_args(dead_url, root)))
     assert f"cannot reach {dead_url}/v1" in unreachable and "3 samples kept" in unreachable
 
-    no_key = one_line_error(run(bcb_cmd, "--model", "test/model", "--backend", "openai", "--dataset", "bcb-mini", "--root", str(root)))
+    no_key = one_line_error(
+        run(bcb_cmd, "--model", "test/model", "--backend", "openai", "--dataset", "bcb-mini", "--root", str(root))
+    )
     assert "OPENAI_API_KEY" in no_key
-    no_anthropic_key = one_line_error(run(bcb_cmd, "--model", "claude", "--backend", "anthropic", "--dataset", "bcb-mini", "--root", str(root)))
+    no_anthropic_key = one_line_error(
+        run(bcb_cmd, "--model", "claude", "--backend", "anthropic", "--dataset", "bcb-mini", "--root", str(root))
+    )
     assert "ANTHROPIC_API_KEY" in no_anthropic_key
     if importlib.util.find_spec("vllm") is None:
         no_vllm = one_line_error(run(bcb_cmd, *openai_args(server.url, root, "--backend", "vllm")))

@@ -45,11 +45,17 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     path = tmp_path_factory.mktemp("tiny-llm")
-    corpus = ["import numpy as np\nimport pandas as pd\n", "def task_func(x):\n    return x + 1\n", "Write a self-contained function."] * 10
+    corpus = [
+        "import numpy as np\nimport pandas as pd\n",
+        "def task_func(x):\n    return x + 1\n",
+        "Write a self-contained function.",
+    ] * 10
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=320, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=320, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
     tok.train_from_iterator(corpus, trainer)
     tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>")
     tokenizer.chat_template = CHAT_TEMPLATE
@@ -87,7 +93,9 @@ def transformers_log() -> Iterator[Records]:
         logger.removeHandler(handler)
 
 
-def test_hf_answers_count_their_tokens_and_load_without_deprecated_arguments(tiny_model: Path, transformers_log: Records) -> None:
+def test_hf_answers_count_their_tokens_and_load_without_deprecated_arguments(
+    tiny_model: Path, transformers_log: Records
+) -> None:
     settings = GenerationSettings(
         model=str(tiny_model), backend="hf", max_new_tokens=MAX_NEW_TOKENS, batch_size=2, n_samples=2, temperature=0.8
     ).checked()
@@ -106,16 +114,35 @@ def test_hf_answers_count_their_tokens_and_load_without_deprecated_arguments(tin
     tokenizer = provider.tokenizer  # type: ignore[attr-defined]
     for prompt, completions in zip(prompts, answers):
         prompt_tokens = len(tokenizer(provider.render(prompt))["input_ids"])  # type: ignore[attr-defined]
-        assert [c.input_tokens for c in completions] == [prompt_tokens, 0]  # the prompt's own, not the padded batch width
+        assert [c.input_tokens for c in completions] == [
+            prompt_tokens,
+            0,
+        ]  # the prompt's own, not the padded batch width
         for completion in completions:
             assert completion.text.strip()
             assert completion.output_tokens == MAX_NEW_TOKENS and completion.finish_reason == "length"
 
 
-def test_bcb_generate_with_hf_reports_the_output_tokens(tiny_model: Path, tmp_path: Path, transformers_log: Records) -> None:
+def test_bcb_generate_with_hf_reports_the_output_tokens(
+    tiny_model: Path, tmp_path: Path, transformers_log: Records
+) -> None:
     root = tmp_path / "results"
-    args = ["generate", "--backend", "hf", "--model", str(tiny_model), "--dataset", "bcb-mini", "--id-range", "0-3", "--root", str(root)]
-    result = CliRunner().invoke(app, [*args, "--max-new-tokens", str(MAX_NEW_TOKENS), "--bs", "2"], env={"COLUMNS": "300", "NO_COLOR": "1"})
+    args = [
+        "generate",
+        "--backend",
+        "hf",
+        "--model",
+        str(tiny_model),
+        "--dataset",
+        "bcb-mini",
+        "--id-range",
+        "0-3",
+        "--root",
+        str(root),
+    ]
+    result = CliRunner().invoke(
+        app, [*args, "--max-new-tokens", str(MAX_NEW_TOKENS), "--bs", "2"], env={"COLUMNS": "300", "NO_COLOR": "1"}
+    )
     assert result.exit_code == 0, result.output
     (path,) = root.glob("*--hf-0-1-sanitized_calibrated.jsonl")
     records = [json.loads(line) for line in path.read_text().splitlines()]
@@ -128,7 +155,19 @@ def test_a_model_that_cannot_be_loaded_is_one_line(tmp_path: Path) -> None:
     empty = tmp_path / "not-a-model"
     empty.mkdir()
     for model in (str(empty), "/nonexistent/model"):
-        args = ["generate", "--backend", "hf", "--model", model, "--dataset", "bcb-mini", "--id-range", "0-1", "--root", str(tmp_path / "r")]
+        args = [
+            "generate",
+            "--backend",
+            "hf",
+            "--model",
+            model,
+            "--dataset",
+            "bcb-mini",
+            "--id-range",
+            "0-1",
+            "--root",
+            str(tmp_path / "r"),
+        ]
         result = CliRunner().invoke(app, args, env={"COLUMNS": "300", "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"})
         assert result.exit_code != 0
         lines = result.output.strip().splitlines()

@@ -26,7 +26,9 @@ class Tokenizer:
     def __init__(self, chat: bool = True) -> None:
         self.chat_template = "chatml" if chat else None
 
-    def apply_chat_template(self, conversation: list[dict[str, str]], tokenize: bool = True, add_generation_prompt: bool = False) -> str:
+    def apply_chat_template(
+        self, conversation: list[dict[str, str]], tokenize: bool = True, add_generation_prompt: bool = False
+    ) -> str:
         text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in conversation)
         return text + ("<|im_start|>assistant\n" if add_generation_prompt else "")
 
@@ -41,7 +43,12 @@ class Engine:
         self.calls.append((texts, params))
         outputs = []
         for i, _ in enumerate(texts):
-            samples = [SimpleNamespace(text=f"def task_func(*a):\n\treturn {i}{j}\n", token_ids=[1, 2, 3], finish_reason="stop") for j in range(params["n"])]
+            samples = [
+                SimpleNamespace(
+                    text=f"def task_func(*a):\n\treturn {i}{j}\n", token_ids=[1, 2, 3], finish_reason="stop"
+                )
+                for j in range(params["n"])
+            ]
             outputs.append(SimpleNamespace(prompt_token_ids=[0] * 10, outputs=samples))
         return outputs
 
@@ -52,9 +59,16 @@ def test_vllm_arguments_follow_the_official_harness(monkeypatch: pytest.MonkeyPa
         "n": 1, "temperature": 0.0, "max_tokens": 1280, "top_p": 1.0, "stop": list(EOS), "skip_special_tokens": False,
     }  # fmt: skip
     sampled = sampling_kwargs(5, Sampling(temperature=0.8, max_new_tokens=512, top_p=0.95, stop=DIRECT_COMPLETION_EOS))
-    assert (sampled["n"], sampled["temperature"], sampled["top_p"], sampled["stop"]) == (5, 0.8, 0.95, list(DIRECT_COMPLETION_EOS))
+    assert (sampled["n"], sampled["temperature"], sampled["top_p"], sampled["stop"]) == (
+        5,
+        0.8,
+        0.95,
+        list(DIRECT_COMPLETION_EOS),
+    )
 
-    settings = GenerationSettings(model="org/m", backend="vllm", tp=4, revision="r1", trust_remote_code=True, tokenizer_name="org/tok").checked()
+    settings = GenerationSettings(
+        model="org/m", backend="vllm", tp=4, revision="r1", trust_remote_code=True, tokenizer_name="org/tok"
+    ).checked()
     monkeypatch.delenv("VLLM_N_GPUS", raising=False)
     assert engine_kwargs(settings) == {
         "model": "org/m", "tokenizer": "org/tok", "tensor_parallel_size": 4, "dtype": "bfloat16", "trust_remote_code": True, "revision": "r1",
@@ -65,14 +79,30 @@ def test_vllm_arguments_follow_the_official_harness(monkeypatch: pytest.MonkeyPa
 
 def test_hf_arguments_and_output_cleaning() -> None:
     greedy = generate_kwargs(1, Sampling(temperature=0.0, max_new_tokens=64, top_p=0.95, stop=EOS), pad_token_id=7)
-    assert greedy == {"max_new_tokens": 64, "do_sample": False, "num_return_sequences": 1, "pad_token_id": 7, "stop_strings": list(EOS)}
+    assert greedy == {
+        "max_new_tokens": 64,
+        "do_sample": False,
+        "num_return_sequences": 1,
+        "pad_token_id": 7,
+        "stop_strings": list(EOS),
+    }
     sampled = generate_kwargs(3, Sampling(temperature=0.6, max_new_tokens=64, top_p=0.9))
-    assert (sampled["do_sample"], sampled["temperature"], sampled["top_p"], sampled["num_return_sequences"]) == (True, 0.6, 0.9, 3)
+    assert (sampled["do_sample"], sampled["temperature"], sampled["top_p"], sampled["num_return_sequences"]) == (
+        True,
+        0.6,
+        0.9,
+        3,
+    )
     assert clean("x = 1\n\tpass\nif __name__ == '__main__':\n", EOS) == "x = 1\n    pass"
 
 
 def test_hf_dtype_argument_and_generated_length() -> None:
-    assert [dtype_argument(v) for v in ("4.55.4", "4.56.0", "4.57.0.dev0", "5.25.0")] == ["torch_dtype", "dtype", "dtype", "dtype"]
+    assert [dtype_argument(v) for v in ("4.55.4", "4.56.0", "4.57.0.dev0", "5.25.0")] == [
+        "torch_dtype",
+        "dtype",
+        "dtype",
+        "dtype",
+    ]
     assert generated_length([5, 6, 7, 0, 0], pad_id=0) == 3  # a finished row is padded after its answer
     assert generated_length([5, 6, 7], pad_id=0) == 3  # a row cut at --max-new-tokens
     assert generated_length([0, 0], pad_id=0) == 0
@@ -87,8 +117,10 @@ def test_vllm_chat_model_gets_the_templated_prompt_with_prefill() -> None:
     assert sampling.stop == EOS + ("\n```\n",)
     prompt = build_prompt(task, "instruct", prefill=True)
     (answers,) = provider.generate([prompt], 2, sampling)
-    (texts, params), = engine.calls
-    assert texts == [f"<|im_start|>user\n{prompt.text}<|im_end|>\n<|im_start|>assistant\n{RESPONSE_PREFIX}\n```python\n"]
+    ((texts, params),) = engine.calls
+    assert texts == [
+        f"<|im_start|>user\n{prompt.text}<|im_end|>\n<|im_start|>assistant\n{RESPONSE_PREFIX}\n```python\n"
+    ]
     assert params["n"] == 2 and params["stop"] == list(EOS) + ["\n```\n"]
     assert [a.text for a in answers] == ["def task_func(*a):\n    return 00\n", "def task_func(*a):\n    return 01\n"]
     assert answers[0].input_tokens == 10 and answers[1].input_tokens == 0 and answers[0].output_tokens == 3
@@ -118,7 +150,9 @@ class LocalProvider:
         self.calls.append((list(prompts), n))
         if self.direct_completion:
             return [[Completion(f"    return {j}\nprint('x')\n") for j in range(n)] for _ in prompts]
-        return [[Completion(f"import os\ndef task_func(*a):\n    return {j}\n```\n") for j in range(n)] for _ in prompts]
+        return [
+            [Completion(f"import os\ndef task_func(*a):\n    return {j}\n```\n") for j in range(n)] for _ in prompts
+        ]
 
     def close(self) -> None:
         pass
@@ -154,7 +188,7 @@ def test_runner_direct_completion_joins_prompt_and_continuation(tmp_path: Path) 
     samples = SamplesFile(tmp_path / "s.jsonl", resume=True)
     Runner(settings, provider, ResponseCache(tmp_path / "c.sqlite3"), samples).run([task])
     samples.close()
-    ((prompt,), _), = provider.calls
+    (((prompt,), _),) = provider.calls
     assert prompt == Prompt(task.complete_prompt, chat=False)
     (sample,) = [r.fields for r in read_sample_records(tmp_path / "s.jsonl")]
     assert sample["raw_solution"] == task.complete_prompt + "    return 0"

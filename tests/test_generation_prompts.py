@@ -54,7 +54,7 @@ def task_func(start, end, holidays=None):
 ```
 '''
 
-MINI_8_INSTRUCT_CHAT = '''Please provide a self-contained Python script that solves the following problem in a markdown code block:
+MINI_8_INSTRUCT_CHAT = """Please provide a self-contained Python script that solves the following problem in a markdown code block:
 Count the working days from start up to but not including end. A working day is a Monday to Friday that is not one of the holidays. Dates are ISO strings of the form "YYYY-MM-DD".
 The function should raise the exception for: ValueError: If a date string is malformed or end is before start.
 The function should output with:
@@ -64,7 +64,7 @@ You should write self-contained code starting with:
 from datetime import date, timedelta
 def task_func(start, end, holidays=None):
 ```
-'''
+"""
 
 # sha256 and length of the prompt text for BigCodeBench v0.1.4 tasks (complete chat, instruct chat, direct completion).
 GOLDEN_V014 = {
@@ -87,8 +87,14 @@ GOLDEN_V014 = {
 
 
 def test_default_prefixes_are_the_official_ones() -> None:
-    assert INSTRUCTION_PREFIX == "Please provide a self-contained Python script that solves the following problem in a markdown code block:"
-    assert RESPONSE_PREFIX == "Below is a Python script with a self-contained function that solves the problem and passes corresponding tests:"
+    assert (
+        INSTRUCTION_PREFIX
+        == "Please provide a self-contained Python script that solves the following problem in a markdown code block:"
+    )
+    assert (
+        RESPONSE_PREFIX
+        == "Below is a Python script with a self-contained function that solves the problem and passes corresponding tests:"
+    )
 
 
 def test_bcb_mini_chat_prompts_verbatim() -> None:
@@ -106,7 +112,9 @@ def test_direct_completion_sends_the_raw_complete_prompt() -> None:
     task = load_dataset("bcb-mini").task("8")
     prompt = build_prompt(task, "complete", direct_completion=True)
     assert prompt == Prompt(text=task.complete_prompt, chat=False)
-    assert build_prompt(task, "complete", direct_completion=True, strip_newlines=True).text == task.complete_prompt.strip("\n")
+    assert build_prompt(
+        task, "complete", direct_completion=True, strip_newlines=True
+    ).text == task.complete_prompt.strip("\n")
 
 
 def test_prefixes_and_prefill_are_options() -> None:
@@ -159,8 +167,12 @@ class ChatMLTokenizer:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
 
-    def apply_chat_template(self, conversation: list[dict[str, str]], tokenize: bool = True, add_generation_prompt: bool = False) -> str:
-        self.calls.append({"conversation": conversation, "tokenize": tokenize, "add_generation_prompt": add_generation_prompt})
+    def apply_chat_template(
+        self, conversation: list[dict[str, str]], tokenize: bool = True, add_generation_prompt: bool = False
+    ) -> str:
+        self.calls.append(
+            {"conversation": conversation, "tokenize": tokenize, "add_generation_prompt": add_generation_prompt}
+        )
         text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in conversation)
         return text + ("<|im_start|>assistant\n" if add_generation_prompt else "")
 
@@ -168,13 +180,17 @@ class ChatMLTokenizer:
 class StrippingTokenizer(ChatMLTokenizer):
     """Some templates trim each message; the cut must still land right after the prefill."""
 
-    def apply_chat_template(self, conversation: list[dict[str, str]], tokenize: bool = True, add_generation_prompt: bool = False) -> str:
+    def apply_chat_template(
+        self, conversation: list[dict[str, str]], tokenize: bool = True, add_generation_prompt: bool = False
+    ) -> str:
         trimmed = [{**m, "content": m["content"].strip()} for m in conversation]
         return super().apply_chat_template(trimmed, tokenize, add_generation_prompt)
 
 
 class UserOnlyTokenizer(ChatMLTokenizer):
-    def apply_chat_template(self, conversation: list[dict[str, str]], tokenize: bool = True, add_generation_prompt: bool = False) -> str:
+    def apply_chat_template(
+        self, conversation: list[dict[str, str]], tokenize: bool = True, add_generation_prompt: bool = False
+    ) -> str:
         return super().apply_chat_template(conversation[:1], tokenize, add_generation_prompt)
 
 

@@ -71,18 +71,24 @@ def generate(
 
 
 def openai_settings(server: FakeLLMServer, **changes: Any) -> GenerationSettings:
-    return GenerationSettings(**{"model": "test-model", "backend": "openai", "base_url": server.url + "/v1", "concurrency": 4, **changes})
+    return GenerationSettings(
+        **{"model": "test-model", "backend": "openai", "base_url": server.url + "/v1", "concurrency": 4, **changes}
+    )
 
 
 def anthropic_settings(server: FakeLLMServer, **changes: Any) -> GenerationSettings:
-    return GenerationSettings(**{"model": "claude-test", "backend": "anthropic", "base_url": server.url, "concurrency": 4, **changes})
+    return GenerationSettings(
+        **{"model": "claude-test", "backend": "anthropic", "base_url": server.url, "concurrency": 4, **changes}
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # OpenAI-compatible
 
 
-def test_openai_chat_sends_the_official_prompt_alone(server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path) -> None:
+def test_openai_chat_sends_the_official_prompt_alone(
+    server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path
+) -> None:
     from bcb.generation.sanitize import sanitize
 
     chosen = tasks[:3]
@@ -117,13 +123,19 @@ def test_openai_samples_n_per_request_and_asks_again_when_a_server_ignores_n(
 
     server.requests.clear()
     server.ignore_n = True
-    stats, samples = generate(settings.__class__(**{**settings.__dict__, "model": "other-model"}), chosen, tmp_path / "b.jsonl")
+    stats, samples = generate(
+        settings.__class__(**{**settings.__dict__, "model": "other-model"}), chosen, tmp_path / "b.jsonl"
+    )
     assert len(server.requests) == 6  # 3 asked, 1 answered; then 2, then 1
-    assert [r.body.get("n", 1) for r in server.requests if r.body["messages"] == server.requests[0].body["messages"]] == [3, 2, 1]
+    assert [
+        r.body.get("n", 1) for r in server.requests if r.body["messages"] == server.requests[0].body["messages"]
+    ] == [3, 2, 1]
     assert len(samples) == 6 and stats.generated == 6
 
 
-def test_openai_direct_completion_uses_the_completions_api(server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path) -> None:
+def test_openai_direct_completion_uses_the_completions_api(
+    server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path
+) -> None:
     from bcb.generation.sanitize import sanitize
 
     task = tasks[0]
@@ -138,11 +150,15 @@ def test_openai_direct_completion_uses_the_completions_api(server: FakeLLMServer
     assert sample["solution"] == sanitize(sample["raw_solution"], task.entry_point)
 
 
-def test_reasoning_is_cached_but_never_part_of_the_answer(server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path, isolated_cache: Path) -> None:
+def test_reasoning_is_cached_but_never_part_of_the_answer(
+    server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path, isolated_cache: Path
+) -> None:
     stats, samples = generate(openai_settings(server, model="deepseek-reasoner"), tasks[:1], tmp_path / "s.jsonl")
     assert "thinking about" not in json.dumps(samples)
     assert stats.reasoning_samples == 1
-    rows = sqlite3.connect(isolated_cache / "generations.sqlite3").execute("SELECT reasoning FROM completions").fetchall()
+    rows = (
+        sqlite3.connect(isolated_cache / "generations.sqlite3").execute("SELECT reasoning FROM completions").fetchall()
+    )
     assert rows == [("thinking about sample 0",)]
 
 
@@ -167,7 +183,9 @@ def test_500s_are_retried_with_backoff(server: FakeLLMServer, tasks: tuple[Task,
     assert len(server.requests) == 3 and stats.retries == 2 and len(samples) == 1
 
 
-def test_a_response_slower_than_the_timeout_is_retried(server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path) -> None:
+def test_a_response_slower_than_the_timeout_is_retried(
+    server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path
+) -> None:
     server.then(Action(sleep=2.0))
     started = time.monotonic()
     stats, samples = generate(openai_settings(server, timeout=0.5), tasks[:1], tmp_path / "s.jsonl")
@@ -175,7 +193,9 @@ def test_a_response_slower_than_the_timeout_is_retried(server: FakeLLMServer, ta
     assert len(server.requests) == 2 and stats.retries == 1 and len(samples) == 1
 
 
-def test_exhausted_retries_end_the_run_and_keep_what_arrived(server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path) -> None:
+def test_exhausted_retries_end_the_run_and_keep_what_arrived(
+    server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path
+) -> None:
     server.then(Action(200), Action(500), Action(500))
     out = tmp_path / "s.jsonl"
     with pytest.raises(GenerationError, match="HTTP 500") as info:
@@ -198,7 +218,12 @@ def test_an_unreachable_server_fails_at_once(tasks: tuple[Task, ...], tmp_path: 
     closed.httpd.server_close()  # the port was bound, and is now closed: connections are refused
     started = time.monotonic()
     with pytest.raises(GenerationError, match=f"cannot reach {url}"):
-        generate(GenerationSettings(model="m", backend="openai", base_url=url), tasks[:2], tmp_path / "s.jsonl", policy=RetryPolicy())
+        generate(
+            GenerationSettings(model="m", backend="openai", base_url=url),
+            tasks[:2],
+            tmp_path / "s.jsonl",
+            policy=RetryPolicy(),
+        )
     assert time.monotonic() - started < 5
 
 
@@ -210,10 +235,16 @@ def test_a_rerun_is_answered_by_the_cache(server: FakeLLMServer, tasks: tuple[Ta
     stats, again = generate(settings, tasks[:4], tmp_path / "s.jsonl", resume=False)
     assert len(server.requests) == sent  # no second request
     assert stats.cached == 8 and stats.generated == 0 and stats.output_tokens == 0
-    assert sorted((s["task_id"], s["raw_solution"]) for s in again) == sorted((s["task_id"], s["raw_solution"]) for s in first)
+    assert sorted((s["task_id"], s["raw_solution"]) for s in again) == sorted(
+        (s["task_id"], s["raw_solution"]) for s in first
+    )
 
     # Another URL for the same model is still the same answers; other parameters are not.
-    generate(settings.__class__(**{**settings.__dict__, "base_url": server.url.replace("127.0.0.1", "localhost") + "/v1"}), tasks[:4], tmp_path / "t.jsonl")
+    generate(
+        settings.__class__(**{**settings.__dict__, "base_url": server.url.replace("127.0.0.1", "localhost") + "/v1"}),
+        tasks[:4],
+        tmp_path / "t.jsonl",
+    )
     assert len(server.requests) == sent
     generate(settings.__class__(**{**settings.__dict__, "max_new_tokens": 100}), tasks[:1], tmp_path / "u.jsonl")
     assert len(server.requests) == sent + 1
@@ -221,7 +252,9 @@ def test_a_rerun_is_answered_by_the_cache(server: FakeLLMServer, tasks: tuple[Ta
     assert stats.generated == 2 and len(server.requests) == sent + 2
 
 
-def test_samples_of_a_task_are_written_in_index_order(server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path) -> None:
+def test_samples_of_a_task_are_written_in_index_order(
+    server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path
+) -> None:
     from bcb.generation.cache import cache_key
     from bcb.generation.runner import sampling_for
 
@@ -232,7 +265,12 @@ def test_samples_of_a_task_are_written_in_index_order(server: FakeLLMServer, tas
     assert sorted(arrival) == [0, 1, 2, 3]
     # Whatever order the answers came in, line i of the task is sample i (the cache knows which is which).
     provider = make_provider(settings)
-    params = {**sampling_for(settings, provider).key(), "direct_completion": False, "revision": "main", "tokenizer": None}
+    params = {
+        **sampling_for(settings, provider).key(),
+        "direct_completion": False,
+        "revision": "main",
+        "tokenizer": None,
+    }
     prompt = build_prompt(tasks[0], "complete")
     cache = ResponseCache()
     expected = [cache.get(cache_key("anthropic", settings.model, params, prompt, i)) for i in range(4)]
@@ -245,7 +283,9 @@ def test_samples_of_a_task_are_written_in_index_order(server: FakeLLMServer, tas
 
 def test_anthropic_sends_the_official_request(server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path) -> None:
     chosen = tasks[:2]
-    stats, samples = generate(anthropic_settings(server, n_samples=2, temperature=0.7, split="instruct"), chosen, tmp_path / "s.jsonl")
+    stats, samples = generate(
+        anthropic_settings(server, n_samples=2, temperature=0.7, split="instruct"), chosen, tmp_path / "s.jsonl"
+    )
     assert server.paths() == ["/v1/messages"] * 4  # no n in this API: one request per sample
     for seen in server.requests:
         key = seen.headers.get("x-api-key") or seen.headers.get("authorization", "").removeprefix("Bearer ")
@@ -258,13 +298,19 @@ def test_anthropic_sends_the_official_request(server: FakeLLMServer, tasks: tupl
     assert len(samples) == 4 and stats.input_tokens == 4 * 120 and stats.output_tokens == 4 * 12
 
 
-def test_anthropic_thinking_budget_and_reasoning_kept_apart(server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path, isolated_cache: Path) -> None:
-    stats, samples = generate(anthropic_settings(server, thinking_budget=2048, max_new_tokens=4096), tasks[:1], tmp_path / "s.jsonl")
+def test_anthropic_thinking_budget_and_reasoning_kept_apart(
+    server: FakeLLMServer, tasks: tuple[Task, ...], tmp_path: Path, isolated_cache: Path
+) -> None:
+    stats, samples = generate(
+        anthropic_settings(server, thinking_budget=2048, max_new_tokens=4096), tasks[:1], tmp_path / "s.jsonl"
+    )
     (seen,) = server.requests
     assert seen.body["thinking"] == {"type": "enabled", "budget_tokens": 2048}
     assert "temperature" not in seen.body and seen.body["max_tokens"] == 4096
     assert samples[0]["raw_solution"] == answer_text(0) and stats.reasoning_samples == 1
-    rows = sqlite3.connect(isolated_cache / "generations.sqlite3").execute("SELECT reasoning FROM completions").fetchall()
+    rows = (
+        sqlite3.connect(isolated_cache / "generations.sqlite3").execute("SELECT reasoning FROM completions").fetchall()
+    )
     assert rows == [("careful thoughts 0",)]
 
 

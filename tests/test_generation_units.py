@@ -66,11 +66,15 @@ def test_file_names_follow_the_official_pattern() -> None:
         == "meta-llama--Llama-3-8B-Instruct--main--bigcodebench-complete--vllm-0-1-sanitized_calibrated.jsonl"
     )
     assert (
-        samples_file_name("gpt-4o", backend="openai", split="instruct", subset="hard", temperature=0.8, n_samples=5, revision="v2")
+        samples_file_name(
+            "gpt-4o", backend="openai", split="instruct", subset="hard", temperature=0.8, n_samples=5, revision="v2"
+        )
         == "gpt-4o--v2--bigcodebench-hard-instruct--openai-0.8-5-sanitized_calibrated.jsonl"
     )
     assert samples_file_name("o3-mini", backend="openai", split="complete").startswith("o3-mini--medium--main--")
-    assert samples_file_name("o1-preview", backend="openai", split="complete", reasoning_effort="high").startswith("o1-preview--high--main--")
+    assert samples_file_name("o1-preview", backend="openai", split="complete", reasoning_effort="high").startswith(
+        "o1-preview--high--main--"
+    )
     assert "--bcb-mini-complete--" in samples_file_name("m", backend="openai", split="complete", dataset="bcb-mini")
     assert [format_temperature(t) for t in (0.0, 1.0, 0.8, 0.25)] == ["0", "1", "0.8", "0.25"]
 
@@ -89,7 +93,9 @@ def test_missing_keys_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(GenerationError, match="OPENAI_API_KEY"):
         preflight(GenerationSettings(model="gpt-4o", backend="openai").checked())
-    preflight(GenerationSettings(model="local", backend="openai", base_url="http://127.0.0.1:9/v1").checked())  # local servers need none
+    preflight(
+        GenerationSettings(model="local", backend="openai", base_url="http://127.0.0.1:9/v1").checked()
+    )  # local servers need none
     with pytest.raises(GenerationError, match="ANTHROPIC_API_KEY"):
         preflight(GenerationSettings(model="claude", backend="anthropic").checked())
     with pytest.raises(GenerationError, match="MY_KEY"):
@@ -120,7 +126,9 @@ def test_openai_request_mapping_for_openai_itself_and_other_servers() -> None:
         "extra_body": {"max_completion_tokens": 99},
     }  # fmt: skip
     assert official.request(Prompt("def f():", chat=False), 3, sampling)["stop"] == list(DIRECT_COMPLETION_EOS[:4])
-    local = OpenAIProvider(None, "m", direct_completion=True, base_url="http://127.0.0.1:8000/v1", key_env="OPENAI_API_KEY")
+    local = OpenAIProvider(
+        None, "m", direct_completion=True, base_url="http://127.0.0.1:8000/v1", key_env="OPENAI_API_KEY"
+    )
     completion = local.request(Prompt("def f():", chat=False), 3, sampling)
     assert completion == {
         "model": "m", "n": 3, "temperature": 0.0, "top_p": 0.95, "prompt": "def f():", "max_tokens": 99, "stop": list(DIRECT_COMPLETION_EOS),
@@ -156,8 +164,14 @@ def test_sdk_errors_map_to_retryable_or_not() -> None:
             raise openai.APIConnectionError(request=request) from cause
     except openai.APIConnectionError as exc:
         refused = sdk_error(exc, backend="openai", base_url="http://u:pw@x/v1", key_env="K")
-    assert refused.retryable and refused.unreachable and "cannot reach http://x/v1: [Errno 111] Connection refused" == str(refused)
-    dropped = sdk_error(openai.APIConnectionError(request=request), backend="openai", base_url="http://x/v1", key_env="K")
+    assert (
+        refused.retryable
+        and refused.unreachable
+        and "cannot reach http://x/v1: [Errno 111] Connection refused" == str(refused)
+    )
+    dropped = sdk_error(
+        openai.APIConnectionError(request=request), backend="openai", base_url="http://x/v1", key_env="K"
+    )
     assert dropped.retryable and not dropped.unreachable
 
 
@@ -217,7 +231,9 @@ def test_a_stop_cuts_a_backoff_short() -> None:
     threading.Timer(0.1, stop.set).start()
     started = time.monotonic()
     with pytest.raises(Stopped):
-        call_with_retries(lambda: (_ for _ in ()).throw(ProviderError("x", retryable=True, retry_after=30)), RetryPolicy(), stop=stop)
+        call_with_retries(
+            lambda: (_ for _ in ()).throw(ProviderError("x", retryable=True, retry_after=30)), RetryPolicy(), stop=stop
+        )
     assert time.monotonic() - started < 5
 
 
@@ -242,10 +258,14 @@ def test_cache_key_covers_what_changes_the_answer() -> None:
 def test_cache_survives_reopening_and_uses_wal(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
     cache = ResponseCache(path)
-    cache.put("k", "openai", "m", Completion("answer", reasoning="why", input_tokens=3, output_tokens=4, finish_reason="stop"))
+    cache.put(
+        "k", "openai", "m", Completion("answer", reasoning="why", input_tokens=3, output_tokens=4, finish_reason="stop")
+    )
     cache.close()
     again = ResponseCache(path)
-    assert again.get("k") == Completion("answer", reasoning="why", input_tokens=3, output_tokens=4, finish_reason="stop")
+    assert again.get("k") == Completion(
+        "answer", reasoning="why", input_tokens=3, output_tokens=4, finish_reason="stop"
+    )
     assert again.get("other") is None and len(again) == 1
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -30,7 +30,7 @@ class RowsServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 outer.requests.append(self.path)
                 url = urllib.parse.urlparse(self.path)
                 query = dict(urllib.parse.parse_qsl(url.query))
@@ -70,14 +70,18 @@ class RowsServer:
 
 
 def _rows(version: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in gzip.open(shared_file(f"BigCodeBench-{version}.jsonl.gz"), "rt", encoding="utf-8")]
+    return [
+        json.loads(line) for line in gzip.open(shared_file(f"BigCodeBench-{version}.jsonl.gz"), "rt", encoding="utf-8")
+    ]
 
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[RowsServer]:
     full = _rows("v0.1.4")
     hard_ids = set(json.loads(shared_file("BigCodeBench-Hard-task-ids.json").read_text()))
-    srv = RowsServer({(FULL_REPO, "v0.1.4"): full, (HARD_REPO, "v0.1.4"): [r for r in full if r["task_id"] in hard_ids]})
+    srv = RowsServer(
+        {(FULL_REPO, "v0.1.4"): full, (HARD_REPO, "v0.1.4"): [r for r in full if r["task_id"] in hard_ids]}
+    )
     monkeypatch.setenv("BCB_HF_DATASETS_SERVER", srv.url)
     yield srv
     srv.close()

@@ -16,25 +16,40 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from importlib.resources import files
+from pathlib import Path
 
 import pytest
-from helpers import shared_file
 
 from bcb.dataset import load_dataset, write_tasks
 from bcb.dataset.mini import LIB_DOMAINS, RECORDS
 from bcb.dataset.task import FIELDS, check_code, parse_task
 from bcb.evaluation import reference_samples
+from helpers import shared_file
 
 IDS = [r["task_id"] for r in RECORDS]
 BY_ID = {r["task_id"]: r for r in RECORDS}
 
 #: Libraries the mini benchmark promises to exercise.
 REQUIRED_LIBS = {
-    "pandas", "numpy", "matplotlib", "re", "json", "datetime",
-    "collections", "os", "pathlib", "csv", "hashlib", "itertools",
-    "sqlite3", "zipfile", "statistics", "textwrap", "urllib", "html",
+    "pandas",
+    "numpy",
+    "matplotlib",
+    "re",
+    "json",
+    "datetime",
+    "collections",
+    "os",
+    "pathlib",
+    "csv",
+    "hashlib",
+    "itertools",
+    "sqlite3",
+    "zipfile",
+    "statistics",
+    "textwrap",
+    "urllib",
+    "html",
 }
 OFFICIAL_DOMAINS = {"Computation", "Cryptography", "General", "Network", "System", "Time", "Visualization"}
 DOC_KEYS = ["description", "notes", "params", "returns", "reqs", "raises", "examples"]
@@ -51,8 +66,13 @@ _RAN = re.compile(r"^Ran (\d+) tests? in ([\d.]+)s$", re.MULTILINE)
 # The official docstring layout: section header -> doc_struct key; lines of the dashed sections
 # lose a leading "- ".
 _SECTIONS = {
-    "Parameters:": "params", "Returns:": "returns", "Raises:": "raises", "Note:": "notes",
-    "Requirements:": "reqs", "Example:": "examples", "Examples:": "examples",
+    "Parameters:": "params",
+    "Returns:": "returns",
+    "Raises:": "raises",
+    "Note:": "notes",
+    "Requirements:": "reqs",
+    "Example:": "examples",
+    "Examples:": "examples",
 }
 _DASHED = ("params", "returns", "reqs", "raises")
 
@@ -107,7 +127,9 @@ def _execute(task_id: str, variant: str) -> Run:
             text=True,
             timeout=120,
         )
-        leftovers = sorted(set(os.listdir(workdir)) - {"program.py", "tmp"}) + [f"tmp/{n}" for n in os.listdir(private_tmp)]
+        leftovers = sorted(set(os.listdir(workdir)) - {"program.py", "tmp"}) + [
+            f"tmp/{n}" for n in os.listdir(private_tmp)
+        ]
     return Run(proc.returncode, proc.stdout, proc.stderr, tuple(leftovers))
 
 
@@ -213,7 +235,9 @@ def test_doc_struct_and_instruct_prompt(task_id: str) -> None:
     record = BY_ID[task_id]
     doc = json.loads(record["doc_struct"])
     assert list(doc) == DOC_KEYS
-    assert all(isinstance(v, list) and all(isinstance(s, str) and s == s.strip() and s for s in v) for v in doc.values())
+    assert all(
+        isinstance(v, list) and all(isinstance(s, str) and s == s.strip() and s for s in v) for v in doc.values()
+    )
     for key in ("description", "params", "returns", "reqs", "examples"):
         assert doc[key], f"{task_id}: empty {key}"
     assert not any(line.startswith("- ") for key in ("params", "returns", "reqs", "raises") for line in doc[key])
@@ -223,7 +247,9 @@ def test_doc_struct_and_instruct_prompt(task_id: str) -> None:
     if doc["raises"]:
         assert "\nThe function should raise the exception for: " + " ".join(doc["raises"]) + "\n" in instruct
     assert "\nThe function should output with:\n    " + "\n    ".join(doc["returns"]) + "\n" in instruct
-    assert instruct.endswith("\nYou should write self-contained code starting with:\n```\n" + record["code_prompt"] + "```")
+    assert instruct.endswith(
+        "\nYou should write self-contained code starting with:\n```\n" + record["code_prompt"] + "```"
+    )
 
 
 def derived_fields(complete_prompt: str) -> dict[str, str]:

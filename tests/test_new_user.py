@@ -18,14 +18,23 @@ from bcb.evaluation.passk import pass_at_1_ci
 BCB = [sys.executable, "-m", "bcb"]
 
 
-def bcb(*args: str, columns: int = 120, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def bcb(
+    *args: str, columns: int = 120, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if k not in ("BCB_PYTHON", "BCB_DATA_DIR")}
     full.update(COLUMNS=str(columns), NO_COLOR="1", **(env or {}))
-    return subprocess.run([*BCB, *args], capture_output=True, text=True, env=full, cwd=cwd, timeout=timeout, check=False)
+    return subprocess.run(
+        [*BCB, *args], capture_output=True, text=True, env=full, cwd=cwd, timeout=timeout, check=False
+    )
 
 
 def write_results(path: Path, statuses: list[str]) -> Path:
-    table = {f"BigCodeBench/{i}": [{"task_id": f"BigCodeBench/{i}", "solution": "def task_func():\n    return 1\n", "status": s, "details": {}}] for i, s in enumerate(statuses)}
+    table = {
+        f"BigCodeBench/{i}": [
+            {"task_id": f"BigCodeBench/{i}", "solution": "def task_func():\n    return 1\n", "status": s, "details": {}}
+        ]
+        for i, s in enumerate(statuses)
+    }
     path.write_text(json.dumps({"date": "2026-01-01 00:00", "eval": table}))
     return path
 
@@ -61,7 +70,9 @@ def test_ties_share_a_rank_and_list_by_name(models: list[Path]) -> None:
         rows = list(csv.DictReader(io.StringIO(bcb("leaderboard", *map(str, models), "--format", "csv", order).stdout)))
         tied = [(r["rank"], r["label"]) for r in rows if "tied" in r["label"]]
         assert tied == [("2", "alpha-tied-model-with-a-long-name"), ("2", "zeta-tied-model-with-a-long-name")], rows
-    ranks = [r["rank"] for r in csv.DictReader(io.StringIO(bcb("leaderboard", *map(str, models), "--format", "csv").stdout))]
+    ranks = [
+        r["rank"] for r in csv.DictReader(io.StringIO(bcb("leaderboard", *map(str, models), "--format", "csv").stdout))
+    ]
     assert ranks == ["1", "2", "2", "4"]
     markdown = bcb("leaderboard", *map(str, models), "--format", "markdown").stdout
     assert markdown.index("alpha-tied") < markdown.index("zeta-tied")
@@ -113,7 +124,11 @@ def test_the_progress_counts_every_sample_including_those_from_the_store(tmp_pat
         first = [Sample(t.task_id, t.solution, 0, "first") for t in tasks[:2]]
         evaluate(mini, tasks, first, config, store, fingerprint, runner, Recorded(), samples_origin="first")
         # The two known programs twice each (one from the store, shared by two samples), one new one.
-        second = [*first, *(Sample(s.task_id, s.solution, 1, "again") for s in first), Sample(tasks[2].task_id, tasks[2].solution, 0, "new")]
+        second = [
+            *first,
+            *(Sample(s.task_id, s.solution, 1, "again") for s in first),
+            Sample(tasks[2].task_id, tasks[2].solution, 0, "new"),
+        ]
         shown = Recorded()
         outcome = evaluate(mini, tasks, second, config, store, fingerprint, runner, shown, samples_origin="second")
     finally:

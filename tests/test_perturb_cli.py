@@ -25,7 +25,20 @@ def run(cmd: list[str], *args: str, timeout: float = 300) -> subprocess.Complete
 @pytest.fixture(scope="module")
 def perturbed(tmp_path_factory: pytest.TempPathFactory, bcb_cmd_module: list[str]) -> Path:
     out = tmp_path_factory.mktemp("perturb") / "mini-p.jsonl"
-    result = run(bcb_cmd_module, "perturb", "--dataset", "bcb-mini", "--seed", "5", "-o", str(out), "--parallel", "2", "--root", str(out.parent / "root"))
+    result = run(
+        bcb_cmd_module,
+        "perturb",
+        "--dataset",
+        "bcb-mini",
+        "--seed",
+        "5",
+        "-o",
+        str(out),
+        "--parallel",
+        "2",
+        "--root",
+        str(out.parent / "root"),
+    )
     assert result.returncode == 0, result.stderr
     assert "32 of 32 (100.0%)" in result.stdout
     return out
@@ -47,8 +60,12 @@ def test_all_mini_tasks_survive_with_provenance(perturbed: Path) -> None:
     assert all(t.entry_point != "task_func" and "task_func" not in t.test for t in tasks)
     provenance = json.loads(perturbed.with_name("mini-p.provenance.json").read_text())
     assert provenance["base"] == {
-        "name": "bcb-mini", "version": None, "subset": "full", "content_hash": mini.content_hash,
-        "source": mini.source, "tasks_selected": 32,
+        "name": "bcb-mini",
+        "version": None,
+        "subset": "full",
+        "content_hash": mini.content_hash,
+        "source": mini.source,
+        "tasks_selected": 32,
     }
     assert provenance["seed"] == 5 and provenance["transforms"] == ["entry-point", "params", "docstring", "locals"]
     assert provenance["recheck"]["kept"] == 32 and provenance["recheck"]["kept_share_of_original_passing"] == 1.0
@@ -69,16 +86,44 @@ def test_data_info_shows_a_custom_dataset(bcb_cmd_module: list[str], perturbed: 
 
 def test_canonical_solutions_pass_bcb_evaluate(bcb_cmd_module: list[str], perturbed: Path, tmp_path: Path) -> None:
     samples = tmp_path / "canonical.jsonl"
-    samples.write_text("".join(json.dumps({"task_id": t.task_id, "solution": t.solution}) + "\n" for t in read_tasks(perturbed)))
-    result = run(bcb_cmd_module, "evaluate", "--dataset-file", str(perturbed), "--samples", str(samples), "--root", str(tmp_path / "root"), "--parallel", "2")
+    samples.write_text(
+        "".join(json.dumps({"task_id": t.task_id, "solution": t.solution}) + "\n" for t in read_tasks(perturbed))
+    )
+    result = run(
+        bcb_cmd_module,
+        "evaluate",
+        "--dataset-file",
+        str(perturbed),
+        "--samples",
+        str(samples),
+        "--root",
+        str(tmp_path / "root"),
+        "--parallel",
+        "2",
+    )
     assert result.returncode == 0, result.stderr
     passk = json.loads(result_paths(samples)[1].read_text())
     assert passk["pass@1"] == 1.0 and passk["gt_pass_rate"] == 1.0
 
 
-def test_same_seed_gives_the_same_bytes_without_the_store(bcb_cmd_module: list[str], perturbed: Path, tmp_path: Path) -> None:
+def test_same_seed_gives_the_same_bytes_without_the_store(
+    bcb_cmd_module: list[str], perturbed: Path, tmp_path: Path
+) -> None:
     again = tmp_path / "again.jsonl.gz"
-    result = run(bcb_cmd_module, "perturb", "--dataset", "bcb-mini", "--seed", "5", "-o", str(again), "--parallel", "2", "--root", str(tmp_path / "fresh"))
+    result = run(
+        bcb_cmd_module,
+        "perturb",
+        "--dataset",
+        "bcb-mini",
+        "--seed",
+        "5",
+        "-o",
+        str(again),
+        "--parallel",
+        "2",
+        "--root",
+        str(tmp_path / "fresh"),
+    )
     assert result.returncode == 0, result.stderr
     assert gzip.decompress(again.read_bytes()) == perturbed.read_bytes()
     first = json.loads(perturbed.with_name("mini-p.provenance.json").read_text())
@@ -91,24 +136,51 @@ def test_drops_are_reported_by_cause(bcb_cmd_module: list[str], tmp_path: Path) 
     base = list(mini.tasks[:3])
     # The tests name the function by string: the canonical solution fails once it is renamed.
     by_name = dataclasses.replace(
-        base[1], test=base[1].test.replace("class TestCases(unittest.TestCase):\n", "class TestCases(unittest.TestCase):\n    def test_name(self):\n        self.assertEqual(task_func.__name__, 'task_func')\n", 1)
+        base[1],
+        test=base[1].test.replace(
+            "class TestCases(unittest.TestCase):\n",
+            "class TestCases(unittest.TestCase):\n    def test_name(self):\n        self.assertEqual(task_func.__name__, 'task_func')\n",
+            1,
+        ),
     )
     # Fails before any perturbation, as a task needing the network does here.
     broken = dataclasses.replace(
-        base[2], test=base[2].test.replace("class TestCases(unittest.TestCase):\n", "class TestCases(unittest.TestCase):\n    def test_offline(self):\n        raise OSError('network unreachable')\n", 1)
+        base[2],
+        test=base[2].test.replace(
+            "class TestCases(unittest.TestCase):\n",
+            "class TestCases(unittest.TestCase):\n    def test_offline(self):\n        raise OSError('network unreachable')\n",
+            1,
+        ),
     )
     source = write_tasks(tmp_path / "custom.jsonl", [base[0], by_name, broken])
     out = tmp_path / "p.jsonl"
-    result = run(bcb_cmd_module, "perturb", "--dataset-file", str(source), "--seed", "1", "-o", str(out), "--parallel", "2", "--root", str(tmp_path / "root"))
+    result = run(
+        bcb_cmd_module,
+        "perturb",
+        "--dataset-file",
+        str(source),
+        "--seed",
+        "1",
+        "-o",
+        str(out),
+        "--parallel",
+        "2",
+        "--root",
+        str(tmp_path / "root"),
+    )
     assert result.returncode == 0, result.stderr
     assert "1 of 2 (50.0%)" in result.stdout and "raw: 1 of 3" in result.stdout
     provenance = json.loads(tmp_path.joinpath("p.provenance.json").read_text())
     assert [t.task_id for t in read_tasks(out)] == [base[0].task_id]
     drops = {d["task_id"]: d for d in provenance["dropped"]}
     assert drops[by_name.task_id]["category"] == "perturbation"
-    assert drops[by_name.task_id]["reason"].startswith("test_name: AssertionError: ") and "'task_func'" in drops[by_name.task_id]["reason"]
+    assert (
+        drops[by_name.task_id]["reason"].startswith("test_name: AssertionError: ")
+        and "'task_func'" in drops[by_name.task_id]["reason"]
+    )
     assert drops[broken.task_id] == {
-        "task_id": broken.task_id, "category": "environment",
+        "task_id": broken.task_id,
+        "category": "environment",
         "reason": "original ground truth fails here too: test_offline: OSError: network unreachable",
     }
     assert provenance["base"]["name"] == "custom"
@@ -116,7 +188,18 @@ def test_drops_are_reported_by_cause(bcb_cmd_module: list[str], tmp_path: Path) 
     assert provenance["tasks"][by_name.task_id]["second_run"] == {"original": "pass", "perturbed": "fail"}
     assert "second_run" not in provenance["tasks"][broken.task_id]
 
-    bad = run(bcb_cmd_module, "perturb", "--dataset", "bcb-mini", "--seed", "1", "-o", str(out), "--transforms", "entry-point,names")
+    bad = run(
+        bcb_cmd_module,
+        "perturb",
+        "--dataset",
+        "bcb-mini",
+        "--seed",
+        "1",
+        "-o",
+        str(out),
+        "--transforms",
+        "entry-point,names",
+    )
     assert bad.returncode == 2 and "unknown transform 'names'" in bad.stderr
 
 
@@ -125,8 +208,17 @@ def test_failure_reason_names_the_exception_not_the_last_line() -> None:
     from bcb.evaluation.store import GroundTruth
 
     diff = "Traceback (most recent call last):\n  File \"__test__.py\", line 3, in test_a\nAssertionError: 'ab' != 'task_func'\n- ab\n+ task_func\n"
-    nltk = "Traceback (most recent call last):\n  File \"x.py\", line 1, in f\nLookupError: \n*****\n  Resource \x1b[93mpunkt\x1b[0m not found.\n  Please use the NLTK Downloader\n"
-    assert failure_reason(GroundTruth("T/1", "fail", None, {"test_a": diff})) == "test_a: AssertionError: 'ab' != 'task_func'"
-    assert failure_reason(GroundTruth("T/1", "fail", None, {"test_b": nltk})) == "test_b: LookupError: Resource punkt not found."
-    assert failure_reason(GroundTruth("T/1", "fail", None, {"ALL": "\n*****\n  Resource stopwords not found.\n"})) == "ALL: Resource stopwords not found."
+    nltk = 'Traceback (most recent call last):\n  File "x.py", line 1, in f\nLookupError: \n*****\n  Resource \x1b[93mpunkt\x1b[0m not found.\n  Please use the NLTK Downloader\n'
+    assert (
+        failure_reason(GroundTruth("T/1", "fail", None, {"test_a": diff}))
+        == "test_a: AssertionError: 'ab' != 'task_func'"
+    )
+    assert (
+        failure_reason(GroundTruth("T/1", "fail", None, {"test_b": nltk}))
+        == "test_b: LookupError: Resource punkt not found."
+    )
+    assert (
+        failure_reason(GroundTruth("T/1", "fail", None, {"ALL": "\n*****\n  Resource stopwords not found.\n"}))
+        == "ALL: Resource stopwords not found."
+    )
     assert failure_reason(GroundTruth("T/1", "timeout", None, {})) == "timed out"

@@ -44,7 +44,9 @@ class TinyProvider:
             with self.lock:
                 self.calls.append((prompt.text, sampling))
             text = f"```python\ndef task_func(*args, **kwargs):\n    return {len(prompt.text)}\n```{STOPS[0]}\ntrailing"
-            out.append([Completion(text=text, input_tokens=len(prompt.text.split()), output_tokens=7, finish_reason="stop")])
+            out.append(
+                [Completion(text=text, input_tokens=len(prompt.text.split()), output_tokens=7, finish_reason="stop")]
+            )
         return out
 
     def close(self) -> None:
@@ -81,7 +83,9 @@ def tiny() -> Iterator[ProviderSpec]:
 
 def generate(root: Path, *args: str, key: str | None = "k-tiny"):  # type: ignore[no-untyped-def]
     env = {"COLUMNS": "200", "NO_COLOR": "1", KEY_ENV: key}
-    return CliRunner().invoke(app, ["generate", "--model", "org/tiny-model", "--dataset", "bcb-mini", "--root", str(root), *args], env=env)
+    return CliRunner().invoke(
+        app, ["generate", "--model", "org/tiny-model", "--dataset", "bcb-mini", "--root", str(root), *args], env=env
+    )
 
 
 def test_a_provider_registered_in_one_place_runs_bcb_generate_end_to_end(tiny: ProviderSpec, tmp_path: Path) -> None:
@@ -121,7 +125,10 @@ def test_the_registry_drives_choices_options_checks_and_install_hints(tiny: Prov
     # An option the provider declares is its own; another provider's is refused, naming both.
     settings = GenerationSettings(model="m", backend="tiny", thinking_budget=5, max_new_tokens=9).checked()
     assert settings.thinking_budget == 5  # anthropic's own bounds are anthropic's check, not the tiny one's
-    with pytest.raises(GenerationError, match=r"^--reasoning-effort is an option of the openai backend; for tiny use --thinking-budget$"):
+    with pytest.raises(
+        GenerationError,
+        match=r"^--reasoning-effort is an option of the openai backend; for tiny use --thinking-budget$",
+    ):
         GenerationSettings(model="m", backend="tiny", reasoning_effort="low").checked()
     with pytest.raises(GenerationError, match="--thinking-budget is an option of the anthropic and tiny backends"):
         GenerationSettings(model="m", backend="openai", thinking_budget=2048).checked()

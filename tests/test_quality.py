@@ -50,8 +50,13 @@ def make_task(
     uses = " and ".join(libs) or "nothing"
     record = {
         "task_id": f"qa/{number}",
-        "complete_prompt": head + f'    """Uses {uses}.\n    Requirements:\n' + "".join(f"    - {lib}\n" for lib in libs) + '    """\n',
-        "instruct_prompt": instruct if instruct is not None else f"Uses {uses}.\nYou should write self-contained code starting with:\n```\n{head}```",
+        "complete_prompt": head
+        + f'    """Uses {uses}.\n    Requirements:\n'
+        + "".join(f"    - {lib}\n" for lib in libs)
+        + '    """\n',
+        "instruct_prompt": instruct
+        if instruct is not None
+        else f"Uses {uses}.\nYou should write self-contained code starting with:\n```\n{head}```",
         "canonical_solution": solution,
         "code_prompt": head,
         "test": test,
@@ -65,13 +70,17 @@ def make_task(
 # Lines of the program (complete_prompt + "\n" + canonical_solution): the docstring ends on line
 # 7, line 8 is the blank joint, the body starts on line 9.
 BRANCHY = "    if x > 0:\n        return math.floor(x)\n    return -1\n"
-GOOD = make_task(0, "    if x > 0:\n        return math.floor(x)\n    return -1\n", [
-    "self.assertEqual(task_func(2.5), 2)",
-    "self.assertEqual(task_func(-1), -1)",
-    "self.assertEqual(task_func(0), -1)",
-    "self.assertEqual(task_func(7), 7)",
-    "self.assertEqual(task_func(0.5), 0)",
-])
+GOOD = make_task(
+    0,
+    "    if x > 0:\n        return math.floor(x)\n    return -1\n",
+    [
+        "self.assertEqual(task_func(2.5), 2)",
+        "self.assertEqual(task_func(-1), -1)",
+        "self.assertEqual(task_func(0), -1)",
+        "self.assertEqual(task_func(7), 7)",
+        "self.assertEqual(task_func(0.5), 0)",
+    ],
+)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +110,9 @@ def test_branch_coverage_counts_only_the_solution_and_is_exact(executor: LocalEx
 
 
 def test_coverage_is_off_unless_a_job_asks(executor: LocalExecutor) -> None:
-    plain, traced = executor.run([Job("p", "t", GOOD.solution, GOOD.test, 30), Job("c", "t", GOOD.solution, GOOD.test, 30, coverage=True)])
+    plain, traced = executor.run(
+        [Job("p", "t", GOOD.solution, GOOD.test, 30), Job("c", "t", GOOD.solution, GOOD.test, 30, coverage=True)]
+    )
     by_key = {r.key: r for r in (plain, traced)}
     assert by_key["p"].coverage is None and "coverage" not in by_key["p"].to_dict()
     assert Coverage.from_report(by_key["c"].coverage or {}).percent == 100.0
@@ -116,7 +127,12 @@ def test_a_test_whose_outcome_alternates_is_listed_as_flaky() -> None:
         counter.write_text("0")
         flip = f"n = int(open({str(counter)!r}).read()); open({str(counter)!r}, 'w').write(str(n + 1)); self.assertEqual(n % 2, 0)"
         task = make_task(2, BRANCHY, [flip] + ["self.assertEqual(task_func(1), 1)"] * 4)
-        with LocalExecutor(python=sys.executable, workers=1, preload=["coverage"], sandbox=SandboxOptions(write_paths=(str(counter_dir),))) as ex:
+        with LocalExecutor(
+            python=sys.executable,
+            workers=1,
+            preload=["coverage"],
+            sandbox=SandboxOptions(write_paths=(str(counter_dir),)),
+        ) as ex:
             [quality] = assess([task], ex, runs=4, coverage=False)
         assert counter.read_text() == "4"
     finally:
@@ -133,10 +149,23 @@ def test_task_check_names_each_failure_kind(executor: LocalExecutor) -> None:
         GOOD,
         make_task(3, BRANCHY, ["self.assertEqual(task_func(1), 1)", "self.assertEqual(task_func(-1), -1)"]),
         make_task(4, BRANCHY, five_positive),
-        make_task(5, BRANCHY, ["self.assertTrue(callable(task_func))"] * 3 + ["self.assertIn(task_func(2), (None, 2))", "self.assertIn(task_func(-2), (None, -1))"]),
-        make_task(6, BRANCHY, ["self.assertEqual(task_func(2.5), 2)", "self.assertEqual(task_func(-1), -1)"] * 3,
-                  instruct="No library named here.\n```\ndef task_func(x):\n```"),
-        make_task(7, "    import re\n" + BRANCHY, ["self.assertEqual(task_func(2.5), 2)", "self.assertEqual(task_func(-1), -1)"] * 3),
+        make_task(
+            5,
+            BRANCHY,
+            ["self.assertTrue(callable(task_func))"] * 3
+            + ["self.assertIn(task_func(2), (None, 2))", "self.assertIn(task_func(-2), (None, -1))"],
+        ),
+        make_task(
+            6,
+            BRANCHY,
+            ["self.assertEqual(task_func(2.5), 2)", "self.assertEqual(task_func(-1), -1)"] * 3,
+            instruct="No library named here.\n```\ndef task_func(x):\n```",
+        ),
+        make_task(
+            7,
+            "    import re\n" + BRANCHY,
+            ["self.assertEqual(task_func(2.5), 2)", "self.assertEqual(task_func(-1), -1)"] * 3,
+        ),
         make_task(8, "    return 1 / 0\n", ["self.assertEqual(task_func(1), 1)"] * 5),
     ]
     checks = {c.task_id: c for c in check_tasks(tasks, executor, runs=2)}
@@ -147,7 +176,11 @@ def test_task_check_names_each_failure_kind(executor: LocalExecutor) -> None:
         return [p.split(":")[0] for p in checks[task_id].problems]
 
     assert kinds("qa/3") == ["tests"] and "2 test method(s)" in checks["qa/3"].problems[0]
-    assert kinds("qa/4") == ["coverage"] and "line 11" in checks["qa/4"].problems[0] and "branch 9->11" in checks["qa/4"].problems[0]
+    assert (
+        kinds("qa/4") == ["coverage"]
+        and "line 11" in checks["qa/4"].problems[0]
+        and "branch 9->11" in checks["qa/4"].problems[0]
+    )
     assert kinds("qa/5") == ["tests"] and "stub" in checks["qa/5"].problems[0]
     assert kinds("qa/6") == ["libs"] and "instruct_prompt does not mention math" in checks["qa/6"].problems[0]
     assert kinds("qa/7") == ["libs"] and "imports re" in checks["qa/7"].problems[0]
@@ -168,15 +201,30 @@ def test_every_bcb_mini_task_passes_task_check(executor: LocalExecutor) -> None:
 
 def test_task_new_scaffold_parses_and_fails_task_check(tmp_path: Path, bcb_cmd: list[str]) -> None:
     parse_task(scaffold_task("demo"))
-    made = subprocess.run([*bcb_cmd, "task", "new", "demo", "--dir", str(tmp_path)], capture_output=True, text=True, check=False, timeout=120)
+    made = subprocess.run(
+        [*bcb_cmd, "task", "new", "demo", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert made.returncode == 0, made.stderr
     path = tmp_path / "demo.json"
     assert parse_task(json.loads(path.read_text())).task_id == "demo/0"
-    again = subprocess.run([*bcb_cmd, "task", "new", "demo", "--dir", str(tmp_path)], capture_output=True, text=True, check=False, timeout=120)
+    again = subprocess.run(
+        [*bcb_cmd, "task", "new", "demo", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert again.returncode == 2 and "exists" in again.stderr
     checked = subprocess.run(
         [*bcb_cmd, "task", "check", str(path), "--runs", "1", "--parallel", "1", "--python", sys.executable],
-        capture_output=True, text=True, check=False, timeout=300,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "1 test method(s), need at least 5" in checked.stdout
@@ -186,9 +234,26 @@ def test_task_new_scaffold_parses_and_fails_task_check(tmp_path: Path, bcb_cmd: 
 def test_qa_cli_writes_the_summary_json(tmp_path: Path, bcb_cmd: list[str]) -> None:
     out = tmp_path / "qa.json"
     done = subprocess.run(
-        [*bcb_cmd, "qa", "--dataset", "bcb-mini", "--selective-evaluate", "bcb-mini/0,bcb-mini/1,bcb-mini/2",
-         "--runs", "2", "--parallel", "2", "--python", sys.executable, "-o", str(out)],
-        capture_output=True, text=True, check=False, timeout=300,
+        [
+            *bcb_cmd,
+            "qa",
+            "--dataset",
+            "bcb-mini",
+            "--selective-evaluate",
+            "bcb-mini/0,bcb-mini/1,bcb-mini/2",
+            "--runs",
+            "2",
+            "--parallel",
+            "2",
+            "--python",
+            sys.executable,
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     payload = json.loads(out.read_text())
@@ -204,6 +269,8 @@ def test_qa_cli_writes_the_summary_json(tmp_path: Path, bcb_cmd: list[str]) -> N
 @pytest.mark.skipif(not TASK_ENV.exists(), reason=TASK_PYTHON_ABSENT)
 def test_coverage_in_the_task_environment() -> None:
     with LocalExecutor(python=str(TASK_ENV), workers=1, preload=["coverage"]) as ex:
-        [quality] = assess([make_task(9, BRANCHY, [f"self.assertEqual(task_func({v}), {v})" for v in (1, 2, 3, 4, 5)])], ex, runs=1)
+        [quality] = assess(
+            [make_task(9, BRANCHY, [f"self.assertEqual(task_func({v}), {v})" for v in (1, 2, 3, 4, 5)])], ex, runs=1
+        )
     assert quality.coverage_error == "" and quality.coverage is not None
     assert quality.coverage.missing_branches == ((9, 11),)

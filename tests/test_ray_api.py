@@ -26,7 +26,9 @@ def mini():
 
 @pytest.fixture(scope="module")
 def executor():
-    with LocalExecutor(python=sys.executable, workers=2, preload=("numpy", "pandas", "matplotlib", "matplotlib.pyplot")) as ex:
+    with LocalExecutor(
+        python=sys.executable, workers=2, preload=("numpy", "pandas", "matplotlib", "matplotlib.pyplot")
+    ) as ex:
         yield ex
 
 
@@ -35,7 +37,10 @@ def test_verdicts_for_every_solution_with_its_index(mini, executor: LocalExecuto
     solutions = [
         (tasks[0].task_id, tasks[0].solution),
         {"task_id": tasks[1].task_id, "solution": tasks[1].solution.replace("def task_func", "def other")},
-        {"task_id": tasks[2].task_id.rsplit("/", 1)[1], "completion": tasks[2].canonical_solution},  # a bare number and a completion
+        {
+            "task_id": tasks[2].task_id.rsplit("/", 1)[1],
+            "completion": tasks[2].canonical_solution,
+        },  # a bare number and a completion
         (tasks[3].task_id, tasks[3].solution + "\nraise RuntimeError('boom at import')\n"),
         (tasks[0].task_id, tasks[0].solution),  # the same program again: run once, answered twice
     ]
@@ -54,7 +59,9 @@ def test_verdicts_arrive_as_they_finish(mini, executor: LocalExecutor) -> None:
     slow = task.solution + "\nimport time\ntime.sleep(3)\n"
     started = time.monotonic()
     seen = []
-    for verdict in evaluate_solutions([task], [(task.task_id, slow), (task.task_id, task.solution)], executor, time_limit=30):
+    for verdict in evaluate_solutions(
+        [task], [(task.task_id, slow), (task.task_id, task.solution)], executor, time_limit=30
+    ):
         seen.append((verdict.index, time.monotonic() - started))
     assert [index for index, _ in seen] == [1, 0]  # the fast one is not held back by the slow one
     assert seen[0][1] < 2.5 <= seen[1][1]
@@ -87,13 +94,29 @@ def test_a_call_whose_verdicts_are_all_stored_starts_no_worker(mini, tmp_path: P
     tasks = list(mini)[:2]
     solutions = [(t.task_id, t.solution) for t in tasks]
     with ResultStore(tmp_path / "root" / "bcb.sqlite") as store:
-        first = list(evaluate_solutions(mini, solutions, "local", python=sys.executable, workers=1, time_limit=30, store=store))
+        first = list(
+            evaluate_solutions(mini, solutions, "local", python=sys.executable, workers=1, time_limit=30, store=store)
+        )
         assert not any(v.reused for v in first)
         wrapper, log = logging_python(tmp_path)
-        again = list(evaluate_solutions(mini, solutions, "local", python=str(wrapper), workers=1, time_limit=30, store=store))
-        assert all(v.reused for v in again) and sorted((v.index, v.status) for v in again) == sorted((v.index, v.status) for v in first)
+        again = list(
+            evaluate_solutions(mini, solutions, "local", python=str(wrapper), workers=1, time_limit=30, store=store)
+        )
+        assert all(v.reused for v in again) and sorted((v.index, v.status) for v in again) == sorted(
+            (v.index, v.status) for v in first
+        )
         assert log.read_text() and "_zygote" not in log.read_text()
-        new = list(evaluate_solutions(mini, [(tasks[0].task_id, tasks[0].solution + "\n# new\n")], "local", python=str(wrapper), workers=1, time_limit=30, store=store))
+        new = list(
+            evaluate_solutions(
+                mini,
+                [(tasks[0].task_id, tasks[0].solution + "\n# new\n")],
+                "local",
+                python=str(wrapper),
+                workers=1,
+                time_limit=30,
+                store=store,
+            )
+        )
         assert new[0].status == "pass" and not new[0].reused and "_zygote" in log.read_text()
 
 

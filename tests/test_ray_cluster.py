@@ -24,17 +24,19 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("ray", reason="Ray is not installed: the Ray executor's cluster tests need `pip install 'bcb[ray]'`")
+pytest.importorskip(
+    "ray", reason="Ray is not installed: the Ray executor's cluster tests need `pip install 'bcb[ray]'`"
+)
 
-from bcb.dataset import Task, load_dataset, read_tasks  # noqa: E402
-from bcb.evaluation.api import Verdict, evaluate_solutions  # noqa: E402
-from bcb.evaluation.results import read_eval_results, result_paths  # noqa: E402
-from bcb.execution import Job, LocalExecutor, preload_modules  # noqa: E402
-from bcb.execution.environment import environment_fingerprint  # noqa: E402
-from bcb.execution.ray_cluster import LocalRayCluster  # noqa: E402
-from bcb.execution.ray_executor import MixedEnvironmentError, RayExecutor  # noqa: E402
-from bcb.execution.sandbox import SandboxOptions  # noqa: E402
-from helpers import shared_file  # noqa: E402
+from bcb.dataset import Task, load_dataset, read_tasks
+from bcb.evaluation.api import Verdict, evaluate_solutions
+from bcb.evaluation.results import read_eval_results, result_paths
+from bcb.execution import Job, LocalExecutor, preload_modules
+from bcb.execution.environment import environment_fingerprint
+from bcb.execution.ray_cluster import LocalRayCluster
+from bcb.execution.ray_executor import MixedEnvironmentError, RayExecutor
+from bcb.execution.sandbox import SandboxOptions
+from helpers import shared_file
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
@@ -91,12 +93,18 @@ def comparable(verdict: Verdict) -> tuple[str, dict[str, str]]:
     """Status and details, with the sample's private temporary paths (random on every run, as in
     the official evaluator's /tmp/tmpXXXXXXXX) blanked out of the tracebacks."""
     tmp = "|".join(re.escape(d) for d in {tempfile.gettempdir(), "/tmp", "/var/tmp"})
-    return verdict.status, {test: re.sub(f"(?:{tmp})/[^\\s'\"]*", "<tmp>", text) for test, text in verdict.details.items()}
+    return verdict.status, {
+        test: re.sub(f"(?:{tmp})/[^\\s'\"]*", "<tmp>", text) for test, text in verdict.details.items()
+    }
 
 
 def same_verdicts(got: dict[int, Verdict], expected: dict[int, Verdict]) -> None:
     assert sorted(got) == sorted(expected)
-    differ = [(i, comparable(expected[i]), comparable(got[i])) for i in expected if comparable(got[i]) != comparable(expected[i])]
+    differ = [
+        (i, comparable(expected[i]), comparable(got[i]))
+        for i in expected
+        if comparable(got[i]) != comparable(expected[i])
+    ]
     assert differ == []
 
 
@@ -109,7 +117,9 @@ def test_two_nodes_give_the_local_executors_verdicts(cluster: LocalRayCluster, w
     same_verdicts(got, local_verdicts)
     nodes = {n["address"]: n for n in described["nodes"]}
     assert sorted(nodes) == ["127.0.0.2", "127.0.0.3"]
-    assert all(n["workers"] == 1 and n["samples"] > 0 and n["environment"] == "same as the driver's" for n in nodes.values())
+    assert all(
+        n["workers"] == 1 and n["samples"] > 0 and n["environment"] == "same as the driver's" for n in nodes.values()
+    )
     assert {v.node for v in got.values()} == {n["node"] for n in nodes.values()}  # every verdict says where it ran
     assert described["mixed_env"] is False and described["refused"] == []
     sandboxes = [n["sandbox"] for n in nodes.values()]
@@ -137,7 +147,9 @@ def test_a_node_killed_mid_run_changes_no_verdict(workload, local_verdicts, tmp_
     rerun = [v for v in got.values() if "re-run after: the Ray worker on" in v.note]
     assert rerun and all("127.0.0.2" in v.node for v in rerun)  # the dead node's unfinished samples ran on the other
     nodes = {n["address"]: n for n in described["nodes"]}
-    assert nodes["127.0.0.2"]["samples"] + nodes["127.0.0.3"]["samples"] == len(sleepers + solutions)  # all distinct programs
+    assert nodes["127.0.0.2"]["samples"] + nodes["127.0.0.3"]["samples"] == len(
+        sleepers + solutions
+    )  # all distinct programs
 
 
 def _ancestor_in(pid: int, wanted: set[int]) -> int | None:
@@ -172,7 +184,9 @@ def _killer_actor(actors: set[int], done: list[int]) -> int | None:
     return None
 
 
-def test_a_sample_that_kills_its_ray_worker_is_failed_not_retried_forever(cluster: LocalRayCluster, tmp_path: Path) -> None:
+def test_a_sample_that_kills_its_ray_worker_is_failed_not_retried_forever(
+    cluster: LocalRayCluster, tmp_path: Path
+) -> None:
     marks = tmp_path / "started"
     killer = textwrap.dedent(
         f"""
@@ -199,7 +213,9 @@ def test_a_sample_that_kills_its_ray_worker_is_failed_not_retried_forever(cluste
                 pids = marks.read_text().split() if marks.exists() else []
                 for _ in pids[seen:]:
                     deadline = time.monotonic() + 10
-                    while (actor := _killer_actor(set(rx.actor_pids()), killed)) is None and time.monotonic() < deadline:
+                    while (
+                        actor := _killer_actor(set(rx.actor_pids()), killed)
+                    ) is None and time.monotonic() < deadline:
                         time.sleep(0.05)
                     if actor is not None:
                         os.kill(actor, signal.SIGKILL)
@@ -217,7 +233,9 @@ def test_a_sample_that_kills_its_ray_worker_is_failed_not_retried_forever(cluste
         described = rx.describe()
     assert len(killed) in (3, 4)  # once with company (then each suspect runs alone), three times alone
     culprit = results["killer"]
-    assert culprit.status == "fail" and culprit.details["ALL"].startswith("the Ray worker running this sample died 3 times")
+    assert culprit.status == "fail" and culprit.details["ALL"].startswith(
+        "the Ray worker running this sample died 3 times"
+    )
     assert culprit.attempts == len(killed)
     assert all(results[f"ok{i}"].status == "pass" for i in range(5))
     assert all(not n["retired_workers"] for n in described["nodes"])  # its workers were replaced, not given up
@@ -232,7 +250,9 @@ def test_nodes_with_another_environment_are_refused_unless_allowed(cluster: Loca
     message = str(info.value)
     assert "installed packages (pip freeze hash)" in message and "instead of 000000000000..." in message
     assert "--allow-mixed-env" in message and "\n" not in message
-    allowed = RayExecutor(python=sys.executable, preload=(), address=cluster.address, reference_fingerprint=other, allow_mixed_env=True)
+    allowed = RayExecutor(
+        python=sys.executable, preload=(), address=cluster.address, reference_fingerprint=other, allow_mixed_env=True
+    )
     try:
         allowed.connect()
         described = allowed.describe()
@@ -249,7 +269,9 @@ def run_cli(cmd: list[str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=240)
 
 
-def test_bcb_evaluate_on_the_cluster_matches_a_local_run(cluster: LocalRayCluster, bcb_cmd: list[str], tmp_path: Path) -> None:
+def test_bcb_evaluate_on_the_cluster_matches_a_local_run(
+    cluster: LocalRayCluster, bcb_cmd: list[str], tmp_path: Path
+) -> None:
     mini = load_dataset("bcb-mini")
     rows = [{"task_id": tid, "solution": text} for t in mini for tid, text in variants(t, real=False)]
     paths = {}
@@ -261,13 +283,25 @@ def test_bcb_evaluate_on_the_cluster_matches_a_local_run(cluster: LocalRayCluste
     local = run_cli(bcb_cmd, *common, "--samples", str(paths["local"]), "--root", str(tmp_path / "root-local"))
     assert local.returncode == 0, local.stderr
     remote = run_cli(
-        bcb_cmd, *common, "--samples", str(paths["ray"]), "--root", str(tmp_path / "root-ray"), "--executor", "ray", "--ray-address", cluster.address
+        bcb_cmd,
+        *common,
+        "--samples",
+        str(paths["ray"]),
+        "--root",
+        str(tmp_path / "root-ray"),
+        "--executor",
+        "ray",
+        "--ray-address",
+        cluster.address,
     )
     assert remote.returncode == 0, remote.stderr
     expected, got = (read_eval_results(result_paths(paths[w])[0]) for w in ("local", "ray"))
     flat = lambda results: {(tid, r.index): comparable(r) for tid, rs in results.eval.items() for r in rs}  # type: ignore[arg-type]  # noqa: E731
     assert flat(got) == flat(expected) and len(flat(got)) == len(rows)
-    assert json.loads(result_paths(paths["ray"])[1].read_text())["pass@1"] == json.loads(result_paths(paths["local"])[1].read_text())["pass@1"]
+    assert (
+        json.loads(result_paths(paths["ray"])[1].read_text())["pass@1"]
+        == json.loads(result_paths(paths["local"])[1].read_text())["pass@1"]
+    )
     executor = got.bcb["manifest"]["executor"]
     assert executor["kind"] == "ray" and sorted(n["address"] for n in executor["nodes"]) == ["127.0.0.2", "127.0.0.3"]
     assert expected.bcb["manifest"]["executor"]["kind"] == "local"
@@ -275,5 +309,7 @@ def test_bcb_evaluate_on_the_cluster_matches_a_local_run(cluster: LocalRayCluste
     assert ran == got.bcb["manifest"]["executed"] + len(mini)  # the samples plus the ground truth
     nodes = sqlite3.connect(tmp_path / "root-ray" / "bcb.sqlite").execute("SELECT node FROM verdicts").fetchall()
     assert len(nodes) == got.bcb["manifest"]["executed"] and all(n[0] and "node " in n[0] for n in nodes)
-    local_nodes = sqlite3.connect(tmp_path / "root-local" / "bcb.sqlite").execute("SELECT DISTINCT node FROM verdicts").fetchall()
+    local_nodes = (
+        sqlite3.connect(tmp_path / "root-local" / "bcb.sqlite").execute("SELECT DISTINCT node FROM verdicts").fetchall()
+    )
     assert local_nodes == [(None,)]

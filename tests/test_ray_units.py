@@ -43,7 +43,11 @@ def result_for(job: Job, status: str = "pass", duration: float = 0.1) -> Executi
 
 
 def test_batches_go_longest_first_and_fill_to_the_target() -> None:
-    sched = BatchScheduler(jobs_with({"a": 0.1, "b": 5.0, "c": 0.3, "d": 0.0, "e": 0.3, "f": 0.2}), target_batch_s=0.5, default_estimate_s=0.1)
+    sched = BatchScheduler(
+        jobs_with({"a": 0.1, "b": 5.0, "c": 0.3, "d": 0.0, "e": 0.3, "f": 0.2}),
+        target_batch_s=0.5,
+        default_estimate_s=0.1,
+    )
     first = sched.next_batch()
     assert first is not None and [j.key for j in first.jobs] == ["b"]  # 5 s is a batch by itself
     second = sched.next_batch()
@@ -66,7 +70,9 @@ def test_batches_are_capped_and_the_tail_is_shared_between_workers() -> None:
 
 
 def test_in_flight_is_bounded() -> None:
-    sched = BatchScheduler(jobs_with({str(i): 0.0 for i in range(100)}), max_in_flight=10, max_batch=4, target_batch_s=100.0)
+    sched = BatchScheduler(
+        jobs_with({str(i): 0.0 for i in range(100)}), max_in_flight=10, max_batch=4, target_batch_s=100.0
+    )
     sizes = []
     while (batch := sched.next_batch()) is not None:
         sizes.append(len(batch))
@@ -113,7 +119,9 @@ def test_a_sample_that_keeps_killing_its_worker_is_isolated_then_failed() -> Non
     killer = sched.next_batch()
     assert killer is not None
     (failed,) = sched.lost(killer, "worker died (SIGKILL)", blame=True, node="host (1.2.3.4, node abc)")
-    assert failed.status == "fail" and failed.details["ALL"].startswith("the Ray worker running this sample died 3 times")
+    assert failed.status == "fail" and failed.details["ALL"].startswith(
+        "the Ray worker running this sample died 3 times"
+    )
     assert failed.attempts == 4 and failed.node == "host (1.2.3.4, node abc)"
     assert sched.finished and sched.next_batch() is None
 
@@ -156,7 +164,9 @@ REFERENCE = {
 
 def report(name: str, **changes: object) -> NodeReport:
     fingerprint = {**REFERENCE, **changes}
-    return NodeReport(name * 8, name, f"10.0.0.{len(name)}", 2.0, fingerprint, tuple(environment_differences(REFERENCE, fingerprint)))
+    return NodeReport(
+        name * 8, name, f"10.0.0.{len(name)}", 2.0, fingerprint, tuple(environment_differences(REFERENCE, fingerprint))
+    )
 
 
 def test_identical_nodes_pass_the_check() -> None:
@@ -204,7 +214,10 @@ def test_workers_whose_sandbox_layers_differ_are_refused_unless_allowed() -> Non
     for allow in (False, True):
         executor = RayExecutor(preload=(), allow_mixed_env=allow)
         executor.nodes = [a, b]
-        executor._slots = [_Slot(a, 1.0, ready=True, sandbox=full), _Slot(b, 1.0, ready=True, sandbox={**full, "network_isolated": False})]
+        executor._slots = [
+            _Slot(a, 1.0, ready=True, sandbox=full),
+            _Slot(b, 1.0, ready=True, sandbox={**full, "network_isolated": False}),
+        ]
         if not allow:
             with pytest.raises(MixedEnvironmentError) as info:
                 executor._check_sandboxes()
@@ -241,13 +254,28 @@ def test_the_cli_says_how_to_install_ray(bcb_cmd: list[str], tmp_path: Path) -> 
     samples = tmp_path / "s.jsonl"
     samples.write_text(json.dumps({"task_id": "bcb-mini/0", "solution": "x = 1"}) + "\n")
     env = dict(os.environ, PYTHONPATH=str(blocker), COLUMNS="200", NO_COLOR="1")
-    args = ["evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--allow-partial", "--root", str(tmp_path / "r")]
-    result = subprocess.run([*bcb_cmd, *args, "--executor", "ray"], capture_output=True, text=True, env=env, timeout=120)
+    args = [
+        "evaluate",
+        "--dataset",
+        "bcb-mini",
+        "--samples",
+        str(samples),
+        "--allow-partial",
+        "--root",
+        str(tmp_path / "r"),
+    ]
+    result = subprocess.run(
+        [*bcb_cmd, *args, "--executor", "ray"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert result.returncode == 2, result.stderr
     assert "pip install 'bcb[ray]'" in result.stderr and "Traceback" not in result.stderr
-    bad = subprocess.run([*bcb_cmd, *args, "--ray-address", "127.0.0.2:1"], capture_output=True, text=True, env=env, timeout=120)
+    bad = subprocess.run(
+        [*bcb_cmd, *args, "--ray-address", "127.0.0.2:1"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert bad.returncode == 2 and "--executor ray only" in bad.stderr
-    unknown = subprocess.run([*bcb_cmd, *args, "--executor", "cloud"], capture_output=True, text=True, env=env, timeout=120)
+    unknown = subprocess.run(
+        [*bcb_cmd, *args, "--executor", "cloud"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert unknown.returncode == 2 and "choose one of local, ray" in unknown.stderr
 
 
@@ -256,7 +284,9 @@ def test_executor_factory_builds_either_kind_without_starting() -> None:
     assert isinstance(local, LocalExecutor) and isinstance(local, ManagedExecutor)
     assert local.workers == 3 and local.limits == Limits(max_stack_mb=8)
     assert describe_executor(local)["kind"] == "local"
-    remote = create_executor(ExecutorOptions(kind="ray", workers=2, preload=(), ray_address="127.0.0.2:1", allow_mixed_env=True))
+    remote = create_executor(
+        ExecutorOptions(kind="ray", workers=2, preload=(), ray_address="127.0.0.2:1", allow_mixed_env=True)
+    )
     assert isinstance(remote, RayExecutor) and isinstance(remote, ManagedExecutor)
     assert (remote.workers_per_node, remote.address, remote.allow_mixed_env) == (2, "127.0.0.2:1", True)
     assert remote.describe()["nodes"] == []

@@ -44,8 +44,20 @@ def server() -> Iterator[KnowingServer]:
 def test_run_generates_then_evaluates(bcb_cmd: list[str], server: KnowingServer, tmp_path: Path) -> None:
     env = {**os.environ, "OPENAI_API_KEY": "sk-test", "NO_COLOR": "1", "COLUMNS": "200"}
     args = [
-        "run", "--model", "org/knowing", "--backend", "openai", "--base-url", server.url + "/v1",
-        "--dataset", "bcb-mini", "--root", str(tmp_path), "--greedy", "--eval-timeout", "20",
+        "run",
+        "--model",
+        "org/knowing",
+        "--backend",
+        "openai",
+        "--base-url",
+        server.url + "/v1",
+        "--dataset",
+        "bcb-mini",
+        "--root",
+        str(tmp_path),
+        "--greedy",
+        "--eval-timeout",
+        "20",
     ]
     result = subprocess.run([*bcb_cmd, *args], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr

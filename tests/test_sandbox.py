@@ -22,7 +22,6 @@ import warnings
 from pathlib import Path
 
 import pytest
-from helpers import SHARED_DATA, run_bcb, shared_file
 
 from bcb.execution import ExecutionResult, Job, LocalExecutor
 from bcb.execution._sandbox import count_test_methods, own_cgroup_paths
@@ -32,7 +31,7 @@ from bcb.execution.sandbox import (
     SandboxOptions,
     sandbox_summary,
 )
-from helpers import TASK_PYTHON
+from helpers import SHARED_DATA, TASK_PYTHON, run_bcb, shared_file
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -50,7 +49,19 @@ ADD = "def task_func(a, b):\n    return a + b\n"
 
 
 def run_one(ex: LocalExecutor, solution: str, test: str = CHECK3, time_limit: float = 10.0) -> ExecutionResult:
-    (r,) = list(ex.run([Job(key="k", task_id="BigCodeBench/0", solution=textwrap.dedent(solution), test=test, time_limit=time_limit)]))
+    (r,) = list(
+        ex.run(
+            [
+                Job(
+                    key="k",
+                    task_id="BigCodeBench/0",
+                    solution=textwrap.dedent(solution),
+                    test=test,
+                    time_limit=time_limit,
+                )
+            ]
+        )
+    )
     return r
 
 
@@ -59,7 +70,11 @@ def job_cgroups_of(ex: LocalExecutor) -> list[str]:
     own = own_cgroup_paths()
     found = []
     for pid in ex.worker_pids():
-        for kind, mount in (("unified", "/sys/fs/cgroup/unified"), ("memory", "/sys/fs/cgroup/memory"), ("pids", "/sys/fs/cgroup/pids")):
+        for kind, mount in (
+            ("unified", "/sys/fs/cgroup/unified"),
+            ("memory", "/sys/fs/cgroup/memory"),
+            ("pids", "/sys/fs/cgroup/pids"),
+        ):
             if kind in own:
                 found += glob.glob(os.path.join(mount + own[kind], f"bcb_{pid}_*"))
     return found
@@ -71,7 +86,9 @@ def ex() -> LocalExecutor:
     os.environ["OPENAI_API_KEY"] = SECRET
     try:
         kw = {"python": PYTHON} if PYTHON else {}
-        executor = LocalExecutor(workers=1, preload=(), sandbox=SandboxOptions(memory_mb=512, pids_max=64, disk_mb=DISK_MB), **kw)  # type: ignore[arg-type]
+        executor = LocalExecutor(
+            workers=1, preload=(), sandbox=SandboxOptions(memory_mb=512, pids_max=64, disk_mb=DISK_MB), **kw
+        )  # type: ignore[arg-type]
         executor.start()
     finally:
         if old is None:
@@ -103,7 +120,18 @@ def need(ex: LocalExecutor, *layers: str) -> None:
 
 def test_layers_are_probed_and_reported(ex: LocalExecutor) -> None:
     rep = ex.sandbox_report
-    for key in ("cgroup_kill", "memory_cap", "pids_cap", "netns", "landlock", "seccomp", "tamper", "network_isolated", "process_cap", "wall_clock_kill"):
+    for key in (
+        "cgroup_kill",
+        "memory_cap",
+        "pids_cap",
+        "netns",
+        "landlock",
+        "seccomp",
+        "tamper",
+        "network_isolated",
+        "process_cap",
+        "wall_clock_kill",
+    ):
         assert isinstance(rep[key], bool), key
     assert rep["wall_clock_kill"] is True
 
@@ -126,13 +154,21 @@ def test_allow_network_is_recorded() -> None:
 
 def test_fork_bomb(ex: LocalExecutor, healthy: None) -> None:
     need(ex, "pids_cap")
-    r = run_one(ex, "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n" + ADD, time_limit=2)
+    r = run_one(
+        ex,
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n" + ADD,
+        time_limit=2,
+    )
     assert r.status in ("fail", "timeout")
 
 
 def test_memory_bomb(ex: LocalExecutor, healthy: None) -> None:
     need(ex, "memory_cap")
-    r = run_one(ex, "def task_func(a, b):\n    hog = []\n    while True:\n        hog.append(bytearray(16 << 20))\n", time_limit=10)
+    r = run_one(
+        ex,
+        "def task_func(a, b):\n    hog = []\n    while True:\n        hog.append(bytearray(16 << 20))\n",
+        time_limit=10,
+    )
     assert r.status in ("fail", "timeout")
 
 
@@ -219,7 +255,9 @@ def test_files_outside_are_read_only(ex: LocalExecutor, healthy: None, tmp_path:
         return a + b if len(errors) == 4 else -1
     """
     assert run_one(ex, solution).status == "pass"
-    assert victim.read_text() == "keep me" and not (tmp_path / "new.txt").exists() and not os.path.exists("/etc/bcb_evil")
+    assert (
+        victim.read_text() == "keep me" and not (tmp_path / "new.txt").exists() and not os.path.exists("/etc/bcb_evil")
+    )
 
 
 def test_harness_files_are_not_writable(ex: LocalExecutor, healthy: None) -> None:
@@ -317,7 +355,7 @@ TAMPERS = {
         "def _bc(func, name, *bases, **kw):\n    if name == 'TestCases':\n        return _real(lambda: None, name, unittest.TestCase)\n    return _real(func, name, *bases, **kw)\n"
         "builtins.__build_class__ = _bc\n"
     ),
-    "garbage_fds": "import os\nfor _fd in range(3, 65536):\n    try:\n        os.write(_fd, b'\\x00\\x00\\x00\\x10{\"kind\":\"result\"}' * 4)\n    except OSError:\n        pass\n",
+    "garbage_fds": 'import os\nfor _fd in range(3, 65536):\n    try:\n        os.write(_fd, b\'\\x00\\x00\\x00\\x10{"kind":"result"}\' * 4)\n    except OSError:\n        pass\n',
 }
 
 
@@ -337,7 +375,12 @@ def test_count_test_methods() -> None:
     assert count_test_methods(src) == 2
     base = "import unittest\nclass Base(unittest.TestCase):\n    def test_base(self):\n        pass\nclass TestCases(Base):\n    def test_a(self):\n        pass\n    def test_base(self):\n        pass\n"
     assert count_test_methods(base) == 2
-    assert count_test_methods("import unittest, x\nclass TestCases(x.Mixin, unittest.TestCase):\n    def test_a(self):\n        pass\n") is None
+    assert (
+        count_test_methods(
+            "import unittest, x\nclass TestCases(x.Mixin, unittest.TestCase):\n    def test_a(self):\n        pass\n"
+        )
+        is None
+    )
     assert count_test_methods("def f(:\n") is None
 
 
@@ -373,7 +416,9 @@ def _private_tmp_case(python: str | None) -> None:
         (result,) = list(executor.run([Job("tmp", "t", "x = 1\n", test, 30)]))
     assert (result.status, result.details) == ("pass", {})
     assert not os.path.exists(marker)
-    assert not os.path.exists(os.path.join(sys.prefix if python is None else os.path.dirname(os.path.dirname(python)), "bcb-escape.txt"))
+    assert not os.path.exists(
+        os.path.join(sys.prefix if python is None else os.path.dirname(os.path.dirname(python)), "bcb-escape.txt")
+    )
 
 
 def test_each_sample_gets_a_private_writable_tmp() -> None:
@@ -395,7 +440,7 @@ def test_private_tmp_with_the_interpreter_under_tmp(tmp_path_factory: pytest.Tem
 
 # -- os.kill(-1, 9), inside a private PID namespace --------------------------------------------------
 
-KILL_ALL_DRIVER = '''
+KILL_ALL_DRIVER = """
 import glob, json, os, sys, textwrap
 from bcb.execution import Job, LocalExecutor
 from bcb.execution._sandbox import own_cgroup_paths
@@ -426,7 +471,7 @@ for kind in ("unified", "memory", "pids"):
 out["cgroups_left"] = left
 out["processes_left"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid())
 print("RESULT " + json.dumps(out))
-'''
+"""
 
 
 @pytest.mark.parametrize("disable", ["", "landlock_scope", "pidns,landlock_scope"])
@@ -441,13 +486,19 @@ def test_kill_all_processes_inside_a_private_pid_namespace(tmp_path: Path, disab
         pytest.skip("needs unshare(1) and the task environment")
     driver = tmp_path / "driver.py"
     driver.write_text(KILL_ALL_DRIVER)
-    proc = subprocess.run([unshare, "--pid", "--fork", "--mount-proc", sys.executable, str(driver), PYTHON, disable],
-                          check=False, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    proc = subprocess.run(
+        [unshare, "--pid", "--fork", "--mount-proc", sys.executable, str(driver), PYTHON, disable],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if proc.returncode != 0 and not lines and "unshare failed" in proc.stderr:
         pytest.skip(f"no private PID namespace here: {proc.stderr.strip()}")
     assert lines, proc.stderr[-3000:]
-    out = json.loads(lines[0][len("RESULT "):])
+    out = json.loads(lines[0][len("RESULT ") :])
     assert out["pid"] == 1  # the driver really was the namespace's init
     for layer in filter(None, disable.split(",")):
         assert out["report"][layer] is False
@@ -463,14 +514,14 @@ def test_filling_the_disk_is_enospc_and_leaves_the_host_disk_alone(ex: LocalExec
     need(ex, "disk_cap")
     assert ex.sandbox_report["disk_mb"] == DISK_MB and ex.work_dir is not None
     free_before = shutil.disk_usage(ex.work_dir).free
-    test = suite_of(f'''
+    test = suite_of(f"""
 def test_cwd(self):
     self.assertEqual(task_func(".", 2 * {DISK_MB}), 0)
 def test_tmp(self):
     self.assertEqual(task_func("/tmp", 2 * {DISK_MB}), 0)
 def test_room_for_real_files(self):
     self.assertEqual(task_func(".", {DISK_MB} // 2), 0)
-''')
+""")
     solution = """
     import errno, os
     def task_func(where, mb):
@@ -530,7 +581,12 @@ def test_simultaneous_memory_bombs_share_the_executor_cap() -> None:
         results = list(executor.run(jobs))
         assert sorted(r.status for r in results) in (["fail", "fail"], ["fail", "timeout"], ["timeout", "timeout"])
         assert sorted(executor.worker_pids()) == before
-        assert all(r.status == "pass" for r in executor.run([Job(key=f"a{i}", task_id="t", solution=ADD, test=CHECK3, time_limit=10) for i in range(2)]))
+        assert all(
+            r.status == "pass"
+            for r in executor.run(
+                [Job(key=f"a{i}", task_id="t", solution=ADD, test=CHECK3, time_limit=10) for i in range(2)]
+            )
+        )
         assert os.path.isdir(cgroup)
     finally:
         executor.close()
@@ -540,7 +596,6 @@ def test_simultaneous_memory_bombs_share_the_executor_cap() -> None:
 # -- fail-closed and the manifest at the CLI ----------------------------------------------------------
 
 
-
 def test_cli_refuses_without_an_essential_layer_unless_unsafe_and_records_the_choices(tmp_path: Path) -> None:
     from bcb.dataset import load_dataset
     from bcb.evaluation.results import read_eval_results, result_paths
@@ -548,19 +603,41 @@ def test_cli_refuses_without_an_essential_layer_unless_unsafe_and_records_the_ch
     task = load_dataset("bcb-mini").tasks[0]
     samples = tmp_path / "one.jsonl"
     samples.write_text(json.dumps({"task_id": task.task_id, "solution": task.solution}) + "\n")
-    base = ("evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--allow-partial", "--no-gt", "--parallel", "1",
-            "--root", str(tmp_path / "root"), "--timeout", "30")
+    base = (
+        "evaluate",
+        "--dataset",
+        "bcb-mini",
+        "--samples",
+        str(samples),
+        "--allow-partial",
+        "--no-gt",
+        "--parallel",
+        "1",
+        "--root",
+        str(tmp_path / "root"),
+        "--timeout",
+        "30",
+    )
     # Both layers that can give a process cap (the pids cgroup for root, RLIMIT_NPROC for a user).
     no_cap = ("--disable-sandbox-layer", "pids_cap", "--disable-sandbox-layer", "nproc_cap")
     refused = run_bcb(*base, *no_cap, cwd=tmp_path)
-    assert refused.returncode != 0 and "refusing to run untrusted code without a process cap" in refused.stderr, refused.stderr[-2000:]
+    assert refused.returncode != 0 and "refusing to run untrusted code without a process cap" in refused.stderr, (
+        refused.stderr[-2000:]
+    )
     assert not result_paths(samples)[0].exists()
-    assert "unknown --disable-sandbox-layer" in run_bcb(*base, "--disable-sandbox-layer", "nonsense", cwd=tmp_path).stderr
+    assert (
+        "unknown --disable-sandbox-layer" in run_bcb(*base, "--disable-sandbox-layer", "nonsense", cwd=tmp_path).stderr
+    )
 
     ran = run_bcb(*base, *no_cap, "--unsafe", cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr[-2000:]
     sandbox = read_eval_results(result_paths(samples)[0]).bcb["manifest"]["environment"]["sandbox"]
-    assert sandbox["unsafe"] is True and sandbox["pids_cap"] is False and sandbox["nproc_cap"] is False and sandbox["allow_network"] is False
+    assert (
+        sandbox["unsafe"] is True
+        and sandbox["pids_cap"] is False
+        and sandbox["nproc_cap"] is False
+        and sandbox["allow_network"] is False
+    )
     assert sandbox["guarantees"]["process_cap"] is False and sandbox["tier"] in ("root", "rootless", "no_namespaces")
 
     networked = run_bcb(*base, "--allow-network", "--overwrite-results", cwd=tmp_path)
@@ -582,7 +659,9 @@ def test_always_equal_return_value_is_a_tamper(ex: LocalExecutor, healthy: None)
     }
     for name, solution in hostile.items():
         expected = "[3, 3]" if name == "in_a_list" else "3"
-        test = suite_of(f"def test_add(self):\n    self.assertEqual(task_func(1, 2), {expected})\ndef test_by_hand(self):\n    self.assertTrue(task_func(1, 2) == {expected})\n")
+        test = suite_of(
+            f"def test_add(self):\n    self.assertEqual(task_func(1, 2), {expected})\ndef test_by_hand(self):\n    self.assertTrue(task_func(1, 2) == {expected})\n"
+        )
         r = run_one(ex, solution, test=test)
         assert r.status == "fail" and "TAMPER" in r.details, (name, r)
 
@@ -638,7 +717,11 @@ def test_ground_truths_that_define_classes_are_not_flagged() -> None:
 
     with LocalExecutor(python=PYTHON, workers=1, preload=preload_modules(libs, min_uses=1)) as executor:
         executor.start()
-        results = list(executor.run([Job(key=t.task_id, task_id=t.task_id, solution=t.solution, test=t.test, time_limit=60) for t in tasks]))
+        results = list(
+            executor.run(
+                [Job(key=t.task_id, task_id=t.task_id, solution=t.solution, test=t.test, time_limit=60) for t in tasks]
+            )
+        )
     flagged = {r.key: r.details for r in results if "TAMPER" in r.details}
     assert flagged == {}
     assert {r.key: r.status for r in results if r.status != "pass"} == {}

@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import alive
 
 from bcb.execution import ExecutionResult, Job, LocalExecutor
 from bcb.execution.sandbox import SandboxOptions
+from helpers import alive
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -193,7 +193,13 @@ def run_one(ex: LocalExecutor, solution: str, test: str = CHECK3, time_limit: fl
 def where_found(said: str, secret: str) -> list[str]:
     """The /proc paths a PROC_SAMPLE named just before each copy of ``secret`` it found."""
     words = said.replace("\\n", " ").replace('"', " ").split()
-    return sorted({next((w for w in reversed(words[:i]) if w.startswith("/proc/")), "?") for i, w in enumerate(words) if secret in w})
+    return sorted(
+        {
+            next((w for w in reversed(words[:i]) if w.startswith("/proc/")), "?")
+            for i, w in enumerate(words)
+            if secret in w
+        }
+    )
 
 
 def everything_said(r: ExecutionResult) -> str:
@@ -220,7 +226,11 @@ def healthy(ex: LocalExecutor) -> Iterator[None]:
 
 
 def test_fork_bomb(ex: LocalExecutor, healthy: None) -> None:
-    r = run_one(ex, "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n" + ADD, time_limit=3)
+    r = run_one(
+        ex,
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n" + ADD,
+        time_limit=3,
+    )
     assert r.status in ("fail", "timeout"), r
 
 
@@ -248,7 +258,11 @@ def test_thread_bomb(ex: LocalExecutor, healthy: None, shared_dir: Path) -> None
 
 
 def test_memory_bomb(ex: LocalExecutor, healthy: None) -> None:
-    r = run_one(ex, "def task_func(a, b):\n    hog = []\n    while True:\n        hog.append(b'x' * (16 << 20))\n", time_limit=10)
+    r = run_one(
+        ex,
+        "def task_func(a, b):\n    hog = []\n    while True:\n        hog.append(b'x' * (16 << 20))\n",
+        time_limit=10,
+    )
     assert r.status in ("fail", "timeout"), r
 
 
@@ -256,8 +270,10 @@ def test_memory_bomb_split_across_processes(ex: LocalExecutor, healthy: None, sh
     """Eight children each touching 3/4 of the sample's cap: a cap that binds each process but
     not the sample as a whole lets all eight through (6x the cap). Each child that got its memory
     says so in the shared directory."""
-    reason = ("without a memory cgroup the cap is RLIMIT_AS, which binds each process: together they are bounded by the "
-              "process cap, and each sample is first in line for the OOM killer, so the machine and bcb survive (README)")
+    reason = (
+        "without a memory cgroup the cap is RLIMIT_AS, which binds each process: together they are bounded by the "
+        "process cap, and each sample is first in line for the OOM killer, so the machine and bcb survive (README)"
+    )
     skip_in(ex, {"rootless": reason, "no_namespaces": reason})
     chunk = MEMORY_MB * 3 // 4
     got = shared_dir / "split"
@@ -324,7 +340,9 @@ def _start():
 @pytest.mark.parametrize("setsid", [False, True], ids=["double_fork", "setsid"])
 @pytest.mark.parametrize("hop", [False, True], ids=["still", "pid_hopping"])
 @pytest.mark.parametrize("when", ["import", "call"])
-def test_daemon_is_gone_after_the_sample(ex: LocalExecutor, healthy: None, shared_dir: Path, setsid: bool, hop: bool, when: str) -> None:
+def test_daemon_is_gone_after_the_sample(
+    ex: LocalExecutor, healthy: None, shared_dir: Path, setsid: bool, hop: bool, when: str
+) -> None:
     mark = shared_dir / f"daemon-{setsid}-{hop}-{when}.mark"
     start = "_start()\n" + ADD if when == "import" else "def task_func(a, b):\n    _start()\n    return a + b\n"
     r = run_one(ex, DAEMON.format(mark=str(mark), hop=hop, setsid=setsid, when=start))
@@ -369,18 +387,30 @@ print("RESULT " + json.dumps(out), flush=True)
 """
 
 
-def run_driver(tmp_path: Path, shared: Path, solutions: list[str], *, env: dict[str, str] | None = None, pid_namespace: bool = False) -> dict:
+def run_driver(
+    tmp_path: Path,
+    shared: Path,
+    solutions: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    pid_namespace: bool = False,
+) -> dict:
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
-    spec = {"python": PYTHON, "test": CHECK3, "time_limit": 10, "solutions": solutions,
-            "sandbox": {"memory_mb": MEMORY_MB, "pids_max": PIDS_MAX, "disk_mb": DISK_MB, "write_paths": [str(shared)]}}
+    spec = {
+        "python": PYTHON,
+        "test": CHECK3,
+        "time_limit": 10,
+        "solutions": solutions,
+        "sandbox": {"memory_mb": MEMORY_MB, "pids_max": PIDS_MAX, "disk_mb": DISK_MB, "write_paths": [str(shared)]},
+    }
     cmd = [sys.executable, str(script), json.dumps(spec)]
     if pid_namespace:
         cmd = ["unshare", "--pid", "--fork", "--mount-proc", *cmd]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path, check=False)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert lines, f"the driver died (exit {proc.returncode}): {proc.stderr[-3000:]}"
-    out = json.loads(lines[0][len("RESULT "):])
+    out = json.loads(lines[0][len("RESULT ") :])
     if "refused" in out:
         pytest.fail(f"LocalExecutor refused to start as uid {os.getuid()}: {out['refused']}", pytrace=False)
     return out
@@ -391,7 +421,10 @@ def test_kill_everything(tmp_path: Path, shared_dir: Path) -> None:
     sandbox (the driver's bystander) and the next sample are unharmed. As root this runs only
     inside a private PID namespace: a broken sandbox would otherwise kill the machine's processes."""
     root = os.geteuid() == 0
-    if root and subprocess.run(["unshare", "--pid", "--fork", "true"], capture_output=True, check=False).returncode != 0:
+    if (
+        root
+        and subprocess.run(["unshare", "--pid", "--fork", "true"], capture_output=True, check=False).returncode != 0
+    ):
         pytest.skip("as root, kill(-1) is only tried inside a private PID namespace, and unshare --pid fails here")
     kill_all = "import ctypes\nctypes.CDLL(None).kill(-1, 9)\n" + ADD
     out = run_driver(tmp_path, shared_dir, [kill_all, ADD], pid_namespace=root)
@@ -488,7 +521,9 @@ def task_func(a, b):
 """
 
 
-def test_no_connection_reaches_a_listener_on_this_machine(ex: LocalExecutor, healthy: None, planted: Planted, shared_dir: Path) -> None:
+def test_no_connection_reaches_a_listener_on_this_machine(
+    ex: LocalExecutor, healthy: None, planted: Planted, shared_dir: Path
+) -> None:
     """TCP and UDP to loopback (v4, v6) and to the machine's own address; unix sockets where a
     host service or an agent would put them (host /tmp like ssh-agent, the user's home like
     gpg-agent, /var/tmp, /run like docker.sock when we may create one there), and abstract ones."""
@@ -549,17 +584,35 @@ def test_no_host_unix_socket_answers(ex: LocalExecutor, healthy: None) -> None:
 # -- the file system ------------------------------------------------------------------------------
 
 
-def test_writes_outside_the_sample_change_nothing(ex: LocalExecutor, healthy: None, planted: Planted, tmp_path: Path) -> None:
+def test_writes_outside_the_sample_change_nothing(
+    ex: LocalExecutor, healthy: None, planted: Planted, tmp_path: Path
+) -> None:
     """New files in the host's /tmp, the user's home, the repository, its importable source,
     the interpreter's site-packages (a .pth runs in every later Python), /var/tmp and the harness's
     work directory; appends to existing files in the home and the repository."""
     home = real_home()
-    canaries = [planted.file(home / f".{TAG}-canary", "keep\n", 0o644), planted.file(REPO / f".{TAG}-canary", "keep\n", 0o644)]
-    purelib = subprocess.run([PYTHON, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip()
+    canaries = [
+        planted.file(home / f".{TAG}-canary", "keep\n", 0o644),
+        planted.file(REPO / f".{TAG}-canary", "keep\n", 0o644),
+    ]
+    purelib = subprocess.run(
+        [PYTHON, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert ex.work_dir is not None
-    new = [tmp_path / "new", Path("/tmp") / f"{TAG}-new", home / f".{TAG}-new", REPO / f"{TAG}-new",
-           REPO / "src" / "bcb" / f"_{TAG.replace('-', '_')}.py", Path(purelib) / f"{TAG}.pth", Path("/var/tmp") / f"{TAG}-new",
-           ex.work_dir / f"{TAG}-new", Path(sysconfig.get_paths()["purelib"]) / f"{TAG}-own.pth"]
+    new = [
+        tmp_path / "new",
+        Path("/tmp") / f"{TAG}-new",
+        home / f".{TAG}-new",
+        REPO / f"{TAG}-new",
+        REPO / "src" / "bcb" / f"_{TAG.replace('-', '_')}.py",
+        Path(purelib) / f"{TAG}.pth",
+        Path("/var/tmp") / f"{TAG}-new",
+        ex.work_dir / f"{TAG}-new",
+        Path(sysconfig.get_paths()["purelib"]) / f"{TAG}-own.pth",
+    ]
     planted.files.extend(new)  # removed at the end if the sandbox let them through
     solution = sample(f"""
         def task_func(a, b):
@@ -588,8 +641,13 @@ def test_the_hosts_shared_memory_files_are_not_shared(ex: LocalExecutor, healthy
     """/dev/shm holds other programs' POSIX shared memory and semaphores (browsers, audio servers,
     databases, other samples' multiprocessing): the sample must neither read, change nor add
     files there (it gets a /dev/shm of its own where the tier can give one)."""
-    skip_in(ex, {"no_namespaces": "without a mount namespace /dev/shm is the one the sandbox runs in (a container's own, or the "
-                                   "user's): multiprocessing needs it writable (README, tier table)"})
+    skip_in(
+        ex,
+        {
+            "no_namespaces": "without a mount namespace /dev/shm is the one the sandbox runs in (a container's own, or the "
+            "user's): multiprocessing needs it writable (README, tier table)"
+        },
+    )
     canary = planted.file(Path("/dev/shm") / f"{TAG}-canary", FILE_SECRET)
     new = Path("/dev/shm") / f"{TAG}-new"
     planted.files.append(new)
@@ -639,11 +697,22 @@ def test_the_users_own_secret_files_are_unreadable(ex: LocalExecutor, healthy: N
     canaries of our own beside them."""
     home = real_home()
     ssh = planted.dir(home / ".ssh")
-    canaries = [planted.file(ssh / "id_rsa", FILE_SECRET), planted.file(home / ".netrc", f"machine example.com password {FILE_SECRET}\n"),
-                planted.file(ssh / f"{TAG}-key", FILE_SECRET), planted.file(home / f".{TAG}-token", FILE_SECRET)]
+    canaries = [
+        planted.file(ssh / "id_rsa", FILE_SECRET),
+        planted.file(home / ".netrc", f"machine example.com password {FILE_SECRET}\n"),
+        planted.file(ssh / f"{TAG}-key", FILE_SECRET),
+        planted.file(home / f".{TAG}-token", FILE_SECRET),
+    ]
     mine = [str(p) for p in canaries if p in planted.files]
-    probes = [str(home / ".ssh" / "*"), str(home / ".netrc"), str(home / ".*_history"), str(home / ".config" / "*" / "*"),
-              str(home / ".aws" / "*"), str(home / ".docker" / "config.json"), str(home / ".git-credentials")]
+    probes = [
+        str(home / ".ssh" / "*"),
+        str(home / ".netrc"),
+        str(home / ".*_history"),
+        str(home / ".config" / "*" / "*"),
+        str(home / ".aws" / "*"),
+        str(home / ".docker" / "config.json"),
+        str(home / ".git-credentials"),
+    ]
     r = run_one(ex, READ_SAMPLE.format(canaries=mine, probes=probes))
     said = everything_said(r)
     assert FILE_SECRET not in said, f"tier {tier(ex)}: a sample read the user's 0600 files: {r.details}"
@@ -659,10 +728,29 @@ def test_host_secrets_and_raw_devices_are_unreadable(ex: LocalExecutor, healthy:
     with contextlib.suppress(OSError):
         secrets = planted.dir(Path("/run") / f".{TAG}-secrets", 0o755)
         canaries.append(str(planted.file(secrets / "token", FILE_SECRET, 0o644)))
-    probes = ["/etc/shadow", "/etc/gshadow", "/etc/ssh/ssh_host_*_key", "/etc/sudoers", "/dev/sd*", "/dev/vd*", "/dev/nvme*",
-              "/dev/xvd*", "/dev/loop*", "/dev/zram*", "/dev/dm-*", "/dev/mem", "/proc/kcore", "/dev/kmsg",
-              "/root/*", "/root/.*", "/home/*/.ssh/*", "/home/*/.netrc", "/run/secrets/*", "/run/secrets/*/*/*",
-              "/var/run/secrets/*/*/*"]
+    probes = [
+        "/etc/shadow",
+        "/etc/gshadow",
+        "/etc/ssh/ssh_host_*_key",
+        "/etc/sudoers",
+        "/dev/sd*",
+        "/dev/vd*",
+        "/dev/nvme*",
+        "/dev/xvd*",
+        "/dev/loop*",
+        "/dev/zram*",
+        "/dev/dm-*",
+        "/dev/mem",
+        "/proc/kcore",
+        "/dev/kmsg",
+        "/root/*",
+        "/root/.*",
+        "/home/*/.ssh/*",
+        "/home/*/.netrc",
+        "/run/secrets/*",
+        "/run/secrets/*/*/*",
+        "/var/run/secrets/*/*/*",
+    ]
     r = run_one(ex, READ_SAMPLE.format(canaries=canaries, probes=probes))
     said = everything_said(r)
     assert "READ " not in said and FILE_SECRET not in said, f"tier {tier(ex)}: {r.details}"
@@ -708,8 +796,10 @@ def task_func(a, b):
 def victim() -> Iterator[subprocess.Popen[bytes]]:
     """A process of the same user outside the sandbox, as the user's shell or another tool would
     be: the secret in its environment and on its command line."""
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(240)", ARGV_SECRET],
-                            env=dict(os.environ, OPENAI_API_KEY=ENV_SECRET))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(240)", ARGV_SECRET],
+        env=dict(os.environ, OPENAI_API_KEY=ENV_SECRET),
+    )
     try:
         yield proc
     finally:
@@ -726,7 +816,9 @@ def test_no_process_environment_leaks(tmp_path: Path, shared_dir: Path, victim: 
     out = run_driver(tmp_path, shared_dir, [PROC_SAMPLE, ADD], env=env)
     proc_result, after = out["results"]
     said = json.dumps(proc_result)
-    assert ENV_SECRET not in said, f"tier {out['report'].get('tier', 'root')}: the secret came from {where_found(said, ENV_SECRET)} (driver pid {out['pid']}, bystander pid {victim.pid})"
+    assert ENV_SECRET not in said, (
+        f"tier {out['report'].get('tier', 'root')}: the secret came from {where_found(said, ENV_SECRET)} (driver pid {out['pid']}, bystander pid {victim.pid})"
+    )
     assert proc_result["status"] == "fail"  # it raised with what it found: the case really ran
     assert after["status"] == "pass" and out["same_zygote"] is True, out
 
@@ -734,13 +826,22 @@ def test_no_process_environment_leaks(tmp_path: Path, shared_dir: Path, victim: 
 def test_host_processes_are_invisible(ex: LocalExecutor, healthy: None, victim: subprocess.Popen[bytes]) -> None:
     """Secrets on a command line (``--api-key ...``) are readable by anyone who can see the
     process, and so is the process list itself: the sample must see neither."""
-    skip_in(ex, {"no_namespaces": "without a PID namespace every process's /proc/<pid>/cmdline is world-readable (hiding it needs a mount)"})
+    skip_in(
+        ex,
+        {
+            "no_namespaces": "without a PID namespace every process's /proc/<pid>/cmdline is world-readable (hiding it needs a mount)"
+        },
+    )
     r = run_one(ex, PROC_SAMPLE)
     said = everything_said(r)
-    assert ARGV_SECRET not in said, f"tier {tier(ex)}: a host process's command line reached the result: {where_found(said, ARGV_SECRET)} (bystander pid {victim.pid})"
+    assert ARGV_SECRET not in said, (
+        f"tier {tier(ex)}: a host process's command line reached the result: {where_found(said, ARGV_SECRET)} (bystander pid {victim.pid})"
+    )
     assert "PIDS " in said, r  # the sample really listed /proc
     pids = said.split("PIDS ", 1)[1].split('"', 1)[0].split()
-    assert str(victim.pid) not in pids and str(os.getpid()) not in pids, f"tier {tier(ex)}: the sample sees host processes ({len(pids)} pids)"
+    assert str(victim.pid) not in pids and str(os.getpid()) not in pids, (
+        f"tier {tier(ex)}: the sample sees host processes ({len(pids)} pids)"
+    )
 
 
 OPEN_FOR_WRITING = """
@@ -820,7 +921,9 @@ def sysv_segment() -> Iterator[int]:
 
 def test_system_v_ipc_of_the_host_is_unreachable(ex: LocalExecutor, healthy: None, sysv_segment: int) -> None:
     r = run_one(ex, SYSV_SAMPLE)
-    assert ENV_SECRET not in everything_said(r) and "ATTACHED" not in everything_said(r), f"tier {tier(ex)}: {r.details}"
+    assert ENV_SECRET not in everything_said(r) and "ATTACHED" not in everything_said(r), (
+        f"tier {tier(ex)}: {r.details}"
+    )
     assert (r.status, r.details) == ("pass", {}), r
 
 
@@ -882,7 +985,9 @@ os._exit(0)
 FORGERS = {"frames_and_gc": FORGE_FRAMES, "fd_scan": FORGE_FD_SCAN}
 
 
-@pytest.mark.xfail(strict=True, reason="in-process grading: a sample can write the runner's report itself (README: 'Forged verdicts')")
+@pytest.mark.xfail(
+    strict=True, reason="in-process grading: a sample can write the runner's report itself (README: 'Forged verdicts')"
+)
 @pytest.mark.parametrize("forge", sorted(FORGERS))
 def test_a_forged_result_is_not_a_pass(ex: LocalExecutor, healthy: None, forge: str) -> None:
     """At import, the sample finds the runner's result pipe (walking frames and ``gc``, or every
@@ -897,9 +1002,17 @@ def test_a_forged_result_is_not_a_pass(ex: LocalExecutor, healthy: None, forge: 
 def test_a_forger_decides_only_its_own_verdict(ex: LocalExecutor, healthy: None, forge: str) -> None:
     """What the sandbox does guarantee against a forger: run next to it, in the same run and the
     same worker, a wrong solution still fails and a right one passes, and no secret leaks."""
-    jobs = [Job(key="forger", task_id="BigCodeBench/0", solution=textwrap.dedent(FORGERS[forge] + WRONG), test=CHECK3, time_limit=10.0),
-            Job(key="wrong", task_id="BigCodeBench/0", solution=textwrap.dedent(WRONG), test=CHECK3, time_limit=10.0),
-            Job(key="right", task_id="BigCodeBench/0", solution=textwrap.dedent(ADD), test=CHECK3, time_limit=10.0)]
+    jobs = [
+        Job(
+            key="forger",
+            task_id="BigCodeBench/0",
+            solution=textwrap.dedent(FORGERS[forge] + WRONG),
+            test=CHECK3,
+            time_limit=10.0,
+        ),
+        Job(key="wrong", task_id="BigCodeBench/0", solution=textwrap.dedent(WRONG), test=CHECK3, time_limit=10.0),
+        Job(key="right", task_id="BigCodeBench/0", solution=textwrap.dedent(ADD), test=CHECK3, time_limit=10.0),
+    ]
     results = {r.key: r for r in ex.run(jobs)}
     assert results["wrong"].status == "fail" and list(results["wrong"].details) == ["test_add"], results["wrong"]
     assert (results["right"].status, results["right"].details) == ("pass", {})

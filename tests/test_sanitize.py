@@ -19,7 +19,6 @@ from bcb.generation.sanitize import extract_code, kept_definitions, longest_vali
 from helpers import OFFICIAL_PYTHON
 
 
-
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -337,7 +336,14 @@ def test_agrees_with_official_sanitizer() -> None:
         json.dumps({"text": _without_reasoning(c.text) if c.reasoning else c.text, "entry_point": c.entry_point})
         for c in CASES
     ]
-    run = subprocess.run([str(OFFICIAL_PYTHON), "-c", script], check=False, input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [str(OFFICIAL_PYTHON), "-c", script],
+        check=False,
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if run.returncode != 0 and "No module named 'bigcodebench'" in run.stderr:
         pytest.skip(f"{OFFICIAL_PYTHON} has no bigcodebench package")
     assert run.returncode == 0, run.stderr
@@ -359,7 +365,10 @@ def test_strip_reasoning_shapes() -> None:
     assert strip_reasoning("<THINK>\nx\n</THINK>\nanswer") == "\nanswer"
     assert strip_reasoning("plan...\n</think>\nanswer") == "\nanswer"
     assert strip_reasoning("\n<think>\nreasoning cut off before the answer") == ""
-    assert strip_reasoning("x = '<think>'  # a tag inside code is left alone") == "x = '<think>'  # a tag inside code is left alone"
+    assert (
+        strip_reasoning("x = '<think>'  # a tag inside code is left alone")
+        == "x = '<think>'  # a tag inside code is left alone"
+    )
     assert strip_reasoning("<thinking>a</thinking>b<reasoning>c</reasoning>d") == "bd"
     assert strip_reasoning("<|begin_of_thought|>x<|end_of_thought|>y") == "y"
     assert strip_reasoning("no tags here") == "no tags here"
@@ -386,7 +395,14 @@ def test_long_answers_are_fast() -> None:
     well under a second here."""
     body = "".join(f"    v{k} = {k} * 2\n" for k in range(300))
     prose = "".join(f"Step {k}: we explain what the code does, in words.\n" for k in range(200))
-    text = prose + "```python\nimport os\n\ndef task_func():\n" + body + "    return v0\n```\n" + prose + "```python\nprint(task_func())\n```\n"
+    text = (
+        prose
+        + "```python\nimport os\n\ndef task_func():\n"
+        + body
+        + "    return v0\n```\n"
+        + prose
+        + "```python\nprint(task_func())\n```\n"
+    )
     started = time.perf_counter()
     result = sanitize(text)
     elapsed = time.perf_counter() - started

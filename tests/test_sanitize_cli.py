@@ -32,7 +32,10 @@ def read(path: Path) -> list[dict[str, str]]:
 
 
 def test_output_name_follows_the_official_tool(tmp_path: Path) -> None:
-    assert sanitized_path(tmp_path / "m--main--bigcodebench-complete--openai-0-1.jsonl").name == "m--main--bigcodebench-complete--openai-0-1-sanitized.jsonl"
+    assert (
+        sanitized_path(tmp_path / "m--main--bigcodebench-complete--openai-0-1.jsonl").name
+        == "m--main--bigcodebench-complete--openai-0-1-sanitized.jsonl"
+    )
     assert sanitized_path(tmp_path / "s.jsonl.gz").name == "s-sanitized.jsonl.gz"
     assert sanitized_path(tmp_path / "answers.txt").name == "answers.txt-sanitized.jsonl"
 
@@ -48,7 +51,11 @@ def test_sanitize_solutions_offline(tmp_path: Path) -> None:
     assert "sanitized 2 samples (1 changed)" in result.output
     out = read(tmp_path / "s-sanitized.jsonl")
     assert out[0] == {"task_id": "BigCodeBench/1", "solution": CLEAN, "raw_solution": ANSWER, "extra": 7}
-    assert out[1] == {"task_id": "BigCodeBench/2", "solution": CLEAN, "raw_solution": ANSWER}  # the real raw text is kept
+    assert out[1] == {
+        "task_id": "BigCodeBench/2",
+        "solution": CLEAN,
+        "raw_solution": ANSWER,
+    }  # the real raw text is kept
 
 
 def test_sanitize_completions_use_the_prompt_and_entry_point(tmp_path: Path) -> None:
@@ -66,7 +73,9 @@ def test_sanitize_completions_use_the_prompt_and_entry_point(tmp_path: Path) -> 
 
 
 def test_custom_entry_point(tmp_path: Path) -> None:
-    samples = write(tmp_path / "s.jsonl", {"task_id": "x/1", "solution": "def f():\n    return 1\ndef task_func():\n    return 2\n"})
+    samples = write(
+        tmp_path / "s.jsonl", {"task_id": "x/1", "solution": "def f():\n    return 1\ndef task_func():\n    return 2\n"}
+    )
     assert run("sanitize", "--samples", str(samples), "--entry-point", "f").exit_code == 0
     assert read(tmp_path / "s-sanitized.jsonl")[0]["solution"] == "def f():\n    return 1"
 
@@ -111,7 +120,11 @@ def test_syncheck_reports_before_and_after(tmp_path: Path) -> None:
     )
     result = run("syncheck", "--samples", str(samples))
     assert result.exit_code == 0, result.output
-    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:5]] for line in result.output.splitlines() if line.count("│") >= 5}
+    rows = {
+        line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:5]]
+        for line in result.output.splitlines()
+        if line.count("│") >= 5
+    }
     assert rows["as given"] == ["2", "1", "BigCodeBench/3, BigCodeBench/5, BigCodeBench/6"]
     assert rows["after sanitizing"] == ["1", "1", "BigCodeBench/5, BigCodeBench/6"]
     assert "(4 samples)" in " ".join(result.output.split())

@@ -39,7 +39,19 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.root = root
         self.log = log
-        args = [*bcb_cmd, "serve", "--dataset", "bcb-mini", "--port", str(self.port), "--root", str(root), "--parallel", "2", *extra]
+        args = [
+            *bcb_cmd,
+            "serve",
+            "--dataset",
+            "bcb-mini",
+            "--port",
+            str(self.port),
+            "--root",
+            str(root),
+            "--parallel",
+            "2",
+            *extra,
+        ]
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 120
@@ -64,7 +76,9 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
 
-    def call(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    def call(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict]:
         request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=60) as r:
@@ -104,11 +118,29 @@ def verdicts(results: dict) -> dict[str, list[str]]:
 
 
 def local_evaluate(bcb_cmd: list[str], samples: Path, root: Path, *extra: str) -> tuple[dict, dict]:
-    done = subprocess.run([*bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--root", str(root), "--parallel", "2", *extra],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            *bcb_cmd,
+            "evaluate",
+            "--dataset",
+            "bcb-mini",
+            "--samples",
+            str(samples),
+            "--root",
+            str(root),
+            "--parallel",
+            "2",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     stem = samples.name[: -len(".jsonl")]
-    return json.loads((samples.parent / f"{stem}_eval_results.json").read_text()), json.loads((samples.parent / f"{stem}_pass_at_k.json").read_text())
+    return json.loads((samples.parent / f"{stem}_eval_results.json").read_text()), json.loads(
+        (samples.parent / f"{stem}_pass_at_k.json").read_text()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -125,27 +157,52 @@ def gradio_server(tmp_path_factory: pytest.TempPathFactory, module_bcb_cmd: list
     pytest.importorskip("gradio")
     base = tmp_path_factory.mktemp("gradio_server")
     os.environ.setdefault("BCB_CACHE_DIR", str(base / "cache"))
-    server = Server(module_bcb_cmd, base / "root", base / "serve.log", "--max-upload-mb", "1", "--max-samples", "40", "--max-queued", "3")
+    server = Server(
+        module_bcb_cmd,
+        base / "root",
+        base / "serve.log",
+        "--max-upload-mb",
+        "1",
+        "--max-samples",
+        "40",
+        "--max-queued",
+        "3",
+    )
     yield server
     server.stop()
 
 
-def test_official_predict_call_gets_the_local_verdicts(gradio_server: Server, tmp_path: Path, bcb_cmd: list[str]) -> None:
+def test_official_predict_call_gets_the_local_verdicts(
+    gradio_server: Server, tmp_path: Path, bcb_cmd: list[str]
+) -> None:
     from gradio_client import Client, handle_file
 
     samples = write_samples(tmp_path / "m--bcb-mini-complete--quick.jsonl", quick_flawed())
     client = Client(gradio_server.url + "/", verbose=False)
     # The official client's call (bigcodebench 0.2.5 evaluate.py), argument for argument.
     results, pass_at_k = client.predict(
-        split="complete", subset="full", samples=handle_file(str(samples)), pass_k="1,5,10", parallel=-1,
-        min_time_limit=1, max_as_limit=30 * 1024, max_data_limit=30 * 1024, max_stack_limit=10,
-        calibrated=True, check_gt_only=False, no_gt=False, selective_evaluate="", api_name="/predict",
+        split="complete",
+        subset="full",
+        samples=handle_file(str(samples)),
+        pass_k="1,5,10",
+        parallel=-1,
+        min_time_limit=1,
+        max_as_limit=30 * 1024,
+        max_data_limit=30 * 1024,
+        max_stack_limit=10,
+        calibrated=True,
+        check_gt_only=False,
+        no_gt=False,
+        selective_evaluate="",
+        api_name="/predict",
     )
     (tmp_path / "local").mkdir()
     local_copy = write_samples(tmp_path / "local" / samples.name, quick_flawed())
     local_results, local_passk = local_evaluate(bcb_cmd, local_copy, tmp_path / "local_root")
     assert verdicts(results) == verdicts(local_results)
-    assert [r["solution"] for rows in results["eval"].values() for r in rows] == [r["solution"] for rows in local_results["eval"].values() for r in rows]
+    assert [r["solution"] for rows in results["eval"].values() for r in rows] == [
+        r["solution"] for rows in local_results["eval"].values() for r in rows
+    ]
     assert set(pass_at_k) == OFFICIAL_KEYS | {"pass@1"}  # pass@5/10 need 5/10 samples per task, as official
     assert pass_at_k["pass@1"] == pytest.approx(local_passk["pass@1"])
     assert pass_at_k["model"] == "m" and pass_at_k["gt_pass_rate"] == 1.0 and pass_at_k["failed_tasks"] == []
@@ -154,30 +211,69 @@ def test_official_predict_call_gets_the_local_verdicts(gradio_server: Server, tm
     # The same call again is answered from the store: same verdicts, and quickly.
     started = time.monotonic()
     again, _ = client.predict(
-        split="complete", subset="full", samples=handle_file(str(samples)), pass_k="1,5,10", parallel=-1,
-        min_time_limit=1, max_as_limit=30 * 1024, max_data_limit=30 * 1024, max_stack_limit=10,
-        calibrated=True, check_gt_only=False, no_gt=False, selective_evaluate="", api_name="/predict",
+        split="complete",
+        subset="full",
+        samples=handle_file(str(samples)),
+        pass_k="1,5,10",
+        parallel=-1,
+        min_time_limit=1,
+        max_as_limit=30 * 1024,
+        max_data_limit=30 * 1024,
+        max_stack_limit=10,
+        calibrated=True,
+        check_gt_only=False,
+        no_gt=False,
+        selective_evaluate="",
+        api_name="/predict",
     )
     assert verdicts(again) == verdicts(results)
     assert time.monotonic() - started < 10
 
 
-@pytest.mark.skipif(not os.environ.get("BCB_OFFICIAL_EVALUATE"), reason="set BCB_OFFICIAL_EVALUATE to the official bigcodebench.evaluate script (bigcodebench 0.2.5 in a venv of its own)")
-def test_official_cli_unchanged_writes_the_local_verdicts(gradio_server: Server, tmp_path: Path, bcb_cmd: list[str]) -> None:
+@pytest.mark.skipif(
+    not os.environ.get("BCB_OFFICIAL_EVALUATE"),
+    reason="set BCB_OFFICIAL_EVALUATE to the official bigcodebench.evaluate script (bigcodebench 0.2.5 in a venv of its own)",
+)
+def test_official_cli_unchanged_writes_the_local_verdicts(
+    gradio_server: Server, tmp_path: Path, bcb_cmd: list[str]
+) -> None:
     samples = write_samples(tmp_path / "q--bigcodebench-complete--x.jsonl", quick_flawed())
     # `--pass_k 1,5` reaches the server as a tuple (python-fire), as it does from any official user.
     done = subprocess.run(
-        [os.environ["BCB_OFFICIAL_EVALUATE"], "--execution", "gradio", "--gradio_endpoint", gradio_server.url + "/",
-         "--split", "complete", "--subset", "full", "--samples", str(samples), "--pass_k", "1,5"],
-        cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
+        [
+            os.environ["BCB_OFFICIAL_EVALUATE"],
+            "--execution",
+            "gradio",
+            "--gradio_endpoint",
+            gradio_server.url + "/",
+            "--split",
+            "complete",
+            "--subset",
+            "full",
+            "--samples",
+            str(samples),
+            "--pass_k",
+            "1,5",
+        ],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     written = json.loads((tmp_path / "q--bigcodebench-complete--x_eval_results.json").read_text())
     passk = json.loads((tmp_path / "q--bigcodebench-complete--x_pass_at_k.json").read_text())
     (tmp_path / "local").mkdir()
-    local_results, local_passk = local_evaluate(bcb_cmd, write_samples(tmp_path / "local" / samples.name, quick_flawed()), tmp_path / "local_root")
+    local_results, local_passk = local_evaluate(
+        bcb_cmd, write_samples(tmp_path / "local" / samples.name, quick_flawed()), tmp_path / "local_root"
+    )
     assert verdicts(written) == verdicts(local_results)
-    assert passk["pass@1"] == pytest.approx(local_passk["pass@1"]) and passk["model"] == "q" and passk["gt_pass_rate"] == 1.0
+    assert (
+        passk["pass@1"] == pytest.approx(local_passk["pass@1"])
+        and passk["model"] == "q"
+        and passk["gt_pass_rate"] == 1.0
+    )
 
 
 def test_options_as_the_official_cli_sends_them() -> None:
@@ -197,18 +293,40 @@ def test_predict_check_gt_only_and_selective_evaluate(gradio_server: Server, tmp
 
     client = Client(gradio_server.url + "/", verbose=False)
     results, pass_at_k = client.predict(
-        split="complete", subset="full", samples=None, pass_k="1", parallel=-1, min_time_limit=1,
-        max_as_limit=30 * 1024, max_data_limit=30 * 1024, max_stack_limit=10, calibrated=True,
-        check_gt_only=True, no_gt=False, selective_evaluate="0,1,2", api_name="/predict",
+        split="complete",
+        subset="full",
+        samples=None,
+        pass_k="1",
+        parallel=-1,
+        min_time_limit=1,
+        max_as_limit=30 * 1024,
+        max_data_limit=30 * 1024,
+        max_stack_limit=10,
+        calibrated=True,
+        check_gt_only=True,
+        no_gt=False,
+        selective_evaluate="0,1,2",
+        api_name="/predict",
     )
     assert results["eval"] == {} and pass_at_k["gt_pass_rate"] == 1.0 and pass_at_k["failed_tasks"] == []
 
     rows = [r for r in quick_flawed() if r["task_id"] in ("bcb-mini/0", "bcb-mini/1")]
     samples = write_samples(tmp_path / "two.jsonl", rows)
     results, pass_at_k = client.predict(
-        split="instruct", subset="full", samples=handle_file(str(samples)), pass_k="1", parallel=4, min_time_limit=1,
-        max_as_limit=30 * 1024, max_data_limit=30 * 1024, max_stack_limit=10, calibrated=True,
-        check_gt_only=False, no_gt=True, selective_evaluate="0,1", api_name="/predict",
+        split="instruct",
+        subset="full",
+        samples=handle_file(str(samples)),
+        pass_k="1",
+        parallel=4,
+        min_time_limit=1,
+        max_as_limit=30 * 1024,
+        max_data_limit=30 * 1024,
+        max_stack_limit=10,
+        calibrated=True,
+        check_gt_only=False,
+        no_gt=True,
+        selective_evaluate="0,1",
+        api_name="/predict",
     )
     assert sorted(results["eval"]) == ["bcb-mini/0", "bcb-mini/1"]
     assert pass_at_k["split"] == "instruct" and pass_at_k["gt_pass_rate"] == 0.0
@@ -222,30 +340,67 @@ def test_predict_garbage_is_refused_and_the_server_keeps_serving(gradio_server: 
     garbage.write_bytes(os.urandom(4096))
     with pytest.raises(Exception, match="not valid JSON|not UTF-8|UTF-8"):
         client.predict(
-            split="complete", subset="full", samples=handle_file(str(garbage)), pass_k="1,5,10", parallel=-1,
-            min_time_limit=1, max_as_limit=30 * 1024, max_data_limit=30 * 1024, max_stack_limit=10,
-            calibrated=True, check_gt_only=False, no_gt=False, selective_evaluate="", api_name="/predict",
+            split="complete",
+            subset="full",
+            samples=handle_file(str(garbage)),
+            pass_k="1,5,10",
+            parallel=-1,
+            min_time_limit=1,
+            max_as_limit=30 * 1024,
+            max_data_limit=30 * 1024,
+            max_stack_limit=10,
+            calibrated=True,
+            check_gt_only=False,
+            no_gt=False,
+            selective_evaluate="",
+            api_name="/predict",
         )
     with pytest.raises(Exception, match="unknown split"):
         client.predict(
-            split="nonsense", subset="full", samples=handle_file(str(garbage)), pass_k="1", parallel=-1,
-            min_time_limit=1, max_as_limit=30 * 1024, max_data_limit=30 * 1024, max_stack_limit=10,
-            calibrated=True, check_gt_only=False, no_gt=False, selective_evaluate="", api_name="/predict",
+            split="nonsense",
+            subset="full",
+            samples=handle_file(str(garbage)),
+            pass_k="1",
+            parallel=-1,
+            min_time_limit=1,
+            max_as_limit=30 * 1024,
+            max_data_limit=30 * 1024,
+            max_stack_limit=10,
+            calibrated=True,
+            check_gt_only=False,
+            no_gt=False,
+            selective_evaluate="",
+            api_name="/predict",
         )
     big = tmp_path / "big--bigcodebench-complete.jsonl"
     big.write_bytes(b'{"task_id": "bcb-mini/0", "solution": "' + b"x" * (2 * 1024 * 1024) + b'"}\n')
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (gradio_client raises its own types, which vary by version)
         client.predict(
-            split="complete", subset="full", samples=handle_file(str(big)), pass_k="1", parallel=-1,
-            min_time_limit=1, max_as_limit=30 * 1024, max_data_limit=30 * 1024, max_stack_limit=10,
-            calibrated=True, check_gt_only=False, no_gt=False, selective_evaluate="", api_name="/predict",
+            split="complete",
+            subset="full",
+            samples=handle_file(str(big)),
+            pass_k="1",
+            parallel=-1,
+            min_time_limit=1,
+            max_as_limit=30 * 1024,
+            max_data_limit=30 * 1024,
+            max_stack_limit=10,
+            calibrated=True,
+            check_gt_only=False,
+            no_gt=False,
+            selective_evaluate="",
+            api_name="/predict",
         )
     assert gradio_server.call("GET", "/api/v1/health")[0] == 200
 
 
 def test_json_api_submit_status_results_resubmit_cancel(gradio_server: Server, tmp_path: Path) -> None:
     body = write_samples(tmp_path / "api.jsonl", quick_flawed()).read_bytes()
-    code, status = gradio_server.call("POST", "/api/v1/jobs?split=complete&subset=full&pass_k=1&timeout=20&filename=api--bcb-mini-complete.jsonl", body)
+    code, status = gradio_server.call(
+        "POST",
+        "/api/v1/jobs?split=complete&subset=full&pass_k=1&timeout=20&filename=api--bcb-mini-complete.jsonl",
+        body,
+    )
     assert code == 202 and status["state"] in ("queued", "running", "done"), status
     final = gradio_server.wait_done(status["job"])
     assert final["state"] == "done" and final["samples"] == 32
@@ -253,19 +408,35 @@ def test_json_api_submit_status_results_resubmit_cancel(gradio_server: Server, t
     code, results = gradio_server.call("GET", f"/api/v1/jobs/{status['job']}/eval_results")
     assert code == 200 and len(results["eval"]) == 32
     timing = results["bcb"]["manifest"]["timing"]  # the job's own clock: its steps in order
-    assert list(timing) == ["startup_s", "dataset_s", "fingerprint_s", "workers_ready_s", "first_verdict_s", "last_verdict_s", "writing_results_s"]
+    assert list(timing) == [
+        "startup_s",
+        "dataset_s",
+        "fingerprint_s",
+        "workers_ready_s",
+        "first_verdict_s",
+        "last_verdict_s",
+        "writing_results_s",
+    ]
     marks = [v for v in timing.values() if v is not None]  # verdicts other tests stored have no verdict times
     assert timing["startup_s"] == 0.0 and timing["writing_results_s"] is not None and marks == sorted(marks), timing
     code, pass_at_k = gradio_server.call("GET", f"/api/v1/jobs/{status['job']}/pass_at_k")
     assert code == 200 and pass_at_k["model"] == "api" and "pass@1_ci95" in pass_at_k
 
     # The same upload with the same options: the same job, answered at once.
-    code, again = gradio_server.call("POST", "/api/v1/jobs?split=complete&subset=full&pass_k=1&timeout=20&filename=api--bcb-mini-complete.jsonl", body)
+    code, again = gradio_server.call(
+        "POST",
+        "/api/v1/jobs?split=complete&subset=full&pass_k=1&timeout=20&filename=api--bcb-mini-complete.jsonl",
+        body,
+    )
     assert code == 200 and again["job"] == status["job"] and again["state"] == "done"
 
     # A job with infinite loops, cancelled while it runs.
     rows = [r for r in flawed(list(load_dataset("bcb-mini").tasks)) if r["flaw"] == "infinite_loop"]
-    code, slow = gradio_server.call("POST", "/api/v1/jobs?allow_partial=true&timeout=5&no_gt=true", write_samples(tmp_path / "slow.jsonl", rows).read_bytes())
+    code, slow = gradio_server.call(
+        "POST",
+        "/api/v1/jobs?allow_partial=true&timeout=5&no_gt=true",
+        write_samples(tmp_path / "slow.jsonl", rows).read_bytes(),
+    )
     assert code == 202
     assert gradio_server.call("GET", f"/api/v1/jobs/{slow['job']}/eval_results")[0] == 409
     code, cancelled = gradio_server.call("DELETE", f"/api/v1/jobs/{slow['job']}")
@@ -289,10 +460,17 @@ def test_json_api_submit_status_results_resubmit_cancel(gradio_server: Server, t
         ("?frobnicate=1", b"{}", 400, "unknown option 'frobnicate'"),
         ("?filename=../../etc/passwd", b"{}", 400, "plain file name"),
         ("?selective_evaluate=9999", b"{}", 400, "selective_evaluate"),
-        ("", b"".join(b'{"task_id": "bcb-mini/0", "solution": "x"}\n' for _ in range(41)) + b"", 413, "at most 40 per job"),
+        (
+            "",
+            b"".join(b'{"task_id": "bcb-mini/0", "solution": "x"}\n' for _ in range(41)) + b"",
+            413,
+            "at most 40 per job",
+        ),
     ],
 )
-def test_json_api_refuses_bad_uploads_with_4xx(gradio_server: Server, query: str, body: bytes, status: int, message: str) -> None:
+def test_json_api_refuses_bad_uploads_with_4xx(
+    gradio_server: Server, query: str, body: bytes, status: int, message: str
+) -> None:
     code, answer = gradio_server.call("POST", "/api/v1/jobs" + query, body)
     assert code == status and message in answer["error"], answer
     assert "\n" not in answer["error"]
@@ -328,7 +506,11 @@ def test_oversized_upload_is_refused_before_it_is_read(gradio_server: Server) ->
 
 
 def test_raw_socket_garbage_and_unknown_routes(gradio_server: Server) -> None:
-    for raw in (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(64), b"GARBAGE / HTTP/1.1\r\n\r\n", b"POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n"):
+    for raw in (
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(64),
+        b"GARBAGE / HTTP/1.1\r\n\r\n",
+        b"POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n",
+    ):
         with socket.create_connection(("127.0.0.1", gradio_server.port), timeout=10) as s:
             s.sendall(raw)
             s.shutdown(socket.SHUT_WR)
@@ -344,14 +526,28 @@ def test_queued_jobs_per_client_are_capped(gradio_server: Server, tmp_path: Path
     rows = [r for r in flawed(list(load_dataset("bcb-mini").tasks)) if r["flaw"] == "infinite_loop"]
     jobs = []
     for i in range(3):
-        body = write_samples(tmp_path / f"q{i}.jsonl", [{**rows[0], "solution": rows[0]["solution"] + f"\n# {i}\n"}]).read_bytes()
-        code, status = gradio_server.call("POST", "/api/v1/jobs?allow_partial=true&timeout=5&no_gt=true", body, {"X-BCB-Client": "greedy"})
+        body = write_samples(
+            tmp_path / f"q{i}.jsonl", [{**rows[0], "solution": rows[0]["solution"] + f"\n# {i}\n"}]
+        ).read_bytes()
+        code, status = gradio_server.call(
+            "POST", "/api/v1/jobs?allow_partial=true&timeout=5&no_gt=true", body, {"X-BCB-Client": "greedy"}
+        )
         assert code == 202, status
         jobs.append(status["job"])
-    code, refused = gradio_server.call("POST", "/api/v1/jobs?allow_partial=true&timeout=5&no_gt=true", b'{"task_id": "bcb-mini/0", "solution": "y"}\n', {"X-BCB-Client": "greedy"})
+    code, refused = gradio_server.call(
+        "POST",
+        "/api/v1/jobs?allow_partial=true&timeout=5&no_gt=true",
+        b'{"task_id": "bcb-mini/0", "solution": "y"}\n',
+        {"X-BCB-Client": "greedy"},
+    )
     assert code == 429 and "3 unfinished jobs" in refused["error"]
     # Another client is still served (the cap is per client).
-    code, other = gradio_server.call("POST", "/api/v1/jobs?allow_partial=true&timeout=20&no_gt=true&selective_evaluate=0", b'{"task_id": "bcb-mini/0", "solution": "y"}\n', {"X-BCB-Client": "polite"})
+    code, other = gradio_server.call(
+        "POST",
+        "/api/v1/jobs?allow_partial=true&timeout=20&no_gt=true&selective_evaluate=0",
+        b'{"task_id": "bcb-mini/0", "solution": "y"}\n',
+        {"X-BCB-Client": "polite"},
+    )
     assert code == 202
     assert gradio_server.wait_done(other["job"], timeout=60)["state"] == "done"
     for job in jobs:
@@ -359,7 +555,9 @@ def test_queued_jobs_per_client_are_capped(gradio_server: Server, tmp_path: Path
 
 
 @pytest.mark.parametrize("kind", ["plain", "gradio"])
-def test_token_is_required_when_set(tmp_path: Path, bcb_cmd: list[str], kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_is_required_when_set(
+    tmp_path: Path, bcb_cmd: list[str], kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if kind == "gradio":
         pytest.importorskip("gradio")
     monkeypatch.setenv("BCB_SERVE_TOKEN", "s3cret")  # the environment variable, not --token
@@ -372,16 +570,27 @@ def test_token_is_required_when_set(tmp_path: Path, bcb_cmd: list[str], kind: st
         if kind == "gradio":
             from gradio_client import Client
 
-            with pytest.raises(Exception):
+            with pytest.raises(Exception):  # noqa: B017 (gradio_client raises its own types, which vary by version)
                 Client(server.url + "/", verbose=False)
             samples = write_samples(tmp_path / "t.jsonl", quick_flawed()[:2])
             from gradio_client import handle_file
 
             client = Client(server.url + "/", verbose=False, headers={"Authorization": "Bearer s3cret"})
             results, _ = client.predict(
-                split="complete", subset="full", samples=handle_file(str(samples)), pass_k="1", parallel=-1, min_time_limit=1,
-                max_as_limit=30 * 1024, max_data_limit=30 * 1024, max_stack_limit=10, calibrated=True,
-                check_gt_only=False, no_gt=True, selective_evaluate="0,1", api_name="/predict",
+                split="complete",
+                subset="full",
+                samples=handle_file(str(samples)),
+                pass_k="1",
+                parallel=-1,
+                min_time_limit=1,
+                max_as_limit=30 * 1024,
+                max_data_limit=30 * 1024,
+                max_stack_limit=10,
+                calibrated=True,
+                check_gt_only=False,
+                no_gt=True,
+                selective_evaluate="0,1",
+                api_name="/predict",
             )
             assert sorted(results["eval"]) == ["bcb-mini/0", "bcb-mini/1"]
     finally:
@@ -393,9 +602,15 @@ def test_port_in_use_is_one_line_before_any_worker_starts(tmp_path: Path, bcb_cm
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run([*bcb_cmd, "serve", "--dataset", "bcb-mini", "--port", str(port), "--root", str(tmp_path / "root")],
-                              capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
+        done = subprocess.run(
+            [*bcb_cmd, "serve", "--dataset", "bcb-mini", "--port", str(port), "--root", str(tmp_path / "root")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert (
+        done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
+    )
 
 
 @pytest.mark.slow
@@ -432,7 +647,9 @@ def test_sigkill_mid_job_then_restart_finishes_with_the_same_verdicts(tmp_path: 
     finally:
         server.stop()
     (tmp_path / "local").mkdir()
-    local_results, _ = local_evaluate(bcb_cmd, write_samples(tmp_path / "local" / samples.name, rows), tmp_path / "local_root", "--timeout", "4")
+    local_results, _ = local_evaluate(
+        bcb_cmd, write_samples(tmp_path / "local" / samples.name, rows), tmp_path / "local_root", "--timeout", "4"
+    )
     assert verdicts(results) == verdicts(local_results)
 
     # After another restart the same request is answered from the store at once.
@@ -449,8 +666,23 @@ def test_evaluate_remote_writes_the_local_files_and_resumes(tmp_path: Path, bcb_
     server = Server(bcb_cmd, tmp_path / "root", tmp_path / "serve.log", "--plain")
     try:
         samples = write_samples(tmp_path / "r--bcb-mini-complete.jsonl", quick_flawed())
-        done = subprocess.run([*bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--remote", server.url + "/", "--timeout", "20"],
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [
+                *bcb_cmd,
+                "evaluate",
+                "--dataset",
+                "bcb-mini",
+                "--samples",
+                str(samples),
+                "--remote",
+                server.url + "/",
+                "--timeout",
+                "20",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         assert "pass@1" in done.stdout
         written = json.loads((tmp_path / "r--bcb-mini-complete_eval_results.json").read_text())
@@ -459,27 +691,72 @@ def test_evaluate_remote_writes_the_local_files_and_resumes(tmp_path: Path, bcb_
         assert not (tmp_path / "r--bcb-mini-complete.jsonl.bcb-remote.json").exists()
 
         # A flag the server decides is refused in one line; a server that is not there, too.
-        refused = subprocess.run([*bcb_cmd, "evaluate", "--samples", str(samples), "--remote", server.url, "--python", "/usr/bin/python3"], capture_output=True, text=True, timeout=60)
+        refused = subprocess.run(
+            [*bcb_cmd, "evaluate", "--samples", str(samples), "--remote", server.url, "--python", "/usr/bin/python3"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert refused.returncode == 2 and "--python: the server decides this" in refused.stderr
-        wrong = subprocess.run([*bcb_cmd, "evaluate", "--dataset", "bigcodebench", "--samples", str(samples), "--remote", server.url], capture_output=True, text=True, timeout=60)
+        wrong = subprocess.run(
+            [*bcb_cmd, "evaluate", "--dataset", "bigcodebench", "--samples", str(samples), "--remote", server.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert wrong.returncode == 2 and "this server evaluates bcb-mini" in wrong.stderr
 
         # The server's verdicts are keyed like bcb evaluate's (same environment, same sandbox):
         # a local run on the same root runs nothing.
-        local = subprocess.run([*bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--root", str(tmp_path / "root"), "--timeout", "20"],
-                               capture_output=True, text=True, timeout=300)
+        local = subprocess.run(
+            [
+                *bcb_cmd,
+                "evaluate",
+                "--dataset",
+                "bcb-mini",
+                "--samples",
+                str(samples),
+                "--root",
+                str(tmp_path / "root"),
+                "--timeout",
+                "20",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert local.returncode == 0, local.stderr
         assert "0 run, 32 from the store" in local.stdout
-        assert verdicts(json.loads((tmp_path / "r--bcb-mini-complete_eval_results.json").read_text())) == verdicts(written)
+        assert verdicts(json.loads((tmp_path / "r--bcb-mini-complete_eval_results.json").read_text())) == verdicts(
+            written
+        )
 
         # The same upload with the same options as that run: the server answers with its job.
-        code, status = server.call("POST", "/api/v1/jobs?timeout=20&dataset=bcb-mini&filename=r--bcb-mini-complete.jsonl", samples.read_bytes())
+        code, status = server.call(
+            "POST", "/api/v1/jobs?timeout=20&dataset=bcb-mini&filename=r--bcb-mini-complete.jsonl", samples.read_bytes()
+        )
         assert code == 200 and status["state"] == "done"
 
         # Resume by job id: a client killed mid-job leaves its job id beside the samples; run
         # again, it picks that job up instead of sending the samples again.
-        slow = write_samples(tmp_path / "s--bcb-mini-complete.jsonl", [r for r in flawed(list(load_dataset("bcb-mini").tasks)) if r["flaw"] == "infinite_loop"])
-        args = [*bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(slow), "--remote", server.url, "--timeout", "3", "--allow-partial", "--no-gt"]
+        slow = write_samples(
+            tmp_path / "s--bcb-mini-complete.jsonl",
+            [r for r in flawed(list(load_dataset("bcb-mini").tasks)) if r["flaw"] == "infinite_loop"],
+        )
+        args = [
+            *bcb_cmd,
+            "evaluate",
+            "--dataset",
+            "bcb-mini",
+            "--samples",
+            str(slow),
+            "--remote",
+            server.url,
+            "--timeout",
+            "3",
+            "--allow-partial",
+            "--no-gt",
+        ]
         sidecar = tmp_path / "s--bcb-mini-complete.jsonl.bcb-remote.json"
         first = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -494,7 +771,12 @@ def test_evaluate_remote_writes_the_local_files_and_resumes(tmp_path: Path, bcb_
         resumed = subprocess.run(args, capture_output=True, text=True, timeout=120)
         assert resumed.returncode == 0, resumed.stderr
         assert f"resuming job {job}" in resumed.stderr
-        assert json.loads((tmp_path / "s--bcb-mini-complete_eval_results.json").read_text())["eval"]["bcb-mini/5"][0]["status"] == "timeout"
+        assert (
+            json.loads((tmp_path / "s--bcb-mini-complete_eval_results.json").read_text())["eval"]["bcb-mini/5"][0][
+                "status"
+            ]
+            == "timeout"
+        )
     finally:
         server.stop()
 
@@ -505,9 +787,7 @@ def test_fair_queue_takes_turns_between_clients() -> None:
 
     from bcb.execution.jobs import Job
     from bcb.execution.limits import Limits
-    from bcb.server.fair import FairQueue
-
-    from bcb.server.fair import JobCancelled
+    from bcb.server.fair import FairQueue, JobCancelled
 
     fair = FairQueue()
     stop = threading.Event()
@@ -536,8 +816,21 @@ def test_evaluate_remote_retries_until_the_server_is_up(tmp_path: Path, bcb_cmd:
     port = free_port()
     samples = write_samples(tmp_path / "w--bcb-mini-complete.jsonl", quick_flawed()[:3])
     client = subprocess.Popen(
-        [*bcb_cmd, "evaluate", "--dataset", "bcb-mini", "--samples", str(samples), "--remote", f"http://127.0.0.1:{port}/", "--allow-partial", "--no-gt"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            *bcb_cmd,
+            "evaluate",
+            "--dataset",
+            "bcb-mini",
+            "--samples",
+            str(samples),
+            "--remote",
+            f"http://127.0.0.1:{port}/",
+            "--allow-partial",
+            "--no-gt",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         time.sleep(3)  # the client finds nobody there and keeps trying

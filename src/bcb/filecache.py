@@ -81,11 +81,17 @@ class FileCache:
             document = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
             return {}
-        if not isinstance(document, dict) or document.get("format") != FORMAT or not isinstance(document.get("entries"), dict):
+        if (
+            not isinstance(document, dict)
+            or document.get("format") != FORMAT
+            or not isinstance(document.get("entries"), dict)
+        ):
             return {}
         return document["entries"]
 
-    def get(self, key: str, paths: Callable[[Any], Iterable[str | os.PathLike[str]]], valid: Callable[[Any], bool]) -> Any | None:
+    def get(
+        self, key: str, paths: Callable[[Any], Iterable[str | os.PathLike[str]]], valid: Callable[[Any], bool]
+    ) -> Any | None:
         """The value stored under `key` if it is `valid` and the files `paths(value)` names are as
         they were when it was stored; else None."""
         entry = self._entries().get(key)
@@ -118,4 +124,3 @@ class FileCache:
             write_atomic(self.path, (json.dumps({"format": FORMAT, "entries": kept}) + "\n").encode("utf-8"))
         except (OSError, ValueError, TypeError):
             pass
-

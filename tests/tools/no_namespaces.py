@@ -25,8 +25,14 @@ import sys
 
 # <linux/audit.h> architectures and the syscall numbers the filter names, per architecture.
 ARCHES = {
-    "x86_64": (0xC000003E, {"unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "clone": 56, "clone3": 435}),
-    "aarch64": (0xC00000B7, {"unshare": 97, "setns": 268, "mount": 40, "umount2": 39, "pivot_root": 41, "clone": 220, "clone3": 435}),
+    "x86_64": (
+        0xC000003E,
+        {"unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "clone": 56, "clone3": 435},
+    ),
+    "aarch64": (
+        0xC00000B7,
+        {"unshare": 97, "setns": 268, "mount": 40, "umount2": 39, "pivot_root": 41, "clone": 220, "clone3": 435},
+    ),
 }
 #: x32 system calls on x86-64 are numbered with this bit set: refused outright, so that the same
 #: calls cannot be reached under another number.
@@ -35,7 +41,16 @@ X32_SYSCALL_BIT = 0x40000000
 # <linux/sched.h>: every flag that makes a new namespace.
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x02000000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME = 0x10000000, 0x20000000, 0x40000000, 0x00000080
-CLONE_NEW_ANY = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME
+CLONE_NEW_ANY = (
+    CLONE_NEWNS
+    | CLONE_NEWCGROUP
+    | CLONE_NEWUTS
+    | CLONE_NEWIPC
+    | CLONE_NEWUSER
+    | CLONE_NEWPID
+    | CLONE_NEWNET
+    | CLONE_NEWTIME
+)
 
 # <linux/seccomp.h>, <linux/filter.h>, <linux/prctl.h>
 SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS = 0x7FFF0000, 0x00050000, 0x80000000
@@ -44,7 +59,14 @@ OFF_NR, OFF_ARCH, OFF_ARG0_LOW = 0, 4, 16  # struct seccomp_data, little-endian
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
 
 #: What each refused call answers.
-REFUSED = {"unshare": errno.EPERM, "setns": errno.EPERM, "mount": errno.EPERM, "umount2": errno.EPERM, "pivot_root": errno.EPERM, "clone3": errno.ENOSYS}
+REFUSED = {
+    "unshare": errno.EPERM,
+    "setns": errno.EPERM,
+    "mount": errno.EPERM,
+    "umount2": errno.EPERM,
+    "pivot_root": errno.EPERM,
+    "clone3": errno.ENOSYS,
+}
 
 
 def _insn(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:

@@ -115,7 +115,9 @@ def _failure(run: Run, task_id: str, entry_point: str) -> tuple[Failure, str]:
     return failure_of(sample, run.lazy(sample, entry_point)), run.category(sample, entry_point) or "unknown"
 
 
-def compare(a: Run, b: Run, tasks: Sequence[str], *, labels: tuple[str, str], entry_points: Mapping[str, str] | None = None) -> Comparison:
+def compare(
+    a: Run, b: Run, tasks: Sequence[str], *, labels: tuple[str, str], entry_points: Mapping[str, str] | None = None
+) -> Comparison:
     """Flips on `tasks` (which both runs must hold), in task order."""
     entry_points = entry_points or {}
     label_a, label_b = labels
@@ -134,4 +136,6 @@ def compare(a: Run, b: Run, tasks: Sequence[str], *, labels: tuple[str, str], en
             only_b.append(Flip(task_id, label_b, failure, category, "pass"))
         else:
             neither += 1
-    return Comparison(label_a, label_b, len(tasks), both, neither, tuple(only_a), tuple(only_b), mcnemar(len(only_a), len(only_b)))
+    return Comparison(
+        label_a, label_b, len(tasks), both, neither, tuple(only_a), tuple(only_b), mcnemar(len(only_a), len(only_b))
+    )

@@ -94,11 +94,19 @@ def memorisation_gap(
             notes.append(f"{len(common & failing)} task(s) whose ground truth failed in either run left out")
         common -= failing
     if not common:
-        raise AnalysisError(f"{original.path} and {perturbed.path} have no task in common: was the second run made on a perturbation of the first's dataset?")
-    if original.dataset is not None and perturbed.dataset is not None and original.dataset.content_hash == perturbed.dataset.content_hash:
+        raise AnalysisError(
+            f"{original.path} and {perturbed.path} have no task in common: was the second run made on a perturbation of the first's dataset?"
+        )
+    if (
+        original.dataset is not None
+        and perturbed.dataset is not None
+        and original.dataset.content_hash == perturbed.dataset.content_hash
+    ):
         notes.append("both runs were made on the same dataset: the gap can only be run-to-run noise")
     if original.model != perturbed.model:
-        notes.append(f"the runs name different models ({original.model} vs {perturbed.model}): the gap mixes model differences with memorisation")
+        notes.append(
+            f"the runs name different models ({original.model} vs {perturbed.model}): the gap mixes model differences with memorisation"
+        )
     if original.split and perturbed.split and original.split != perturbed.split:
         notes.append(f"the runs are on different splits ({original.split} vs {perturbed.split})")
     tasks = sort_ids(common)

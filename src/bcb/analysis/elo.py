@@ -39,7 +39,14 @@ class Rating:
     level: float = 0.95
 
     def to_json(self) -> dict[str, float | int | str]:
-        return {"elo": self.elo, "low": self.low, "high": self.high, "level": self.level, "wins": self.wins, "losses": self.losses}
+        return {
+            "elo": self.elo,
+            "low": self.low,
+            "high": self.high,
+            "level": self.level,
+            "wins": self.wins,
+            "losses": self.losses,
+        }
 
 
 def duels(rates: np.ndarray) -> np.ndarray:
@@ -106,11 +113,21 @@ def elo_ratings(
     wins = per_task.sum(axis=0)
     point = to_elo(fit_bradley_terry(wins))
     rng = np.random.default_rng(seed)
-    draws = rng.multinomial(len(ordered), np.full(len(ordered), 1.0 / len(ordered)), size=resamples) if resamples else np.zeros((0, len(ordered)))
-    samples = np.array([to_elo(fit_bradley_terry(np.tensordot(w, per_task, axes=1))) for w in draws]) if resamples else point[None, :]
+    draws = (
+        rng.multinomial(len(ordered), np.full(len(ordered), 1.0 / len(ordered)), size=resamples)
+        if resamples
+        else np.zeros((0, len(ordered)))
+    )
+    samples = (
+        np.array([to_elo(fit_bradley_terry(np.tensordot(w, per_task, axes=1))) for w in draws])
+        if resamples
+        else point[None, :]
+    )
     tail = (1.0 - level) / 2.0
     low, high = np.quantile(samples, [tail, 1.0 - tail], axis=0, method="inverted_cdf")
     return {
-        label: Rating(label, float(point[i]), float(low[i]), float(high[i]), int(wins[i].sum()), int(wins[:, i].sum()), level)
+        label: Rating(
+            label, float(point[i]), float(low[i]), float(high[i]), int(wins[i].sum()), int(wins[:, i].sum()), level
+        )
         for i, label in enumerate(labels)
     }

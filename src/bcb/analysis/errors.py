@@ -81,7 +81,10 @@ class ModelErrors:
             "library_failure_rate": self.library_failure_rate,
             "categories": dict(self.categories),
             "libraries": {lib: dict(c) for lib, c in self.libraries.items()},
-            "attributes": [{"library": lib, "attribute": attr, "category": cat, "count": n} for lib, attr, cat, n in self.attributes],
+            "attributes": [
+                {"library": lib, "attribute": attr, "category": cat, "count": n}
+                for lib, attr, cat, n in self.attributes
+            ],
         }
 
 
@@ -274,7 +277,12 @@ def library_rows(report: ErrorReport, top: int = TOP_ATTRIBUTES) -> list[list[st
     """What each model invents or misuses: library, category, count, and the attributes behind it."""
     rows = [["model", "library", "category", "count", "most frequent"]]
     for m in report.models:
-        found = [(lib, cat, n) for lib, counts in m.libraries.items() for cat, n in counts.items() if cat in LIBRARY_CATEGORIES]
+        found = [
+            (lib, cat, n)
+            for lib, counts in m.libraries.items()
+            for cat, n in counts.items()
+            if cat in LIBRARY_CATEGORIES
+        ]
         for lib, cat, n in sorted(found, key=lambda item: (-item[2], item[0], item[1])):
             attrs = [f"{attr} x{k}" for l2, attr, c2, k in m.attributes if l2 == lib and c2 == cat][:top]
             rows.append([m.label, lib, cat, str(n), ", ".join(attrs)])
@@ -312,13 +320,18 @@ def to_json_text(report: ErrorReport) -> str:
 
 
 def task_json_text(task_id: str, samples: Sequence[TaskSample]) -> str:
-    return json.dumps({"version": JSON_VERSION, "task_id": task_id, "samples": [s.to_json() for s in samples]}, indent=2) + "\n"
+    return (
+        json.dumps({"version": JSON_VERSION, "task_id": task_id, "samples": [s.to_json() for s in samples]}, indent=2)
+        + "\n"
+    )
 
 
 def task_csv(samples: Sequence[TaskSample]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["label", "index", "status", "category", "detail", "library", "attribute", "test", "test_category", "exception"])
+    writer.writerow(
+        ["label", "index", "status", "category", "detail", "library", "attribute", "test", "test_category", "exception"]
+    )
     for s in samples:
         d = s.diagnosis
         if d is None:

@@ -34,7 +34,13 @@ class Reference:
     source: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": "reference", "label": self.label, "pass@1": self.pass_at_1, "source": self.source, "measured": False}
+        return {
+            "kind": "reference",
+            "label": self.label,
+            "pass@1": self.pass_at_1,
+            "source": self.source,
+            "measured": False,
+        }
 
 
 KNOWN_REFERENCES: dict[str, Reference] = {
@@ -53,7 +59,9 @@ def parse_reference(text: str) -> Reference:
     label, sep, value = text.rpartition("=")
     if not sep or not label.strip():
         known = ", ".join(KNOWN_REFERENCES)
-        raise AnalysisError(f"bad --reference {text!r}: write LABEL=RATE (e.g. 'Team baseline=0.62' or '=62%'), or one of: {known}")
+        raise AnalysisError(
+            f"bad --reference {text!r}: write LABEL=RATE (e.g. 'Team baseline=0.62' or '=62%'), or one of: {known}"
+        )
     value = value.strip()
     try:
         rate = float(value[:-1]) / 100 if value.endswith("%") else float(value)
@@ -158,8 +166,16 @@ def build_leaderboard(
         samples = [s for t in tasks for s in run.results.eval[t]]
         lazy = sum(1 for s in samples if run.lazy(s, entry_points.get(s.task_id, DEFAULT_ENTRY_POINT)))
         timeouts = sum(1 for s in samples if s.status == "timeout")
-        library_failures = sum(1 for s in samples if not s.solved and run.category(s, entry_points.get(s.task_id, DEFAULT_ENTRY_POINT)) in LIBRARY_CATEGORIES)
-        raw = _pass_at_1(entry.raw, tasks) if entry.raw is not None else (ci.estimate if run.calibrated is False else None)
+        library_failures = sum(
+            1
+            for s in samples
+            if not s.solved and run.category(s, entry_points.get(s.task_id, DEFAULT_ENTRY_POINT)) in LIBRARY_CATEGORIES
+        )
+        raw = (
+            _pass_at_1(entry.raw, tasks)
+            if entry.raw is not None
+            else (ci.estimate if run.calibrated is False else None)
+        )
         calibrated = ci.estimate if run.calibrated else None
         rating = ratings.get(entry.label)
         rows.append(
@@ -196,7 +212,9 @@ def build_leaderboard(
     ranked = tuple(_with_rank(r, 1 + sum(_better(o, r) for o in by_score)) for r in by_score)
     notes = list(scope.notes)
     if any(not e.run.is_bcb for e in entries) and any(r.lazy for r in ranked):
-        notes.append("lazy: bcb files never count a lazy answer as solved; official files count them as the official evaluator did")
+        notes.append(
+            "lazy: bcb files never count a lazy answer as solved; official files count them as the official evaluator did"
+        )
     return Leaderboard(ranked, tuple(references), scope, len(scope.common) if ratings else 0, tuple(notes), ratings)
 
 
@@ -235,7 +253,16 @@ SORT_KEYS: dict[str, tuple[Callable[[Row], Any], bool]] = {
     "tasks": (lambda r: r.tasks, True),
     "gt": (lambda r: r.gt_failing, True),
 }
-ALIASES = {"api+import": "api-import", "pass1": "pass@1", "score": "pass@1", "ci": "ci-low", "name": "model", "label": "model", "#": "rank", "gt-failing": "gt"}
+ALIASES = {
+    "api+import": "api-import",
+    "pass1": "pass@1",
+    "score": "pass@1",
+    "ci": "ci-low",
+    "name": "model",
+    "label": "model",
+    "#": "rank",
+    "gt-failing": "gt",
+}
 
 
 def sort_column(name: str) -> str:
@@ -317,7 +344,9 @@ def placed(board: Leaderboard, rows: Sequence[Row], column: str) -> list[Row | R
     out: list[Row | Reference] = []
     pending = refs if descending else refs[::-1]
     for row in rows:
-        while pending and (pending[0].pass_at_1 > row.pass_at_1 if descending else pending[0].pass_at_1 < row.pass_at_1):
+        while pending and (
+            pending[0].pass_at_1 > row.pass_at_1 if descending else pending[0].pass_at_1 < row.pass_at_1
+        ):
             out.append(pending.pop(0))
         out.append(row)
     return out + pending
@@ -343,17 +372,24 @@ def to_csv(board: Leaderboard, ordered: Sequence[Row | Reference]) -> str:
     """Machine-readable: raw numbers (fractions, not percent), one row per model or reference."""
     fields = [
         "kind", "rank", "label", "model", "split", "subset", "calibrated", "tasks", "samples", "pass@1", "ci_low", "ci_high",
-        "calibrated_pass@1", "raw_pass@1", "elo", "elo_low", "elo_high", "lazy", "lazy_rate", "timeouts", "library_failures", "library_failure_rate", "gt_failing", "path", "source",
+        "calibrated_pass@1", "raw_pass@1", "elo", "elo_low", "elo_high", "lazy", "lazy_rate", "timeouts",
+        "library_failures", "library_failure_rate", "gt_failing", "path", "source",
     ]  # fmt: skip
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for item in ordered:
         if isinstance(item, Reference):
-            writer.writerow({"kind": "reference", "label": reference_label(item), "pass@1": item.pass_at_1, "source": item.source})
+            writer.writerow(
+                {"kind": "reference", "label": reference_label(item), "pass@1": item.pass_at_1, "source": item.source}
+            )
             continue
         data = item.to_json()
-        data["pass@1"], data["calibrated_pass@1"], data["raw_pass@1"] = item.pass_at_1, item.calibrated_pass_at_1, item.raw_pass_at_1
+        data["pass@1"], data["calibrated_pass@1"], data["raw_pass@1"] = (
+            item.pass_at_1,
+            item.calibrated_pass_at_1,
+            item.raw_pass_at_1,
+        )
         writer.writerow({k: ("" if data.get(k) is None else data.get(k)) for k in fields if k != "source"})
     return out.getvalue()
 
@@ -367,7 +403,9 @@ def to_json_text(board: Leaderboard, ordered: Sequence[Row | Reference]) -> str:
 def footnotes(board: Leaderboard) -> list[str]:
     lines = [f"GT-failing tasks: {board.scope.policy}"]
     if board.ratings:
-        lines.append(f"Elo: Bradley-Terry fit to task-level duels on the {board.elo_tasks} tasks every row has; 95% CI by bootstrap over tasks")
+        lines.append(
+            f"Elo: Bradley-Terry fit to task-level duels on the {board.elo_tasks} tasks every row has; 95% CI by bootstrap over tasks"
+        )
     for ref in board.references:
         lines.append(f"{ref.label} {pct(ref.pass_at_1)}%: {ref.source}")
     return lines + list(board.notes)

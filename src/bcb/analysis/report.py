@@ -42,7 +42,7 @@ from bcb.evaluation.failures import CATEGORIES, LIBRARY_CATEGORIES
 
 def _asset(name: str) -> str:
     """The page's styles and script, kept as package data (`bcb/analysis/assets/`)."""
-    return files("bcb.analysis").joinpath("assets", name).read_text(encoding="utf-8")
+    return (files("bcb.analysis") / "assets" / name).read_text(encoding="utf-8")
 
 
 MAX_TRACEBACK = 4000
@@ -92,7 +92,9 @@ def build_report(
     seed: int = 0,
 ) -> ReportData:
     points = entry_points(dataset)
-    board = build_leaderboard(entries, scope, entry_points=points, references=references, elo_resamples=resamples, seed=seed)
+    board = build_leaderboard(
+        entries, scope, entry_points=points, references=references, elo_resamples=resamples, seed=seed
+    )
     rates = common_rates(entries, scope)
     strengths = breakdown(rates, scope.common, dataset, lib_domains, seed=seed)
     ranking = None
@@ -108,7 +110,9 @@ def _pct_fmt(value: float) -> str:
 
 def _json_script(element_id: str, payload: Any) -> str:
     """JSON in a script tag: `<`, `>` and `&` escaped so no string in it can end the tag."""
-    text = json.dumps(payload, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = (
+        json.dumps(payload, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    )
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 
 
@@ -155,15 +159,19 @@ def _leaderboard_table(board: Leaderboard) -> str:
     )
     return (
         f'<table id="leaderboard" class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
-        f'{"<tfoot>" + foot + "</tfoot>" if foot else ""}</table>'
+        f"{'<tfoot>' + foot + '</tfoot>' if foot else ''}</table>"
     )
 
 
 def _pass_chart(board: Leaderboard) -> str:
     rows = sort_rows(board.rows, "pass@1")
     marks = [Mark(r.label, r.pass_at_1, r.ci_low, r.ci_high, f"on {r.tasks} tasks") for r in rows]
-    lines = [(f"{ref.label} {pct(ref.pass_at_1, 0)}% (reported, not measured)", ref.pass_at_1) for ref in board.references]
-    return interval_chart(marks, domain=(0.0, 1.0), fmt=_pct_fmt, lines=lines, axis_label="pass@1 with 95% CI", bars=True)
+    lines = [
+        (f"{ref.label} {pct(ref.pass_at_1, 0)}% (reported, not measured)", ref.pass_at_1) for ref in board.references
+    ]
+    return interval_chart(
+        marks, domain=(0.0, 1.0), fmt=_pct_fmt, lines=lines, axis_label="pass@1 with 95% CI", bars=True
+    )
 
 
 def _elo_chart(board: Leaderboard) -> str:
@@ -174,7 +182,9 @@ def _elo_chart(board: Leaderboard) -> str:
     lo = min(m.low for m in marks)
     hi = max(m.high for m in marks)
     pad = max(25.0, 0.08 * (hi - lo))
-    return interval_chart(marks, domain=(lo - pad, hi + pad), fmt=lambda v: f"{v:.0f}", axis_label="Elo (mean 1000) with 95% CI")
+    return interval_chart(
+        marks, domain=(lo - pad, hi + pad), fmt=lambda v: f"{v:.0f}", axis_label="Elo (mean 1000) with 95% CI"
+    )
 
 
 def _leaderboard_section(report: ReportData) -> str:
@@ -227,7 +237,8 @@ def _library_section(report: ReportData) -> str:
     if not libs:
         return "<p>No library is used by enough common tasks to chart.</p>"
     marks = [
-        [Mark(lab, s.rate, s.low, s.high, f"n={s.tasks}") for lab in labels for s in [strengths.libraries[lab][lib]]] for lib in libs
+        [Mark(lab, s.rate, s.low, s.high, f"n={s.tasks}") for lab in labels for s in [strengths.libraries[lab][lib]]]
+        for lib in libs
     ]
     chart = grouped_bars(libs, labels, marks, fmt=_pct_fmt)
     head = "".join(f"<th>{escape(lab)}</th>" for lab in labels)
@@ -237,8 +248,14 @@ def _library_section(report: ReportData) -> str:
         + "</tr>"
         for lib, score in first.items()
     )
-    table = f'<details><summary>All {len(first)} libraries</summary><table class="plain"><thead><tr><th>library</th><th>tasks</th>{head}</tr></thead><tbody>{body}</tbody></table></details>'
-    return f'<p>The {len(libs)} libraries used by the most common tasks (at least {MIN_LIBRARY_TASKS}); bars show pass rate, whiskers the 95% CI.</p>{chart}{table}'
+    table = (
+        f'<details><summary>All {len(first)} libraries</summary><table class="plain">'
+        f"<thead><tr><th>library</th><th>tasks</th>{head}</tr></thead><tbody>{body}</tbody></table></details>"
+    )
+    return (
+        f"<p>The {len(libs)} libraries used by the most common tasks (at least {MIN_LIBRARY_TASKS}); "
+        f"bars show pass rate, whiskers the 95% CI.</p>{chart}{table}"
+    )
 
 
 def _stack_section(report: ReportData) -> str:
@@ -284,17 +301,24 @@ def _failure_section(report: ReportData) -> str:
         + "</tr>"
         for c in shown
     )
-    body += "<tr><td><strong>unsolved</strong></td>" + "".join(f"<td><strong>{m.unsolved}</strong> of {m.samples}</td>" for m in found) + "</tr>"
+    body += (
+        "<tr><td><strong>unsolved</strong></td>"
+        + "".join(f"<td><strong>{m.unsolved}</strong> of {m.samples}</td>" for m in found)
+        + "</tr>"
+    )
     misuse = []
     for m in found:
         items = "".join(
-            f"<li><code>{escape(lib)}</code>: {escape(cat)} <code>{escape(attr)}</code> ×{n}</li>" for lib, attr, cat, n in m.attributes[:TOP_MISUSES]
+            f"<li><code>{escape(lib)}</code>: {escape(cat)} <code>{escape(attr)}</code> ×{n}</li>"
+            for lib, attr, cat, n in m.attributes[:TOP_MISUSES]
         )
         if items:
-            misuse.append(f"<h4>{escape(m.label)}: {m.library_failures} samples fail on a library ({_pct_fmt(m.library_failure_rate)})</h4><ul>{items}</ul>")
+            misuse.append(
+                f"<h4>{escape(m.label)}: {m.library_failures} samples fail on a library ({_pct_fmt(m.library_failure_rate)})</h4><ul>{items}</ul>"
+            )
     return (
-        '<p>Each bar is one model\'s samples that are not solved, split by why (share of all its samples; '
-        "rules in the README, \"Why did it fail?\").</p>"
+        "<p>Each bar is one model's samples that are not solved, split by why (share of all its samples; "
+        'rules in the README, "Why did it fail?").</p>'
         f'<div id="failure-chart">{chart}</div>'
         f'<table id="failure-table" class="plain"><thead><tr><th>category</th>{head}</tr></thead><tbody>{body}</tbody></table>'
         + ("<h3>Libraries invented or misused (import and api failures)</h3>" + "".join(misuse) if misuse else "")
@@ -311,7 +335,9 @@ def _gt_status(task_id: str, entries: Sequence[Entry]) -> str:
     return "not checked"
 
 
-def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset, lib_domains: Mapping[str, str] | None) -> dict[str, Any]:
+def _task_data(
+    entries: Sequence[Entry], scope: Scope, dataset: Dataset, lib_domains: Mapping[str, str] | None
+) -> dict[str, Any]:
     ids = sorted({t for ids in scope.tasks.values() for t in ids}, key=lambda t: dataset.by_id[t].number)
     splits = sorted({e.run.split or "complete" for e in entries})
     prompts = task_prompts(dataset)
@@ -331,7 +357,11 @@ def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset, lib_dom
             source = sample.solution + "\n" + task.test
             by_test = {t.test: t for t in found.tests} if found else {}
             tests = [
-                [name, by_test[name].category if name in by_test else "", _tail(trim_traceback(sample.details[name], source))]
+                [
+                    name,
+                    by_test[name].category if name in by_test else "",
+                    _tail(trim_traceback(sample.details[name], source)),
+                ]
                 for name in in_test_order(list(sample.details), order)
             ]
             results.append(
@@ -361,7 +391,10 @@ def _task_data(entries: Sequence[Entry], scope: Scope, dataset: Dataset, lib_dom
             }
         )
     categories = [c for c in CATEGORIES if any(r.get("category") == c for t in tasks for r in t["results"])]
-    libraries = sorted({lib for t in tasks for lib in t["libs"]} | {r["library"] for t in tasks for r in t["results"] if r.get("library")})
+    libraries = sorted(
+        {lib for t in tasks for lib in t["libs"]}
+        | {r["library"] for t in tasks for r in t["results"] if r.get("library")}
+    )
     domains = [d for d in DOMAINS if any(d in t["domains"] for t in tasks)]
     return {
         "entries": [e.label for e in entries],
@@ -407,7 +440,7 @@ _TASK_BROWSER = """<div class="browser">
 <p id="task-count" class="hint"></p>
 <ul id="tasks"></ul></div>
 <div id="task-detail" class="task-detail"><p>Pick a task.</p></div>
-</div>"""
+</div>"""  # noqa: E501
 
 
 def _manifests_section(report: ReportData) -> str:
@@ -415,7 +448,9 @@ def _manifests_section(report: ReportData) -> str:
     for entry in report.entries:
         for run in entry.runs:
             text = json.dumps(_manifest(run), indent=2, default=str)
-            parts.append(f"<details class=\"manifest\"><summary>{escape(entry.label)} — {escape(run.path.name)}</summary><pre>{escape(text)}</pre></details>")
+            parts.append(
+                f'<details class="manifest"><summary>{escape(entry.label)} — {escape(run.path.name)}</summary><pre>{escape(text)}</pre></details>'
+            )
     return "".join(parts)
 
 
@@ -469,4 +504,4 @@ def render_report(report: ReportData, *, title: str = "bcb report", sections: Se
 {_json_script("task-data", data)}
 <script>{_asset("report.js")}</script>
 </body></html>
-"""
+"""  # noqa: E501

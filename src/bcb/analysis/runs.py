@@ -17,7 +17,14 @@ from typing import Any, Iterable, Mapping, Sequence
 from bcb.dataset import DATASETS, Dataset, DatasetError, task_number
 from bcb.evaluation.failures import Diagnosis, classify
 from bcb.evaluation.laziness import lazy_reason
-from bcb.evaluation.results import EvalResults, ResultsError, SampleResult, model_name, read_eval_results, read_pass_at_k
+from bcb.evaluation.results import (
+    EvalResults,
+    ResultsError,
+    SampleResult,
+    model_name,
+    read_eval_results,
+    read_pass_at_k,
+)
 
 EVAL_SUFFIX = "_eval_results.json"
 DEFAULT_ENTRY_POINT = "task_func"
@@ -84,7 +91,9 @@ class Run:
             return sample.lazy
         return lazy_reason(sample.solution, entry_point)
 
-    def diagnosis(self, sample: SampleResult, entry_point: str = DEFAULT_ENTRY_POINT, code_prompt: str | None = None) -> Diagnosis | None:
+    def diagnosis(
+        self, sample: SampleResult, entry_point: str = DEFAULT_ENTRY_POINT, code_prompt: str | None = None
+    ) -> Diagnosis | None:
         """Why the sample is not solved, by the same rules for bcb and official files, from what
         the file stored (its tracebacks are read afresh, so the library and attribute behind an
         `api` failure are known for files written before bcb kept categories); None for a solve."""
@@ -99,7 +108,9 @@ class Run:
             calibrated=self.calibrated,
         )
 
-    def category(self, sample: SampleResult, entry_point: str = DEFAULT_ENTRY_POINT, code_prompt: str | None = None) -> str | None:
+    def category(
+        self, sample: SampleResult, entry_point: str = DEFAULT_ENTRY_POINT, code_prompt: str | None = None
+    ) -> str | None:
         found = self.diagnosis(sample, entry_point, code_prompt)
         return found.category if found else None
 
@@ -164,7 +175,9 @@ def model_label(name: str) -> str:
     return name
 
 
-def _gt_failed(manifest: Mapping[str, Any], passk: Mapping[str, Any] | None, tasks: frozenset[str]) -> frozenset[str] | None:
+def _gt_failed(
+    manifest: Mapping[str, Any], passk: Mapping[str, Any] | None, tasks: frozenset[str]
+) -> frozenset[str] | None:
     gt = manifest.get("ground_truth")
     if isinstance(gt, dict):
         return frozenset(gt.get("failed_tasks") or ()) if gt.get("checked") else None
@@ -183,7 +196,12 @@ def _dataset_ref(manifest: Mapping[str, Any]) -> DatasetRef | None:
     data = manifest.get("dataset")
     if not isinstance(data, dict) or not data.get("content_hash"):
         return None
-    return DatasetRef(str(data.get("name") or "custom"), data.get("version"), str(data.get("subset") or "full"), str(data["content_hash"]))
+    return DatasetRef(
+        str(data.get("name") or "custom"),
+        data.get("version"),
+        str(data.get("subset") or "full"),
+        str(data["content_hash"]),
+    )
 
 
 def load_run(path: str | os.PathLike[str], name: str | None = None) -> Run:
@@ -204,7 +222,13 @@ def load_run(path: str | os.PathLike[str], name: str | None = None) -> Run:
     def first(*values: Any) -> Any:
         return next((v for v in values if v is not None), None)
 
-    model = name or model_label(first(passk.get("model") or None, model_name(manifest["samples"]) if manifest.get("samples") else None, _file_model(path)))
+    model = name or model_label(
+        first(
+            passk.get("model") or None,
+            model_name(manifest["samples"]) if manifest.get("samples") else None,
+            _file_model(path),
+        )
+    )
     split = first(passk.get("split"), manifest.get("split"), name_split)
     subset = first(passk.get("subset"), ref.subset if ref else None, name_subset, "full")
     calibrated = first(passk.get("calibrated"), manifest.get("calibrated"), name_calibrated)
@@ -225,7 +249,9 @@ def load_run(path: str | os.PathLike[str], name: str | None = None) -> Run:
 def load_runs(paths: Sequence[str | os.PathLike[str]], names: Sequence[str] = ()) -> list[Run]:
     """`names[i]` renames the i-th file's model (an empty name keeps the file's)."""
     if len(names) > len(paths):
-        raise AnalysisError(f"{len(names)} --name values for {len(paths)} results files: give at most one per file, in order")
+        raise AnalysisError(
+            f"{len(names)} --name values for {len(paths)} results files: give at most one per file, in order"
+        )
     return [load_run(p, names[i] if i < len(names) and names[i] else None) for i, p in enumerate(paths)]
 
 
@@ -253,7 +279,9 @@ def pair_runs(runs: Sequence[Run]) -> list[Entry]:
             entries.append((key, by_state[True], by_state[False]))
         else:
             paths = ", ".join(str(r.path) for r in members)
-            raise AnalysisError(f"{paths}: several runs of {_describe(key, None)} whose calibration is unknown; rename them with --name")
+            raise AnalysisError(
+                f"{paths}: several runs of {_describe(key, None)} whose calibration is unknown; rename them with --name"
+            )
     splits = {key[1] for key, _, _ in entries}
     subsets = {key[2] for key, _, _ in entries}
     out = []
@@ -305,7 +333,9 @@ class DatasetChoice:
     notes: tuple[str, ...] = ()
 
 
-def choose_dataset(runs: Sequence[Run], name: str | None, version: str | None, dataset_file: object | None) -> DatasetChoice:
+def choose_dataset(
+    runs: Sequence[Run], name: str | None, version: str | None, dataset_file: object | None
+) -> DatasetChoice:
     """The user's choice wins; otherwise the dataset the bcb manifests name (the most common one
     when they disagree, with a warning), otherwise the default release."""
     refs = [r.dataset for r in runs if r.dataset is not None]
@@ -313,9 +343,15 @@ def choose_dataset(runs: Sequence[Run], name: str | None, version: str | None, d
     # A Hard run hashes its subset, so hashes compare only within a subset; versions compare across.
     versions = sorted({f"{ref.name} {ref.version or ''}".strip() for ref in refs})
     if len(versions) > 1:
-        notes.append(f"the results were produced on different datasets ({', '.join(versions)}): scores are not comparable task for task")
-    elif any(len({ref.content_hash for ref in refs if ref.subset == subset}) > 1 for subset in {ref.subset for ref in refs}):
-        notes.append(f"the results name {versions[0]} with different content hashes: scores may not be comparable task for task")
+        notes.append(
+            f"the results were produced on different datasets ({', '.join(versions)}): scores are not comparable task for task"
+        )
+    elif any(
+        len({ref.content_hash for ref in refs if ref.subset == subset}) > 1 for subset in {ref.subset for ref in refs}
+    ):
+        notes.append(
+            f"the results name {versions[0]} with different content hashes: scores may not be comparable task for task"
+        )
     if name is not None or version is not None or dataset_file is not None:
         return DatasetChoice(name or "bigcodebench", version, tuple(notes))
     known = Counter((ref.name, ref.version) for ref in refs if ref.name in DATASETS)
@@ -333,7 +369,9 @@ def dataset_mismatches(runs: Sequence[Run], dataset: Dataset) -> list[str]:
         if ref is None:
             continue
         if ref.subset == dataset.subset and ref.content_hash != dataset.content_hash:
-            notes.append(f"{run.path.name} was produced on {ref.label} ({ref.content_hash[:12]}...), not on the loaded {dataset.label}")
+            notes.append(
+                f"{run.path.name} was produced on {ref.label} ({ref.content_hash[:12]}...), not on the loaded {dataset.label}"
+            )
         elif ref.version != dataset.version and ref.name == dataset.name == "bigcodebench":
             notes.append(f"{run.path.name} was produced on {ref.label}, not on the loaded {dataset.label}")
     return notes
@@ -369,7 +407,11 @@ class Scope:
         unknown = f"; ground truth not checked for {', '.join(self.gt_unknown)}" if self.gt_unknown else ""
         if not n:
             return f"no task's ground truth failed in the runs that checked it{unknown}"
-        what = "excluded from every score" if self.exclude_gt_failures else "flagged (still scored; --exclude-gt-failures drops them)"
+        what = (
+            "excluded from every score"
+            if self.exclude_gt_failures
+            else "flagged (still scored; --exclude-gt-failures drops them)"
+        )
         return f"{n} task{'s' if n != 1 else ''} whose ground truth failed: {what}{unknown}"
 
 
@@ -402,7 +444,9 @@ def scope_for(entries: Sequence[Entry], *, dataset: Dataset | None = None, exclu
         if dataset is not None:
             outside = ids - known
             if outside and dataset.subset == "full":  # a Hard restriction is noted once, below
-                notes.append(f"{entry.label}: {len(outside)} task(s) not in {dataset.label} left out (e.g. {sort_ids(outside)[0]})")
+                notes.append(
+                    f"{entry.label}: {len(outside)} task(s) not in {dataset.label} left out (e.g. {sort_ids(outside)[0]})"
+                )
             ids &= known
         if exclude_gt_failures:
             ids -= gt_failing
@@ -411,11 +455,15 @@ def scope_for(entries: Sequence[Entry], *, dataset: Dataset | None = None, exclu
         tasks[entry.label] = sort_ids(ids)
     common = set.intersection(*(set(t) for t in tasks.values())) if tasks else set()
     if tasks and len(common) < max(len(t) for t in tasks.values()):
-        notes.append(f"the entries cover different tasks: cross-model comparisons use the {len(common)} tasks all of them have")
+        notes.append(
+            f"the entries cover different tasks: cross-model comparisons use the {len(common)} tasks all of them have"
+        )
     subset = dataset.subset if dataset is not None and dataset.subset != "full" else None
     if subset:
         notes.insert(0, f"scored on the {len(known)} {subset.capitalize()} tasks only (--subset {subset})")
-    return Scope(tasks, sort_ids(common), frozenset(gt_failing), exclude_gt_failures, tuple(unknown), tuple(notes), subset)
+    return Scope(
+        tasks, sort_ids(common), frozenset(gt_failing), exclude_gt_failures, tuple(unknown), tuple(notes), subset
+    )
 
 
 def common_rates(entries: Sequence[Entry], scope: Scope) -> dict[str, dict[str, float]]:

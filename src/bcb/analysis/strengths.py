@@ -62,10 +62,18 @@ class GroupScore:
 
     def to_json(self) -> dict[str, float | int | str | None]:
         clean = lambda x: None if math.isnan(x) else x  # noqa: E731
-        return {"group": self.group, "tasks": self.tasks, "rate": clean(self.rate), "low": clean(self.low), "high": clean(self.high)}
+        return {
+            "group": self.group,
+            "tasks": self.tasks,
+            "rate": clean(self.rate),
+            "low": clean(self.low),
+            "high": clean(self.high),
+        }
 
 
-def group_score(group: str, rates: Mapping[str, float], tasks: Sequence[str], *, seed: int = 0, resamples: int = 1000) -> GroupScore:
+def group_score(
+    group: str, rates: Mapping[str, float], tasks: Sequence[str], *, seed: int = 0, resamples: int = 1000
+) -> GroupScore:
     interval = bootstrap_mean([rates[t] for t in tasks], seed=seed, resamples=resamples)
     return GroupScore(group, len(tasks), interval.estimate, interval.low, interval.high)
 
@@ -88,7 +96,9 @@ def library_groups(tasks: Iterable[Task]) -> dict[str, list[str]]:
     return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
 
 
-def scores(groups: Mapping[str, Sequence[str]], rates: Mapping[str, float], *, seed: int = 0, resamples: int = 1000) -> dict[str, GroupScore]:
+def scores(
+    groups: Mapping[str, Sequence[str]], rates: Mapping[str, float], *, seed: int = 0, resamples: int = 1000
+) -> dict[str, GroupScore]:
     return {g: group_score(g, rates, ids, seed=seed, resamples=resamples) for g, ids in groups.items()}
 
 
@@ -149,7 +159,9 @@ def parse_stack(value: str, *, include_stdlib: bool = True) -> Stack:
         items = [item for item in items if item and not item.startswith("-")]
         source = str(path)
     elif value.endswith(".txt") or "/" in value:
-        raise DatasetError(f"--stack {value}: no such file (give a requirements file or a comma-separated list of libraries)")
+        raise DatasetError(
+            f"--stack {value}: no such file (give a requirements file or a comma-separated list of libraries)"
+        )
     else:
         items = [item.strip() for item in value.split(",") if item.strip()]
         source = value
@@ -186,7 +198,8 @@ def rank_on_stack(
     by_stack = sorted(outcomes, key=lambda lab: (-_or(stack_scores[lab].rate), lab))
     by_overall = sorted(outcomes, key=lambda lab: (-_or(overall[lab]), lab))
     ranking = [
-        StackRank(label, stack_scores[label], i + 1, overall[label], by_overall.index(label) + 1) for i, label in enumerate(by_stack)
+        StackRank(label, stack_scores[label], i + 1, overall[label], by_overall.index(label) + 1)
+        for i, label in enumerate(by_stack)
     ]
     return ranking, len(ids)
 
@@ -226,6 +239,8 @@ def breakdown(
     domains = domain_groups(tasks, lib_domains) if lib_domains is not None else None
     return Breakdown(
         tasks=len(tasks),
-        domains={lab: scores(domains, r, seed=seed, resamples=resamples) for lab, r in outcomes.items()} if domains is not None else None,
+        domains={lab: scores(domains, r, seed=seed, resamples=resamples) for lab, r in outcomes.items()}
+        if domains is not None
+        else None,
         libraries={lab: scores(libs, r, seed=seed, resamples=resamples) for lab, r in outcomes.items()},
     )

@@ -77,7 +77,9 @@ def _grid(
     for tick in ticks:
         tx = x(tick)
         parts.append(f'<line x1="{tx:.1f}" y1="{top}" x2="{tx:.1f}" y2="{bottom}" stroke="#e3e3e3"/>')
-        parts.append(f'<text x="{tx:.1f}" y="{bottom + 14}" text-anchor="middle" fill="#555">{escape(fmt(tick))}</text>')
+        parts.append(
+            f'<text x="{tx:.1f}" y="{bottom + 14}" text-anchor="middle" fill="#555">{escape(fmt(tick))}</text>'
+        )
     return parts
 
 
@@ -124,17 +126,29 @@ def interval_chart(
     parts = [_open(width, height)]
     parts += _grid(_nice_ticks(lo, hi), x, top - 4, top + row * len(marks), fmt)
     if axis_label:
-        parts.append(f'<text x="{label_w + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle" fill="#333">{escape(axis_label)}</text>')
+        parts.append(
+            f'<text x="{label_w + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle" fill="#333">{escape(axis_label)}</text>'
+        )
     for i, mark in enumerate(marks):
         cy = top + row * i + row / 2
-        tip = escape(f"{mark.label}: {fmt(mark.value)} (95% CI {fmt(mark.low)}-{fmt(mark.high)}){' ' + mark.note if mark.note else ''}")
+        tip = escape(
+            f"{mark.label}: {fmt(mark.value)} (95% CI {fmt(mark.low)}-{fmt(mark.high)}){' ' + mark.note if mark.note else ''}"
+        )
         parts.append(f'<g class="mark"><title>{tip}</title>')
-        parts.append(f'<text x="{label_w - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="#222">{escape(mark.label)}</text>')
+        parts.append(
+            f'<text x="{label_w - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="#222">{escape(mark.label)}</text>'
+        )
         if bars:
-            parts.append(f'<rect x="{label_w}" y="{cy - 7:.1f}" width="{max(0.0, x(mark.value) - label_w):.1f}" height="14" fill="{PALETTE[0]}" opacity="0.75"/>')
-        parts.append(f'<line x1="{x(mark.low):.1f}" y1="{cy:.1f}" x2="{x(mark.high):.1f}" y2="{cy:.1f}" stroke="#222" stroke-width="1.5"/>')
+            parts.append(
+                f'<rect x="{label_w}" y="{cy - 7:.1f}" width="{max(0.0, x(mark.value) - label_w):.1f}" height="14" fill="{PALETTE[0]}" opacity="0.75"/>'
+            )
+        parts.append(
+            f'<line x1="{x(mark.low):.1f}" y1="{cy:.1f}" x2="{x(mark.high):.1f}" y2="{cy:.1f}" stroke="#222" stroke-width="1.5"/>'
+        )
         for end in (mark.low, mark.high):
-            parts.append(f'<line x1="{x(end):.1f}" y1="{cy - 5:.1f}" x2="{x(end):.1f}" y2="{cy + 5:.1f}" stroke="#222" stroke-width="1.5"/>')
+            parts.append(
+                f'<line x1="{x(end):.1f}" y1="{cy - 5:.1f}" x2="{x(end):.1f}" y2="{cy + 5:.1f}" stroke="#222" stroke-width="1.5"/>'
+            )
         if not bars:
             parts.append(f'<circle cx="{x(mark.value):.1f}" cy="{cy:.1f}" r="4.5" fill="{PALETTE[0]}" stroke="#fff"/>')
         text = f"{fmt(mark.value)} [{fmt(mark.low)}, {fmt(mark.high)}]"
@@ -167,16 +181,21 @@ def heatmap(
     height = head + cell_h * len(rows) + 10
     parts = [_open(width, height)]
     for j, col in enumerate(cols):
-        parts.append(f'<text x="{label_w + cell_w * j + cell_w / 2:.1f}" y="{head - 10}" text-anchor="middle" fill="#222">{escape(col)}</text>')
+        parts.append(
+            f'<text x="{label_w + cell_w * j + cell_w / 2:.1f}" y="{head - 10}" text-anchor="middle" fill="#222">{escape(col)}</text>'
+        )
     for i, row_label in enumerate(rows):
         y = head + cell_h * i
-        parts.append(f'<text x="{label_w - 8}" y="{y + cell_h / 2 + 4:.1f}" text-anchor="end" fill="#222">{escape(row_label)}</text>')
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + cell_h / 2 + 4:.1f}" text-anchor="end" fill="#222">{escape(row_label)}</text>'
+        )
         for j in range(len(cols)):
             fill = colour(values[i][j])
             parts.append(
                 f'<g class="cell"><title>{escape(tooltip(i, j))}</title>'
                 f'<rect x="{label_w + cell_w * j}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" fill="{fill}" rx="3"/>'
-                f'<text x="{label_w + cell_w * j + cell_w / 2 - 1:.1f}" y="{y + cell_h / 2 + 3:.1f}" text-anchor="middle" fill="{_ink(fill)}">{escape(cell_text(i, j))}</text></g>'
+                f'<text x="{label_w + cell_w * j + cell_w / 2 - 1:.1f}" y="{y + cell_h / 2 + 3:.1f}" '
+                f'text-anchor="middle" fill="{_ink(fill)}">{escape(cell_text(i, j))}</text></g>'
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -206,10 +225,14 @@ def grouped_bars(
     parts += _grid(_nice_ticks(0.0, 1.0), x, legend_h, legend_h + block * len(groups), fmt)
     for g, group in enumerate(groups):
         y0 = legend_h + block * g
-        parts.append(f'<text x="{label_w - 8}" y="{y0 + block / 2 + 2:.1f}" text-anchor="end" fill="#222">{escape(group)}</text>')
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y0 + block / 2 + 2:.1f}" text-anchor="end" fill="#222">{escape(group)}</text>'
+        )
         for s, mark in enumerate(marks[g]):
             y = y0 + 4 + bar * s
-            tip = escape(f"{series[s]} on {group}: {fmt(mark.value)} (95% CI {fmt(mark.low)}-{fmt(mark.high)}) {mark.note}")
+            tip = escape(
+                f"{series[s]} on {group}: {fmt(mark.value)} (95% CI {fmt(mark.low)}-{fmt(mark.high)}) {mark.note}"
+            )
             if math.isnan(mark.value):
                 continue
             parts.append(
@@ -217,7 +240,9 @@ def grouped_bars(
                 f'<rect x="{label_w}" y="{y}" width="{x(mark.value) - label_w:.1f}" height="{bar - 2}" fill="{PALETTE[s % len(PALETTE)]}"/>'
                 f'<line x1="{x(mark.low):.1f}" y1="{y + (bar - 2) / 2:.1f}" x2="{x(mark.high):.1f}" y2="{y + (bar - 2) / 2:.1f}" stroke="#333"/></g>'
             )
-        parts.append(f'<text x="{label_w + plot_w + 8}" y="{y0 + block / 2 + 2:.1f}" fill="#555">{escape(marks[g][0].note if marks[g] else "")}</text>')
+        parts.append(
+            f'<text x="{label_w + plot_w + 8}" y="{y0 + block / 2 + 2:.1f}" fill="#555">{escape(marks[g][0].note if marks[g] else "")}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -249,7 +274,9 @@ def stacked_bars(
     parts += _grid(_nice_ticks(0.0, 1.0), x, top, top + row * len(rows), fmt)
     for i, label in enumerate(rows):
         cy = top + row * i + row / 2
-        parts.append(f'<g class="stack" data-row="{escape(label)}"><text x="{label_w - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="#222">{escape(label)}</text>')
+        parts.append(
+            f'<g class="stack" data-row="{escape(label)}"><text x="{label_w - 8}" y="{cy + 4:.1f}" text-anchor="end" fill="#222">{escape(label)}</text>'
+        )
         start = 0.0
         for k, name in enumerate(segments):
             value = values[i][k]

@@ -38,30 +38,54 @@ def _register(app: typer.Typer, module: ModuleType) -> None:
 
 #: Every command in the order `bcb --help` lists them (typer lists groups after commands).
 COMMANDS: dict[str, Command] = {
-    "demo": Command("demo", lambda app, m: app.command("demo")(m.demo), "Evaluate a canonical and a flawed reference model on bcb-mini and compare them."),
-    "sanitize": Command(
-        "sanitize", _register, "Cut each sample down to the code its entry point needs (the official sanitizer's rules);\nthe model's text is kept as raw_solution."
+    "demo": Command(
+        "demo",
+        lambda app, m: app.command("demo")(m.demo),
+        "Evaluate a canonical and a flawed reference model on bcb-mini and compare them.",
     ),
-    "syncheck": Command("sanitize", _register, "Count the samples that do not parse as given and after sanitizing, with their task ids."),
+    "sanitize": Command(
+        "sanitize",
+        _register,
+        "Cut each sample down to the code its entry point needs (the official sanitizer's rules);\nthe model's text is kept as raw_solution.",
+    ),
+    "syncheck": Command(
+        "sanitize", _register, "Count the samples that do not parse as given and after sanitizing, with their task ids."
+    ),
     "generate": Command(
         "generate",
         lambda app, m: app.command("generate", context_settings=m.CONTEXT_SETTINGS)(m.generate),
         "Generate solutions with a model and write them as the official harness does.",
     ),
     "evaluate": Command(
-        "evaluate", lambda app, m: app.command("evaluate")(m.evaluate_command), "Run samples against their tasks' tests and write the official result files."
+        "evaluate",
+        lambda app, m: app.command("evaluate")(m.evaluate_command),
+        "Run samples against their tasks' tests and write the official result files.",
     ),
     "leaderboard": Command(
-        "analysis", _register, "Rank models: pass@1 with its 95% CI, calibrated vs raw, Elo, lazy rate, timeouts, api+import failures, GT status."
+        "analysis",
+        _register,
+        "Rank models: pass@1 with its 95% CI, calibrated vs raw, Elo, lazy rate, timeouts, api+import failures, GT status.",
     ),
-    "strengths": Command("analysis", _register, "Pass rate per domain and per library for each model, and the ranking on your library stack."),
-    "compare": Command("analysis", _register, "Tasks solved by one run only, with the other's failing test and error, and McNemar's test."),
+    "strengths": Command(
+        "analysis",
+        _register,
+        "Pass rate per domain and per library for each model, and the ranking on your library stack.",
+    ),
+    "compare": Command(
+        "analysis",
+        _register,
+        "Tasks solved by one run only, with the other's failing test and error, and McNemar's test.",
+    ),
     "errors": Command(
         "analysis",
         _register,
         "Why each model fails: failures per category (syntax, import, name, api, assertion, ...), and the libraries it invents or misuses.",
     ),
-    "report": Command("analysis", _register, "One self-contained HTML file: leaderboard, Elo, domains, libraries, stack, task browser, runs."),
+    "report": Command(
+        "analysis",
+        _register,
+        "One self-contained HTML file: leaderboard, Elo, domains, libraries, stack, task browser, runs.",
+    ),
     "run": Command(
         "run",
         lambda app, m: app.command("run", context_settings=m.RUN_CONTEXT_SETTINGS)(m.run_command),
@@ -95,7 +119,11 @@ COMMANDS: dict[str, Command] = {
         "Serve evaluations over HTTP: the official Gradio /predict API (pip install 'bcb\\[serve]') and a JSON API.",
     ),
     "data": Command("data", lambda app, m: app.add_typer(m.app, name="data"), "Inspect and export datasets."),
-    "env": Command("env", lambda app, m: app.add_typer(m.app, name="env"), "Build and inspect the task environment (the libraries tasks import)."),
+    "env": Command(
+        "env",
+        lambda app, m: app.add_typer(m.app, name="env"),
+        "Build and inspect the task environment (the libraries tasks import).",
+    ),
     "task": Command("quality", _register, "Author tasks in the official schema: scaffold one, then check it."),
 }
 
@@ -129,7 +157,10 @@ class _LazyCommands(Mapping[str, Any]):
 
     def listing(self) -> dict[str, Any]:
         """What `bcb --help` shows, built from the summaries: no command's module is imported."""
-        return {name: self._built[name] if name not in COMMANDS else TyperCommand(name=name, help=COMMANDS[name].summary) for name in self._names}
+        return {
+            name: self._built[name] if name not in COMMANDS else TyperCommand(name=name, help=COMMANDS[name].summary)
+            for name in self._names
+        }
 
 
 class _LazyGroup(TyperGroup):

@@ -16,22 +16,68 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bcb.cli.common import DataDir, DatasetFile, Version, check_output, check_resamples, console, err_console, open_dataset, user_errors
+from bcb.cli.common import (
+    DataDir,
+    DatasetFile,
+    Version,
+    check_output,
+    check_resamples,
+    console,
+    err_console,
+    open_dataset,
+    user_errors,
+)
 from bcb.dataset import DATASETS, Dataset, DatasetError, load_dataset
 
 if TYPE_CHECKING:
     from bcb.analysis import Entry, Leaderboard, Run
 
-Results = Annotated[list[Path], typer.Argument(help="Results files (*_eval_results.json, official or bcb), or directories holding eval_results.json.", show_default=False)]
-Names = Annotated[Optional[list[str]], typer.Option("--name", help="Model name for the results file in the same position (repeat, in order); overrides the file's.")]
-DatasetOpt = Annotated[Optional[str], typer.Option("--dataset", help=f"Which benchmark: {' or '.join(DATASETS)} (default: the one the bcb manifests name, else bigcodebench).")]
-SubsetOpt = Annotated[Optional[str], typer.Option("--subset", help="full, or hard to score only the 148 BigCodeBench-Hard tasks.")]
-ExcludeGT = Annotated[bool, typer.Option("--exclude-gt-failures", help="Drop tasks whose ground truth failed in any run (default: keep them and flag them).")]
+Results = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Results files (*_eval_results.json, official or bcb), or directories holding eval_results.json.",
+        show_default=False,
+    ),
+]
+Names = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--name", help="Model name for the results file in the same position (repeat, in order); overrides the file's."
+    ),
+]
+DatasetOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--dataset",
+        help=f"Which benchmark: {' or '.join(DATASETS)} (default: the one the bcb manifests name, else bigcodebench).",
+    ),
+]
+SubsetOpt = Annotated[
+    Optional[str], typer.Option("--subset", help="full, or hard to score only the 148 BigCodeBench-Hard tasks.")
+]
+ExcludeGT = Annotated[
+    bool,
+    typer.Option(
+        "--exclude-gt-failures",
+        help="Drop tasks whose ground truth failed in any run (default: keep them and flag them).",
+    ),
+]
 Seed = Annotated[int, typer.Option(help="Seed of every bootstrap: the same files always give the same intervals.")]
 Format = Annotated[str, typer.Option("--format", help="table, json, csv or markdown.")]
-StackOpt = Annotated[Optional[str], typer.Option("--stack", help="Your libraries, comma-separated (pandas,requests,sqlite3), or a requirements.txt.")]
-StrictStack = Annotated[bool, typer.Option("--strict-stack", help="Count standard-library modules as inside the stack only when listed.")]
-References = Annotated[Optional[list[str]], typer.Option("--reference", help="A reported solve rate drawn for scale: 'human' (97%, reported by the BigCodeBench authors) or LABEL=RATE. Repeatable.")]
+StackOpt = Annotated[
+    Optional[str],
+    typer.Option("--stack", help="Your libraries, comma-separated (pandas,requests,sqlite3), or a requirements.txt."),
+]
+StrictStack = Annotated[
+    bool, typer.Option("--strict-stack", help="Count standard-library modules as inside the stack only when listed.")
+]
+References = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--reference",
+        help="A reported solve rate drawn for scale: 'human' (97%, reported by the BigCodeBench authors) or LABEL=RATE. Repeatable.",
+    ),
+]
 
 
 def _analysis() -> Any:
@@ -52,7 +98,14 @@ def _check_format(value: str, allowed: Sequence[str]) -> str:
 
 
 def _load_dataset(
-    runs: Sequence[Run], dataset: str | None, version: str | None, dataset_file: Path | None, subset: str | None, data_dir: Path | None, *, required: bool
+    runs: Sequence[Run],
+    dataset: str | None,
+    version: str | None,
+    dataset_file: Path | None,
+    subset: str | None,
+    data_dir: Path | None,
+    *,
+    required: bool,
 ) -> Dataset | None:
     """The dataset the runs were produced on. Commands that need task libraries load (and if need
     be download) it; the others use a local copy when there is one and otherwise do without."""
@@ -67,14 +120,25 @@ def _load_dataset(
         try:
             loaded = load_dataset(choice.name, version=choice.version, data_dir=data_dir, download=False)
         except DatasetError:
-            _note(f"no local copy of {choice.name} {choice.version or ''}: task ids are not checked against the dataset".replace("  ", " "))
+            _note(
+                f"no local copy of {choice.name} {choice.version or ''}: task ids are not checked against the dataset".replace(
+                    "  ", " "
+                )
+            )
             return None
     for note in analysis.dataset_mismatches(runs, loaded):
         _note(note)
     return loaded
 
 
-def _prepare(results: list[Path], names: list[str] | None, exclude_gt_failures: bool, dataset_args: tuple[Any, ...], *, required: bool) -> tuple[list[Entry], Any, Dataset | None]:
+def _prepare(
+    results: list[Path],
+    names: list[str] | None,
+    exclude_gt_failures: bool,
+    dataset_args: tuple[Any, ...],
+    *,
+    required: bool,
+) -> tuple[list[Entry], Any, Dataset | None]:
     analysis = _analysis()
     runs = analysis.load_runs(results, names or [])
     entries = analysis.pair_runs(runs)
@@ -93,7 +157,9 @@ def _lib_domains(dataset: Dataset, data_dir: Path | None) -> dict[str, str] | No
 
     lib_domains = lib_domains_for(dataset, data_dir)
     if lib_domains is None:
-        _note("domains unknown: no lib2domain.json in --data-dir/BCB_DATA_DIR or the cache, and it could not be downloaded")
+        _note(
+            "domains unknown: no lib2domain.json in --data-dir/BCB_DATA_DIR or the cache, and it could not be downloaded"
+        )
     return lib_domains
 
 
@@ -103,8 +169,22 @@ def _lib_domains(dataset: Dataset, data_dir: Path | None) -> dict[str, str] | No
 
 def leaderboard_command(
     results: Results,
-    sort: Annotated[str, typer.Option("--sort", help="Column to sort by: rank, model, split, subset, pass@1, ci-low, ci-high, ci-width, calibrated, raw, elo, lazy, timeouts, api-import, tasks, gt.")] = "pass@1",
-    ascending: Annotated[Optional[bool], typer.Option("--ascending/--descending", help="Sort order (default: best first for numbers, A-Z for text).", show_default=False)] = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            "--sort",
+            help="Column to sort by: rank, model, split, subset, pass@1, ci-low, ci-high, ci-width, calibrated, "
+            "raw, elo, lazy, timeouts, api-import, tasks, gt.",
+        ),
+    ] = "pass@1",
+    ascending: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--ascending/--descending",
+            help="Sort order (default: best first for numbers, A-Z for text).",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Format = "table",
     reference: References = None,
     exclude_gt_failures: ExcludeGT = False,
@@ -125,9 +205,17 @@ def leaderboard_command(
         fmt = _check_format(output_format, analysis.FORMATS)
         column = analysis.leaderboard.sort_column(sort)
         refs = [analysis.parse_reference(r) for r in reference or []]
-        entries, scope, loaded = _prepare(results, name, exclude_gt_failures, (dataset, version, dataset_file, subset, data_dir), required=False)
+        entries, scope, loaded = _prepare(
+            results, name, exclude_gt_failures, (dataset, version, dataset_file, subset, data_dir), required=False
+        )
         board = analysis.build_leaderboard(
-            entries, scope, entry_points=_entry_points(loaded), references=refs, elo=elo, elo_resamples=resamples, seed=seed
+            entries,
+            scope,
+            entry_points=_entry_points(loaded),
+            references=refs,
+            elo=elo,
+            elo_resamples=resamples,
+            seed=seed,
         )
         rows = analysis.sort_rows(board.rows, column, descending=None if ascending is None else not ascending)
         ordered = analysis.leaderboard.placed(board, rows, column)
@@ -145,7 +233,18 @@ def leaderboard_command(
 #: Leaderboard columns in the order they give way when the terminal is too narrow: the first
 #: listed goes first; the rank, the model and pass@1 with its interval never do. Columns not
 #: named here give way before all of these.
-_DROP_ORDER = ("subset", "calibrated", "split", "Elo 95% CI", "raw pass@1 %", "timeouts", "tasks", "GT-failing", "lazy %", "Elo")
+_DROP_ORDER = (
+    "subset",
+    "calibrated",
+    "split",
+    "Elo 95% CI",
+    "raw pass@1 %",
+    "timeouts",
+    "tasks",
+    "GT-failing",
+    "lazy %",
+    "Elo",
+)
 _KEEP = ("#", "model", "pass@1 %", "95% CI")
 
 
@@ -176,7 +275,13 @@ def _print_leaderboard(board: Leaderboard, ordered: Sequence[Any], loaded: Datas
     table = Table(title=title, title_justify="left")
     for header in shown:
         model = header == "model"
-        table.add_column(header, justify="left" if model else "right", no_wrap=not model, overflow="fold", min_width=min(widths[header], 24) if model else None)
+        table.add_column(
+            header,
+            justify="left" if model else "right",
+            no_wrap=not model,
+            overflow="fold",
+            min_width=min(widths[header], 24) if model else None,
+        )
     for cells, style in rows:
         values = [escape(cells.get(h, "")) for h in shown]
         if style:
@@ -186,7 +291,11 @@ def _print_leaderboard(board: Leaderboard, ordered: Sequence[Any], loaded: Datas
     console.print(table)
     hidden = [h for h in cols if h not in shown]
     if hidden:
-        console.print(f"[dim]not shown at {console.width} columns: {', '.join(hidden)} (a wider terminal, or --format csv/json/markdown, shows them)[/]", highlight=False, soft_wrap=True)
+        console.print(
+            f"[dim]not shown at {console.width} columns: {', '.join(hidden)} (a wider terminal, or --format csv/json/markdown, shows them)[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
     for line in lb.footnotes(board):
         console.print(f"[dim]{escape(line)}[/]", highlight=False, soft_wrap=True)
 
@@ -218,12 +327,16 @@ def strengths_command(
         if by not in ("domain", "library", "all"):
             raise DatasetError(f"unknown --by {by!r}: choose domain, library or all")
         parsed_stack = analysis.parse_stack(stack, include_stdlib=not strict_stack) if stack else None
-        entries, scope, loaded = _prepare(results, name, exclude_gt_failures, (dataset, version, dataset_file, subset, data_dir), required=True)
+        entries, scope, loaded = _prepare(
+            results, name, exclude_gt_failures, (dataset, version, dataset_file, subset, data_dir), required=True
+        )
         assert loaded is not None  # required=True loads or raises
         outcomes = analysis.runs.common_rates(entries, scope)
         lib_domains = _lib_domains(loaded, data_dir) if by in ("domain", "all") else None
         parts = analysis.breakdown(outcomes, scope.common, loaded, lib_domains, seed=seed)
-        ranking = analysis.rank_on_stack(outcomes, scope.common, loaded, parsed_stack, seed=seed) if parsed_stack else None
+        ranking = (
+            analysis.rank_on_stack(outcomes, scope.common, loaded, parsed_stack, seed=seed) if parsed_stack else None
+        )
     labels = [e.label for e in entries]
     libraries = list(parts.libraries[labels[0]])[: top or None]
     if fmt == "json":
@@ -231,7 +344,9 @@ def strengths_command(
         if by != "library" and parts.domains is not None:
             payload["domains"] = {lab: {d: s.to_json() for d, s in parts.domains[lab].items()} for lab in labels}
         if by != "domain":
-            payload["libraries"] = {lab: {lib: parts.libraries[lab][lib].to_json() for lib in libraries} for lab in labels}
+            payload["libraries"] = {
+                lab: {lib: parts.libraries[lab][lib].to_json() for lib in libraries} for lab in labels
+            }
         if ranking is not None:
             payload["stack"] = _stack_json(parsed_stack, ranking)
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
@@ -241,9 +356,25 @@ def strengths_command(
         return
     tables = []
     if by != "library" and parts.domains is not None:
-        tables.append(_group_table(f"Pass rate by domain (%, 95% CI, tasks; on the {parts.tasks} tasks every model has)", "domain", labels, list(parts.domains[labels[0]]), parts.domains))
+        tables.append(
+            _group_table(
+                f"Pass rate by domain (%, 95% CI, tasks; on the {parts.tasks} tasks every model has)",
+                "domain",
+                labels,
+                list(parts.domains[labels[0]]),
+                parts.domains,
+            )
+        )
     if by != "domain":
-        tables.append(_group_table(f"Pass rate by library (%, 95% CI, tasks; the {len(libraries)} most used)", "library", labels, libraries, parts.libraries))
+        tables.append(
+            _group_table(
+                f"Pass rate by library (%, 95% CI, tasks; the {len(libraries)} most used)",
+                "library",
+                labels,
+                libraries,
+                parts.libraries,
+            )
+        )
     if ranking is not None:
         tables.append(_stack_table(parsed_stack, ranking))
     for header, rows in tables:
@@ -262,7 +393,9 @@ def _cell(score: Any) -> str:
     return f"{100 * score.rate:.0f} [{100 * score.low:.0f}-{100 * score.high:.0f}] n={score.tasks}"
 
 
-def _group_table(header: str, what: str, labels: list[str], groups: list[str], scores: Any) -> tuple[str, list[list[str]]]:
+def _group_table(
+    header: str, what: str, labels: list[str], groups: list[str], scores: Any
+) -> tuple[str, list[list[str]]]:
     rows = [[what, *labels]]
     rows += [[group, *(_cell(scores[lab][group]) for lab in labels)] for group in groups]
     return header, rows
@@ -270,11 +403,24 @@ def _group_table(header: str, what: str, labels: list[str], groups: list[str], s
 
 def _stack_table(stack: Any, ranking: Any) -> tuple[str, list[list[str]]]:
     ranks, tasks = ranking
-    header = f"Stack score on {stack.label}: rests on {tasks} tasks (using the stack and nothing else{'' if not stack.include_stdlib else ' but the standard library'})"
+    header = (
+        f"Stack score on {stack.label}: rests on {tasks} tasks (using the stack and nothing "
+        f"else{'' if not stack.include_stdlib else ' but the standard library'})"
+    )
     rows = [["stack rank", "model", "stack score %", "95% CI", "tasks", "overall pass@1 %", "overall rank"]]
     for r in ranks:
         ci = "-" if not r.score.tasks else f"{100 * r.score.low:.1f}-{100 * r.score.high:.1f}"
-        rows.append([str(r.rank), r.label, "-" if not r.score.tasks else f"{100 * r.score.rate:.1f}", ci, str(r.score.tasks), f"{100 * r.overall:.1f}", str(r.overall_rank)])
+        rows.append(
+            [
+                str(r.rank),
+                r.label,
+                "-" if not r.score.tasks else f"{100 * r.score.rate:.1f}",
+                ci,
+                str(r.score.tasks),
+                f"{100 * r.overall:.1f}",
+                str(r.overall_rank),
+            ]
+        )
     return header, rows
 
 
@@ -285,7 +431,16 @@ def _stack_json(stack: Any, ranking: Any) -> dict[str, Any]:
         "source": stack.source,
         "include_stdlib": stack.include_stdlib,
         "tasks": tasks,
-        "ranking": [{"rank": r.rank, "label": r.label, **r.score.to_json(), "overall": r.overall, "overall_rank": r.overall_rank} for r in ranks],
+        "ranking": [
+            {
+                "rank": r.rank,
+                "label": r.label,
+                **r.score.to_json(),
+                "overall": r.overall,
+                "overall_rank": r.overall_rank,
+            }
+            for r in ranks
+        ],
     }
 
 
@@ -349,7 +504,9 @@ def compare_command(
         scope = analysis.scope_for(entries, dataset=loaded, exclude_gt_failures=exclude_gt_failures)
         if not scope.common:
             raise DatasetError(f"{a} and {b} have no task in common")
-        result = analysis.compare(run_a, run_b, scope.common, labels=(label_a, label_b), entry_points=_entry_points(loaded))
+        result = analysis.compare(
+            run_a, run_b, scope.common, labels=(label_a, label_b), entry_points=_entry_points(loaded)
+        )
     if fmt == "json":
         payload = result.to_json()
         payload["gt_failures"] = scope.policy
@@ -381,7 +538,9 @@ def _print_comparison(result: Any, scope: Any, limit: int) -> None:
         gt = scope.gt_failing
         for flip in flips[: limit or None]:
             mark = " (GT fails)" if flip.task_id in gt else ""
-            table.add_row(escape(flip.task_id + mark), escape(flip.change), escape(flip.failure.test), escape(flip.failure.error))
+            table.add_row(
+                escape(flip.task_id + mark), escape(flip.change), escape(flip.failure.test), escape(flip.failure.error)
+            )
         console.print(table)
         if limit and len(flips) > limit:
             console.print(f"[dim]... {len(flips) - limit} more (--limit 0 lists all)[/]")
@@ -410,9 +569,17 @@ def _resolve_task(text: str, runs: Sequence[Run]) -> str:
 
 def errors_command(
     results: Results,
-    task: Annotated[Optional[str], typer.Option("--task", help="One task across the models (13 or BigCodeBench/13): each sample's category, reason and failing tests.")] = None,
+    task: Annotated[
+        Optional[str],
+        typer.Option(
+            "--task",
+            help="One task across the models (13 or BigCodeBench/13): each sample's category, reason and failing tests.",
+        ),
+    ] = None,
     output_format: Format = "table",
-    top: Annotated[int, typer.Option(help="Attributes listed per library and category, most frequent first (0: all).")] = 5,
+    top: Annotated[
+        int, typer.Option(help="Attributes listed per library and category, most frequent first (0: all).")
+    ] = 5,
     exclude_gt_failures: ExcludeGT = False,
     name: Names = None,
     dataset: DatasetOpt = None,
@@ -455,7 +622,11 @@ def errors_command(
     libs = errors.library_rows(report, top or 10**9)
     if len(libs) > 1:
         _print_rows("The libraries behind import and api failures", libs, fmt)
-    notes = [f"GT-failing tasks: {report.gt_failures}", *report.notes, "categories and rules: README, 'Why did it fail?'"]
+    notes = [
+        f"GT-failing tasks: {report.gt_failures}",
+        *report.notes,
+        "categories and rules: README, 'Why did it fail?'",
+    ]
     if fmt == "markdown":
         sys.stdout.write("".join(f"- {n}\n" for n in notes))
     else:
@@ -468,7 +639,12 @@ _TEXT_COLUMNS = ("library", "category", "why", "failing tests", "most frequent",
 
 
 def _print_rows(
-    title: str, rows: list[list[str]], fmt: str, *, text_columns: Sequence[str] = _TEXT_COLUMNS, overflow: Literal["fold", "ellipsis"] = "fold"
+    title: str,
+    rows: list[list[str]],
+    fmt: str,
+    *,
+    text_columns: Sequence[str] = _TEXT_COLUMNS,
+    overflow: Literal["fold", "ellipsis"] = "fold",
 ) -> None:
     """A table whose first row is its header, as markdown or as a terminal table; by default as
     `bcb errors` shows its tables, text columns folded rather than cut."""
@@ -511,17 +687,24 @@ def report_command(
         analysis = _analysis()
         refs = [analysis.parse_reference(r) for r in reference or []]
         parsed_stack = analysis.parse_stack(stack, include_stdlib=not strict_stack) if stack else None
-        entries, scope, loaded = _prepare(results, name, exclude_gt_failures, (dataset, version, dataset_file, subset, data_dir), required=True)
+        entries, scope, loaded = _prepare(
+            results, name, exclude_gt_failures, (dataset, version, dataset_file, subset, data_dir), required=True
+        )
         assert loaded is not None  # required=True loads or raises
         lib_domains = _lib_domains(loaded, data_dir)
-        data = analysis.build_report(entries, scope, loaded, lib_domains, references=refs, stack=parsed_stack, resamples=resamples, seed=seed)
+        data = analysis.build_report(
+            entries, scope, loaded, lib_domains, references=refs, stack=parsed_stack, resamples=resamples, seed=seed
+        )
         page = analysis.render_report(data, title=title)
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(page, encoding="utf-8")
         except OSError as exc:
             raise DatasetError(f"cannot write {output}: {exc.strerror or exc}") from None
-    console.print(f"report: {escape(str(output))} ({len(page.encode('utf-8')) // 1024} KiB, {len(data.board.rows)} model rows)", highlight=False)
+    console.print(
+        f"report: {escape(str(output))} ({len(page.encode('utf-8')) // 1024} KiB, {len(data.board.rows)} model rows)",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -530,4 +713,3 @@ def register(app: typer.Typer) -> None:
     app.command("compare")(compare_command)
     app.command("errors")(errors_command)
     app.command("report")(report_command)
-

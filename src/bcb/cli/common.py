@@ -10,8 +10,17 @@ from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from bcb.dataset import DATASETS, DEFAULT_VERSION, VERSIONS, Dataset, DatasetError, load_dataset
@@ -27,48 +36,98 @@ err_console = Console(stderr=True)
 DATASET_PANEL = "Dataset"
 
 DatasetName = Annotated[
-    str, typer.Option("--dataset", help=f"Which benchmark: {' or '.join(DATASETS)} (bundled, needs no download).", rich_help_panel=DATASET_PANEL)
+    str,
+    typer.Option(
+        "--dataset",
+        help=f"Which benchmark: {' or '.join(DATASETS)} (bundled, needs no download).",
+        rich_help_panel=DATASET_PANEL,
+    ),
 ]
 Version = Annotated[
     Optional[str],
-    typer.Option("--version", help=f"BigCodeBench version: {', '.join(VERSIONS)}. \\[default: {DEFAULT_VERSION}]", rich_help_panel=DATASET_PANEL),
+    typer.Option(
+        "--version",
+        help=f"BigCodeBench version: {', '.join(VERSIONS)}. \\[default: {DEFAULT_VERSION}]",
+        rich_help_panel=DATASET_PANEL,
+    ),
 ]
 DatasetFile = Annotated[
     Optional[Path],
-    typer.Option("--dataset-file", help="A local .jsonl/.jsonl.gz dataset; a file that is no released version is used as a custom dataset.", rich_help_panel=DATASET_PANEL),
+    typer.Option(
+        "--dataset-file",
+        help="A local .jsonl/.jsonl.gz dataset; a file that is no released version is used as a custom dataset.",
+        rich_help_panel=DATASET_PANEL,
+    ),
 ]
-SubsetOpt = Annotated[str, typer.Option("--subset", help="full (all tasks) or hard (the 148 BigCodeBench-Hard tasks).", rich_help_panel=DATASET_PANEL)]
+SubsetOpt = Annotated[
+    str,
+    typer.Option(
+        "--subset", help="full (all tasks) or hard (the 148 BigCodeBench-Hard tasks).", rich_help_panel=DATASET_PANEL
+    ),
+]
 DataDir = Annotated[
     Optional[Path],
-    typer.Option("--data-dir", envvar="BCB_DATA_DIR", help="A directory holding BigCodeBench-<version>.jsonl.gz files, searched before the cache.", rich_help_panel=DATASET_PANEL),
+    typer.Option(
+        "--data-dir",
+        envvar="BCB_DATA_DIR",
+        help="A directory holding BigCodeBench-<version>.jsonl.gz files, searched before the cache.",
+        rich_help_panel=DATASET_PANEL,
+    ),
 ]
 SelectiveEvaluate = Annotated[
     Optional[str],
-    typer.Option("--selective-evaluate", help="Only these task ids, comma-separated: BigCodeBench/13,15 or 13,15.", rich_help_panel=DATASET_PANEL),
+    typer.Option(
+        "--selective-evaluate",
+        help="Only these task ids, comma-separated: BigCodeBench/13,15 or 13,15.",
+        rich_help_panel=DATASET_PANEL,
+    ),
 ]
 TaskPython = Annotated[
     Optional[str],
-    typer.Option("--python", help="The task environment's interpreter (default: $BCB_PYTHON, else ./bcb-task-env as `bcb env create` builds it, else this one)."),
+    typer.Option(
+        "--python",
+        help="The task environment's interpreter (default: $BCB_PYTHON, else ./bcb-task-env as `bcb env create` builds it, else this one).",
+    ),
 ]
-IdRange = Annotated[Optional[str], typer.Option("--id-range", help="Only positions LOW..HIGH-1 of the dataset, e.g. 10-20.", rich_help_panel=DATASET_PANEL)]
+IdRange = Annotated[
+    Optional[str],
+    typer.Option(
+        "--id-range", help="Only positions LOW..HIGH-1 of the dataset, e.g. 10-20.", rich_help_panel=DATASET_PANEL
+    ),
+]
 
 # The sandbox options of every command that runs untrusted code (see `sandbox_options`).
-AllowNetwork = Annotated[bool, typer.Option("--allow-network", help="Let samples use the network (recorded).", rich_help_panel="Sandbox")]
-Unsafe = Annotated[bool, typer.Option("--unsafe", help="Run even where the sandbox lacks a guarantee (bcb names it).", rich_help_panel="Sandbox")]
+AllowNetwork = Annotated[
+    bool, typer.Option("--allow-network", help="Let samples use the network (recorded).", rich_help_panel="Sandbox")
+]
+Unsafe = Annotated[
+    bool,
+    typer.Option(
+        "--unsafe", help="Run even where the sandbox lacks a guarantee (bcb names it).", rich_help_panel="Sandbox"
+    ),
+]
 DisableLayers = Annotated[
     Optional[list[str]],
-    typer.Option("--disable-sandbox-layer", help="Leave out this layer (names: bcb doctor; repeatable).", rich_help_panel="Sandbox"),
+    typer.Option(
+        "--disable-sandbox-layer",
+        help="Leave out this layer (names: bcb doctor; repeatable).",
+        rich_help_panel="Sandbox",
+    ),
 ]
 
 
-def sandbox_options(allow_network: bool = False, unsafe: bool = False, disable_layers: Optional[list[str]] = None) -> "SandboxOptions":
+def sandbox_options(
+    allow_network: bool = False, unsafe: bool = False, disable_layers: Optional[list[str]] = None
+) -> "SandboxOptions":
     """The one place the CLI turns its sandbox flags into options (the layers are probed when the
     workers start; the executor refuses, in one line, a tier that lacks a guarantee)."""
     from bcb.execution.sandbox import LAYER_NAMES, SandboxOptions
 
     unknown = sorted(set(disable_layers or ()) - set(LAYER_NAMES))
     if unknown:
-        raise DatasetError(f"unknown --disable-sandbox-layer {', '.join(unknown)}: choose from {', '.join(LAYER_NAMES)}")
+        raise DatasetError(
+            f"unknown --disable-sandbox-layer {', '.join(unknown)}: choose from {', '.join(LAYER_NAMES)}"
+        )
     return SandboxOptions(allow_network=allow_network, unsafe=unsafe, disable_layers=tuple(disable_layers or ()))
 
 
@@ -112,7 +171,11 @@ def check_output(path: Path, what: str, inputs: tuple[Path | None, ...] = ()) ->
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    if (
+        not parent.is_dir()
+        or not os.access(parent, os.W_OK | os.X_OK)
+        or (path.exists() and not os.access(path, os.W_OK))
+    ):
         raise BcbError(f"cannot write {what} {path}: {parent} is not a writable directory")
 
 
@@ -133,7 +196,9 @@ def check_resamples(resamples: int) -> int:
     return resamples
 
 
-def open_dataset(name: str, version: str | None, dataset_file: Path | None, subset: str, data_dir: Path | None) -> Dataset:
+def open_dataset(
+    name: str, version: str | None, dataset_file: Path | None, subset: str, data_dir: Path | None
+) -> Dataset:
     """Load with a download progress bar (rate and ETA) when a download happens."""
     progress = Progress(
         TextColumn("downloading {task.description}"),
@@ -154,7 +219,12 @@ def open_dataset(name: str, version: str | None, dataset_file: Path | None, subs
 
     try:
         dataset = load_dataset(
-            name, version=version, subset=subset, dataset_file=dataset_file, data_dir=data_dir, progress=report  # type: ignore[arg-type]
+            name,
+            version=version,
+            subset=subset,  # type: ignore[arg-type]
+            dataset_file=dataset_file,
+            data_dir=data_dir,
+            progress=report,
         )
     finally:
         if bar:

@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 
 from bcb.cli.common import (
-    check_output,
     DataDir,
     DatasetFile,
     DatasetName,
@@ -19,6 +18,7 @@ from bcb.cli.common import (
     SelectiveEvaluate,
     SubsetOpt,
     Version,
+    check_output,
     console,
     open_dataset,
     user_errors,
@@ -29,7 +29,17 @@ from bcb.dataset.summary import DatasetSummary, summarize
 
 app = typer.Typer(help="Inspect and export datasets.", no_args_is_help=True)
 
-SHOWABLE = ("prompt", "complete_prompt", "instruct_prompt", "code_prompt", "canonical_solution", "solution", "test", "libs", "doc_struct")
+SHOWABLE = (
+    "prompt",
+    "complete_prompt",
+    "instruct_prompt",
+    "code_prompt",
+    "canonical_solution",
+    "solution",
+    "test",
+    "libs",
+    "doc_struct",
+)
 
 
 @app.command()
@@ -67,11 +77,16 @@ def _print_summary(s: DatasetSummary, top: int) -> None:
     head.add_row("[bold]content hash", s.content_hash)
     head.add_row("[bold]content", status)
     head.add_row("[bold]source", s.source)
-    head.add_row("[bold]libraries", f"{len(s.libraries)} distinct; libs per task: " + ", ".join(f"{k}: {v}" for k, v in s.libs_per_task.items()))
+    head.add_row(
+        "[bold]libraries",
+        f"{len(s.libraries)} distinct; libs per task: " + ", ".join(f"{k}: {v}" for k, v in s.libs_per_task.items()),
+    )
     console.print(head)
 
     if s.domains is None:
-        console.print("\n[yellow]domains unknown:[/] no lib2domain.json in --data-dir/BCB_DATA_DIR or the cache, and it could not be downloaded")
+        console.print(
+            "\n[yellow]domains unknown:[/] no lib2domain.json in --data-dir/BCB_DATA_DIR or the cache, and it could not be downloaded"
+        )
     else:
         table = Table(title="Tasks per domain (a task counts in each domain it touches)", title_justify="left")
         table.add_column("domain")
@@ -114,7 +129,7 @@ def show(
             raise DatasetError(f"unknown field {field!r}: choose one of {', '.join(SHOWABLE)}")
         task = open_dataset(dataset, version, dataset_file, subset, data_dir).task(task_id)
     text = {
-        "prompt": task.prompt(split),  # type: ignore[arg-type]
+        "prompt": task.prompt(split),
         "solution": task.solution,
         "libs": ", ".join(task.libs),
         "doc_struct": json.dumps(task.doc_struct, indent=2, ensure_ascii=False),
@@ -133,7 +148,10 @@ def show(
 
 @app.command()
 def export(
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write here (.jsonl, or .jsonl.gz to compress); default: stdout.")] = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("-o", "--output", help="Write here (.jsonl, or .jsonl.gz to compress); default: stdout."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="Output format: jsonl (the official schema).")] = "jsonl",
     dataset: DatasetName = "bigcodebench",
     version: Version = None,

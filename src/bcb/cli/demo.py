@@ -11,10 +11,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bcb.cli.common import AllowNetwork, DataDir, DisableLayers, Unsafe, console, err_console, open_dataset, sandbox_options, user_errors
+from bcb.cli.common import (
+    AllowNetwork,
+    DataDir,
+    DisableLayers,
+    Unsafe,
+    console,
+    err_console,
+    open_dataset,
+    sandbox_options,
+    user_errors,
+)
 from bcb.cli.data import _print_summary
 from bcb.cli.evaluate import BarProgress
-from bcb.evaluation.runner import SharedExecutor
 from bcb.dataset import DEFAULT_VERSION, DatasetError
 from bcb.dataset.domains import lib_domains_for
 from bcb.dataset.summary import summarize
@@ -22,6 +31,7 @@ from bcb.evaluation import reference_samples
 from bcb.evaluation.evaluate import EvalConfig, evaluate
 from bcb.evaluation.passk import pass_at_1_ci
 from bcb.evaluation.results import result_paths, write_eval_results
+from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.samples import read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import environment_fingerprint
@@ -32,9 +42,13 @@ from bcb.fileio import write_json_atomic
 
 
 def demo(
-    root: Annotated[Path, typer.Option(help="Where the demo's samples, results and store go.")] = Path("bcb_results/demo"),
+    root: Annotated[Path, typer.Option(help="Where the demo's samples, results and store go.")] = Path(
+        "bcb_results/demo"
+    ),
     data_dir: DataDir = None,
-    timeout: Annotated[float, typer.Option(help="Per-sample limit in seconds (the flawed model has an infinite loop).")] = 3.0,
+    timeout: Annotated[
+        float, typer.Option(help="Per-sample limit in seconds (the flawed model has an infinite loop).")
+    ] = 3.0,
     allow_network: AllowNetwork = False,
     unsafe: Unsafe = False,
     disable_layer: DisableLayers = None,
@@ -48,22 +62,38 @@ def demo(
         root.mkdir(parents=True, exist_ok=True)
         config = EvalConfig(timeout=timeout)
         fingerprint = environment_fingerprint(sys.executable)
-        runner = SharedExecutor(sys.executable, 2, config.limits, preload_modules(lib for t in tasks for lib in t.libs), sandbox=sandbox)
+        runner = SharedExecutor(
+            sys.executable, 2, config.limits, preload_modules(lib for t in tasks for lib in t.libs), sandbox=sandbox
+        )
         store = ResultStore(root / "bcb.sqlite")
-        table = Table(title=f"bcb-mini ({len(tasks)} tasks), calibrated, {timeout:g} s per sample", title_justify="left")
-        for column, justify in (("model", "left"), ("pass@1", "right"), ("95% CI", "right"), ("GT pass rate", "right"), ("lazy", "right"), ("timeouts", "right")):
+        table = Table(
+            title=f"bcb-mini ({len(tasks)} tasks), calibrated, {timeout:g} s per sample", title_justify="left"
+        )
+        for column, justify in (
+            ("model", "left"),
+            ("pass@1", "right"),
+            ("95% CI", "right"),
+            ("GT pass rate", "right"),
+            ("lazy", "right"),
+            ("timeouts", "right"),
+        ):
             table.add_column(column, justify=justify)  # type: ignore[arg-type]
         executed = reused = 0
         try:
             # Workers start (and probe the sandbox) before anything is shown: a refusal is one
             # line, and the verdicts are keyed on the sandbox as `bcb evaluate` keys them.
             fingerprint = runner.prepare(fingerprint)
-            for name, rows in (("canonical", reference_samples.canonical(tasks)), ("flawed", reference_samples.flawed(tasks))):
+            for name, rows in (
+                ("canonical", reference_samples.canonical(tasks)),
+                ("flawed", reference_samples.flawed(tasks)),
+            ):
                 path = root / f"{name}--main--bcb-mini-complete--reference-0-1-sanitized_calibrated.jsonl"
                 path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
                 err_console.print(f"[bold]{name}[/]")
                 samples = read_samples(path, mini.by_id, resolve_id=mini.resolve_id)
-                outcome = evaluate(mini, tasks, samples, config, store, fingerprint, runner, BarProgress(), samples_origin=str(path))
+                outcome = evaluate(
+                    mini, tasks, samples, config, store, fingerprint, runner, BarProgress(), samples_origin=str(path)
+                )
                 executed, reused = executed + outcome.executed, reused + outcome.reused
                 eval_path, passk_path = result_paths(path)
                 write_eval_results(eval_path, outcome.results)

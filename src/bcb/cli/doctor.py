@@ -12,13 +12,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from bcb.cli.common import (
-    TaskPython,
     DataDir,
     DatasetFile,
     DatasetName,
     IdRange,
     SelectiveEvaluate,
     SubsetOpt,
+    TaskPython,
     Version,
     console,
     open_dataset,
@@ -62,10 +62,25 @@ def doctor_command(
     data_dir: DataDir = None,
     selective_evaluate: SelectiveEvaluate = None,
     id_range: IdRange = None,
-    allow_network: Annotated[bool, typer.Option("--allow-network", help="Predict a run with `bcb evaluate --allow-network`.")] = False,
-    network_probe: Annotated[str, typer.Option("--network-probe", help="HOST:PORT a sample tries to reach to decide whether the network is available.")] = DEFAULT_NETWORK_PROBE,
-    no_sandbox_probe: Annotated[bool, typer.Option("--no-sandbox-probe", help="Check libraries only (no worker is started: NLTK data, network and user are not checked).")] = False,
-    root: Annotated[Path, typer.Option(help="bcb's result store, for a cached ground-truth result of this environment.")] = Path("bcb_results"),
+    allow_network: Annotated[
+        bool, typer.Option("--allow-network", help="Predict a run with `bcb evaluate --allow-network`.")
+    ] = False,
+    network_probe: Annotated[
+        str,
+        typer.Option(
+            "--network-probe", help="HOST:PORT a sample tries to reach to decide whether the network is available."
+        ),
+    ] = DEFAULT_NETWORK_PROBE,
+    no_sandbox_probe: Annotated[
+        bool,
+        typer.Option(
+            "--no-sandbox-probe",
+            help="Check libraries only (no worker is started: NLTK data, network and user are not checked).",
+        ),
+    ] = False,
+    root: Annotated[
+        Path, typer.Option(help="bcb's result store, for a cached ground-truth result of this environment.")
+    ] = Path("bcb_results"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON.")] = False,
 ) -> None:
     """Which libraries, data and sandbox settings stop ground truths from passing here; exits 1 when the ground-truth pass rate cannot reach 0.99."""
@@ -98,15 +113,33 @@ def doctor_command(
         "python": fingerprint.get("executable"),
         "python_version": fingerprint.get("python_version"),
         "libraries": [
-            {"import": lib.import_name, "distribution": lib.dist, "installed": lib.installed, "official": lib.official, "missing": lib.missing,
-             "differs": lib.differs, "tasks": sum(lib.import_name in n.libs for n in needs)}
+            {
+                "import": lib.import_name,
+                "distribution": lib.dist,
+                "installed": lib.installed,
+                "official": lib.official,
+                "missing": lib.missing,
+                "differs": lib.differs,
+                "tasks": sum(lib.import_name in n.libs for n in needs),
+            }
             for lib in libraries.libraries
         ],
-        "other_pins_differing": [{"distribution": p.dist, "installed": p.installed, "official": p.official} for p in libraries.other_pins if p.official is not None and p.installed != p.official],
-        "sandbox": None if probe is None else {
-            "layers": probe.report, "refusal": probe.refusal, "network_reachable": probe.network_reachable,
-            "network_detail": probe.network_detail, "runs_as_root": probe.runs_as_root, "nltk_data": probe.nltk_found,
-            "tier": probe.report.get("tier"), "limits": probe.sandbox_limits,
+        "other_pins_differing": [
+            {"distribution": p.dist, "installed": p.installed, "official": p.official}
+            for p in libraries.other_pins
+            if p.official is not None and p.installed != p.official
+        ],
+        "sandbox": None
+        if probe is None
+        else {
+            "layers": probe.report,
+            "refusal": probe.refusal,
+            "network_reachable": probe.network_reachable,
+            "network_detail": probe.network_detail,
+            "runs_as_root": probe.runs_as_root,
+            "nltk_data": probe.nltk_found,
+            "tier": probe.report.get("tier"),
+            "limits": probe.sandbox_limits,
         },
         "diagnosis": diagnosis.to_dict(),
         "cached_ground_truth": cached,
@@ -127,7 +160,9 @@ class _nothing:
         return None
 
 
-def _cached_ground_truth(root: Path, dataset_hash: str, fingerprint: dict[str, Any], probe: SandboxProbe | None) -> dict[str, Any] | None:
+def _cached_ground_truth(
+    root: Path, dataset_hash: str, fingerprint: dict[str, Any], probe: SandboxProbe | None
+) -> dict[str, Any] | None:
     """The ground truth `bcb evaluate` cached for this dataset, environment and default limits."""
     path = root / "bcb.sqlite"
     if probe is None or not path.is_file():
@@ -135,12 +170,22 @@ def _cached_ground_truth(root: Path, dataset_hash: str, fingerprint: dict[str, A
     keyed = {**fingerprint, "sandbox": sandbox_summary(probe.report)}
     config = EvalConfig()
     with ResultStore(path) as store:
-        gt = store.get_ground_truth(dataset_hash, environment_key(keyed), config.limits_for(OFFICIAL_TIMEOUT_FLOOR_S + 1))
+        gt = store.get_ground_truth(
+            dataset_hash, environment_key(keyed), config.limits_for(OFFICIAL_TIMEOUT_FLOOR_S + 1)
+        )
     return summarize_ground_truth(gt) if gt else None
 
 
-def _print_report(payload: dict[str, Any], libraries: LibraryReport, probe: SandboxProbe | None, diagnosis: Diagnosis, needs_count: int) -> None:
-    console.rule(f"[bold]bcb doctor[/] · {escape(payload['dataset'])} · {needs_count} tasks · Python {payload['python_version']}")
+def _print_report(
+    payload: dict[str, Any],
+    libraries: LibraryReport,
+    probe: SandboxProbe | None,
+    diagnosis: Diagnosis,
+    needs_count: int,
+) -> None:
+    console.rule(
+        f"[bold]bcb doctor[/] · {escape(payload['dataset'])} · {needs_count} tasks · Python {payload['python_version']}"
+    )
     console.print(f"interpreter: {payload['python']}", highlight=False)
 
     console.print("\n[bold]Libraries[/] (third-party imports of the tasks vs. the official pins)")
@@ -154,10 +199,15 @@ def _print_report(payload: dict[str, Any], libraries: LibraryReport, probe: Sand
             table.add_row(row["import"], row["distribution"], installed, row["official"] or "-", str(row["tasks"]))
         console.print(table)
     ok = len(payload["libraries"]) - len(rows)
-    console.print(f"[green]{ok} of {len(payload['libraries'])} libraries installed at the official version (or unpinned)[/]")
+    console.print(
+        f"[green]{ok} of {len(payload['libraries'])} libraries installed at the official version (or unpinned)[/]"
+    )
     others = payload["other_pins_differing"]
     if others:
-        text = ", ".join(f"{o['distribution']} {o['installed'] or 'missing'} (official {o['official'] or 'unpinned'})" for o in others)
+        text = ", ".join(
+            f"{o['distribution']} {o['installed'] or 'missing'} (official {o['official'] or 'unpinned'})"
+            for o in others
+        )
         console.print(f"[dim]other pinned distributions that differ: {escape(text)}[/]", highlight=False)
 
     console.print("\n[bold]Sandbox[/] (as `bcb evaluate` would run samples)")
@@ -172,17 +222,32 @@ def _print_report(payload: dict[str, Any], libraries: LibraryReport, probe: Sand
         for layer in LAYERS:
             on = bool(probe.report.get(layer.name))
             why = "" if on else str(notes.get(layer.name, ""))
-            table.add_row(layer.name, "[green]on[/]" if on else "[red]off[/]", escape(layer.what + (f" [off: {why}]" if why else "")))
+            table.add_row(
+                layer.name,
+                "[green]on[/]" if on else "[red]off[/]",
+                escape(layer.what + (f" [off: {why}]" if why else "")),
+            )
         console.print(table)
         promised = probe.report.get("guarantees") or {}
-        console.print("guarantees: " + "  ".join(f"{label} {'[green]yes[/]' if promised.get(name) else '[red]no[/]'}" for name, label, _way in GUARANTEES), highlight=False)
+        console.print(
+            "guarantees: "
+            + "  ".join(
+                f"{label} {'[green]yes[/]' if promised.get(name) else '[red]no[/]'}" for name, label, _way in GUARANTEES
+            ),
+            highlight=False,
+        )
         if probe.refusal:
             console.print(f"[red]bcb evaluate would refuse to run:[/] {escape(probe.refusal)}", highlight=False)
         net = "[green]reachable[/]" if probe.network_reachable else "[yellow]unreachable[/]"
         console.print(f"network from a sample: {net} ({escape(probe.network_detail)})", highlight=False)
         console.print(f"samples run as: {'[yellow]root[/]' if probe.runs_as_root else 'a normal user'}")
         if probe.nltk_found:
-            console.print("NLTK data: " + "  ".join(f"{res} {'[green]found[/]' if ok else '[red]missing[/]'}" for res, ok in probe.nltk_found.items()))
+            console.print(
+                "NLTK data: "
+                + "  ".join(
+                    f"{res} {'[green]found[/]' if ok else '[red]missing[/]'}" for res, ok in probe.nltk_found.items()
+                )
+            )
 
     console.print("\n[bold]Ground truths that cannot pass here[/]")
     if diagnosis.causes:
@@ -196,13 +261,23 @@ def _print_report(payload: dict[str, Any], libraries: LibraryReport, probe: Sand
         console.print("[green]none found[/]")
     risky = {name: ids for name, ids in diagnosis.version_risks.items()}
     if risky:
-        console.print("[dim]at risk from a version that differs from the official pin: "
-                      + ", ".join(f"{name} ({len(ids)} tasks)" for name, ids in risky.items()) + "[/]", highlight=False)
+        console.print(
+            "[dim]at risk from a version that differs from the official pin: "
+            + ", ".join(f"{name} ({len(ids)} tasks)" for name, ids in risky.items())
+            + "[/]",
+            highlight=False,
+        )
     cached = payload["cached_ground_truth"]
     if cached:
         failed = cached["failed"]
-        console.print(f"cached ground truth for this environment: pass rate {cached['pass_rate']:.3f} over {cached['tasks']} tasks"
-                      + (f"; failing: {_short(failed, 40)}" if failed else ""), highlight=False)
+        console.print(
+            f"cached ground truth for this environment: pass rate {cached['pass_rate']:.3f} over {cached['tasks']} tasks"
+            + (f"; failing: {_short(failed, 40)}" if failed else ""),
+            highlight=False,
+        )
     colour = "green" if diagnosis.ok else "red"
-    console.print(f"\nbest reachable ground-truth pass rate: [{colour}]{diagnosis.best_gt_rate:.3f}[/] "
-                  f"({len(diagnosis.doomed)} of {diagnosis.total} tasks doomed; target {TARGET_GT_RATE})", highlight=False)
+    console.print(
+        f"\nbest reachable ground-truth pass rate: [{colour}]{diagnosis.best_gt_rate:.3f}[/] "
+        f"({len(diagnosis.doomed)} of {diagnosis.total} tasks doomed; target {TARGET_GT_RATE})",
+        highlight=False,
+    )

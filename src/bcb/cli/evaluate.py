@@ -21,7 +21,6 @@ from rich.table import Table
 
 from bcb.cli.common import (
     AllowNetwork,
-    check_output,
     DataDir,
     DatasetFile,
     DatasetName,
@@ -33,6 +32,7 @@ from bcb.cli.common import (
     TaskPython,
     Unsafe,
     Version,
+    check_output,
     console,
     err_console,
     open_dataset,
@@ -77,8 +77,8 @@ from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import TIMEOUT_POLICIES, Limits, check_seconds
 from bcb.execution.preload import preload_modules
 from bcb.execution.protocol import EXECUTOR_KINDS
-from bcb.server.api import TOKEN_ENV
 from bcb.fileio import write_json_atomic
+from bcb.server.api import TOKEN_ENV
 
 
 class BarProgress:
@@ -139,59 +139,206 @@ def _pass_k(text: str) -> tuple[int, ...]:
 
 
 def evaluate_command(
-    samples: Annotated[Path | None, typer.Option("--samples", help="Samples JSONL (task_id + solution or completion) or a directory of <task>/N.py.")] = None,
-    split: Annotated[str, typer.Option(help="complete or instruct (recorded; calibration uses code_prompt either way).")] = "complete",
+    samples: Annotated[
+        Path | None,
+        typer.Option(
+            "--samples", help="Samples JSONL (task_id + solution or completion) or a directory of <task>/N.py."
+        ),
+    ] = None,
+    split: Annotated[
+        str, typer.Option(help="complete or instruct (recorded; calibration uses code_prompt either way).")
+    ] = "complete",
     subset: SubsetOpt = "full",
     dataset: DatasetName = "bigcodebench",
     version: Version = None,
     dataset_file: DatasetFile = None,
     data_dir: DataDir = None,
-    calibrated: Annotated[bool, typer.Option("--calibrated/--no-calibrated", help="Prepend code_prompt + pass, as the official evaluator does by default.", rich_help_panel=LIMITS)] = True,
-    pass_k: Annotated[str | None, typer.Option("--pass-k", help="Which pass@k to report, k <= samples per task (the default leaves out larger k, as official). \\[default: 1,5,10]", show_default=False)] = None,
+    calibrated: Annotated[
+        bool,
+        typer.Option(
+            "--calibrated/--no-calibrated",
+            help="Prepend code_prompt + pass, as the official evaluator does by default.",
+            rich_help_panel=LIMITS,
+        ),
+    ] = True,
+    pass_k: Annotated[
+        str | None,
+        typer.Option(
+            "--pass-k",
+            help="Which pass@k to report, k <= samples per task (the default leaves out larger k, as official). \\[default: 1,5,10]",
+            show_default=False,
+        ),
+    ] = None,
     parallel: Annotated[int, typer.Option(help="Worker processes (default: the number of CPUs).")] = 0,
-    min_time_limit: Annotated[float, typer.Option("--min-time-limit", help="Seconds; the official floor on GT-derived limits.", rich_help_panel=LIMITS)] = 1.0,
-    max_as_limit: Annotated[int, typer.Option("--max-as-limit", help="Address-space limit per sample, MiB.", rich_help_panel=LIMITS)] = 30 * 1024,
-    max_data_limit: Annotated[int, typer.Option("--max-data-limit", help="Data-segment limit per sample, MiB.", rich_help_panel=LIMITS)] = 30 * 1024,
-    max_stack_limit: Annotated[int, typer.Option("--max-stack-limit", help="Stack limit per sample, MiB.", rich_help_panel=LIMITS)] = 10,
-    timeout: Annotated[float | None, typer.Option(help="One fixed per-sample limit in seconds, overriding the timeout policy.", rich_help_panel=LIMITS)] = None,
-    timeout_policy: Annotated[str, typer.Option("--timeout-policy", help="official: max(240, GT time) + 1 s; scaled: max(120, 5 x GT time) + 1 s, never above official (see README).", rich_help_panel=LIMITS)] = "official",
+    min_time_limit: Annotated[
+        float,
+        typer.Option(
+            "--min-time-limit", help="Seconds; the official floor on GT-derived limits.", rich_help_panel=LIMITS
+        ),
+    ] = 1.0,
+    max_as_limit: Annotated[
+        int, typer.Option("--max-as-limit", help="Address-space limit per sample, MiB.", rich_help_panel=LIMITS)
+    ] = 30 * 1024,
+    max_data_limit: Annotated[
+        int, typer.Option("--max-data-limit", help="Data-segment limit per sample, MiB.", rich_help_panel=LIMITS)
+    ] = 30 * 1024,
+    max_stack_limit: Annotated[
+        int, typer.Option("--max-stack-limit", help="Stack limit per sample, MiB.", rich_help_panel=LIMITS)
+    ] = 10,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="One fixed per-sample limit in seconds, overriding the timeout policy.", rich_help_panel=LIMITS
+        ),
+    ] = None,
+    timeout_policy: Annotated[
+        str,
+        typer.Option(
+            "--timeout-policy",
+            help="official: max(240, GT time) + 1 s; scaled: max(120, 5 x GT time) + 1 s, never above official (see README).",
+            rich_help_panel=LIMITS,
+        ),
+    ] = "official",
     selective_evaluate: SelectiveEvaluate = None,
     id_range: IdRange = None,
-    check_gt_only: Annotated[bool, typer.Option("--check-gt-only", help="Run the ground truth only and report its pass rate.", rich_help_panel=GROUND_TRUTH)] = False,
-    no_gt: Annotated[bool, typer.Option("--no-gt", help="Skip the ground-truth check (limits then assume 20 s GT time, as official).", rich_help_panel=GROUND_TRUTH)] = False,
-    recheck_gt: Annotated[bool, typer.Option("--recheck-gt", help="Ignore the cached ground truth and run it again.", rich_help_panel=GROUND_TRUTH)] = False,
-    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Score only the tasks that have samples.", rich_help_panel=RESULTS)] = False,
-    reuse_results: Annotated[bool, typer.Option("--reuse-results/--overwrite-results", help="When the samples' _eval_results.json exists: reuse it (run nothing, recompute pass@k, as official) or evaluate again, keeping the old file as .bak (the default; the store makes it cheap).", rich_help_panel=RESULTS)] = False,
-    root: Annotated[Path, typer.Option(help="Where bcb keeps its result store.", rich_help_panel=RESULTS)] = Path("bcb_results"),
+    check_gt_only: Annotated[
+        bool,
+        typer.Option(
+            "--check-gt-only", help="Run the ground truth only and report its pass rate.", rich_help_panel=GROUND_TRUTH
+        ),
+    ] = False,
+    no_gt: Annotated[
+        bool,
+        typer.Option(
+            "--no-gt",
+            help="Skip the ground-truth check (limits then assume 20 s GT time, as official).",
+            rich_help_panel=GROUND_TRUTH,
+        ),
+    ] = False,
+    recheck_gt: Annotated[
+        bool,
+        typer.Option(
+            "--recheck-gt", help="Ignore the cached ground truth and run it again.", rich_help_panel=GROUND_TRUTH
+        ),
+    ] = False,
+    allow_partial: Annotated[
+        bool, typer.Option("--allow-partial", help="Score only the tasks that have samples.", rich_help_panel=RESULTS)
+    ] = False,
+    reuse_results: Annotated[
+        bool,
+        typer.Option(
+            "--reuse-results/--overwrite-results",
+            help="When the samples' _eval_results.json exists: reuse it (run nothing, recompute pass@k, as "
+            "official) or evaluate again, keeping the old file as .bak (the default; the store makes it cheap).",
+            rich_help_panel=RESULTS,
+        ),
+    ] = False,
+    root: Annotated[Path, typer.Option(help="Where bcb keeps its result store.", rich_help_panel=RESULTS)] = Path(
+        "bcb_results"
+    ),
     python: TaskPython = None,
-    allow_missing_libs: Annotated[bool, typer.Option("--allow-missing-libs", help="Run even when the interpreter lacks libraries the tasks import (those tasks then fail).", rich_help_panel=EXECUTION)] = False,
-    preload: Annotated[str | None, typer.Option(help="Modules workers import before forking, comma-separated (default: from the tasks).", rich_help_panel=EXECUTION)] = None,
-    executor: Annotated[str, typer.Option("--executor", help="local (this machine's workers) or ray (a Ray cluster: pip install 'bcb\\[ray]'; --parallel is then workers per node).", rich_help_panel=EXECUTION)] = "local",
-    ray_address: Annotated[str | None, typer.Option("--ray-address", help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray).", rich_help_panel=EXECUTION)] = None,
+    allow_missing_libs: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing-libs",
+            help="Run even when the interpreter lacks libraries the tasks import (those tasks then fail).",
+            rich_help_panel=EXECUTION,
+        ),
+    ] = False,
+    preload: Annotated[
+        str | None,
+        typer.Option(
+            help="Modules workers import before forking, comma-separated (default: from the tasks).",
+            rich_help_panel=EXECUTION,
+        ),
+    ] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            help="local (this machine's workers) or ray (a Ray cluster: pip install 'bcb\\[ray]'; --parallel is then workers per node).",
+            rich_help_panel=EXECUTION,
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray).",
+            rich_help_panel=EXECUTION,
+        ),
+    ] = None,
     allow_network: AllowNetwork = False,
     unsafe: Unsafe = False,
     disable_layer: DisableLayers = None,
-    allow_mixed_env: Annotated[bool, typer.Option("--allow-mixed-env", help="Use Ray nodes whose environment differs from this one's (recorded).", rich_help_panel=EXECUTION)] = False,
-    remote: Annotated[str | None, typer.Option("--remote", help="Evaluate on a bcb serve server at this URL; a rerun resumes the job.", rich_help_panel=EXECUTION)] = None,
-    remote_token: Annotated[str | None, typer.Option("--remote-token", envvar=TOKEN_ENV, help=f"Its bearer token (also ${TOKEN_ENV}).", rich_help_panel=EXECUTION)] = None,
-    preflight: Annotated[bool, typer.Option("--preflight", hidden=True, help="Check the options and the task environment, run nothing (bcb run, before it generates).")] = False,
+    allow_mixed_env: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mixed-env",
+            help="Use Ray nodes whose environment differs from this one's (recorded).",
+            rich_help_panel=EXECUTION,
+        ),
+    ] = False,
+    remote: Annotated[
+        str | None,
+        typer.Option(
+            "--remote",
+            help="Evaluate on a bcb serve server at this URL; a rerun resumes the job.",
+            rich_help_panel=EXECUTION,
+        ),
+    ] = None,
+    remote_token: Annotated[
+        str | None,
+        typer.Option(
+            "--remote-token", envvar=TOKEN_ENV, help=f"Its bearer token (also ${TOKEN_ENV}).", rich_help_panel=EXECUTION
+        ),
+    ] = None,
+    preflight: Annotated[
+        bool,
+        typer.Option(
+            "--preflight",
+            hidden=True,
+            help="Check the options and the task environment, run nothing (bcb run, before it generates).",
+        ),
+    ] = False,
 ) -> None:
     """Run samples against their tasks' tests and write the official result files."""
     clock = RunClock()
     if remote is not None:
         local_only = {
-            "--check-gt-only": check_gt_only, "--recheck-gt": recheck_gt, "--id-range": id_range, "--reuse-results": reuse_results,
-            "--version": version, "--dataset-file": dataset_file, "--python": python, "--preload": preload,
-            "--executor": executor != "local", "--timeout-policy": timeout_policy != "official", "--allow-network": allow_network,
-            "--unsafe": unsafe, "--disable-sandbox-layer": disable_layer,
+            "--check-gt-only": check_gt_only,
+            "--recheck-gt": recheck_gt,
+            "--id-range": id_range,
+            "--reuse-results": reuse_results,
+            "--version": version,
+            "--dataset-file": dataset_file,
+            "--python": python,
+            "--preload": preload,
+            "--executor": executor != "local",
+            "--timeout-policy": timeout_policy != "official",
+            "--allow-network": allow_network,
+            "--unsafe": unsafe,
+            "--disable-sandbox-layer": disable_layer,
         }
         _remote(
-            remote, remote_token, samples, [flag for flag, given in local_only.items() if given],
+            remote,
+            remote_token,
+            samples,
+            [flag for flag, given in local_only.items() if given],
             {
-                "split": split, "subset": subset, "dataset": dataset, "pass_k": pass_k or DEFAULT_PASS_K, "min_time_limit": str(min_time_limit),
-                "max_as_limit": str(max_as_limit), "max_data_limit": str(max_data_limit), "max_stack_limit": str(max_stack_limit),
-                "calibrated": str(calibrated).lower(), "no_gt": str(no_gt).lower(), "selective_evaluate": selective_evaluate or "",
-                "timeout": "" if timeout is None else str(timeout), "allow_partial": str(allow_partial).lower(),
+                "split": split,
+                "subset": subset,
+                "dataset": dataset,
+                "pass_k": pass_k or DEFAULT_PASS_K,
+                "min_time_limit": str(min_time_limit),
+                "max_as_limit": str(max_as_limit),
+                "max_data_limit": str(max_data_limit),
+                "max_stack_limit": str(max_stack_limit),
+                "calibrated": str(calibrated).lower(),
+                "no_gt": str(no_gt).lower(),
+                "selective_evaluate": selective_evaluate or "",
+                "timeout": "" if timeout is None else str(timeout),
+                "allow_partial": str(allow_partial).lower(),
             },
         )
         return
@@ -213,7 +360,9 @@ def evaluate_command(
             check_seconds(timeout, "--timeout")
         check_seconds(min_time_limit, "--min-time-limit", zero_ok=True)
         if timeout_policy not in TIMEOUT_POLICIES:
-            raise DatasetError(f"unknown --timeout-policy {timeout_policy!r}: choose one of {', '.join(TIMEOUT_POLICIES)}")
+            raise DatasetError(
+                f"unknown --timeout-policy {timeout_policy!r}: choose one of {', '.join(TIMEOUT_POLICIES)}"
+            )
         sandbox = sandbox_options(allow_network, unsafe, disable_layer)
         ks = _pass_k(pass_k or DEFAULT_PASS_K)
         loaded = open_dataset(dataset, version, dataset_file, subset, data_dir)
@@ -228,7 +377,7 @@ def evaluate_command(
         except ValueError as exc:
             raise DatasetError(str(exc)) from None
         config = EvalConfig(
-            split=split,  # type: ignore[arg-type]
+            split=split,
             calibrated=calibrated,
             pass_k=ks,
             min_time_limit=min_time_limit,
@@ -255,7 +404,9 @@ def evaluate_command(
         if pass_k is not None and sample_list:
             fewest = min(counts_by_task(sample_list).values())
             if max(ks) > fewest:
-                raise DatasetError(f"--pass-k {pass_k}: pass@{max(ks)} needs {max(ks)} samples of every task, and a task has {fewest}; pass k <= {fewest}")
+                raise DatasetError(
+                    f"--pass-k {pass_k}: pass@{max(ks)} needs {max(ks)} samples of every task, and a task has {fewest}; pass k <= {fewest}"
+                )
         if preload is not None:
             modules = [m for m in preload.split(",") if m]
         else:
@@ -265,11 +416,20 @@ def evaluate_command(
             modules = preload_modules(uses, min_uses=workers + 1)
         if executor == "ray":
             runner = SharedExecutor(
-                interpreter, max(parallel, 0), limits, modules, kind="ray", ray_address=ray_address, allow_mixed_env=allow_mixed_env,
-                sandbox=sandbox, clock=clock,
+                interpreter,
+                max(parallel, 0),
+                limits,
+                modules,
+                kind="ray",
+                ray_address=ray_address,
+                allow_mixed_env=allow_mixed_env,
+                sandbox=sandbox,
+                clock=clock,
             )
         else:
-            runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, modules, sandbox=sandbox, root=root, clock=clock)
+            runner = SharedExecutor(
+                interpreter, min(workers, len(tasks)), limits, modules, sandbox=sandbox, root=root, clock=clock
+            )
         runner.start_early()
         store: ResultStore | None = None
         try:
@@ -280,11 +440,23 @@ def evaluate_command(
                 env = environment_key(runner.prepare(fingerprint))
                 gt = check_ground_truth(loaded, tasks, config, store, env, runner, BarProgress(), recheck=True)
                 if check_gt_only:
-                    _print_gt(gt_pass_rate=sum(g.passed for g in gt.values()) / len(gt), failed=[t for t, g in gt.items() if not g.passed])
+                    _print_gt(
+                        gt_pass_rate=sum(g.passed for g in gt.values()) / len(gt),
+                        failed=[t for t, g in gt.items() if not g.passed],
+                    )
                     return
             outcome = evaluate(
-                loaded, tasks, sample_list, config, store, runner.environment(fingerprint), runner, BarProgress(),
-                samples_origin=str(samples), clock=clock, executor=runner.describe,
+                loaded,
+                tasks,
+                sample_list,
+                config,
+                store,
+                runner.environment(fingerprint),
+                runner,
+                BarProgress(),
+                samples_origin=str(samples),
+                clock=clock,
+                executor=runner.describe,
             )
         finally:
             runner.close()
@@ -321,7 +493,9 @@ def _remote(url: str, token: str | None, samples: Path | None, local_only: list[
     console.print(f"results: {eval_path} (job {job} on {url})", highlight=False)
 
 
-def _reuse(samples: Path, tasks: tuple[Task, ...], config: EvalConfig, label: str, split: str, subset: str, calibrated: bool) -> None:
+def _reuse(
+    samples: Path, tasks: tuple[Task, ...], config: EvalConfig, label: str, split: str, subset: str, calibrated: bool
+) -> None:
     """--reuse-results with an existing results file: score it, run nothing, leave it as it is."""
     eval_path, passk_path = result_paths(samples)
     try:
@@ -360,7 +534,10 @@ def _print_summary(outcome: Evaluation, label: str, split: str, eval_path: Path)
         table.add_row("GT pass rate", f"[{colour}]{outcome.gt_pass_rate:.3f}[/]")
     else:
         table.add_row("GT pass rate", "[yellow]not checked[/]")
-    table.add_row("samples", f"{len(rows)} ({outcome.distinct_programs} distinct; {outcome.executed} run, {outcome.reused} from the store)")
+    table.add_row(
+        "samples",
+        f"{len(rows)} ({outcome.distinct_programs} distinct; {outcome.executed} run, {outcome.reused} from the store)",
+    )
     table.add_row("lazy", str(sum(1 for r in rows if r.lazy)))
     table.add_row("timeouts", str(sum(1 for r in rows if r.status == "timeout")))
     failures = Counter(r.category for r in rows if r.category)
@@ -369,5 +546,8 @@ def _print_summary(outcome: Evaluation, label: str, split: str, eval_path: Path)
     table.add_row("duration", f"{outcome.duration_s:.1f} s")
     console.print(table)
     if outcome.failed_tasks:
-        console.print(f"[red]Tasks whose ground truth failed here ({len(outcome.failed_tasks)}):[/] {', '.join(outcome.failed_tasks)}", highlight=False)
+        console.print(
+            f"[red]Tasks whose ground truth failed here ({len(outcome.failed_tasks)}):[/] {', '.join(outcome.failed_tasks)}",
+            highlight=False,
+        )
     console.print(f"results: {eval_path}", highlight=False)

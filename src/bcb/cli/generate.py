@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Annotated, Any, Optional, Sequence
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Task as ProgressTask
-from rich.markup import escape
 from rich.text import Text
 
 from bcb.cli.common import (
@@ -73,46 +73,113 @@ class TokensPerSecondColumn(ProgressColumn):
 
 
 def generate(
-    model: Annotated[str, typer.Option("--model", help="Model name as the backend knows it (Hugging Face id for vllm/hf).")],
+    model: Annotated[
+        str, typer.Option("--model", help="Model name as the backend knows it (Hugging Face id for vllm/hf).")
+    ],
     backend: Annotated[str, typer.Option("--backend", help=f"One of {', '.join(provider_names())}.")] = "vllm",
     split: Annotated[str, typer.Option("--split", help=f"Which prompt: {' or '.join(SPLITS)}.")] = "complete",
     subset: SubsetOpt = "full",
     n_samples: Annotated[int, typer.Option("--n-samples", help="Samples per task.", rich_help_panel=SAMPLING)] = 1,
-    temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature.", rich_help_panel=SAMPLING)] = 0.0,
+    temperature: Annotated[
+        float, typer.Option("--temperature", help="Sampling temperature.", rich_help_panel=SAMPLING)
+    ] = 0.0,
     greedy: Annotated[
-        bool, typer.Option("--greedy", help="Greedy decoding: temperature 0, one sample (also implied by temperature 0 with one sample).", rich_help_panel=SAMPLING)
+        bool,
+        typer.Option(
+            "--greedy",
+            help="Greedy decoding: temperature 0, one sample (also implied by temperature 0 with one sample).",
+            rich_help_panel=SAMPLING,
+        ),
     ] = False,
-    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Most tokens per answer.", rich_help_panel=SAMPLING)] = 1280,
-    top_p: Annotated[float, typer.Option("--top-p", help="Nucleus sampling mass, sent as the official harness sends it.", rich_help_panel=SAMPLING)] = 0.95,
+    max_new_tokens: Annotated[
+        int, typer.Option("--max-new-tokens", help="Most tokens per answer.", rich_help_panel=SAMPLING)
+    ] = 1280,
+    top_p: Annotated[
+        float,
+        typer.Option(
+            "--top-p", help="Nucleus sampling mass, sent as the official harness sends it.", rich_help_panel=SAMPLING
+        ),
+    ] = 0.95,
     reasoning_effort: Annotated[
-        Optional[str], typer.Option("--reasoning-effort", help=f"openai reasoning models: {', '.join(REASONING_EFFORTS)}.", rich_help_panel=SAMPLING)
+        Optional[str],
+        typer.Option(
+            "--reasoning-effort",
+            help=f"openai reasoning models: {', '.join(REASONING_EFFORTS)}.",
+            rich_help_panel=SAMPLING,
+        ),
     ] = None,
     thinking_budget: Annotated[
-        Optional[int], typer.Option("--thinking-budget", help="anthropic extended thinking: token budget (>= 1024, < --max-new-tokens).", rich_help_panel=SAMPLING)
+        Optional[int],
+        typer.Option(
+            "--thinking-budget",
+            help="anthropic extended thinking: token budget (>= 1024, < --max-new-tokens).",
+            rich_help_panel=SAMPLING,
+        ),
     ] = None,
     direct_completion: Annotated[
-        bool, typer.Option("--direct-completion", help="Base model: continue the raw complete prompt, no chat.", rich_help_panel=PROMPTS)
+        bool,
+        typer.Option(
+            "--direct-completion",
+            help="Base model: continue the raw complete prompt, no chat.",
+            rich_help_panel=PROMPTS,
+        ),
     ] = False,
     skip_prefill: Annotated[
-        bool, typer.Option("--skip-prefill", help=f"{LOCAL_NAMES}: do not open the answer with the response prefix and a code fence.", rich_help_panel=PROMPTS)
+        bool,
+        typer.Option(
+            "--skip-prefill",
+            help=f"{LOCAL_NAMES}: do not open the answer with the response prefix and a code fence.",
+            rich_help_panel=PROMPTS,
+        ),
     ] = False,
-    instruction_prefix: Annotated[str, typer.Option("--instruction-prefix", help="Opens the user message.", rich_help_panel=PROMPTS)] = INSTRUCTION_PREFIX,
-    response_prefix: Annotated[str, typer.Option("--response-prefix", help=f"Opens the prefilled answer ({LOCAL_NAMES}).", rich_help_panel=PROMPTS)] = RESPONSE_PREFIX,
-    strip_newlines: Annotated[bool, typer.Option("--strip-newlines", help="Strip newlines around each task prompt first.", rich_help_panel=PROMPTS)] = False,
+    instruction_prefix: Annotated[
+        str, typer.Option("--instruction-prefix", help="Opens the user message.", rich_help_panel=PROMPTS)
+    ] = INSTRUCTION_PREFIX,
+    response_prefix: Annotated[
+        str,
+        typer.Option("--response-prefix", help=f"Opens the prefilled answer ({LOCAL_NAMES}).", rich_help_panel=PROMPTS),
+    ] = RESPONSE_PREFIX,
+    strip_newlines: Annotated[
+        bool,
+        typer.Option("--strip-newlines", help="Strip newlines around each task prompt first.", rich_help_panel=PROMPTS),
+    ] = False,
     base_url: Annotated[
-        Optional[str], typer.Option("--base-url", help="An OpenAI-compatible server (vLLM, llama.cpp, Ollama, ...), or another Anthropic endpoint.", rich_help_panel=API)
+        Optional[str],
+        typer.Option(
+            "--base-url",
+            help="An OpenAI-compatible server (vLLM, llama.cpp, Ollama, ...), or another Anthropic endpoint.",
+            rich_help_panel=API,
+        ),
     ] = None,
     api_key_env: Annotated[
-        Optional[str], typer.Option("--api-key-env", help=f"Read the key from this variable (default: {KEY_ENVS}).", rich_help_panel=API)
+        Optional[str],
+        typer.Option(
+            "--api-key-env", help=f"Read the key from this variable (default: {KEY_ENVS}).", rich_help_panel=API
+        ),
     ] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", help="Requests in flight at once.", rich_help_panel=API)] = 8,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds before a request is abandoned and retried.", rich_help_panel=API)] = 600.0,
-    max_retries: Annotated[int, typer.Option("--max-retries", help="Retries of a request after 429, 5xx or a timeout.", rich_help_panel=API)] = 6,
-    bs: Annotated[Optional[int], typer.Option("--bs", help=f"Prompts per batch (default: {BATCH_DEFAULTS}).", rich_help_panel=LOCAL)] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Requests in flight at once.", rich_help_panel=API)
+    ] = 8,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds before a request is abandoned and retried.", rich_help_panel=API)
+    ] = 600.0,
+    max_retries: Annotated[
+        int,
+        typer.Option("--max-retries", help="Retries of a request after 429, 5xx or a timeout.", rich_help_panel=API),
+    ] = 6,
+    bs: Annotated[
+        Optional[int],
+        typer.Option("--bs", help=f"Prompts per batch (default: {BATCH_DEFAULTS}).", rich_help_panel=LOCAL),
+    ] = None,
     tp: Annotated[int, typer.Option("--tp", help="vllm tensor-parallel GPUs.", rich_help_panel=LOCAL)] = 1,
-    revision: Annotated[str, typer.Option("--revision", help="Model revision; also part of the file name.", rich_help_panel=LOCAL)] = "main",
+    revision: Annotated[
+        str, typer.Option("--revision", help="Model revision; also part of the file name.", rich_help_panel=LOCAL)
+    ] = "main",
     trust_remote_code: Annotated[bool, typer.Option("--trust-remote-code", rich_help_panel=LOCAL)] = False,
-    tokenizer_name: Annotated[Optional[str], typer.Option("--tokenizer-name", help="A tokenizer other than the model's.", rich_help_panel=LOCAL)] = None,
+    tokenizer_name: Annotated[
+        Optional[str],
+        typer.Option("--tokenizer-name", help="A tokenizer other than the model's.", rich_help_panel=LOCAL),
+    ] = None,
     tokenizer_legacy: Annotated[bool, typer.Option("--tokenizer-legacy", rich_help_panel=LOCAL)] = False,
     dataset: DatasetName = "bigcodebench",
     version: Version = None,
@@ -120,12 +187,24 @@ def generate(
     data_dir: DataDir = None,
     id_range: IdRange = None,
     selective_evaluate: SelectiveEvaluate = None,
-    root: Annotated[Path, typer.Option("--root", help="Directory of the samples file and its manifest.", rich_help_panel=OUTPUT)] = Path("bcb_results"),
+    root: Annotated[
+        Path, typer.Option("--root", help="Directory of the samples file and its manifest.", rich_help_panel=OUTPUT)
+    ] = Path("bcb_results"),
     resume: Annotated[
-        bool, typer.Option("--resume/--no-resume", help="Keep the samples already in the file and add only the missing ones.", rich_help_panel=OUTPUT)
+        bool,
+        typer.Option(
+            "--resume/--no-resume",
+            help="Keep the samples already in the file and add only the missing ones.",
+            rich_help_panel=OUTPUT,
+        ),
     ] = True,
     no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Ask the backend even for answers in the response cache (new answers are still cached).", rich_help_panel=OUTPUT)
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Ask the backend even for answers in the response cache (new answers are still cached).",
+            rich_help_panel=OUTPUT,
+        ),
     ] = False,
 ) -> Path:
     """Generate solutions with a model and write them as the official harness does."""
@@ -146,7 +225,9 @@ def generate(
         return run_generation(settings, loaded, tasks, root=root, resume=resume, read_cache=not no_cache)
 
 
-def run_generation(settings: GenerationSettings, loaded: Dataset, tasks: Sequence[Task], *, root: Path, resume: bool, read_cache: bool) -> Path:
+def run_generation(
+    settings: GenerationSettings, loaded: Dataset, tasks: Sequence[Task], *, root: Path, resume: bool, read_cache: bool
+) -> Path:
     """Build the backend (for local ones: load the model), then write samples and manifest."""
     provider = make_provider(settings)
     path = root / samples_file_name(
@@ -166,7 +247,10 @@ def run_generation(settings: GenerationSettings, loaded: Dataset, tasks: Sequenc
         path,
         settings=settings.to_manifest(),
         dataset=loaded,
-        extra={"selection": {"tasks": len(tasks), "first": tasks[0].task_id, "last": tasks[-1].task_id}, "direct_completion": provider.direct_completion},
+        extra={
+            "selection": {"tasks": len(tasks), "first": tasks[0].task_id, "last": tasks[-1].task_id},
+            "direct_completion": provider.direct_completion,
+        },
         resume=resume,
     )
     progress = Progress(
@@ -202,7 +286,10 @@ def run_generation(settings: GenerationSettings, loaded: Dataset, tasks: Sequenc
         raise GenerationError(f"{exc} ({kept} samples kept in {path}: rerun to resume)" if kept else str(exc)) from None
     except KeyboardInterrupt:
         manifest.update(runner.stats, "interrupted")
-        err_console.print(f"[yellow]interrupted:[/] samples written so far are kept in {escape(str(path))}; rerun to resume", highlight=False)
+        err_console.print(
+            f"[yellow]interrupted:[/] samples written so far are kept in {escape(str(path))}; rerun to resume",
+            highlight=False,
+        )
         sys.stdout.flush()
         sys.stderr.flush()
         # Requests still in flight would hold the exit for up to --timeout: their answers are lost either way.

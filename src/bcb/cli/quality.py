@@ -16,8 +16,6 @@ from rich.table import Table
 
 from bcb.cli.common import (
     AllowNetwork,
-    TaskPython,
-    worker_count,
     DataDir,
     DatasetFile,
     DatasetName,
@@ -25,6 +23,7 @@ from bcb.cli.common import (
     IdRange,
     SelectiveEvaluate,
     SubsetOpt,
+    TaskPython,
     Unsafe,
     Version,
     console,
@@ -32,9 +31,9 @@ from bcb.cli.common import (
     open_dataset,
     sandbox_options,
     user_errors,
+    worker_count,
 )
 from bcb.cli.evaluate import BarProgress
-from bcb.evaluation.runner import SharedExecutor
 from bcb.dataset import DatasetError, Task, parse_id_range, parse_ids, select_tasks
 from bcb.dataset.loading import read_records
 from bcb.dataset.task import parse_task
@@ -48,6 +47,7 @@ from bcb.evaluation.quality import (
     scaffold_task,
     summarize,
 )
+from bcb.evaluation.runner import SharedExecutor
 from bcb.execution.environment import EnvironmentProbeError, find_task_python, missing_libraries
 from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import Limits
@@ -60,7 +60,12 @@ COVERAGE_PIN = "coverage==7.17.5"
 
 Python = TaskPython
 Parallel = Annotated[int, typer.Option(help="Worker processes (default: the number of CPUs).")]
-Runs = Annotated[int, typer.Option("--runs", help="Plain ground-truth runs per task (flakiness: tests whose outcome varies across them).")]
+Runs = Annotated[
+    int,
+    typer.Option(
+        "--runs", help="Plain ground-truth runs per task (flakiness: tests whose outcome varies across them)."
+    ),
+]
 
 
 def _require_coverage(python: str) -> None:
@@ -70,22 +75,36 @@ def _require_coverage(python: str) -> None:
     except EnvironmentProbeError as exc:
         raise DatasetError(f"cannot run the task interpreter {python!r}: {exc}") from None
     if missing:
-        raise DatasetError(f"coverage.py is not installed in {python}: run `{python} -m pip install {COVERAGE_PIN}` (or pass --no-coverage)")
+        raise DatasetError(
+            f"coverage.py is not installed in {python}: run `{python} -m pip install {COVERAGE_PIN}` (or pass --no-coverage)"
+        )
 
 
-def _runner(python: str | None, parallel: int, tasks: list[Task], sandbox: SandboxOptions, coverage: bool) -> tuple[str, SharedExecutor]:
+def _runner(
+    python: str | None, parallel: int, tasks: list[Task], sandbox: SandboxOptions, coverage: bool
+) -> tuple[str, SharedExecutor]:
     interpreter = find_task_python(python)[0]
     if coverage:
         _require_coverage(interpreter)
     workers = worker_count(parallel)
     modules = preload_modules(lib for t in tasks for lib in t.libs) + (["coverage"] if coverage else [])
-    return interpreter, SharedExecutor(interpreter, max(1, min(workers, len(tasks))), Limits(), modules, sandbox=sandbox)
+    return interpreter, SharedExecutor(
+        interpreter, max(1, min(workers, len(tasks))), Limits(), modules, sandbox=sandbox
+    )
 
 
 def qa_command(
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the per-task records and the summary as JSON here.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the per-task records and the summary as JSON here.")
+    ] = None,
     runs: Runs = 5,
-    coverage: Annotated[bool, typer.Option("--coverage/--no-coverage", help="Measure the canonical solutions' branch coverage (one more run per task, under coverage.py).")] = True,
+    coverage: Annotated[
+        bool,
+        typer.Option(
+            "--coverage/--no-coverage",
+            help="Measure the canonical solutions' branch coverage (one more run per task, under coverage.py).",
+        ),
+    ] = True,
     dataset: DatasetName = "bigcodebench",
     version: Version = None,
     dataset_file: DatasetFile = None,
@@ -115,7 +134,9 @@ def qa_command(
         )
         if not tasks:
             raise DatasetError("no task selected")
-        interpreter, runner = _runner(python, parallel, tasks, sandbox_options(allow_network, unsafe, disable_layer), coverage)
+        interpreter, runner = _runner(
+            python, parallel, tasks, sandbox_options(allow_network, unsafe, disable_layer), coverage
+        )
         try:
             qualities = assess(tasks, runner, runs=runs, coverage=coverage, progress=BarProgress())
             executor = runner.describe()
@@ -144,11 +165,17 @@ def _pct(x: float | None) -> str:
 
 
 def _print_qa(label: str, qualities: list[TaskQuality], summary: Any, coverage: bool, limit: int) -> None:
-    table = Table(title=f"{escape(label)}: dataset quality ({summary.tasks} tasks, {summary.runs} ground-truth runs each)", title_justify="left")
+    table = Table(
+        title=f"{escape(label)}: dataset quality ({summary.tasks} tasks, {summary.runs} ground-truth runs each)",
+        title_justify="left",
+    )
     table.add_column("metric")
     table.add_column("value")
     if coverage:
-        table.add_row("branch coverage, mean (coverage.py total)", f"{_pct(summary.mean_coverage)} over {summary.coverage_measured} tasks")
+        table.add_row(
+            "branch coverage, mean (coverage.py total)",
+            f"{_pct(summary.mean_coverage)} over {summary.coverage_measured} tasks",
+        )
         table.add_row("branches alone, mean", _pct(summary.mean_branch_coverage))
     table.add_row(f"tasks with >= {MIN_TESTS} tests", f"{100 * summary.min_tests_share:.1f}%")
     table.add_row("tests per task, mean", "-" if summary.mean_tests is None else f"{summary.mean_tests:.2f}")
@@ -164,14 +191,26 @@ def _print_qa(label: str, qualities: list[TaskQuality], summary: Any, coverage: 
         if rows:
             shown = rows[: limit or None]
             more = f" ... ({len(rows) - len(shown)} more in the JSON)" if len(shown) < len(rows) else ""
-            console.print(f"[bold]{title} ({len(rows)}):[/] {escape('; '.join(shown))}{more}", highlight=False, soft_wrap=True)
+            console.print(
+                f"[bold]{title} ({len(rows)}):[/] {escape('; '.join(shown))}{more}", highlight=False, soft_wrap=True
+            )
 
-    listing("Flaky", [f"{q.task_id} [{', '.join(q.flaky_tests) or '/'.join(q.statuses)}]" for q in qualities if q.flaky])
-    listing("GT fails in every run", [f"{q.task_id} [{', '.join(q.always_failing)}]" for q in qualities if q.passes == 0])
+    listing(
+        "Flaky", [f"{q.task_id} [{', '.join(q.flaky_tests) or '/'.join(q.statuses)}]" for q in qualities if q.flaky]
+    )
+    listing(
+        "GT fails in every run", [f"{q.task_id} [{', '.join(q.always_failing)}]" for q in qualities if q.passes == 0]
+    )
     listing(f"Fewer than {MIN_TESTS} tests", [f"{q.task_id} ({q.test_count})" for q in qualities if q.few_tests])
     if coverage:
-        low = sorted((q for q in qualities if q.coverage is not None and q.coverage.percent < MIN_COVERAGE), key=lambda q: q.coverage.percent if q.coverage else 0.0)
-        listing(f"Coverage below {MIN_COVERAGE:g}%", [f"{q.task_id} ({_pct(q.coverage.percent if q.coverage else None)})" for q in low])
+        low = sorted(
+            (q for q in qualities if q.coverage is not None and q.coverage.percent < MIN_COVERAGE),
+            key=lambda q: q.coverage.percent if q.coverage else 0.0,
+        )
+        listing(
+            f"Coverage below {MIN_COVERAGE:g}%",
+            [f"{q.task_id} ({_pct(q.coverage.percent if q.coverage else None)})" for q in low],
+        )
         listing("Coverage not measured", [f"{q.task_id}: {q.coverage_error}" for q in qualities if q.coverage is None])
         listing("Coverage run disagrees with the plain runs", list(summary.coverage_disagreements))
 
@@ -184,7 +223,12 @@ task_app = typer.Typer(help="Author tasks in the official schema: scaffold one, 
 
 @task_app.command("new")
 def task_new(
-    name: Annotated[str, typer.Argument(help="The task's id (a trailing /0 is added when it has no number), also its file name.", show_default=False)],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="The task's id (a trailing /0 is added when it has no number), also its file name.", show_default=False
+        ),
+    ],
     directory: Annotated[Path, typer.Option("--dir", help="Where to write NAME.json.")] = Path("."),
 ) -> None:
     """Scaffold a task with placeholders; `bcb task check` fails on it until they are filled in."""
@@ -199,7 +243,11 @@ def task_new(
         directory.mkdir(parents=True, exist_ok=True)
         write_json_atomic(path, record)
     console.print(f"written: {escape(str(path))} ({escape(record['task_id'])})", highlight=False)
-    console.print("Fill in every TODO (prompts, doc_struct, canonical_solution, tests, libs), then run: bcb task check " + escape(str(path)), highlight=False)
+    console.print(
+        "Fill in every TODO (prompts, doc_struct, canonical_solution, tests, libs), then run: bcb task check "
+        + escape(str(path)),
+        highlight=False,
+    )
 
 
 def _read_task_records(path: Path) -> list[tuple[str, Any]]:
@@ -214,7 +262,10 @@ def _read_task_records(path: Path) -> list[tuple[str, Any]]:
 
 @task_app.command("check")
 def task_check(
-    paths: Annotated[list[Path], typer.Argument(help="Task files: NAME.json (one task) or .jsonl/.jsonl.gz (one per line).", show_default=False)],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Task files: NAME.json (one task) or .jsonl/.jsonl.gz (one per line).", show_default=False),
+    ],
     runs: Runs = 5,
     parallel: Parallel = 0,
     python: Python = None,

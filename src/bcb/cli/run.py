@@ -26,7 +26,9 @@ def _eval_parameter(name: str, parameter: inspect.Parameter, hints: dict[str, An
     annotation = hints[name]
     if name in _RENAMED:
         base, option = typing.get_args(annotation)
-        option = typer.Option(f"--{_RENAMED[name].replace('_', '-')}", help=option.help, rich_help_panel=option.rich_help_panel)
+        option = typer.Option(
+            f"--{_RENAMED[name].replace('_', '-')}", help=option.help, rich_help_panel=option.rich_help_panel
+        )
         annotation = typing.Annotated[base, option]
     return parameter.replace(name=_RENAMED.get(name, name), annotation=annotation)
 

@@ -40,10 +40,16 @@ DEFAULT_ENTRY_POINT = "task_func"
 #: Options that ask for a dataset; --data-dir (often set through BCB_DATA_DIR) only says where one is.
 _DATASET_OPTIONS = ("dataset", "version", "dataset_file", "subset")
 
-Samples = Annotated[Path, typer.Option("--samples", help="Samples JSONL (.jsonl or .jsonl.gz): task_id + solution, or task_id + completion.")]
+Samples = Annotated[
+    Path,
+    typer.Option("--samples", help="Samples JSONL (.jsonl or .jsonl.gz): task_id + solution, or task_id + completion."),
+]
 EntryPoint = Annotated[
     Optional[str],
-    typer.Option("--entry-point", help="The function to keep and what it needs. \\[default: each task's entry point, else task_func]"),
+    typer.Option(
+        "--entry-point",
+        help="The function to keep and what it needs. \\[default: each task's entry point, else task_func]",
+    ),
 ]
 
 
@@ -65,7 +71,9 @@ def sanitized_path(samples: Path) -> Path:
 class _Programs:
     """Turns records into programs and entry points, loading the dataset only if it must."""
 
-    def __init__(self, records: list[SampleRecord], entry_point: str | None, dataset: Dataset | None, path: Path) -> None:
+    def __init__(
+        self, records: list[SampleRecord], entry_point: str | None, dataset: Dataset | None, path: Path
+    ) -> None:
         self.entry_point = entry_point
         self.dataset = dataset
         if dataset is not None:
@@ -78,7 +86,9 @@ class _Programs:
                 raise SamplesError(f"--entry-point {entry_point!r} is not a Python function name")
             defined = re.compile(rf"^(?:async\s+)?def\s+{re.escape(entry_point)}\s*\(", re.MULTILINE)
             if not any(defined.search(self.raw(r, newline=True)) for r in records):
-                raise SamplesError(f"--entry-point {entry_point}: no sample in {path} defines it; leave it out to use each task's entry point")
+                raise SamplesError(
+                    f"--entry-point {entry_point}: no sample in {path} defines it; leave it out to use each task's entry point"
+                )
 
     def task(self, record: SampleRecord) -> Task | None:
         if self.dataset is None:
@@ -104,7 +114,9 @@ class _Programs:
         return task.entry_point if task is not None else DEFAULT_ENTRY_POINT
 
 
-def _programs(ctx: typer.Context, records: list[SampleRecord], entry_point: str | None, path: Path, *dataset_args: Any) -> _Programs:
+def _programs(
+    ctx: typer.Context, records: list[SampleRecord], entry_point: str | None, path: Path, *dataset_args: Any
+) -> _Programs:
     needs_prompt = any(r.solution is None for r in records)
     asked = any(ctx.get_parameter_source(name).name != "DEFAULT" for name in _DATASET_OPTIONS)  # type: ignore[union-attr]
     dataset = open_dataset(*dataset_args) if needs_prompt or asked else None
@@ -132,7 +144,10 @@ def sanitize_command(
     ctx: typer.Context,
     samples: Samples,
     entry_point: EntryPoint = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write. \\[default: <samples>-sanitized.jsonl next to it]")] = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("-o", "--output", help="Where to write. \\[default: <samples>-sanitized.jsonl next to it]"),
+    ] = None,
     dataset: DatasetName = "bigcodebench",
     version: Version = None,
     dataset_file: DatasetFile = None,
@@ -153,8 +168,15 @@ def sanitize_command(
             solution = sanitize(raw, programs.entry(record))
             changed += solution != raw
             kept = record.fields.get("raw_solution")
-            rest = {k: v for k, v in record.fields.items() if k not in ("task_id", "solution", "raw_solution", "completion")}
-            out = {"task_id": record.task_id, "solution": solution, "raw_solution": kept if isinstance(kept, str) else raw, **rest}
+            rest = {
+                k: v for k, v in record.fields.items() if k not in ("task_id", "solution", "raw_solution", "completion")
+            }
+            out = {
+                "task_id": record.task_id,
+                "solution": solution,
+                "raw_solution": kept if isinstance(kept, str) else raw,
+                **rest,
+            }
             lines.append(json.dumps(out, ensure_ascii=False) + "\n")
         _write_lines(target, lines)
     console.print(f"sanitized {len(records)} samples ({changed} changed) -> {target}", highlight=False)

@@ -17,10 +17,6 @@ from rich.table import Table
 
 from bcb.cli.common import (
     AllowNetwork,
-    TaskPython,
-    check_output,
-    check_resamples,
-    worker_count,
     DataDir,
     DatasetFile,
     DatasetName,
@@ -28,33 +24,53 @@ from bcb.cli.common import (
     IdRange,
     SelectiveEvaluate,
     SubsetOpt,
+    TaskPython,
     Unsafe,
     Version,
+    check_output,
+    check_resamples,
     console,
     err_console,
     open_dataset,
     sandbox_options,
     user_errors,
+    worker_count,
 )
 from bcb.cli.evaluate import BarProgress
-from bcb.evaluation.runner import SharedExecutor
 from bcb.dataset import DatasetError, parse_id_range, parse_ids, select_tasks
 from bcb.dataset.perturbation import TRANSFORM_HELP, TRANSFORMS, parse_transforms, perturb_tasks
 from bcb.evaluation.evaluate import EvalConfig
-from bcb.evaluation.plan import environment_key
 from bcb.evaluation.perturbation_check import PerturbationCheck, provenance_path, recheck_perturbations, write_perturbed
+from bcb.evaluation.plan import environment_key
+from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.store import ResultStore
 from bcb.execution.environment import environment_fingerprint, find_task_python
 from bcb.execution.executor import ExecutorError
 from bcb.execution.limits import Limits
 from bcb.execution.preload import preload_modules
 
-_TRANSFORMS_HELP = "Comma-separated, default all: " + "; ".join(f"{name}: {TRANSFORM_HELP[name]}" for name in TRANSFORMS) + "."
+_TRANSFORMS_HELP = (
+    "Comma-separated, default all: " + "; ".join(f"{name}: {TRANSFORM_HELP[name]}" for name in TRANSFORMS) + "."
+)
 
 
 def perturb_command(
-    output: Annotated[Path, typer.Option("-o", "--output", help="The perturbed dataset (.jsonl, or .jsonl.gz); OUT.provenance.json is written beside it.", show_default=False)],
-    seed: Annotated[int, typer.Option(help="Seed of every random choice: the same seed, base and transforms give a byte-identical file.", show_default=False)],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            help="The perturbed dataset (.jsonl, or .jsonl.gz); OUT.provenance.json is written beside it.",
+            show_default=False,
+        ),
+    ],
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Seed of every random choice: the same seed, base and transforms give a byte-identical file.",
+            show_default=False,
+        ),
+    ],
     transforms: Annotated[Optional[str], typer.Option("--transforms", help=_TRANSFORMS_HELP)] = None,
     dataset: DatasetName = "bigcodebench",
     version: Version = None,
@@ -65,7 +81,9 @@ def perturb_command(
     id_range: IdRange = None,
     parallel: Annotated[int, typer.Option(help="Worker processes for the re-check (default: the number of CPUs).")] = 0,
     python: TaskPython = None,
-    root: Annotated[Path, typer.Option(help="Where bcb keeps its result store (re-check verdicts are reused from it).")] = Path("bcb_results"),
+    root: Annotated[
+        Path, typer.Option(help="Where bcb keeps its result store (re-check verdicts are reused from it).")
+    ] = Path("bcb_results"),
     limit: Annotated[int, typer.Option(help="Dropped tasks to list (0: all).")] = 40,
     allow_network: AllowNetwork = False,
     unsafe: Unsafe = False,
@@ -90,14 +108,27 @@ def perturb_command(
         interpreter = find_task_python(python)[0]
         workers = worker_count(parallel)
         limits = Limits()
-        runner = SharedExecutor(interpreter, min(workers, len(tasks)), limits, preload_modules((lib for t in tasks for lib in t.libs), min_uses=workers + 1),
-                                sandbox=sandbox_options(allow_network, unsafe, disable_layer))
+        runner = SharedExecutor(
+            interpreter,
+            min(workers, len(tasks)),
+            limits,
+            preload_modules((lib for t in tasks for lib in t.libs), min_uses=workers + 1),
+            sandbox=sandbox_options(allow_network, unsafe, disable_layer),
+        )
         fingerprint = environment_fingerprint(interpreter)
         store = ResultStore(root / "bcb.sqlite")
         try:
             env = environment_key(runner.prepare(fingerprint))
             check = recheck_perturbations(
-                loaded, perturbations, seed=seed, transforms=chosen, config=EvalConfig(limits=limits), store=store, env=env, runner=runner, progress=BarProgress()
+                loaded,
+                perturbations,
+                seed=seed,
+                transforms=chosen,
+                config=EvalConfig(limits=limits),
+                store=store,
+                env=env,
+                runner=runner,
+                progress=BarProgress(),
             )
         finally:
             runner.close()
@@ -109,17 +140,25 @@ def perturb_command(
 
 def _print_perturbation(check: PerturbationCheck, path: Path, record: Path, digest: str, limit: int) -> None:
     head = Table.grid(padding=(0, 2))
-    head.add_row("[bold]base", f"{escape(check.base.label)} ({check.base.content_hash[:16]}...), {check.selected} tasks")
+    head.add_row(
+        "[bold]base", f"{escape(check.base.label)} ({check.base.content_hash[:16]}...), {check.selected} tasks"
+    )
     head.add_row("[bold]seed", str(check.seed))
     head.add_row("[bold]transforms", ", ".join(check.transforms))
     colour = "green" if check.kept_share >= 0.95 else "yellow"
     head.add_row(
         "[bold]kept",
-        f"[{colour}]{check.kept_of_passing} of {check.original_passing} ({100 * check.kept_share:.1f}%)[/] of the tasks whose original ground truth passes here; "
+        f"[{colour}]{check.kept_of_passing} of {check.original_passing} ({100 * check.kept_share:.1f}%)[/] of "
+        "the tasks whose original ground truth passes here; "
         f"raw: {len(check.kept)} of {check.selected} ({100 * check.raw_share:.1f}%)",
     )
-    by_perturbation, by_environment, unchanged = (check.dropped(c) for c in ("perturbation", "environment", "unchanged"))  # type: ignore[arg-type]
-    head.add_row("[bold]dropped", f"{len(by_perturbation)} by the perturbation, {len(by_environment)} whose original ground truth fails here too, {len(unchanged)} unchanged")
+    by_perturbation, by_environment, unchanged = (
+        check.dropped(c) for c in ("perturbation", "environment", "unchanged")
+    )
+    head.add_row(
+        "[bold]dropped",
+        f"{len(by_perturbation)} by the perturbation, {len(by_environment)} whose original ground truth fails here too, {len(unchanged)} unchanged",
+    )
     if check.second_runs:
         now_pass = sum(1 for r in check.second_runs.values() if r["perturbed"] == "pass")
         now_env = sum(1 for r in check.second_runs.values() if r["perturbed"] != "pass" and r["original"] != "pass")
@@ -132,15 +171,23 @@ def _print_perturbation(check: PerturbationCheck, path: Path, record: Path, dige
     head.add_row("[bold]provenance", escape(str(record)))
     console.print(head)
     if by_perturbation:
-        table = Table(title=f"Dropped: the canonical solution fails its perturbed tests ({len(by_perturbation)})", title_justify="left")
+        table = Table(
+            title=f"Dropped: the canonical solution fails its perturbed tests ({len(by_perturbation)})",
+            title_justify="left",
+        )
         table.add_column("task", no_wrap=True)
         table.add_column("failing test: error")
         for drop in by_perturbation[: limit or None]:
             table.add_row(escape(drop.task_id), escape(drop.reason))
         console.print(table)
         if limit and len(by_perturbation) > limit:
-            console.print(f"[dim]... {len(by_perturbation) - limit} more in the provenance file (--limit 0 lists all)[/]")
-    for drops, what in ((by_environment, "original ground truth fails here too (not the perturbation's doing)"), (unchanged, "no selected transform applies")):
+            console.print(
+                f"[dim]... {len(by_perturbation) - limit} more in the provenance file (--limit 0 lists all)[/]"
+            )
+    for drops, what in (
+        (by_environment, "original ground truth fails here too (not the perturbation's doing)"),
+        (unchanged, "no selected transform applies"),
+    ):
         if drops:
             ids = ", ".join(d.task_id for d in drops)
             console.print(f"[yellow]Dropped, {what} ({len(drops)}):[/] {escape(ids)}", highlight=False, soft_wrap=True)
@@ -151,10 +198,22 @@ def _print_perturbation(check: PerturbationCheck, path: Path, record: Path, dige
 
 
 def contamination_command(
-    original: Annotated[Path, typer.Argument(help="Results on the original tasks (*_eval_results.json, official or bcb).", show_default=False)],
-    perturbed: Annotated[Path, typer.Argument(help="Results of the same model on their perturbed forms (from `bcb perturb`).", show_default=False)],
+    original: Annotated[
+        Path,
+        typer.Argument(
+            help="Results on the original tasks (*_eval_results.json, official or bcb).", show_default=False
+        ),
+    ],
+    perturbed: Annotated[
+        Path,
+        typer.Argument(
+            help="Results of the same model on their perturbed forms (from `bcb perturb`).", show_default=False
+        ),
+    ],
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
-    exclude_gt_failures: Annotated[bool, typer.Option("--exclude-gt-failures", help="Leave out tasks whose ground truth failed in either run.")] = False,
+    exclude_gt_failures: Annotated[
+        bool, typer.Option("--exclude-gt-failures", help="Leave out tasks whose ground truth failed in either run.")
+    ] = False,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples for the gap's interval.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap: the same files always give the same interval.")] = 0,
     limit: Annotated[int, typer.Option(help="Task ids to list per side (0: all).")] = 60,
@@ -168,7 +227,12 @@ def contamination_command(
         analysis = _analysis()
         runs = analysis.runs.load_runs([original, perturbed])
         result = analysis.contamination.memorisation_gap(
-            runs[0], runs[1], labels=(str(original), str(perturbed)), exclude_gt_failures=exclude_gt_failures, resamples=resamples, seed=seed
+            runs[0],
+            runs[1],
+            labels=(str(original), str(perturbed)),
+            exclude_gt_failures=exclude_gt_failures,
+            resamples=resamples,
+            seed=seed,
         )
     if output_format == "json":
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
@@ -190,13 +254,24 @@ def _print_contamination(result: Any, limit: int) -> None:
     head.add_row("[bold]tasks", f"{len(result.tasks)} in both")
     head.add_row("[bold]pass@1", f"original {result.pass_original:.3f}, perturbed {result.pass_perturbed:.3f}")
     gap = result.gap
-    head.add_row("[bold]gap", f"{100 * gap.estimate:+.1f} points (95% CI {100 * gap.low:+.1f} to {100 * gap.high:+.1f}; paired bootstrap over tasks)")
-    head.add_row("[bold]solved", f"both {result.both}, original only {len(result.only_original)}, perturbed only {len(result.only_perturbed)}, neither {result.neither}")
+    head.add_row(
+        "[bold]gap",
+        f"{100 * gap.estimate:+.1f} points (95% CI {100 * gap.low:+.1f} to {100 * gap.high:+.1f}; paired bootstrap over tasks)",
+    )
+    head.add_row(
+        "[bold]solved",
+        f"both {result.both}, original only {len(result.only_original)}, perturbed only {len(result.only_perturbed)}, neither {result.neither}",
+    )
     head.add_row("[bold]McNemar", f"exact p = {result.test.p_value:.4g}")
     console.print(head)
-    for ids, what in ((result.only_original, "Solved only in the original form"), (result.only_perturbed, "Solved only in the perturbed form")):
+    for ids, what in (
+        (result.only_original, "Solved only in the original form"),
+        (result.only_perturbed, "Solved only in the perturbed form"),
+    ):
         if ids:
-            shown = ", ".join(ids[: limit or None]) + (f", ... ({len(ids) - limit} more)" if limit and len(ids) > limit else "")
+            shown = ", ".join(ids[: limit or None]) + (
+                f", ... ({len(ids) - limit} more)" if limit and len(ids) > limit else ""
+            )
             console.print(f"[bold]{what} ({len(ids)}):[/] {escape(shown)}", highlight=False, soft_wrap=True)
     colour = "red" if gap.low > 0 else "green"
     console.print(f"[{colour}]{escape(result.verdict)}[/]", highlight=False)

@@ -74,7 +74,9 @@ def unmapped_libraries(tasks: Iterable[Task], lib_domains: Mapping[str, str]) ->
     return sorted({lib for t in tasks for lib in t.libs if lib not in lib_domains})
 
 
-def lib_domains_for(dataset: Dataset, data_dir: str | os.PathLike[str] | None = None, *, download: bool = True) -> dict[str, str] | None:
+def lib_domains_for(
+    dataset: Dataset, data_dir: str | os.PathLike[str] | None = None, *, download: bool = True
+) -> dict[str, str] | None:
     """bcb-mini carries its own map, so the embedded default needs no download."""
     if dataset.name == "bcb-mini":
         from bcb.dataset.mini import LIB_DOMAINS

@@ -33,7 +33,10 @@ class DownloadError(BcbError, RuntimeError):
 
 def offline() -> bool:
     """The user's standard Hugging Face switch is honoured, as are bcb's own."""
-    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("BCB_OFFLINE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    return any(
+        os.environ.get(v, "").lower() in ("1", "true", "yes")
+        for v in ("BCB_OFFLINE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    )
 
 
 def server() -> str:
@@ -49,14 +52,18 @@ def _get_json(url: str, timeout: float) -> Any:
         return json.load(response)
 
 
-def fetch_rows(repo: str, split: str, *, progress: Progress | None = None, timeout: float = TIMEOUT_S) -> list[dict[str, Any]]:
+def fetch_rows(
+    repo: str, split: str, *, progress: Progress | None = None, timeout: float = TIMEOUT_S
+) -> list[dict[str, Any]]:
     """All rows of one split of a Hugging Face dataset, in order.
 
     Raises DownloadError (never a bare network traceback) when offline, unreachable, or when the
     server answers with something that is not the full split.
     """
     if offline():
-        raise DownloadError(f"offline mode is on (BCB_OFFLINE/HF_HUB_OFFLINE), so {repo} split {split} cannot be downloaded")
+        raise DownloadError(
+            f"offline mode is on (BCB_OFFLINE/HF_HUB_OFFLINE), so {repo} split {split} cannot be downloaded"
+        )
     rows: list[dict[str, Any]] = []
     total: int | None = None
     while total is None or len(rows) < total:

@@ -20,10 +20,10 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 
 from bcb.dataset import hub
 from bcb.dataset.hashing import content_hash
-from bcb.fileio import write_atomic
-from bcb.filecache import FileCache, cache_dir
 from bcb.dataset.task import DatasetError, Task, TaskError, check_code, parse_task, task_number
 from bcb.dataset.versions import DEFAULT_VERSION, VERSIONS, check_version_name, version_of_hash
+from bcb.filecache import FileCache, cache_dir
+from bcb.fileio import write_atomic
 
 Subset = Literal["full", "hard"]
 SUBSETS: tuple[Subset, ...] = ("full", "hard")
@@ -84,7 +84,9 @@ class Dataset:
 # Locations
 
 
-def search_dirs(data_dir: str | os.PathLike[str] | None = None, near: str | os.PathLike[str] | None = None) -> list[Path]:
+def search_dirs(
+    data_dir: str | os.PathLike[str] | None = None, near: str | os.PathLike[str] | None = None
+) -> list[Path]:
     """Where companion files (Hard ids, domain map) are looked for: the data directory, the
     directory of a `--dataset-file` (they usually travel together), then the cache."""
     dirs: list[Path] = []
@@ -103,7 +105,7 @@ def _check_data_dir(data_dir: str | os.PathLike[str] | None) -> None:
     if given and not Path(given).expanduser().is_dir():
         raise DatasetError(
             f"the data directory {given} (--data-dir or BCB_DATA_DIR) does not exist; name the directory holding BigCodeBench-<version>.jsonl.gz "
-            "(README: \"Without internet\" says how to get the files there)"
+            '(README: "Without internet" says how to get the files there)'
         )
 
 
@@ -145,7 +147,9 @@ def _lines(handle: io.TextIOBase, path: Path) -> Iterator[tuple[int, str]]:
             return
         lineno += 1
         if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
-            raise DatasetError(f"{path}:{lineno}: a line longer than {MAX_LINE_CHARS // (1024 * 1024)} MiB: not a JSONL file")
+            raise DatasetError(
+                f"{path}:{lineno}: a line longer than {MAX_LINE_CHARS // (1024 * 1024)} MiB: not a JSONL file"
+            )
         yield lineno, line
 
 
@@ -296,7 +300,9 @@ def download_version(version: str, *, progress: Progress | None = None) -> Path:
     try:
         rows = hub.fetch_rows(hub.FULL_REPO, version, progress=progress)
     except hub.DownloadError as exc:
-        raise DatasetError(f"{exc}. " + _missing_message(f"BigCodeBench {version}", _version_file_names(version)[0])) from None
+        raise DatasetError(
+            f"{exc}. " + _missing_message(f"BigCodeBench {version}", _version_file_names(version)[0])
+        ) from None
     tasks = tasks_from_records(((f"{hub.FULL_REPO}[{version}] row {i}", r) for i, r in enumerate(rows)), check=False)
     got = content_hash(tasks)
     if got != VERSIONS[version]:
@@ -384,7 +390,9 @@ def tasks_checked(tasks: Iterable[Task], where: str) -> None:
 
 def _hard_subset(full: Dataset, *, data_dir: Any, download: bool, progress: Progress | None) -> Dataset:
     near = Path(full.source).parent if Path(full.source).is_file() else None
-    ids = hard_task_ids(full.version or DEFAULT_VERSION, data_dir=data_dir, near=near, download=download, progress=progress)
+    ids = hard_task_ids(
+        full.version or DEFAULT_VERSION, data_dir=data_dir, near=near, download=download, progress=progress
+    )
     wanted = set(ids)
     tasks = tuple(t for t in full.tasks if t.task_id in wanted)
     if not tasks:

@@ -25,11 +25,13 @@ __all__ = ["LIB_DOMAINS", "RECORDS"]
 
 
 def _data(name: str) -> str:
-    return files("bcb.dataset").joinpath("data", name).read_text(encoding="utf-8")
+    return (files("bcb.dataset") / "data" / name).read_text(encoding="utf-8")
 
 
 #: The tasks, in file order, each the record exactly as the file holds it.
-RECORDS: tuple[dict[str, str], ...] = tuple(json.loads(line) for line in _data("bcb-mini.jsonl").splitlines() if line.strip())
+RECORDS: tuple[dict[str, str], ...] = tuple(
+    json.loads(line) for line in _data("bcb-mini.jsonl").splitlines() if line.strip()
+)
 
 #: Domain of each library the tasks use, per BigCodeBench's own lib2domain classification.
 LIB_DOMAINS: dict[str, str] = json.loads(_data("bcb-mini-lib2domain.json"))

@@ -130,18 +130,47 @@ def evaluate_solutions(
 
     if executor is None or isinstance(executor, str):
         shared = SharedExecutor(
-            python or sys.executable, workers, limits or Limits(),
-            preload_modules((lib for p in programs for lib in by_id[p.task_id].libs), min_uses=(workers or os.cpu_count() or 1) + 1),
-            kind=executor or "local", ray_address=ray_address, allow_mixed_env=allow_mixed_env, sandbox=sandbox,
+            python or sys.executable,
+            workers,
+            limits or Limits(),
+            preload_modules(
+                (lib for p in programs for lib in by_id[p.task_id].libs), min_uses=(workers or os.cpu_count() or 1) + 1
+            ),
+            kind=executor or "local",
+            ray_address=ray_address,
+            allow_mixed_env=allow_mixed_env,
+            sandbox=sandbox,
             root=store.path.parent if store is not None else None,
         )
-        return _stream(programs, shared, shared.close, shared.options.limits, dataset_hash, store, shared.environment, lambda: shared.python, fingerprint)
+        return _stream(
+            programs,
+            shared,
+            shared.close,
+            shared.options.limits,
+            dataset_hash,
+            store,
+            shared.environment,
+            lambda: shared.python,
+            fingerprint,
+        )
     if ray_address or allow_mixed_env or python or workers or sandbox:
-        raise ValueError("python, workers, ray_address, allow_mixed_env and sandbox configure an executor built here; set them on the executor you pass")
+        raise ValueError(
+            "python, workers, ray_address, allow_mixed_env and sandbox configure an executor built here; set them on the executor you pass"
+        )
     if limits is not None and limits != executor.limits:
         raise ValueError(f"limits {limits} differ from the executor's {executor.limits}; the executor's apply")
     given = executor
-    return _stream(programs, given.run, None, given.limits, dataset_hash, store, lambda fp: Environment(verdict_fingerprint(given, fp)), lambda: given.python, fingerprint)
+    return _stream(
+        programs,
+        given.run,
+        None,
+        given.limits,
+        dataset_hash,
+        store,
+        lambda fp: Environment(verdict_fingerprint(given, fp)),
+        lambda: given.python,
+        fingerprint,
+    )
 
 
 def _parse(item: Any, index: int, by_id: Mapping[str, Task], resolve: Any) -> tuple[Task, str]:
@@ -154,7 +183,9 @@ def _parse(item: Any, index: int, by_id: Mapping[str, Task], resolve: Any) -> tu
         task_id, text = item
         completion = None
     else:
-        raise SamplesError(f"{where}: expected a (task_id, solution) pair or a dict with task_id and solution, got {type(item).__name__}")
+        raise SamplesError(
+            f"{where}: expected a (task_id, solution) pair or a dict with task_id and solution, got {type(item).__name__}"
+        )
     if not isinstance(task_id, str):
         raise SamplesError(f"{where}: task_id must be a string, got {task_id!r}")
     try:
@@ -196,7 +227,17 @@ def _stream(
                 hit = plan.reused.get(p.job.key)
                 if hit is not None:
                     for index in p.indices:
-                        yield Verdict(index, p.task_id, hit.status, dict(hit.details), hit.duration_s, p.sha, hit.note, hit.node or "", True)  # type: ignore[arg-type]
+                        yield Verdict(
+                            index,
+                            p.task_id,
+                            hit.status,  # type: ignore[arg-type]
+                            dict(hit.details),
+                            hit.duration_s,
+                            p.sha,
+                            hit.note,
+                            hit.node or "",
+                            True,
+                        )
             todo = plan.todo
         by_key = {p.job.key: p for p in todo}
         for result in run([p.job for p in todo]) if todo else ():
@@ -204,7 +245,18 @@ def _stream(
             if store is not None:
                 store.put_verdict(plan.keys[result.key], stored_verdict(result))
             for index in p.indices:
-                yield Verdict(index, result.task_id, result.status, dict(result.details), result.duration_s, p.sha, result.note, result.node, False, result.attempts)
+                yield Verdict(
+                    index,
+                    result.task_id,
+                    result.status,
+                    dict(result.details),
+                    result.duration_s,
+                    p.sha,
+                    result.note,
+                    result.node,
+                    False,
+                    result.attempts,
+                )
     finally:
         if close is not None:
             close()

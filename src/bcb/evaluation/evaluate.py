@@ -182,7 +182,14 @@ def check_ground_truth(
     todo = [t for t in tasks if t.task_id not in known]
     past = store.past_ground_truth_times(dataset.content_hash) if todo else {}
     jobs = [
-        Job(f"gt:{t.task_id}", t.task_id, t.solution, t.test, gt_limit, expected_time=min(past.get(t.task_id, 0.0), gt_limit))
+        Job(
+            f"gt:{t.task_id}",
+            t.task_id,
+            t.solution,
+            t.test,
+            gt_limit,
+            expected_time=min(past.get(t.task_id, 0.0), gt_limit),
+        )
         for t in todo
     ]
     progress.start("ground truth", len(jobs))
@@ -200,15 +207,21 @@ def check_ground_truth(
     return {t.task_id: known[t.task_id] for t in tasks}
 
 
-def stored_ground_truth(dataset: Dataset, tasks: Sequence[Task], config: EvalConfig, store: ResultStore, env: str) -> dict[str, GroundTruth] | None:
+def stored_ground_truth(
+    dataset: Dataset, tasks: Sequence[Task], config: EvalConfig, store: ResultStore, env: str
+) -> dict[str, GroundTruth] | None:
     """The ground truth of every task from the store, or None when any is missing (it must run)."""
-    known = store.get_ground_truth(dataset.content_hash, env, config.limits_for(ground_truth_limit(config.timeout, config.min_time_limit)))
+    known = store.get_ground_truth(
+        dataset.content_hash, env, config.limits_for(ground_truth_limit(config.timeout, config.min_time_limit))
+    )
     if any(t.task_id not in known for t in tasks):
         return None
     return {t.task_id: known[t.task_id] for t in tasks}
 
 
-def select_samples(dataset: Dataset, tasks: Sequence[Task], samples: Sequence[Sample], config: EvalConfig, origin: str) -> tuple[list[Task], list[Sample]]:
+def select_samples(
+    dataset: Dataset, tasks: Sequence[Task], samples: Sequence[Sample], config: EvalConfig, origin: str
+) -> tuple[list[Task], list[Sample]]:
     """The samples of the selected tasks (others are skipped, as the official evaluator does) and
     the tasks they cover; refuses a run that would silently score fewer tasks than selected."""
     wanted = {t.task_id for t in tasks}
@@ -245,7 +258,13 @@ def sample_programs(samples: Sequence[Sample], tasks: Sequence[Task], config: Ev
 
 
 def plan_samples(
-    dataset: Dataset, tasks: Sequence[Task], executed: Sequence[_Executed], gt: Mapping[str, GroundTruth], config: EvalConfig, store: ResultStore, env: str
+    dataset: Dataset,
+    tasks: Sequence[Task],
+    executed: Sequence[_Executed],
+    gt: Mapping[str, GroundTruth],
+    config: EvalConfig,
+    store: ResultStore,
+    env: str,
 ) -> VerdictPlan:
     """One job per distinct (task, program), each with its task's time limit, ordered by the
     ground truth's time (without a ground-truth check here, by earlier checks in the store)."""
@@ -262,15 +281,23 @@ def plan_samples(
         return planned_time(gt[task_id], limit) if task_id in gt else min(past.get(task_id, 0.0), limit)
 
     items = ((i, e.sample.task_id, e.text, e.sha, by_id[e.sample.task_id].test) for i, e in enumerate(executed))
-    return plan_verdicts(distinct_programs(items, time_limit, expected), store, dataset.content_hash, env, config.limits)
+    return plan_verdicts(
+        distinct_programs(items, time_limit, expected), store, dataset.content_hash, env, config.limits
+    )
 
 
-def run_samples(plan: VerdictPlan, runner: Runner, store: ResultStore, progress: Progress, clock: RunClock | None = None) -> dict[str, StoredVerdict]:
+def run_samples(
+    plan: VerdictPlan, runner: Runner, store: ResultStore, progress: Progress, clock: RunClock | None = None
+) -> dict[str, StoredVerdict]:
     """Run what the store lacks; every verdict by its program's job key. The progress counts
     samples, as the results do: a program shared by several samples counts for each."""
     verdicts = dict(plan.reused)
     by_key = {p.job.key: p for p in plan.programs}
-    progress.start("samples", sum(len(p.indices) for p in plan.programs), [v.status for k, v in verdicts.items() for _ in by_key[k].indices])
+    progress.start(
+        "samples",
+        sum(len(p.indices) for p in plan.programs),
+        [v.status for k, v in verdicts.items() for _ in by_key[k].indices],
+    )
 
     def record(result: ExecutionResult) -> None:
         verdict = stored_verdict(result)
@@ -287,8 +314,13 @@ def run_samples(plan: VerdictPlan, runner: Runner, store: ResultStore, progress:
 
 
 def results_table(
-    tasks: Sequence[Task], executed: Sequence[_Executed], plan: VerdictPlan, verdicts: Mapping[str, StoredVerdict],
-    gt: Mapping[str, GroundTruth], config: EvalConfig, store: ResultStore,
+    tasks: Sequence[Task],
+    executed: Sequence[_Executed],
+    plan: VerdictPlan,
+    verdicts: Mapping[str, StoredVerdict],
+    gt: Mapping[str, GroundTruth],
+    config: EvalConfig,
+    store: ResultStore,
 ) -> EvalResults:
     """Each sample's row of the official results, with its failure category (recorded in the store
     for verdicts stored before bcb classified failures, or whose ground truth changed)."""
@@ -351,7 +383,11 @@ def evaluate(
         gt, plan = settled
     else:
         environment = environment.confirmed()
-        gt = {} if config.no_gt else check_ground_truth(dataset, tasks, config, store, environment.key, runner, progress, clock=clock)
+        gt = (
+            {}
+            if config.no_gt
+            else check_ground_truth(dataset, tasks, config, store, environment.key, runner, progress, clock=clock)
+        )
         plan = plan_samples(dataset, tasks, executed, gt, config, store, environment.key)
     verdicts = run_samples(plan, runner, store, progress, clock)
     results = results_table(tasks, executed, plan, verdicts, gt, config, store)
@@ -359,8 +395,18 @@ def evaluate(
     clock.mark("writing_results")
     finished = time.time()
     manifest = run_manifest(
-        dataset, tasks, config, environment.fingerprint, gt, not config.no_gt, plan, started, finished, samples_origin,
-        executor=dict(executor()) if executor is not None else None, timing=clock.to_json(),
+        dataset,
+        tasks,
+        config,
+        environment.fingerprint,
+        gt,
+        not config.no_gt,
+        plan,
+        started,
+        finished,
+        samples_origin,
+        executor=dict(executor()) if executor is not None else None,
+        timing=clock.to_json(),
     )
     results.bcb["manifest"] = manifest
     return Evaluation(
@@ -377,7 +423,12 @@ def evaluate(
 
 
 def _all_stored(
-    dataset: Dataset, tasks: Sequence[Task], executed: Sequence[_Executed], config: EvalConfig, store: ResultStore, environment: Environment
+    dataset: Dataset,
+    tasks: Sequence[Task],
+    executed: Sequence[_Executed],
+    config: EvalConfig,
+    store: ResultStore,
+    environment: Environment,
 ) -> tuple[dict[str, GroundTruth], VerdictPlan] | None:
     """With an environment from an earlier probe: the ground truth and the plan when the store
     holds every verdict under it (nothing runs, no worker starts); else None."""
@@ -390,7 +441,14 @@ def _all_stored(
     return (gt, plan) if plan.complete else None
 
 
-def _category(verdict: StoredVerdict, program_text: str, task: Task, lazy: str | None, gt: Mapping[str, GroundTruth], config: EvalConfig) -> str | None:
+def _category(
+    verdict: StoredVerdict,
+    program_text: str,
+    task: Task,
+    lazy: str | None,
+    gt: Mapping[str, GroundTruth],
+    config: EvalConfig,
+) -> str | None:
     """The sample's failure category; the ground truth decides `environment` only when it ran."""
     known = gt.get(task.task_id)
     diagnosis = classify(

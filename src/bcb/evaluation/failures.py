@@ -53,7 +53,17 @@ _BUILTIN_TYPES = frozenset(
     "builtin_function_or_method generator coroutine module range slice map filter zip enumerate property "
     "staticmethod classmethod memoryview ellipsis NotImplementedType cell code frame traceback".split()
 )
-COMMON_ALIASES = {"np": "numpy", "pd": "pandas", "plt": "matplotlib", "mpl": "matplotlib", "sns": "seaborn", "tf": "tensorflow", "nx": "networkx", "sp": "scipy", "dt": "datetime"}
+COMMON_ALIASES = {
+    "np": "numpy",
+    "pd": "pandas",
+    "plt": "matplotlib",
+    "mpl": "matplotlib",
+    "sns": "seaborn",
+    "tf": "tensorflow",
+    "nx": "networkx",
+    "sp": "scipy",
+    "dt": "datetime",
+}
 """Names that, undefined, mean a forgotten import of the library they conventionally stand for."""
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>.+)$')
 _HEADER = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<message>.*))?$")
@@ -141,7 +151,10 @@ def classify(
         return None
     own = program if calibrated is False else answer_text(program, code_prompt, entry_point)
     if not has_code(own):
-        return Diagnosis("no_code", "nothing left of the answer after sanitizing" if not own.strip() else "the answer is only imports")
+        return Diagnosis(
+            "no_code",
+            "nothing left of the answer after sanitizing" if not own.strip() else "the answer is only imports",
+        )
     syntax = syntax_error(program)
     if syntax is None and "ALL" in details and _SYNTAX_MESSAGE.search(str(details["ALL"]).strip()):
         syntax = str(details["ALL"]).strip()
@@ -153,14 +166,20 @@ def classify(
         return Diagnosis("tamper", _short(f"forged verdict: {details['TAMPER']}"))
     tests = classify_tests(details, program)
     if gt_failed:
-        return Diagnosis("environment", "the task's ground truth fails in this environment: the verdict says nothing about the model", tests=tests)
+        return Diagnosis(
+            "environment",
+            "the task's ground truth fails in this environment: the verdict says nothing about the model",
+            tests=tests,
+        )
     if status == "timeout":
         return Diagnosis("timeout", "ran into the time limit (or ended without reporting)", tests=tests)
     if not tests:
         return Diagnosis("unknown", "failed with no recorded reason")
     rank = {c: i for i, c in enumerate(TEST_PRECEDENCE)}
     decisive = min(tests, key=lambda t: rank[t.category])
-    return Diagnosis(decisive.category, _detail(decisive), decisive.library, decisive.attribute, decisive.exception, tests)
+    return Diagnosis(
+        decisive.category, _detail(decisive), decisive.library, decisive.attribute, decisive.exception, tests
+    )
 
 
 def classify_tests(details: Mapping[str, str], program: str) -> tuple[TestFailure, ...]:
@@ -220,7 +239,10 @@ def has_code(answer: str) -> bool:
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             return True
     inert = (ast.Import, ast.ImportFrom, ast.Pass)
-    return any(not isinstance(node, inert) and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)) for node in tree.body)
+    return any(
+        not isinstance(node, inert) and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+        for node in tree.body
+    )
 
 
 def syntax_error(program: str) -> str | None:
@@ -250,7 +272,9 @@ def imported_names(program: str) -> dict[str, str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                names[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                names[alias.asname or alias.name.split(".")[0]] = (
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                )
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for alias in node.names:
                 names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
@@ -301,7 +325,16 @@ def parse_traceback(text: str) -> tuple[list[Frame], str | None, str]:
     return frames, match["type"], rest
 
 
-_STDLIB_HOMES = {"posixpath": "os", "ntpath": "os", "genericpath": "os", "_strptime": "datetime", "_pydecimal": "decimal", "_collections_abc": "collections", "sre_compile": "re", "sre_parse": "re"}
+_STDLIB_HOMES = {
+    "posixpath": "os",
+    "ntpath": "os",
+    "genericpath": "os",
+    "_strptime": "datetime",
+    "_pydecimal": "decimal",
+    "_collections_abc": "collections",
+    "sre_compile": "re",
+    "sre_parse": "re",
+}
 """Standard modules that implement another's public API (`os.path` lives in `posixpath`)."""
 
 
@@ -406,7 +439,13 @@ def _import_failure(test: str, kind: str | None, message: str, line: str) -> Tes
 
 
 def _api_target(
-    kind: str, message: str, called: str | None, below: list[Frame], code: str, imports: Mapping[str, str], own_classes: frozenset[str]
+    kind: str,
+    message: str,
+    called: str | None,
+    below: list[Frame],
+    code: str,
+    imports: Mapping[str, str],
+    own_classes: frozenset[str],
 ) -> tuple[str | None, str | None]:
     """(library, attribute) when an AttributeError/TypeError is a library misused; (None, None)
     when it is the solution's own objects or Python's built-in types."""
@@ -427,7 +466,9 @@ def _api_target(
     return None, None
 
 
-def _attribute_target(found: re.Match[str], called: str | None, imports: Mapping[str, str], own_classes: frozenset[str], code: str = "") -> tuple[str | None, str | None]:
+def _attribute_target(
+    found: re.Match[str], called: str | None, imports: Mapping[str, str], own_classes: frozenset[str], code: str = ""
+) -> tuple[str | None, str | None]:
     groups = found.groupdict()
     attr = groups["attr"]
     if "module" in groups and groups.get("module"):
@@ -458,7 +499,9 @@ def _entry_function(below: list[Frame], library: str) -> str | None:
     """The first function of `library` the solution's call went through that says something
     (not a dunder, private helper or decorator wrapper)."""
     functions = [f.function for f in below if library_of(f.file) == library]
-    telling = [f for f in functions if not f.startswith("_") and f not in ("inner", "wrapper", "wrapped", "func", "<module>")]
+    telling = [
+        f for f in functions if not f.startswith("_") and f not in ("inner", "wrapper", "wrapped", "func", "<module>")
+    ]
     first = telling or functions
     return first[0] if first else None
 

@@ -25,14 +25,21 @@ def lazy_reason(solution: str, entry_point: str) -> str | None:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == entry_point:
             definition = node  # the last definition is the one Python keeps
-        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == entry_point for t in node.targets):
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == entry_point for t in node.targets
+        ):
             definition = node
     if definition is None:
         return f"no definition of {entry_point}"
     if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
     body = list(definition.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]
     if not body:
         return f"the body of {entry_point} is only a docstring"
@@ -44,7 +51,11 @@ def lazy_reason(solution: str, entry_point: str) -> str | None:
 def _is_placeholder(node: ast.stmt) -> bool:
     if isinstance(node, ast.Pass):
         return True
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and (node.value.value is Ellipsis or isinstance(node.value.value, str)):
+    if (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and (node.value.value is Ellipsis or isinstance(node.value.value, str))
+    ):
         return True
     if isinstance(node, ast.Raise) and node.exc is not None:
         target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc

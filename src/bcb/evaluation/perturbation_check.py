@@ -29,9 +29,9 @@ from bcb.dataset import Dataset, DatasetError, Task, content_hash, write_tasks
 from bcb.dataset.perturbation import Perturbation
 from bcb.evaluation.evaluate import EvalConfig, Progress, check_ground_truth
 from bcb.evaluation.plan import Runner, ground_truth_limit, ground_truth_of
-from bcb.fileio import write_json_atomic
 from bcb.evaluation.store import GroundTruth, ResultStore
 from bcb.execution.jobs import Job
+from bcb.fileio import write_json_atomic
 
 DropCategory = Literal["perturbation", "environment", "unchanged"]
 PROVENANCE_FORMAT = "bcb-perturbation/1"
@@ -74,7 +74,9 @@ class PerturbationCheck:
     @property
     def kept_of_passing(self) -> int:
         """Kept tasks whose original ground truth passes here: the numerator of the kept share."""
-        return sum(1 for t in self.kept if self.original_gt.get(t.task_id) is not None and self.original_gt[t.task_id].passed)
+        return sum(
+            1 for t in self.kept if self.original_gt.get(t.task_id) is not None and self.original_gt[t.task_id].passed
+        )
 
     @property
     def kept_share(self) -> float:
@@ -90,7 +92,9 @@ class PerturbationCheck:
     def dropped(self, category: DropCategory) -> list[Drop]:
         return [d for d in self.drops if d.category == category]
 
-    def provenance(self, output: Path, output_hash: str, environment: Mapping[str, object] | None = None) -> dict[str, object]:
+    def provenance(
+        self, output: Path, output_hash: str, environment: Mapping[str, object] | None = None
+    ) -> dict[str, object]:
         """Everything needed to rebuild the file or audit it; no timestamps, so that the same
         inputs and verdicts give the same bytes."""
         kept_ids = {t.task_id for t in self.kept}
@@ -199,9 +203,15 @@ def recheck_perturbations(
     original_gt: dict[str, GroundTruth] = {}
     perturbed_gt: dict[str, GroundTruth] = {}
     if changed:
-        original_gt = check_ground_truth(base, originals, config, store, env, runner, _Phase(progress, "original ground truth"))
-        candidate_set = Dataset("custom", None, "full", candidates, content_hash(candidates), f"perturbation of {base.label}", False)
-        perturbed_gt = check_ground_truth(candidate_set, candidates, config, store, env, runner, _Phase(progress, "perturbed ground truth"))
+        original_gt = check_ground_truth(
+            base, originals, config, store, env, runner, _Phase(progress, "original ground truth")
+        )
+        candidate_set = Dataset(
+            "custom", None, "full", candidates, content_hash(candidates), f"perturbation of {base.label}", False
+        )
+        perturbed_gt = check_ground_truth(
+            candidate_set, candidates, config, store, env, runner, _Phase(progress, "perturbed ground truth")
+        )
     suspects = [p for p in changed if not perturbed_gt[p.task_id].passed and original_gt[p.task_id].passed]
     second_runs: dict[str, dict[str, str]] = {}
     if suspects:
@@ -225,7 +235,9 @@ def recheck_perturbations(
         if before.passed:
             drops.append(Drop(p.task_id, "perturbation", failure_reason(after)))
         else:
-            drops.append(Drop(p.task_id, "environment", f"original ground truth fails here too: {failure_reason(before)}"))
+            drops.append(
+                Drop(p.task_id, "environment", f"original ground truth fails here too: {failure_reason(before)}")
+            )
     return PerturbationCheck(
         base=base,
         selected=len(perturbations),
@@ -240,7 +252,9 @@ def recheck_perturbations(
     )
 
 
-def _run_again(suspects: Sequence[Perturbation], config: EvalConfig, runner: Runner, progress: _Phase) -> dict[str, tuple[GroundTruth, GroundTruth]]:
+def _run_again(
+    suspects: Sequence[Perturbation], config: EvalConfig, runner: Runner, progress: _Phase
+) -> dict[str, tuple[GroundTruth, GroundTruth]]:
     """Original and perturbed form of each task, once more, outside the store (its verdicts are
     what is being doubted), under the ground-truth time limit `check_ground_truth` uses."""
     limit = ground_truth_limit(config.timeout, config.min_time_limit)
@@ -270,7 +284,9 @@ def provenance_path(output: str | os.PathLike[str]) -> Path:
     return output.with_name(f"{name}.provenance.json")
 
 
-def write_perturbed(output: str | os.PathLike[str], check: PerturbationCheck, environment: Mapping[str, object] | None = None) -> tuple[Path, Path, str]:
+def write_perturbed(
+    output: str | os.PathLike[str], check: PerturbationCheck, environment: Mapping[str, object] | None = None
+) -> tuple[Path, Path, str]:
     """The kept tasks in the official schema, and the provenance record beside them."""
     if not check.kept:
         raise DatasetError("no perturbed task passed its re-check: nothing to write")

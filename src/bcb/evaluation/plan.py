@@ -32,7 +32,9 @@ class Runner(Protocol):
 
 def environment_key(fingerprint: Mapping[str, object]) -> str:
     """Verdicts are reused only in an environment with the same interpreter and packages."""
-    stable = {k: fingerprint.get(k) for k in ("python_version", "implementation", "machine", "freeze_sha256", "sandbox")}
+    stable = {
+        k: fingerprint.get(k) for k in ("python_version", "implementation", "machine", "freeze_sha256", "sandbox")
+    }
     if fingerprint.get("nltk_data_sha256"):  # only when present, so stores from before it keep their keys
         stable["nltk_data_sha256"] = fingerprint["nltk_data_sha256"]
     return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:32]
@@ -126,9 +128,14 @@ class VerdictPlan:
         return len(self.reused) == len(self.programs)
 
 
-def plan_verdicts(programs: Sequence[Program], store: ResultStore | None, dataset_hash: str, env: str, limits: Limits) -> VerdictPlan:
+def plan_verdicts(
+    programs: Sequence[Program], store: ResultStore | None, dataset_hash: str, env: str, limits: Limits
+) -> VerdictPlan:
     """Key every program; take what the store already holds (without a store, everything runs)."""
-    keys = {p.job.key: VerdictKey(dataset_hash, p.task_id, p.sha, env, verdict_limits(limits, p.job.time_limit)) for p in programs}
+    keys = {
+        p.job.key: VerdictKey(dataset_hash, p.task_id, p.sha, env, verdict_limits(limits, p.job.time_limit))
+        for p in programs
+    }
     stored = store.get_verdicts(keys.values()) if store is not None else {}
     reused = {job_key: stored[key] for job_key, key in keys.items() if key in stored}
     return VerdictPlan(tuple(programs), keys, reused)
@@ -136,7 +143,15 @@ def plan_verdicts(programs: Sequence[Program], store: ResultStore | None, datase
 
 def stored_verdict(result: ExecutionResult) -> StoredVerdict:
     """A result as the store keeps it."""
-    return StoredVerdict(result.status, dict(result.details), result.duration_s, result.peak_rss_mb, result.tests_run, result.note, result.node or None)
+    return StoredVerdict(
+        result.status,
+        dict(result.details),
+        result.duration_s,
+        result.peak_rss_mb,
+        result.tests_run,
+        result.note,
+        result.node or None,
+    )
 
 
 def ground_truth_of(result: ExecutionResult) -> GroundTruth:

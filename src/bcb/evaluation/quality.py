@@ -38,7 +38,7 @@ TIMEOUT_MARK = "(timeout)"
 def as_runner(executor: Any) -> Runner:
     """An executor (anything with ``run(jobs)``) or a runner callable, as a runner."""
     run = getattr(executor, "run", None)
-    return run if callable(run) else executor  # type: ignore[no-any-return]
+    return run if callable(run) else executor
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,7 +174,9 @@ class TaskQuality:
             "few_tests": self.few_tests,
             "coverage": self.coverage.to_json() if self.coverage else None,
             "coverage_error": self.coverage_error or None,
-            "coverage_run": {"status": self.coverage_status, "duration_s": self.coverage_duration} if self.coverage_status else None,
+            "coverage_run": {"status": self.coverage_status, "duration_s": self.coverage_duration}
+            if self.coverage_status
+            else None,
             "gt_passes": self.passes,
             "gt_runs": self.runs,
             "gt_passed": self.passed,
@@ -259,15 +261,34 @@ def assess(
     progress = progress or SilentProgress()
     by_key: dict[str, ExecutionResult] = {}
     first_plain = 0 if coverage else 1
-    progress.start("ground truth" + (" with coverage" if coverage else ""), len(tasks) * (runs + (1 if coverage else 0)))
+    progress.start(
+        "ground truth" + (" with coverage" if coverage else ""), len(tasks) * (runs + (1 if coverage else 0))
+    )
     try:
-        first = [Job(f"{'cov' if coverage else 'gt0'}:{t.task_id}", t.task_id, t.solution, t.test, time_limit, coverage=coverage) for t in tasks]
+        first = [
+            Job(
+                f"{'cov' if coverage else 'gt0'}:{t.task_id}",
+                t.task_id,
+                t.solution,
+                t.test,
+                time_limit,
+                coverage=coverage,
+            )
+            for t in tasks
+        ]
         for result in run(first):
             by_key[result.key] = result
             progress.advance(result.status)
         measured = {j.task_id: by_key[j.key].duration_s for j in first}
         later = [
-            Job(f"gt{i}:{t.task_id}", t.task_id, t.solution, t.test, time_limit, expected_time=measured.get(t.task_id, 0.0))
+            Job(
+                f"gt{i}:{t.task_id}",
+                t.task_id,
+                t.solution,
+                t.test,
+                time_limit,
+                expected_time=measured.get(t.task_id, 0.0),
+            )
             for i in range(first_plain, runs)
             for t in tasks
         ]
@@ -288,7 +309,11 @@ def _task_quality(task: Task, by_key: Mapping[str, ExecutionResult], runs: int, 
     if cov_result is not None:
         report = cov_result.coverage
         if report is None:
-            cov_error = "no coverage reported (the run ended before reporting)" if cov_result.status == "timeout" else "no coverage reported"
+            cov_error = (
+                "no coverage reported (the run ended before reporting)"
+                if cov_result.status == "timeout"
+                else "no coverage reported"
+            )
         elif report.get("error"):
             cov_error = str(report["error"])
         else:
@@ -432,9 +457,13 @@ def check_tasks(
     """``bcb task check``: static checks, then the ground truth (coverage run plus ``runs``
     plain runs, all passing) and a stubbed solution (which must not pass), through ``executor``."""
     run = as_runner(executor)
-    qualities = {q.task_id: q for q in assess(tasks, run, runs=runs, coverage=True, time_limit=time_limit, progress=progress)}
+    qualities = {
+        q.task_id: q for q in assess(tasks, run, runs=runs, coverage=True, time_limit=time_limit, progress=progress)
+    }
     stubs = {t.task_id: stub_solution(t) for t in tasks}
-    stub_jobs = [Job(f"stub:{t.task_id}", t.task_id, s, t.test, time_limit) for t in tasks if (s := stubs[t.task_id]) is not None]
+    stub_jobs = [
+        Job(f"stub:{t.task_id}", t.task_id, s, t.test, time_limit) for t in tasks if (s := stubs[t.task_id]) is not None
+    ]
     stub_status = {r.task_id: r.status for r in run(stub_jobs)} if stub_jobs else {}
     checks = []
     for task in tasks:
@@ -448,11 +477,15 @@ def check_tasks(
         if q.coverage is None:
             problems.append(f"coverage: not measured ({q.coverage_error or 'no report'})")
         elif q.coverage.percent < min_coverage:
-            where = [f"line {n}" for n in q.coverage.missing_lines] + [f"branch {a}->{b if b > 0 else 'exit'}" for a, b in q.coverage.missing_branches]
+            where = [f"line {n}" for n in q.coverage.missing_lines] + [
+                f"branch {a}->{b if b > 0 else 'exit'}" for a, b in q.coverage.missing_branches
+            ]
             problems.append(f"coverage: {q.coverage.percent:.1f}% < {min_coverage:g}%, not covered: {', '.join(where)}")
         status = stub_status.get(task.task_id, "")
         if status == "pass":
-            problems.append("tests: a stub solution (entry point body replaced by pass) passes them; they must check results")
+            problems.append(
+                "tests: a stub solution (entry point body replaced by pass) passes them; they must check results"
+            )
         checks.append(TaskCheck(task.task_id, tuple(problems), q, status))
     return checks
 
@@ -484,14 +517,14 @@ def task_func(values):
     """
 '''
 
-_SCAFFOLD_TEST = '''import unittest
+_SCAFFOLD_TEST = """import unittest
 
 
 class TestCases(unittest.TestCase):
     def test_todo(self):
         # TODO: at least 5 test methods that check results, covering every branch of the solution.
         self.fail("TODO: write the tests")
-'''
+"""
 
 
 def scaffold_task(name: str) -> dict[str, str]:

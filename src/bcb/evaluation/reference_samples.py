@@ -36,7 +36,7 @@ def _apply(flaw: str, task: Task) -> str:
     if flaw == "missing_import":
         # The imports dropped: without calibration the solution fails with a NameError, with it
         # the prompt's imports come first and the canonical body passes.
-        return task.solution[len(task.complete_prompt.split("def ")[0]):]
+        return task.solution[len(task.complete_prompt.split("def ")[0]) :]
     if flaw == "import_time_error":
         return task.solution + "\nraise RuntimeError('configuration file not found')\n"
     if flaw == "stub":

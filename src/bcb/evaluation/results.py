@@ -85,11 +85,23 @@ def write_eval_results(path: Path, results: EvalResults) -> None:
 def eval_results_payload(results: EvalResults) -> dict[str, Any]:
     """The content of `*_eval_results.json`: what is written to disk, and what `bcb serve` answers."""
     official = {
-        task_id: [{"task_id": r.task_id, "solution": r.solution, "status": r.status, "details": dict(r.details)} for r in rows]
+        task_id: [
+            {"task_id": r.task_id, "solution": r.solution, "status": r.status, "details": dict(r.details)} for r in rows
+        ]
         for task_id, rows in results.eval.items()
     }
     extras = {
-        task_id: [{"index": r.index, "duration_s": r.duration_s, "peak_rss_mb": r.peak_rss_mb, "lazy": r.lazy, "note": r.note, "category": r.category} for r in rows]
+        task_id: [
+            {
+                "index": r.index,
+                "duration_s": r.duration_s,
+                "peak_rss_mb": r.peak_rss_mb,
+                "lazy": r.lazy,
+                "note": r.note,
+                "category": r.category,
+            }
+            for r in rows
+        ]
         for task_id, rows in results.eval.items()
     }
     return {"date": results.date, "eval": official, "bcb": {**results.bcb, "samples": extras}}

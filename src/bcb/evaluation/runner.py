@@ -28,7 +28,13 @@ from bcb.evaluation.plan import Environment, environment_key
 from bcb.evaluation.timing import RunClock
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits
-from bcb.execution.protocol import ExecutorOptions, ManagedExecutor, create_executor, describe_executor, verdict_fingerprint
+from bcb.execution.protocol import (
+    ExecutorOptions,
+    ManagedExecutor,
+    create_executor,
+    describe_executor,
+    verdict_fingerprint,
+)
 from bcb.execution.sandbox import SandboxOptions
 from bcb.fileio import write_json_atomic
 
@@ -43,13 +49,28 @@ class SharedExecutor:
     ``clock``: marks when the workers are ready, for the run's timing."""
 
     def __init__(
-        self, python: str, workers: int, limits: Limits, preload: list[str], *,
-        kind: str = "local", ray_address: str | None = None, allow_mixed_env: bool = False,
-        sandbox: SandboxOptions | None = None, root: Path | None = None, clock: RunClock | None = None,
+        self,
+        python: str,
+        workers: int,
+        limits: Limits,
+        preload: list[str],
+        *,
+        kind: str = "local",
+        ray_address: str | None = None,
+        allow_mixed_env: bool = False,
+        sandbox: SandboxOptions | None = None,
+        root: Path | None = None,
+        clock: RunClock | None = None,
     ) -> None:
         self.options = ExecutorOptions(
-            kind=kind, python=python, workers=workers, preload=tuple(preload), limits=limits,  # type: ignore[arg-type]
-            ray_address=ray_address, allow_mixed_env=allow_mixed_env, sandbox=sandbox or SandboxOptions(),
+            kind=kind,  # type: ignore[arg-type]
+            python=python,
+            workers=workers,
+            preload=tuple(preload),
+            limits=limits,
+            ray_address=ray_address,
+            allow_mixed_env=allow_mixed_env,
+            sandbox=sandbox or SandboxOptions(),
         )
         self.executor: ManagedExecutor | None = None
         self.probe_file = root / PROBE_FILE if root is not None else None
@@ -63,7 +84,13 @@ class SharedExecutor:
         """Start the workers in the background now, while the caller fingerprints the environment
         and opens the store, when they are needed whatever the store holds: no sandbox probe was
         ever remembered under this root, so no verdict can be keyed without one."""
-        if self.options.kind != "local" or self.probe_file is None or self._early is not None or self.executor is not None or self._probes():
+        if (
+            self.options.kind != "local"
+            or self.probe_file is None
+            or self._early is not None
+            or self.executor is not None
+            or self._probes()
+        ):
             return
         self._early = threading.Thread(target=self._start_in_background, name="bcb-start-workers", daemon=True)
         self._early.start()

@@ -11,12 +11,15 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from bcb.dataset import DatasetError, Task
 from bcb.generation.samples import SamplesError, read_sample_records
 
 CALIBRATION_BODY = "\n    pass\n"
+
+#: Maps what a user wrote as a task id (`13`) to the dataset's id; raises for an unknown one.
+ResolveId = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,9 @@ def solution_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def read_samples(path: str | os.PathLike[str], tasks: Mapping[str, Task], *, resolve_id=None) -> list[Sample]:
+def read_samples(
+    path: str | os.PathLike[str], tasks: Mapping[str, Task], *, resolve_id: ResolveId | None = None
+) -> list[Sample]:
     """All samples, in reading order. `tasks` supplies `complete_prompt` for `completion` samples;
     `resolve_id` maps what a user wrote (`13`) to a dataset id and raises for unknown ones."""
     path = Path(path)
@@ -52,7 +57,7 @@ def read_samples(path: str | os.PathLike[str], tasks: Mapping[str, Task], *, res
     return list(_read_jsonl(path, tasks, resolve_id))
 
 
-def _resolve(task_id: str, where: str, resolve_id) -> str:
+def _resolve(task_id: str, where: str, resolve_id: ResolveId | None) -> str:
     if resolve_id is None:
         return task_id
     try:
@@ -61,7 +66,7 @@ def _resolve(task_id: str, where: str, resolve_id) -> str:
         raise SamplesError(f"{where}: {exc}") from None
 
 
-def _read_jsonl(path: Path, tasks: Mapping[str, Task], resolve_id) -> Iterator[Sample]:
+def _read_jsonl(path: Path, tasks: Mapping[str, Task], resolve_id: ResolveId | None) -> Iterator[Sample]:
     counters: dict[str, int] = {}
     for record in read_sample_records(path):
         task_id = _resolve(record.task_id, record.where, resolve_id)
@@ -77,7 +82,7 @@ def _read_jsonl(path: Path, tasks: Mapping[str, Task], resolve_id) -> Iterator[S
         yield Sample(task_id, solution, index, record.where, raw if isinstance(raw, str) else None)
 
 
-def _read_dir(path: Path, resolve_id) -> Iterator[Sample]:
+def _read_dir(path: Path, resolve_id: ResolveId | None) -> Iterator[Sample]:
     folders = sorted(p for p in path.iterdir() if p.is_dir())
     if not folders:
         raise SamplesError(

@@ -125,14 +125,18 @@ class ResultStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"--root {self.path.parent}: cannot hold the result store ({exc.strerror}); pass a directory") from None
+            raise StoreError(
+                f"--root {self.path.parent}: cannot hold the result store ({exc.strerror}); pass a directory"
+            ) from None
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable bcb result store ({exc}); move it away or pass another --root") from None
+            raise StoreError(
+                f"{self.path}: not a usable bcb result store ({exc}); move it away or pass another --root"
+            ) from None
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -190,9 +194,20 @@ class ResultStore:
             "INSERT OR REPLACE INTO verdicts (dataset_hash, task_id, program_sha, env, limits, status, details, "
             "duration_s, peak_rss_mb, tests_run, note, created_at, node, category) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                key.dataset_hash, key.task_id, key.program_sha, key.env, key.limits,
-                verdict.status, json.dumps(verdict.details), verdict.duration_s, verdict.peak_rss_mb,
-                verdict.tests_run, verdict.note, time.time(), verdict.node or None, verdict.category,
+                key.dataset_hash,
+                key.task_id,
+                key.program_sha,
+                key.env,
+                key.limits,
+                verdict.status,
+                json.dumps(verdict.details),
+                verdict.duration_s,
+                verdict.peak_rss_mb,
+                verdict.tests_run,
+                verdict.note,
+                time.time(),
+                verdict.node or None,
+                verdict.category,
             ),
         )
 
@@ -208,7 +223,9 @@ class ResultStore:
     @_damage_reported
     def category_counts(self) -> dict[str | None, int]:
         """How many stored verdicts fall in each failure category (None: solves and unclassified)."""
-        return {row[0]: int(row[1]) for row in self.db.execute("SELECT category, COUNT(*) FROM verdicts GROUP BY category")}
+        return {
+            row[0]: int(row[1]) for row in self.db.execute("SELECT category, COUNT(*) FROM verdicts GROUP BY category")
+        }
 
     @_damage_reported
     def count_verdicts(self) -> int:
@@ -248,7 +265,9 @@ class ResultStore:
 
     @_damage_reported
     def forget_ground_truth(self, dataset_hash: str, env: str, limits: str) -> None:
-        self.db.execute("DELETE FROM ground_truth WHERE dataset_hash=? AND env=? AND limits=?", (dataset_hash, env, limits))
+        self.db.execute(
+            "DELETE FROM ground_truth WHERE dataset_hash=? AND env=? AND limits=?", (dataset_hash, env, limits)
+        )
 
 
 def limits_key(limits: Mapping[str, object]) -> str:

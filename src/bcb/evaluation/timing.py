@@ -48,4 +48,6 @@ class RunClock:
 
     def to_json(self) -> dict[str, float | None]:
         """``<step>_s`` for each step, in order: seconds since the origin."""
-        return {f"{step}_s": None if step not in self.marks else round(self.marks[step] - self.origin, 3) for step in STEPS}
+        return {
+            f"{step}_s": None if step not in self.marks else round(self.marks[step] - self.origin, 3) for step in STEPS
+        }

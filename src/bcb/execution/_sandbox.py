@@ -47,7 +47,16 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
+    1,
+    2,
+    4,
+    8,
+    32,
+    4096,
+    16384,
+    1 << 18,
+)
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
@@ -66,29 +75,105 @@ class Layer:
 
     __slots__ = ("name", "phase", "what", "probe", "apply", "needs")
 
-    def __init__(self, name: str, phase: str, what: str, probe: str | None = None, apply: str | None = None, needs: str = "") -> None:
+    def __init__(
+        self, name: str, phase: str, what: str, probe: str | None = None, apply: str | None = None, needs: str = ""
+    ) -> None:
         self.name, self.phase, self.what, self.probe, self.apply, self.needs = name, phase, what, probe, apply, needs
 
 
 #: Every layer, in the order a sample meets it (the probe child tries them in this order too:
 #: the mounts need the namespaces, and nothing can be mounted once capabilities are dropped).
 LAYERS = (
-    Layer("pidns", "worker", "the worker has its own PID namespace and /proc: a sample sees no process of bcb or of the host"),
+    Layer(
+        "pidns",
+        "worker",
+        "the worker has its own PID namespace and /proc: a sample sees no process of bcb or of the host",
+    ),
     Layer("executor_memory_cap", "worker", "one memory cgroup bounds all samples of the run together"),
-    Layer("cgroup_kill", "enter", "a job cgroup kills the sample's whole tree at its end (cgroup.kill)", apply="_enter_cgroup_kill"),
+    Layer(
+        "cgroup_kill",
+        "enter",
+        "a job cgroup kills the sample's whole tree at its end (cgroup.kill)",
+        apply="_enter_cgroup_kill",
+    ),
     Layer("memory_cap", "enter", "a memory cgroup caps the sample's resident memory", apply="_enter_memory_cap"),
-    Layer("pids_cap", "enter", "a pids cgroup caps the sample's processes and threads (binds root)", apply="_enter_pids_cap"),
-    Layer("nproc_cap", "enter", "RLIMIT_NPROC caps the sample's processes and threads (binds a normal user)", "_probe_nproc", "_enter_nproc_cap"),
-    Layer("as_cap", "enter", "RLIMIT_AS caps the sample's address space at its share of RAM (no memory cgroup)", apply="_enter_as_cap"),
-    Layer("netns", "enter", "a private network namespace: only the sample's own loopback", "_probe_netns", "_enter_netns"),
-    Layer("private_shm", "enter", "a private mount and IPC namespace with its own /dev/shm", "_probe_private_shm", "_enter_private_shm"),
-    Layer("private_tmp", "enter", "a private, empty /tmp (paths bcb needs under /tmp stay visible, read-only)", "_probe_private_tmp", "_enter_private_tmp", needs="private_shm"),
-    Layer("disk_cap", "enter", "the sample's directory and /tmp are size-capped tmpfs: the host disk is never written", "_probe_disk_cap", "_enter_disk_cap", needs="private_shm"),
-    Layer("drop_caps", "lock", "every capability is dropped: a root sample keeps uid 0 but not root's privileges (raw devices, ptrace, file permissions)", "_lock_drop_caps", "_lock_drop_caps"),
-    Layer("landlock", "lock", "Landlock: the system read-only, writes only in the sample's own directories; no ptrace or /proc/PID/environ of processes outside", "_probe_landlock", "_lock_landlock"),
-    Layer("landlock_scope", "lock", "Landlock scoping (part of the landlock step): no signals or abstract UNIX sockets to processes outside the sample"),
-    Layer("socket_filter", "lock", "seccomp rules (part of the seccomp step): no UNIX, packet or vsock sockets (host services); no Internet sockets where no network namespace isolates them, no System V IPC where no IPC namespace does"),
-    Layer("seccomp", "lock", "seccomp: ptrace, mount, unshare, bpf, io_uring, kexec, module loading... fail with EPERM", "_probe_seccomp", "_lock_seccomp"),
+    Layer(
+        "pids_cap",
+        "enter",
+        "a pids cgroup caps the sample's processes and threads (binds root)",
+        apply="_enter_pids_cap",
+    ),
+    Layer(
+        "nproc_cap",
+        "enter",
+        "RLIMIT_NPROC caps the sample's processes and threads (binds a normal user)",
+        "_probe_nproc",
+        "_enter_nproc_cap",
+    ),
+    Layer(
+        "as_cap",
+        "enter",
+        "RLIMIT_AS caps the sample's address space at its share of RAM (no memory cgroup)",
+        apply="_enter_as_cap",
+    ),
+    Layer(
+        "netns", "enter", "a private network namespace: only the sample's own loopback", "_probe_netns", "_enter_netns"
+    ),
+    Layer(
+        "private_shm",
+        "enter",
+        "a private mount and IPC namespace with its own /dev/shm",
+        "_probe_private_shm",
+        "_enter_private_shm",
+    ),
+    Layer(
+        "private_tmp",
+        "enter",
+        "a private, empty /tmp (paths bcb needs under /tmp stay visible, read-only)",
+        "_probe_private_tmp",
+        "_enter_private_tmp",
+        needs="private_shm",
+    ),
+    Layer(
+        "disk_cap",
+        "enter",
+        "the sample's directory and /tmp are size-capped tmpfs: the host disk is never written",
+        "_probe_disk_cap",
+        "_enter_disk_cap",
+        needs="private_shm",
+    ),
+    Layer(
+        "drop_caps",
+        "lock",
+        "every capability is dropped: a root sample keeps uid 0 but not root's privileges (raw devices, ptrace, file permissions)",
+        "_lock_drop_caps",
+        "_lock_drop_caps",
+    ),
+    Layer(
+        "landlock",
+        "lock",
+        "Landlock: the system read-only, writes only in the sample's own directories; no ptrace or /proc/PID/environ of processes outside",
+        "_probe_landlock",
+        "_lock_landlock",
+    ),
+    Layer(
+        "landlock_scope",
+        "lock",
+        "Landlock scoping (part of the landlock step): no signals or abstract UNIX sockets to processes outside the sample",
+    ),
+    Layer(
+        "socket_filter",
+        "lock",
+        "seccomp rules (part of the seccomp step): no UNIX, packet or vsock sockets (host services); no "
+        "Internet sockets where no network namespace isolates them, no System V IPC where no IPC namespace does",
+    ),
+    Layer(
+        "seccomp",
+        "lock",
+        "seccomp: ptrace, mount, unshare, bpf, io_uring, kexec, module loading... fail with EPERM",
+        "_probe_seccomp",
+        "_lock_seccomp",
+    ),
     Layer("tamper", "check", "tamper evidence: a run whose test machinery was patched, or a forged report, is a fail"),
 )
 
@@ -98,14 +183,29 @@ LAYER_NAMES = tuple(layer.name for layer in LAYERS)
 #: What untrusted code needs (the parent refuses a worker that lacks one, unless ``--unsafe``):
 #: name, label, and the way out when it is missing. :func:`guarantees` says which layers give each.
 GUARANTEES = (
-    ("no_network", "network isolation",
-     "enable unprivileged user namespaces (sysctl user.max_user_namespaces > 0; kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu), or use a kernel with seccomp"),
+    (
+        "no_network",
+        "network isolation",
+        "enable unprivileged user namespaces (sysctl user.max_user_namespaces > 0; "
+        "kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu), or use a kernel with seccomp",
+    ),
     ("tree_kill", "the whole process tree killed at the end", "run on Linux 3.4+ (child subreapers)"),
-    ("process_cap", "a process cap",
-     "run bcb as a normal user (RLIMIT_NPROC does not bind root), or as root where bcb may create a pids cgroup"),
+    (
+        "process_cap",
+        "a process cap",
+        "run bcb as a normal user (RLIMIT_NPROC does not bind root), or as root where bcb may create a pids cgroup",
+    ),
     ("memory_cap", "a memory cap", "keep --max-as-limit non-zero, or give bcb a memory cgroup"),
-    ("confined_writes", "writes confined to the sample's own directories", "use a kernel with Landlock (Linux 5.13+, landlock in the lsm= list)"),
-    ("no_secrets", "no access to other processes' secrets", "enable unprivileged user namespaces, or use a kernel with Landlock"),
+    (
+        "confined_writes",
+        "writes confined to the sample's own directories",
+        "use a kernel with Landlock (Linux 5.13+, landlock in the lsm= list)",
+    ),
+    (
+        "no_secrets",
+        "no access to other processes' secrets",
+        "enable unprivileged user namespaces, or use a kernel with Landlock",
+    ),
 )
 
 
@@ -142,7 +242,9 @@ def enter_worker_namespaces() -> dict:
     root_note = _err("unshare(CLONE_NEWPID)").strerror if os.geteuid() == 0 else ""
     uid, gid = os.geteuid(), os.getegid()
     if _libc.unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0:
-        out["note"] = "; ".join(x for x in (root_note, f"unshare(CLONE_NEWUSER|CLONE_NEWPID): {os.strerror(ctypes.get_errno())}") if x)
+        out["note"] = "; ".join(
+            x for x in (root_note, f"unshare(CLONE_NEWUSER|CLONE_NEWPID): {os.strerror(ctypes.get_errno())}") if x
+        )
         return out
     try:
         with open("/proc/self/setgroups", "w") as fh:
@@ -238,13 +340,52 @@ _FS_READ = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
 
 #: Syscalls no BigCodeBench sample needs and a hostile one could use to escape or attack the host.
 SECCOMP_DENY = (
-    "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "move_mount",
-    "open_tree", "fsopen", "fsmount", "fsconfig", "fspick", "unshare", "setns", "bpf", "perf_event_open",
-    "io_uring_setup", "io_uring_enter", "io_uring_register", "kexec_load", "kexec_file_load",
-    "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff", "acct", "quotactl",
-    "open_by_handle_at", "name_to_handle_at", "userfaultfd", "keyctl", "add_key", "request_key",
-    "sethostname", "setdomainname", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
-    "syslog", "lookup_dcookie", "vhangup", "iopl", "ioperm",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsmount",
+    "fsconfig",
+    "fspick",
+    "unshare",
+    "setns",
+    "bpf",
+    "perf_event_open",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "userfaultfd",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "sethostname",
+    "setdomainname",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "syslog",
+    "lookup_dcookie",
+    "vhangup",
+    "iopl",
+    "ioperm",
 )
 
 _CGROOT = "/sys/fs/cgroup"
@@ -432,7 +573,9 @@ class Sandbox:
                 self.pidns_note = str(exc)
         elif self.worker_ns.get("pidns"):
             self.pidns_note = "disabled by the run's options"
-        self.executor_memory_mb = self._join_executor_cgroup(str(self.settings.get("executor_cgroup") or "")) if self.enabled else 0
+        self.executor_memory_mb = (
+            self._join_executor_cgroup(str(self.settings.get("executor_cgroup") or "")) if self.enabled else 0
+        )
         self._own = own_cgroup_paths()
         self._counter = 0
         self.landlock_abi = 0
@@ -484,19 +627,42 @@ class Sandbox:
             cg = None
             try:
                 cg = self._make_cgroups("probe", notes)
-                layers["cgroup_kill"] = "unified" in cg.dirs and os.path.exists(os.path.join(cg.dirs["unified"], "cgroup.kill"))
+                layers["cgroup_kill"] = "unified" in cg.dirs and os.path.exists(
+                    os.path.join(cg.dirs["unified"], "cgroup.kill")
+                )
                 layers["memory_cap"] = "memory" in cg.dirs
                 layers["pids_cap"] = "pids" in cg.dirs
             finally:
                 if cg is not None:
                     notes.update({f"cgroup_left:{d}": "not removed" for d in cg.remove()})
             with contextlib.suppress(OSError):
-                self.landlock_abi = max(0, int(_libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))))
+                self.landlock_abi = max(
+                    0,
+                    int(
+                        _libc.syscall(
+                            _SYS_LANDLOCK_CREATE_RULESET,
+                            None,
+                            ctypes.c_size_t(0),
+                            ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION),
+                        )
+                    ),
+                )
             layers["pidns"] = bool(self.worker_ns.get("pidns")) and not self.pidns_note
             if self.pidns_note or self.worker_ns.get("note"):
                 notes["pidns"] = self.pidns_note or str(self.worker_ns.get("note"))
             child = self._probe_in_child()
-            for name in ("netns", "private_shm", "private_tmp", "disk_cap", "nproc_cap", "drop_caps", "landlock", "landlock_scope", "socket_filter", "seccomp"):
+            for name in (
+                "netns",
+                "private_shm",
+                "private_tmp",
+                "disk_cap",
+                "nproc_cap",
+                "drop_caps",
+                "landlock",
+                "landlock_scope",
+                "socket_filter",
+                "seccomp",
+            ):
                 layers[name] = child.get(name) is True
                 if isinstance(child.get(name), str):
                     notes[name] = str(child[name])
@@ -513,7 +679,9 @@ class Sandbox:
             # sample's share of RAM instead of a fixed 30 GiB).
             layers["as_cap"] = not layers["memory_cap"] and self.as_mb > 0 and "as_cap" not in self.disabled
         self.layers = layers
-        promised = guarantees(layers, self.allow_network) if self.enabled else dict.fromkeys((g[0] for g in GUARANTEES), False)
+        promised = (
+            guarantees(layers, self.allow_network) if self.enabled else dict.fromkeys((g[0] for g in GUARANTEES), False)
+        )
         self.report = {
             **layers,
             "tier": self.tier,
@@ -776,7 +944,13 @@ class Sandbox:
                 source = f"/proc/self/fd/{fd}".encode()
                 if _libc.mount(source, path.encode(), None, MS_BIND | MS_REC, None) != 0:
                     raise _err(f"bind {path}")
-                if not writable and _libc.mount(b"none", path.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None) != 0:
+                if (
+                    not writable
+                    and _libc.mount(
+                        b"none", path.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None
+                    )
+                    != 0
+                ):
                     raise _err(f"remount {path} read-only")
         finally:
             for fd, _path, _writable in held:
@@ -830,7 +1004,12 @@ class Sandbox:
         abi = self.landlock_abi
         if abi < 1:
             raise OSError(errno.ENOSYS, "Landlock unavailable")
-        fs_all = _FS_ABI1_ALL | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0) | (_FS_IOCTL_DEV if abi >= 5 else 0)
+        fs_all = (
+            _FS_ABI1_ALL
+            | (_FS_REFER if abi >= 2 else 0)
+            | (_FS_TRUNCATE if abi >= 3 else 0)
+            | (_FS_IOCTL_DEV if abi >= 5 else 0)
+        )
         scoped = (_SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL) if abi >= 6 else 0
         if abi >= 6:
             attr = struct.pack("=QQQ", fs_all, 0, scoped)
@@ -844,7 +1023,9 @@ class Sandbox:
             raise _err("landlock_create_ruleset")
         try:
             rw = fs_all
-            dev_rw = _FS_READ_FILE | _FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0) | (_FS_IOCTL_DEV if abi >= 5 else 0)
+            dev_rw = (
+                _FS_READ_FILE | _FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0) | (_FS_IOCTL_DEV if abi >= 5 else 0)
+            )
             rules: list[tuple[str, int]] = [(p, _FS_READ) for p in self.read_only_paths(extra_read)]
             rules += [(rw_dir, rw), ("/dev/shm", rw)] + ([("/tmp", rw)] if self.private_tmp else [])
             rules += [(p, dev_rw) for p in ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")]
@@ -858,7 +1039,16 @@ class Sandbox:
                     if not os.path.isdir(path):
                         access &= _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
                     rule = ctypes.create_string_buffer(struct.pack("=Qi", access, fd), 12)
-                    if _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH), rule, ctypes.c_uint32(0)) != 0:
+                    if (
+                        _libc.syscall(
+                            _SYS_LANDLOCK_ADD_RULE,
+                            ctypes.c_int(ruleset),
+                            ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH),
+                            rule,
+                            ctypes.c_uint32(0),
+                        )
+                        != 0
+                    ):
                         raise _err(f"landlock_add_rule {path}")
                 finally:
                     os.close(fd)
@@ -909,7 +1099,13 @@ class Sandbox:
         lib.seccomp_init.restype = ctypes.c_void_p
         lib.seccomp_init.argtypes = [ctypes.c_uint32]
         lib.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
-        lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p]
+        lib.seccomp_rule_add_array.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_uint32,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+        ]
         lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
         lib.seccomp_load.argtypes = [ctypes.c_void_p]
         lib.seccomp_release.argtypes = [ctypes.c_void_p]
@@ -985,7 +1181,20 @@ class SampleStep:
 
 
 #: System V IPC, denied where no IPC namespace keeps the host's objects out of reach.
-SYSV_IPC = ("shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop", "semtimedop", "semctl")
+SYSV_IPC = (
+    "shmget",
+    "shmat",
+    "shmctl",
+    "shmdt",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+)
 
 _SCMP_CMP_EQ, _SCMP_CMP_GE, _SCMP_CMP_MASKED_EQ = 4, 5, 7
 _AF_UNIX, _AF_INET, _AF_INET6, _AF_NETLINK = 1, 2, 10, 16
@@ -1008,8 +1217,20 @@ def _socket_rules(deny_inet: bool) -> list[tuple[str, int, int, int, int]]:
 
 #: Under /etc, what no sample may read, even one running as root (which owns them): password
 #: hashes, sudo rules, host keys, TLS private keys.
-ETC_SECRETS = ("shadow", "shadow-", "gshadow", "gshadow-", "sudoers", "sudoers.d", "security/opasswd", "ssl/private",
-               "ssh/ssh_host_dsa_key", "ssh/ssh_host_ecdsa_key", "ssh/ssh_host_ed25519_key", "ssh/ssh_host_rsa_key")
+ETC_SECRETS = (
+    "shadow",
+    "shadow-",
+    "gshadow",
+    "gshadow-",
+    "sudoers",
+    "sudoers.d",
+    "security/opasswd",
+    "ssl/private",
+    "ssh/ssh_host_dsa_key",
+    "ssh/ssh_host_ecdsa_key",
+    "ssh/ssh_host_ed25519_key",
+    "ssh/ssh_host_rsa_key",
+)
 
 
 def _readable_children(root: str, secrets: tuple[str, ...]) -> list[str]:
@@ -1140,15 +1361,39 @@ class TamperGuard:
 
         self.expected = count_test_methods(test_source)
         self.unittest = unittest
-        self.modules = {"unittest": unittest, "unittest.case": unittest.case, "unittest.result": unittest.result,
-                        "unittest.loader": unittest.loader, "unittest.suite": unittest.suite}
-        self.classes = {c.__name__: c for c in (unittest.TestCase, unittest.TestResult, unittest.TestLoader, unittest.TestSuite, unittest.suite.BaseTestSuite)}
+        self.modules = {
+            "unittest": unittest,
+            "unittest.case": unittest.case,
+            "unittest.result": unittest.result,
+            "unittest.loader": unittest.loader,
+            "unittest.suite": unittest.suite,
+        }
+        self.classes = {
+            c.__name__: c
+            for c in (
+                unittest.TestCase,
+                unittest.TestResult,
+                unittest.TestLoader,
+                unittest.TestSuite,
+                unittest.suite.BaseTestSuite,
+            )
+        }
         self.class_dicts = {n: _class_snapshot(c) for n, c in self.classes.items()}
-        self.codes = {f"{n}.{k}": id(v.__code__) for n, c in self.classes.items() for k, v in vars(c).items() if hasattr(v, "__code__")}
+        self.codes = {
+            f"{n}.{k}": id(v.__code__)
+            for n, c in self.classes.items()
+            for k, v in vars(c).items()
+            if hasattr(v, "__code__")
+        }
         self.module_dicts = {n: {k: id(v) for k, v in vars(m).items()} for n, m in self.modules.items()}
         self.builtins = {k: id(v) for k, v in vars(builtins).items() if k not in ("_", "exit", "quit")}
         self.runner = [(getattr(m, "__name__", "?"), m, {k: id(v) for k, v in vars(m).items()}) for m in runner_modules]
-        self.runner_codes = {f"{m.__name__}.{k}": (v, id(v.__code__)) for m in runner_modules for k, v in vars(m).items() if isinstance(v, type(count_test_methods))}
+        self.runner_codes = {
+            f"{m.__name__}.{k}": (v, id(v.__code__))
+            for m in runner_modules
+            for k, v in vars(m).items()
+            if isinstance(v, type(count_test_methods))
+        }
         self._sys_modules = sys.modules
         self._vars, self._id, self._len = vars, id, len
         self.returns = ReturnCheck()
@@ -1311,7 +1556,10 @@ class ReturnCheck:
                 continue
             what = self._verdicts[cls] if cls in self._verdicts else self._verdicts.setdefault(cls, self._suspect(cls))
             if what is not None:
-                return f"the entry point returned a value of class {cls.__qualname__!r} whose {what} is the solution's own (an always-equal object can forge a pass)"
+                return (
+                    f"the entry point returned a value of class {cls.__qualname__!r} whose {what} is the "
+                    "solution's own (an always-equal object can forge a pass)"
+                )
             if isinstance(item, dict):
                 stack.extend(list(item.keys())[:budget])
                 stack.extend(list(item.values())[:budget])
@@ -1325,7 +1573,7 @@ class ReturnCheck:
             elif pd is not None and isinstance(item, (pd.DataFrame, pd.Series)):
                 frame = item.to_frame() if isinstance(item, pd.Series) else item
                 for i, dtype in enumerate(frame.dtypes):
-                    if dtype == object:
+                    if dtype == object:  # noqa: E721 (a numpy dtype equals the object dtype; `is` would never be true)
                         stack.extend(frame.iloc[:budget, i].tolist())
         return None
 
@@ -1374,7 +1622,12 @@ class ReturnCheck:
         names = [f.name for f in self._fields(owner) if f.compare]
         ref = self._make_dataclass("Ref", names, eq=True).__eq__.__code__
         code = impl.__code__
-        return (code.co_code, code.co_names, code.co_consts, code.co_varnames) == (ref.co_code, ref.co_names, ref.co_consts, ref.co_varnames)
+        return (code.co_code, code.co_names, code.co_consts, code.co_varnames) == (
+            ref.co_code,
+            ref.co_names,
+            ref.co_consts,
+            ref.co_varnames,
+        )
 
 
 def hide_fd(fd: int) -> int:

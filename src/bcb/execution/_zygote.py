@@ -557,7 +557,7 @@ def run_official_procedure(solution: str, test: str, time_limit: float, output_c
         with swallowed_io(output_cap):
             # dont_inherit: this file's `from __future__ import annotations` must not reach the
             # sample (officially `-> pd.DataFrame` with pandas not imported is a NameError).
-            exec(compile(program, f"{module_name}.py", "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - the job
+            exec(compile(program, f"{module_name}.py", "exec", dont_inherit=True), module.__dict__)
             sys.modules[module_name] = module
             for hook in tuple(AFTER_EXEC):
                 hook(module.__dict__)
@@ -570,7 +570,7 @@ def run_official_procedure(solution: str, test: str, time_limit: float, output_c
         for case, trace in outcome.failures + outcome.errors:
             details[case.id().split(".")[-1]] = _cap_text(trace)
         stat = "success"
-    except BaseException as exc:  # noqa: BLE001 - officially everything, SystemExit included
+    except BaseException as exc:
         details["ALL"] = _cap_text(str(exc))
         stat = "failed"
     return {"stat": stat, "details": details, "tests_run": tests_run}
@@ -619,9 +619,12 @@ def _solution_coverage(cov: Any, program: str, last_line: int) -> dict:
         with open(out, encoding="utf-8") as fh:
             entry = next(iter(json.load(fh)["files"].values()))
         lines = {k: sorted(n for n in entry[k] if 0 < n <= last_line) for k in ("executed_lines", "missing_lines")}
-        arcs = {k: sorted([a, b] for a, b in entry[k] if 0 < a <= last_line) for k in ("executed_branches", "missing_branches")}
+        arcs = {
+            k: sorted([a, b] for a, b in entry[k] if 0 < a <= last_line)
+            for k in ("executed_branches", "missing_branches")
+        }
         return {**lines, **arcs}
-    except Exception as exc:  # noqa: BLE001 - reported with the verdict, which stands
+    except Exception as exc:
         return {"error": f"{type(exc).__name__}: {exc}"[:500]}
 
 
@@ -814,9 +817,12 @@ def child_main(ctx: SampleContext) -> None:
     for step in CHILD_STEPS:
         try:
             step(ctx)
-        except BaseException as exc:  # noqa: BLE001 - any failure of bcb's own set-up is reported
+        except BaseException as exc:
             with contextlib.suppress(BaseException):
-                write_frame(ctx.result_fd, {"kind": "setup_error", "step": step.__name__, "error": f"{type(exc).__name__}: {exc}"})
+                write_frame(
+                    ctx.result_fd,
+                    {"kind": "setup_error", "step": step.__name__, "error": f"{type(exc).__name__}: {exc}"},
+                )
             os._exit(71)
     job = ctx.job
     # Bound before the sample runs, since it can patch os and this module's globals.
@@ -825,7 +831,9 @@ def child_main(ctx: SampleContext) -> None:
     own_pid = ctx.pid
     filters = tuple(ctx.report_filters)
     procedure = run_with_coverage if job.get("coverage") else run_official_procedure
-    report = procedure(job["solution"], job["test"], float(job["time_limit"]), int(ctx.zygote.config.get("output_cap", 65536)))
+    report = procedure(
+        job["solution"], job["test"], float(job["time_limit"]), int(ctx.zygote.config.get("output_cap", 65536))
+    )
     for report_filter in filters:
         report = report_filter(report)
     if getpid() == own_pid:  # a fork the sample made that got here does not report
@@ -839,7 +847,14 @@ def child_main(ctx: SampleContext) -> None:
 
 
 class Zygote:
-    def __init__(self, cmd_fd: int, event_fd: int, extra_fds: tuple[int, ...] = (), worker_ns: dict | None = None, keeper_pid: int = 0) -> None:
+    def __init__(
+        self,
+        cmd_fd: int,
+        event_fd: int,
+        extra_fds: tuple[int, ...] = (),
+        worker_ns: dict | None = None,
+        keeper_pid: int = 0,
+    ) -> None:
         self.cmd_fd = cmd_fd
         self.event_fd = event_fd
         self.protocol_fds = (cmd_fd, event_fd, *extra_fds)
@@ -863,7 +878,7 @@ class Zygote:
             t0 = time.monotonic()
             try:
                 importlib.import_module(name)
-            except BaseException as exc:  # noqa: BLE001 - a preload may even call sys.exit
+            except BaseException as exc:
                 failed[name] = f"{type(exc).__name__}: {exc}"[:500]
             else:
                 imported.append(name)
@@ -889,7 +904,7 @@ class Zygote:
                 try:
                     if isinstance(value, random.Random) and not isinstance(value, random.SystemRandom):
                         holders.append((mod, attr))
-                except Exception:  # noqa: BLE001, S112 - exotic objects whose __class__ misbehaves
+                except Exception:
                     continue
         self.rng_holders = holders
 
@@ -1035,7 +1050,12 @@ class Zygote:
                 try:
                     frame = frames.next_frame()
                 except ProtocolError as exc:
-                    return {"outcome": "malformed", "error": str(exc), "_t_end": time.monotonic(), **({"_wait": exited} if exited else {})}
+                    return {
+                        "outcome": "malformed",
+                        "error": str(exc),
+                        "_t_end": time.monotonic(),
+                        **({"_wait": exited} if exited else {}),
+                    }
                 if frame is not None:
                     return self._from_child_frame(frame, exited)
                 if exited is not None:
@@ -1083,7 +1103,11 @@ class Zygote:
             out.update({"outcome": "malformed", "error": "result frame is not an object"})
         elif frame.get("kind") == "setup_error":
             out.update({"outcome": "setup_error", "step": str(frame.get("step")), "error": str(frame.get("error"))})
-        elif frame.get("kind") == "result" and frame.get("stat") in ("success", "failed") and isinstance(frame.get("details"), dict):
+        elif (
+            frame.get("kind") == "result"
+            and frame.get("stat") in ("success", "failed")
+            and isinstance(frame.get("details"), dict)
+        ):
             out.update(
                 {
                     "outcome": "reported",
@@ -1140,7 +1164,9 @@ def sandbox_module() -> Any:
 STOP_BYTE = b"q"
 
 
-def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int, work_dir: str = "", log_path: str = "", namespaces: bool = False) -> int:
+def keeper_main(
+    cmd_fd: int, event_fd: int, lifeline_fd: int, work_dir: str = "", log_path: str = "", namespaces: bool = False
+) -> int:
     """Fork the zygote, wait for it to end, then kill what is left and remove the worker's
     directory (samples' directories survive a zygote killed mid-sample). If the executor itself
     died (the keeper was re-parented), the log goes too, and the executor's directory once that
@@ -1167,7 +1193,7 @@ def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int, work_dir: str = ""
                 os._exit(1)
             Zygote(cmd_fd, event_fd, worker_ns=worker_ns, keeper_pid=keeper_pid).main()
             code = 0
-        except BaseException as exc:  # noqa: BLE001 - logged for the parent's error message
+        except BaseException as exc:
             with contextlib.suppress(BaseException):
                 sys.stderr.write(f"bcb zygote: {type(exc).__name__}: {exc}\n")
                 sys.stderr.flush()
@@ -1225,7 +1251,9 @@ def keeper_main(cmd_fd: int, event_fd: int, lifeline_fd: int, work_dir: str = ""
 
 def _main(argv: list[str]) -> int:
     if len(argv) not in (4, 6, 7):
-        sys.stderr.write("usage: python -I _zygote.py CMD_FD EVENT_FD LIFELINE_FD [WORK_DIR LOG_PATH [sandbox|plain]]\n")
+        sys.stderr.write(
+            "usage: python -I _zygote.py CMD_FD EVENT_FD LIFELINE_FD [WORK_DIR LOG_PATH [sandbox|plain]]\n"
+        )
         return 2
     cmd_fd, event_fd, lifeline_fd = (int(x) for x in argv[1:4])
     work_dir, log_path = (argv[4], argv[5]) if len(argv) >= 6 else ("", "")

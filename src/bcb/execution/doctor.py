@@ -106,7 +106,13 @@ KNOWN_NEEDS: dict[str, tuple[str, ...]] = {
 
 
 #: Standard modules that distributions package apart from the interpreter.
-STDLIB_PACKAGES = {"tkinter": "python3-tk", "turtle": "python3-tk", "venv": "python3-venv", "ensurepip": "python3-venv", "lib2to3": "python3-lib2to3"}
+STDLIB_PACKAGES = {
+    "tkinter": "python3-tk",
+    "turtle": "python3-tk",
+    "venv": "python3-venv",
+    "ensurepip": "python3-venv",
+    "lib2to3": "python3-lib2to3",
+}
 
 
 def normalize_dist(name: str) -> str:
@@ -116,7 +122,9 @@ def normalize_dist(name: str) -> str:
 
 def official_pins() -> dict[str, str | None]:
     """Normalized distribution name -> officially pinned version (``None``: unpinned or malformed)."""
-    text = importlib.resources.files("bcb.execution").joinpath("requirements", OFFICIAL_REQUIREMENTS_FILE).read_text(encoding="utf-8")
+    text = (importlib.resources.files("bcb.execution") / "requirements" / OFFICIAL_REQUIREMENTS_FILE).read_text(
+        encoding="utf-8"
+    )
     pins: dict[str, str | None] = {}
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
@@ -144,7 +152,10 @@ class TaskNeeds:
 #: Static signs of what a task's program needs from the sandbox tier (solution and tests).
 SANDBOX_USES: tuple[tuple[str, str], ...] = (
     (r"""['"]/tmp(?:/|['"])""", "tmp"),
-    (r"\bsocket\.socket\(|\bsocketserver\b|\bHTTPServer\b|\bcreate_connection\(|\bsmtplib\.SMTP\(|\bcreate_server\(", "loopback"),
+    (
+        r"\bsocket\.socket\(|\bsocketserver\b|\bHTTPServer\b|\bcreate_connection\(|\bsmtplib\.SMTP\(|\bcreate_server\(",
+        "loopback",
+    ),
 )
 
 
@@ -156,7 +167,13 @@ def _code_only(source: str) -> str:
         return source
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             body[0] = ast.Pass()
     return ast.unparse(tree)
 
@@ -244,7 +261,11 @@ def probe_libraries(python: str, import_names: Sequence[str]) -> LibraryReport:
     names = sorted(set(import_names))
     guessed = {n: IMPORT_TO_DIST.get(n, n) for n in names}
     dists = sorted(set(pins) | {normalize_dist(d) for d in guessed.values()})
-    found = run_probe(python, _LIBRARY_SCRIPT, stdin=json.dumps({"imports": names, "dists": dists, "import_check": sorted(STDLIB_PACKAGES)}))
+    found = run_probe(
+        python,
+        _LIBRARY_SCRIPT,
+        stdin=json.dumps({"imports": names, "dists": dists, "import_check": sorted(STDLIB_PACKAGES)}),
+    )
     stdlib = set(found["stdlib"])
     versions: dict[str, str | None] = {normalize_dist(k): v for k, v in found["versions"].items()}
     libraries: list[LibraryStatus] = []
@@ -327,8 +348,14 @@ def probe_sandbox(
     """
     host_port = parse_host_port(network)
     options = SandboxOptions(
-        enabled=sandbox.enabled, allow_network=sandbox.allow_network, unsafe=True, memory_mb=sandbox.memory_mb,
-        pids_max=sandbox.pids_max, read_paths=sandbox.read_paths, write_paths=sandbox.write_paths, tamper=sandbox.tamper,
+        enabled=sandbox.enabled,
+        allow_network=sandbox.allow_network,
+        unsafe=True,
+        memory_mb=sandbox.memory_mb,
+        pids_max=sandbox.pids_max,
+        read_paths=sandbox.read_paths,
+        write_paths=sandbox.write_paths,
+        tamper=sandbox.tamper,
     )
     resources = list(dict.fromkeys(nltk_resources))
     with LocalExecutor(python, workers=1, preload=[], sandbox=options) as executor:
@@ -419,11 +446,19 @@ def diagnose(tasks: Sequence[TaskNeeds], libraries: LibraryReport, probe: Sandbo
     missing = [lib.import_name for lib in libraries.libraries if lib.missing]
     for name in missing:
         hit = [t.task_id for t in tasks if name in t.libs]
-        causes.append(Cause(f"missing library {name}", f"cannot import {name} (distribution {by_import[name].dist})", hit))
+        causes.append(
+            Cause(f"missing library {name}", f"cannot import {name} (distribution {by_import[name].dist})", hit)
+        )
     for name in libraries.stdlib_missing:
         hit = [t.task_id for t in tasks if name in t.libs]
         extra = STDLIB_PACKAGES.get(name)
-        causes.append(Cause(f"missing standard module {name}", "the interpreter was built without it" + (f" (Debian/Ubuntu: apt install {extra})" if extra else ""), hit))
+        causes.append(
+            Cause(
+                f"missing standard module {name}",
+                "the interpreter was built without it" + (f" (Debian/Ubuntu: apt install {extra})" if extra else ""),
+                hit,
+            )
+        )
     if probe is not None:
         nltk_missing = by_import.get("nltk") is not None and by_import["nltk"].missing
         for resource, ok in probe.nltk_found.items():
@@ -442,7 +477,13 @@ def diagnose(tasks: Sequence[TaskNeeds], libraries: LibraryReport, probe: Sandbo
             if why:
                 hit = [t.task_id for t in tasks if need in t.sandbox]
                 what = {"tmp": "/tmp is not writable", "loopback": "no sockets, not even on the loopback"}[need]
-                causes.append(Cause(f"sandbox tier {tier}: {what}", f"{why} (a tier with namespaces gives each sample its own; see `bcb doctor`'s sandbox section)", hit))
+                causes.append(
+                    Cause(
+                        f"sandbox tier {tier}: {what}",
+                        f"{why} (a tier with namespaces gives each sample its own; see `bcb doctor`'s sandbox section)",
+                        hit,
+                    )
+                )
         if probe.runs_as_root:
             unwritable = bool(probe.report.get("landlock"))
             hit = [t.task_id for t in tasks if "non_root" in t.known or ("readonly_fs" in t.known and not unwritable)]
@@ -453,7 +494,13 @@ def diagnose(tasks: Sequence[TaskNeeds], libraries: LibraryReport, probe: Sandbo
             if need.startswith("pin:"):
                 lib = pins_by_dist.get(normalize_dist(need[4:]))
                 if lib is not None and lib.differs:
-                    causes.append(Cause(f"{lib.dist} {lib.installed} (official {lib.official})", "this task needs the official version", [task.task_id]))
+                    causes.append(
+                        Cause(
+                            f"{lib.dist} {lib.installed} (official {lib.official})",
+                            "this task needs the official version",
+                            [task.task_id],
+                        )
+                    )
     risks: dict[str, list[str]] = {}
     for lib in libraries.libraries:
         if lib.differs:
@@ -464,4 +511,8 @@ def diagnose(tasks: Sequence[TaskNeeds], libraries: LibraryReport, probe: Sandbo
 def summarize_ground_truth(gt: Mapping[str, Any]) -> dict[str, Any]:
     """A cached ground-truth result as the report shows it: pass rate and the failing tasks."""
     failed = [task for task, verdict in gt.items() if not getattr(verdict, "passed", False)]
-    return {"tasks": len(gt), "pass_rate": round((len(gt) - len(failed)) / len(gt), 4) if gt else None, "failed": failed}
+    return {
+        "tasks": len(gt),
+        "pass_rate": round((len(gt) - len(failed)) / len(gt), 4) if gt else None,
+        "failed": failed,
+    }

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from bcb.errors import BcbError
-from bcb.filecache import FileCache
 from bcb.execution.child_env import build_child_env
 from bcb.execution.nltk_data import SOURCE, NltkDataError, install_nltk_data, nltk_data_digest, search_dirs, target_dir
+from bcb.filecache import FileCache
 
 __all__ = [
     "EnvironmentCreationError",
@@ -104,7 +104,7 @@ def requirements_path() -> Path:
     without a checkout. When the package is not on a real filesystem (a zip import), the file is
     copied to a temporary directory so that pip, which needs a path, can read it.
     """
-    resource = importlib.resources.files("bcb.execution").joinpath("requirements", REQUIREMENTS_FILE)
+    resource = importlib.resources.files("bcb.execution") / "requirements" / REQUIREMENTS_FILE
     if isinstance(resource, Path):
         return resource
     target = Path(tempfile.mkdtemp(prefix="bcb-req-")) / REQUIREMENTS_FILE
@@ -300,11 +300,15 @@ def run_probe(python: str, script: str, stdin: str = "") -> Any:
         raise EnvironmentProbeError(f"cannot run {python}: {exc}; pass a Python interpreter with --python") from None
     not_python = f"{python} is not a Python interpreter bcb can use"
     if proc.returncode != 0:
-        raise EnvironmentProbeError(f"{not_python}: a probe exited with {proc.returncode} ({_last_line(proc.stderr)}); pass another with --python")
+        raise EnvironmentProbeError(
+            f"{not_python}: a probe exited with {proc.returncode} ({_last_line(proc.stderr)}); pass another with --python"
+        )
     try:
         return json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
-        raise EnvironmentProbeError(f"{not_python}: a probe printed no JSON ({_last_line(proc.stdout)}); pass another with --python") from None
+        raise EnvironmentProbeError(
+            f"{not_python}: a probe printed no JSON ({_last_line(proc.stdout)}); pass another with --python"
+        ) from None
 
 
 def _last_line(text: str) -> str:
@@ -336,9 +340,15 @@ def environment_fingerprint(python: str) -> dict[str, Any]:
 def _packages_fingerprint(python: str) -> dict[str, Any]:
     """The probed part of the fingerprint, from :data:`FINGERPRINTS` while the interpreter and the
     distributions on its sys.path are as they were when it was probed."""
-    key = json.dumps([python, os.path.abspath(python), os.uname().release, os.uname().version]) if os.sep in python else None
+    key = (
+        json.dumps([python, os.path.abspath(python), os.uname().release, os.uname().version])
+        if os.sep in python
+        else None
+    )
     if key is not None:
-        cached = FINGERPRINTS.get(key, lambda value: _package_files(python, value["prefix"], value["paths"]), _is_fingerprint)
+        cached = FINGERPRINTS.get(
+            key, lambda value: _package_files(python, value["prefix"], value["paths"]), _is_fingerprint
+        )
         if cached is not None:
             return cached
     started = time.time()

@@ -27,11 +27,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bcb.execution._sandbox import set_dumpable
 from bcb.execution.child_env import DEFAULT_ENV_ALLOW, build_child_env, data_read_paths
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits, kill_after
 from bcb.execution.preload import DEFAULT_PRELOAD, preload_modules
-from bcb.execution._sandbox import set_dumpable
 from bcb.execution.sandbox import ExecutorCgroup, SandboxOptions
 from bcb.execution.scheduling import longest_first
 from bcb.execution.verdict import verdict_from_report
@@ -285,7 +285,9 @@ class LocalExecutor:
         return self._work_dir
 
     # -- running ----------------------------------------------------------------------------------
-    def run(self, jobs: Iterable[Job], on_result: Callable[[ExecutionResult], None] | None = None) -> Iterator[ExecutionResult]:
+    def run(
+        self, jobs: Iterable[Job], on_result: Callable[[ExecutionResult], None] | None = None
+    ) -> Iterator[ExecutionResult]:
         """Judge ``jobs``; yield each result as it completes (and pass it to ``on_result``).
 
         Jobs start longest planned time first (:mod:`bcb.execution.scheduling`; ties in the given
@@ -330,7 +332,9 @@ class LocalExecutor:
                 stop.set()
                 results.put(_Failure(exc))
 
-        threads = [threading.Thread(target=drive, args=(i,), name=f"bcb-worker-{i}", daemon=True) for i in range(self.workers)]
+        threads = [
+            threading.Thread(target=drive, args=(i,), name=f"bcb-worker-{i}", daemon=True) for i in range(self.workers)
+        ]
         for t in threads:
             t.start()
         delivered = 0
@@ -386,7 +390,9 @@ class LocalExecutor:
                     return None
                 problems.append(f"worker died ({exc})")
                 if attempts >= self.max_attempts:
-                    return self._infrastructure_failure(job, attempts, f"worker died {attempts} times while running this sample; last: {exc}", problems)
+                    return self._infrastructure_failure(
+                        job, attempts, f"worker died {attempts} times while running this sample; last: {exc}", problems
+                    )
                 continue
             if report.get("outcome") == "setup_error":
                 problems.append(f"sandbox set-up failed at {report.get('step')}: {report.get('error')}")

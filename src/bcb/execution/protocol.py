@@ -22,7 +22,15 @@ from bcb.execution.limits import Limits
 from bcb.execution.preload import DEFAULT_PRELOAD
 from bcb.execution.sandbox import SandboxOptions, sandbox_summary
 
-__all__ = ["EXECUTOR_KINDS", "ExecutorKind", "ExecutorOptions", "ManagedExecutor", "create_executor", "describe_executor", "verdict_fingerprint"]
+__all__ = [
+    "EXECUTOR_KINDS",
+    "ExecutorKind",
+    "ExecutorOptions",
+    "ManagedExecutor",
+    "create_executor",
+    "describe_executor",
+    "verdict_fingerprint",
+]
 
 ExecutorKind = Literal["local", "ray"]
 EXECUTOR_KINDS: tuple[ExecutorKind, ...] = ("local", "ray")
@@ -93,7 +101,13 @@ def create_executor(options: ExecutorOptions) -> ManagedExecutor:
             sandbox=options.sandbox,
         )
     workers = options.workers or os.cpu_count() or 1
-    return LocalExecutor(python=options.python, workers=workers, preload=list(options.preload), limits=options.limits, sandbox=options.sandbox)
+    return LocalExecutor(
+        python=options.python,
+        workers=workers,
+        preload=list(options.preload),
+        limits=options.limits,
+        sandbox=options.sandbox,
+    )
 
 
 def describe_executor(executor: object) -> dict[str, Any]:

@@ -181,7 +181,12 @@ class LocalRayCluster:
         log = self.log_dir / f"ray-start-{ip}.log"
         with open(log, "ab") as out:
             proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                start_new_session=True,
             )
             node = RayNode(ip, cpus, proc.pid, head)
             self.nodes.append(node)  # recorded first: stop() must find it even if the start fails
@@ -191,7 +196,9 @@ class LocalRayCluster:
                 code = None
         if code != 0:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
-            raise RuntimeError(f"`ray start` for {ip} failed ({'timed out' if code is None else f'exit {code}'}):\n{tail}")
+            raise RuntimeError(
+                f"`ray start` for {ip} failed ({'timed out' if code is None else f'exit {code}'}):\n{tail}"
+            )
         return node
 
     def raylet_pid(self, node: RayNode) -> int | None:

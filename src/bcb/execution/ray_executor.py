@@ -82,7 +82,15 @@ ENV_FIELDS: tuple[str, ...] = ("python_version", "implementation", "machine", "f
 #: bcb's own files that run a sample and turn its report into a verdict: every node must run the
 #: same bytes. (This module and the CLI only move results around.)
 VERDICT_CODE: tuple[str, ...] = (
-    "_zygote.py", "_sandbox.py", "sandbox.py", "child_env.py", "nltk_data.py", "executor.py", "jobs.py", "limits.py", "verdict.py",
+    "_zygote.py",
+    "_sandbox.py",
+    "sandbox.py",
+    "child_env.py",
+    "nltk_data.py",
+    "executor.py",
+    "jobs.py",
+    "limits.py",
+    "verdict.py",
     "worker.py",
 )
 
@@ -104,7 +112,9 @@ def import_ray() -> Any:
     try:
         import ray
     except ImportError as exc:
-        raise RayUnavailableError(f"the ray executor needs Ray, which is not installed here ({exc}); install it with: {RAY_INSTALL_HINT}") from None
+        raise RayUnavailableError(
+            f"the ray executor needs Ray, which is not installed here ({exc}); install it with: {RAY_INSTALL_HINT}"
+        ) from None
     return ray
 
 
@@ -150,17 +160,25 @@ def environment_differences(reference: Mapping[str, Any], candidate: Mapping[str
     for key in ENV_FIELDS:
         ours, theirs = reference.get(key), candidate.get(key)
         if ours != theirs:
-            what = {"freeze_sha256": "installed packages (pip freeze hash)", "nltk_data_sha256": "NLTK data"}.get(key, key)
+            what = {"freeze_sha256": "installed packages (pip freeze hash)", "nltk_data_sha256": "NLTK data"}.get(
+                key, key
+            )
             differences.append(f"{what} {_short(theirs)} instead of {_short(ours)}")
     ours_h, theirs_h = reference.get("harness") or {}, candidate.get("harness") or {}
     if (ours_h.get("layers"), ours_h.get("code_sha256")) != (theirs_h.get("layers"), theirs_h.get("code_sha256")):
-        differences.append(f"bcb's sandbox code (bcb {theirs_h.get('bcb_version')} instead of {ours_h.get('bcb_version')})")
+        differences.append(
+            f"bcb's sandbox code (bcb {theirs_h.get('bcb_version')} instead of {ours_h.get('bcb_version')})"
+        )
     return differences
 
 
 def _sandbox_difference(reference: Mapping[str, Any], candidate: Mapping[str, Any]) -> str:
     keys = sorted(set(reference) | set(candidate))
-    return ", ".join(f"{k} {candidate.get(k)!r} instead of {reference.get(k)!r}" for k in keys if candidate.get(k) != reference.get(k))
+    return ", ".join(
+        f"{k} {candidate.get(k)!r} instead of {reference.get(k)!r}"
+        for k in keys
+        if candidate.get(k) != reference.get(k)
+    )
 
 
 @dataclass(frozen=True)
@@ -208,7 +226,9 @@ def check_environments(reports: Sequence[NodeReport], allow_mixed: bool) -> list
         )
     usable = [r for r in reports if r.usable]
     if not usable:
-        raise RayExecutorError("no Ray node can run the task environment: " + "; ".join(f"{r.label}: {r.error}" for r in reports))
+        raise RayExecutorError(
+            "no Ray node can run the task environment: " + "; ".join(f"{r.label}: {r.error}" for r in reports)
+        )
     return usable
 
 
@@ -220,7 +240,11 @@ def _probe_node(python: str, sandbox: SandboxOptions, workers: int) -> dict[str,
         fingerprint = node_fingerprint(python)
     except (EnvironmentProbeError, OSError) as exc:
         return {"hostname": host, "error": f"cannot run the task interpreter {python}: {_one_line(exc)}"}
-    return {"hostname": host, "fingerprint": fingerprint, "sandbox_memory_mb": int(sandbox.to_wire(workers).get("memory_mb") or 0)}
+    return {
+        "hostname": host,
+        "fingerprint": fingerprint,
+        "sandbox_memory_mb": int(sandbox.to_wire(workers).get("memory_mb") or 0),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,7 +363,9 @@ class BatchScheduler:
             if entry.losses:
                 lost = "re-run after: " + "; ".join(entry.losses)
                 result = dataclasses.replace(
-                    result, attempts=result.attempts + len(entry.losses), note="; ".join(n for n in (result.note, lost) if n)
+                    result,
+                    attempts=result.attempts + len(entry.losses),
+                    note="; ".join(n for n in (result.note, lost) if n),
                 )
             out.append(result)
         for entry in reversed(missing):  # a worker that answers for fewer samples than it was sent
@@ -391,12 +417,26 @@ class _NodeWorker:
     """Body of the Ray actor: one warm, sandboxed worker (a one-worker LocalExecutor)."""
 
     def __init__(
-        self, python: str, preload: Sequence[str], limits: Limits, child_env: Mapping[str, str], max_attempts: int, sandbox: SandboxOptions, where: str
+        self,
+        python: str,
+        preload: Sequence[str],
+        limits: Limits,
+        child_env: Mapping[str, str],
+        max_attempts: int,
+        sandbox: SandboxOptions,
+        where: str,
     ) -> None:
         self.where = where
         # env_allow=(): the sample environment is the driver's, whatever this node's shell had.
         self.executor = LocalExecutor(
-            python=python, workers=1, preload=list(preload), limits=limits, env_allow=(), extra_env=child_env, max_attempts=max_attempts, sandbox=sandbox
+            python=python,
+            workers=1,
+            preload=list(preload),
+            limits=limits,
+            env_allow=(),
+            extra_env=child_env,
+            max_attempts=max_attempts,
+            sandbox=sandbox,
         )
 
     def start(self) -> dict[str, Any]:
@@ -479,7 +519,9 @@ class RayExecutor:
         poll_s: float = 0.5,
     ) -> None:
         if workers_per_node < 0 or pipeline < 1 or max_attempts < 1 or max_worker_restarts < 0:
-            raise ValueError("workers_per_node >= 0, pipeline >= 1, max_attempts >= 1 and max_worker_restarts >= 0 are required")
+            raise ValueError(
+                "workers_per_node >= 0, pipeline >= 1, max_attempts >= 1 and max_worker_restarts >= 0 are required"
+            )
         self.python = resolve_python(python)
         self.preload = tuple(preload)
         self.limits = limits
@@ -508,7 +550,9 @@ class RayExecutor:
         self._ray: Any = None
         self._owns_ray = False
         self._actor_class: Any = None
-        self._affinity: Callable[..., Any] = lambda node_id, soft: None  # Ray's NodeAffinitySchedulingStrategy, once connected
+        self._affinity: Callable[..., Any] = lambda node_id, soft: (
+            None
+        )  # Ray's NodeAffinitySchedulingStrategy, once connected
         self._slots: list[_Slot] = []
         self._sandboxes_checked = False
         self._sandbox_summary: dict[str, Any] | None = None
@@ -574,14 +618,18 @@ class RayExecutor:
         deadline = time.monotonic() + self.start_timeout
         while any(s.starting is not None for s in launched):
             starting = {s.starting: s for s in launched if s.starting is not None}
-            ready, _ = self._ray.wait(list(starting), num_returns=len(starting), timeout=max(0.0, deadline - time.monotonic()))
+            ready, _ = self._ray.wait(
+                list(starting), num_returns=len(starting), timeout=max(0.0, deadline - time.monotonic())
+            )
             for ref in ready:
                 self._on_started(starting[ref])
             if not ready and time.monotonic() >= deadline:
                 for slot in starting.values():
                     self._retire(slot, f"the worker on {slot.node.label} did not start within {self.start_timeout:g} s")
         if not any(s.ready or s.starting is not None for s in self._slots):
-            raise RayExecutorError("no Ray worker could be started: " + ("; ".join(self.events[-3:]) or "the cluster offers no CPU"))
+            raise RayExecutorError(
+                "no Ray worker could be started: " + ("; ".join(self.events[-3:]) or "the cluster offers no CPU")
+            )
         if not self._sandboxes_checked:
             self._check_sandboxes()
 
@@ -597,13 +645,17 @@ class RayExecutor:
         distinct = {json.dumps(s, sort_keys=True) for s in by_node.values()}
         problems = []
         if reference is not None:
-            problems = [f"{labels[node]}: {_sandbox_difference(reference, s)}" for node, s in by_node.items() if s != reference]
+            problems = [
+                f"{labels[node]}: {_sandbox_difference(reference, s)}" for node, s in by_node.items() if s != reference
+            ]
         elif len(distinct) > 1:
             first = next(iter(by_node.values()))
             problems = [f"{labels[node]}: {_sandbox_difference(first, s)}" for node, s in by_node.items() if s != first]
         if problems and not self.allow_mixed_env:
             raise MixedEnvironmentError(
-                "the Ray nodes' sandboxes differ (" + "; ".join(problems) + "): the same layers must protect every sample. "
+                "the Ray nodes' sandboxes differ ("
+                + "; ".join(problems)
+                + "): the same layers must protect every sample. "
                 "Give every node the same kernel features and privileges, or pass --allow-mixed-env to use them anyway (recorded in the manifest)"
             )
         self._sandbox_summary = json.loads(distinct.pop()) if len(distinct) == 1 else None
@@ -653,8 +705,18 @@ class RayExecutor:
             return out
         assert self._reference is not None
         sandboxes = {s.node.node_id: s.sandbox for s in self._slots if s.sandbox is not None}
-        envs = {json.dumps({**{k: self._reference.get(k) for k in ENV_FIELDS}, "sandbox": self._reference.get("sandbox")}, sort_keys=True)}
-        envs.update(json.dumps({**{k: n.fingerprint.get(k) for k in ENV_FIELDS}, "sandbox": sandboxes.get(n.node_id)}, sort_keys=True) for n in self.nodes)
+        envs = {
+            json.dumps(
+                {**{k: self._reference.get(k) for k in ENV_FIELDS}, "sandbox": self._reference.get("sandbox")},
+                sort_keys=True,
+            )
+        }
+        envs.update(
+            json.dumps(
+                {**{k: n.fingerprint.get(k) for k in ENV_FIELDS}, "sandbox": sandboxes.get(n.node_id)}, sort_keys=True
+            )
+            for n in self.nodes
+        )
         out["freeze_sha256"] = "mixed-" + hashlib.sha256("\n".join(sorted(envs)).encode()).hexdigest()
         out["mixed_environments"] = [json.loads(e) for e in sorted(envs)]
         return out
@@ -676,7 +738,9 @@ class RayExecutor:
                     "cpus": node.cpus,
                     "workers": len(slots),
                     "samples": sum(s.samples for s in slots),
-                    "environment": "same as the driver's" if node.matches else "differs: " + "; ".join(node.differences),
+                    "environment": "same as the driver's"
+                    if node.matches
+                    else "differs: " + "; ".join(node.differences),
                     "sandbox": next((s.sandbox for s in slots if s.sandbox is not None), None),
                     "retired_workers": [s.retired for s in slots if s.retired],
                 }
@@ -688,16 +752,24 @@ class RayExecutor:
             "ray_version": ray_version,
             "python": self.python,
             "allow_mixed_env": self.allow_mixed_env,
-            "mixed_env": any(not n.matches for n in self.nodes) or (self._sandboxes_checked and self._sandbox_summary is None),
+            "mixed_env": any(not n.matches for n in self.nodes)
+            or (self._sandboxes_checked and self._sandbox_summary is None),
             "sandbox_memory_mb": self.sandbox.memory_mb,
             "nodes": nodes,
             "refused": [{"node": r.label, "why": r.error or "; ".join(r.differences)} for r in self.refused],
             "events": self.events[-50:],
-            "batching": {"max_batch": self.max_batch, "target_batch_s": self.target_batch_s, "pipeline": self.pipeline, "max_in_flight": self.max_in_flight},
+            "batching": {
+                "max_batch": self.max_batch,
+                "target_batch_s": self.target_batch_s,
+                "pipeline": self.pipeline,
+                "max_in_flight": self.max_in_flight,
+            },
         }
 
     # -- running --------------------------------------------------------------------------------
-    def run(self, jobs: Iterable[Job], on_result: Callable[[ExecutionResult], None] | None = None) -> Iterator[ExecutionResult]:
+    def run(
+        self, jobs: Iterable[Job], on_result: Callable[[ExecutionResult], None] | None = None
+    ) -> Iterator[ExecutionResult]:
         """Judge ``jobs``; yield each result as its batch comes back (and pass it to ``on_result``).
         Stopping the iteration early stops the workers still busy; the next run replaces them."""
         todo = list(jobs)
@@ -720,7 +792,11 @@ class RayExecutor:
         self.start()
         ray = self._ray
         scheduler = BatchScheduler(
-            todo, max_in_flight=self.max_in_flight, max_batch=self.max_batch, target_batch_s=self.target_batch_s, max_attempts=self.max_attempts
+            todo,
+            max_in_flight=self.max_in_flight,
+            max_batch=self.max_batch,
+            target_batch_s=self.target_batch_s,
+            max_attempts=self.max_attempts,
         )
         calls: dict[Any, tuple[_Slot, int, Batch]] = {}
         try:
@@ -730,7 +806,8 @@ class RayExecutor:
                 waiting = [*calls, *starting]
                 if not waiting:
                     raise RayExecutorError(
-                        f"every Ray worker is gone with {scheduler.pending} sample(s) left; last problems: " + "; ".join(self.events[-3:])
+                        f"every Ray worker is gone with {scheduler.pending} sample(s) left; last problems: "
+                        + "; ".join(self.events[-3:])
                     )
                 ready, _ = ray.wait(waiting, num_returns=1, timeout=self.poll_s)
                 if ready:
@@ -757,12 +834,17 @@ class RayExecutor:
                     return
                 ref = slot.actor.run_batch.remote(batch.jobs)
                 # Only a backstop for a worker that stopped answering: generous on purpose.
-                budget = sum(self.max_attempts * (kill_after(j.time_limit) + self.backstop_s) for j in batch.jobs) + self.start_timeout
+                budget = (
+                    sum(self.max_attempts * (kill_after(j.time_limit) + self.backstop_s) for j in batch.jobs)
+                    + self.start_timeout
+                )
                 slot.busy_until = max(slot.busy_until, time.monotonic()) + budget
                 slot.calls.append(ref)
                 calls[ref] = (slot, slot.generation, batch)
 
-    def _collect(self, ref: Any, calls: dict[Any, tuple[_Slot, int, Batch]], scheduler: BatchScheduler) -> list[ExecutionResult]:
+    def _collect(
+        self, ref: Any, calls: dict[Any, tuple[_Slot, int, Batch]], scheduler: BatchScheduler
+    ) -> list[ExecutionResult]:
         slot, generation, batch = calls.pop(ref)
         current = slot.generation == generation
         if current and ref in slot.calls:
@@ -809,24 +891,44 @@ class RayExecutor:
             raise RayExecutorError("the Ray cluster has no live node offering a CPU")
         probe = ray.remote(num_cpus=0, max_retries=0)(_probe_node)
         refs = [
-            probe.options(scheduling_strategy=self._affinity(n["NodeID"], soft=False)).remote(self.python, self.sandbox, self._pool_size(n))
+            probe.options(scheduling_strategy=self._affinity(n["NodeID"], soft=False)).remote(
+                self.python, self.sandbox, self._pool_size(n)
+            )
             for n in candidates
         ]
         reports = []
         assert self._reference is not None
         for node, ref in zip(candidates, refs, strict=True):
-            base = dict(node_id=node["NodeID"], address=str(node.get("NodeManagerAddress", "?")), cpus=float(node["Resources"].get("CPU", 0)))
+            base = dict(
+                node_id=node["NodeID"],
+                address=str(node.get("NodeManagerAddress", "?")),
+                cpus=float(node["Resources"].get("CPU", 0)),
+            )
             try:
                 info = ray.get(ref, timeout=self.start_timeout)
             except Exception as exc:  # noqa: BLE001 - the node could not even run the probe
-                reports.append(NodeReport(hostname=str(node.get("NodeManagerHostname", "?")), error=f"probe failed: {_one_line(exc)}", **base))
+                reports.append(
+                    NodeReport(
+                        hostname=str(node.get("NodeManagerHostname", "?")),
+                        error=f"probe failed: {_one_line(exc)}",
+                        **base,
+                    )
+                )
                 continue
             if "error" in info:
                 reports.append(NodeReport(hostname=info["hostname"], error=info["error"], **base))
             else:
                 diffs = tuple(environment_differences(self._reference, info["fingerprint"]))
                 memory = int(info.get("sandbox_memory_mb") or 0)
-                reports.append(NodeReport(hostname=info["hostname"], fingerprint=info["fingerprint"], differences=diffs, sandbox_memory_mb=memory, **base))
+                reports.append(
+                    NodeReport(
+                        hostname=info["hostname"],
+                        fingerprint=info["fingerprint"],
+                        differences=diffs,
+                        sandbox_memory_mb=memory,
+                        **base,
+                    )
+                )
         return reports
 
     def _launch(self, slot: _Slot) -> None:
@@ -839,7 +941,9 @@ class RayExecutor:
             scheduling_strategy=self._affinity(slot.node.node_id, soft=False),
             max_restarts=0,
             max_task_retries=0,
-        ).remote(self.python, self.preload, self.limits, self.child_env, self.max_attempts, self.sandbox, slot.node.label)
+        ).remote(
+            self.python, self.preload, self.limits, self.child_env, self.max_attempts, self.sandbox, slot.node.label
+        )
         slot.starting = slot.actor.start.remote()
 
     def _on_started(self, slot: _Slot) -> None:

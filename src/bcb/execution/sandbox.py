@@ -93,7 +93,9 @@ class SandboxOptions:
         elif executor_cgroup:
             memory = DEFAULT_MEMORY_MB
         else:
-            memory = max(1024, min(DEFAULT_MEMORY_MB, int(_total_memory_mb() * EXECUTOR_MEMORY_SHARE / max(1, workers))))
+            memory = max(
+                1024, min(DEFAULT_MEMORY_MB, int(_total_memory_mb() * EXECUTOR_MEMORY_SHARE / max(1, workers)))
+            )
         return {
             "enabled": self.enabled,
             "allow_network": self.allow_network,
@@ -123,8 +125,11 @@ class SandboxOptions:
             return None
         tier = report.get("tier") or "?"
         ways = "; ".join(dict.fromkeys(way for _label, way in missing if way))
-        return (f"refusing to run untrusted code without {', '.join(label for label, _way in missing)} (sandbox tier: {tier}). "
-                f"To fix: {ways}; or pass --unsafe to run without these protections")
+        return (
+            f"refusing to run untrusted code without {', '.join(label for label, _way in missing)} (sandbox tier: {tier}). "
+            f"To fix: {ways}; or pass --unsafe to run without these protections"
+        )
+
 
 #: Report entries left out of the fingerprint: probe notes vary between runs, and the executor's
 #: memory bound is a property of the machine's RAM (like the RAM itself, which the fingerprint does

@@ -33,7 +33,15 @@ def verdict_from_report(report: Mapping[str, Any], kill_after_s: float) -> tuple
         return "timeout", {}, f"killed at the deadline ({kill_after_s:g} s after start)"
     if outcome == "exited":
         how = report.get("exit") or "ended"
-        return "timeout", {}, f"the sample's process ended ({how}) before reporting; officially an unknown status, i.e. timeout"
+        return (
+            "timeout",
+            {},
+            f"the sample's process ended ({how}) before reporting; officially an unknown status, i.e. timeout",
+        )
     if outcome == "malformed":
-        return "timeout", {}, f"unreadable result from the sample's process ({report.get('error')}); treated as no report"
+        return (
+            "timeout",
+            {},
+            f"unreadable result from the sample's process ({report.get('error')}); treated as no report",
+        )
     raise ValueError(f"not a verdict outcome: {outcome!r}")

@@ -55,8 +55,17 @@ class WorkerProcess:
         try:
             with open(self.log_path, "ab") as log:
                 self._proc = subprocess.Popen(
-                    [self.python, "-I", str(ZYGOTE_PATH), str(cmd_r), str(evt_w), str(life_r), self.config["work_dir"], str(self.log_path),
-                     "sandbox" if (self.config.get("sandbox") or {}).get("enabled") else "plain"],
+                    [
+                        self.python,
+                        "-I",
+                        str(ZYGOTE_PATH),
+                        str(cmd_r),
+                        str(evt_w),
+                        str(life_r),
+                        self.config["work_dir"],
+                        str(self.log_path),
+                        "sandbox" if (self.config.get("sandbox") or {}).get("enabled") else "plain",
+                    ],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=log,

@@ -69,7 +69,9 @@ class ResponseCache:
         ).fetchone()
         if row is None:
             return None
-        return Completion(text=row[0], reasoning=row[1], input_tokens=row[2], output_tokens=row[3], finish_reason=row[4])
+        return Completion(
+            text=row[0], reasoning=row[1], input_tokens=row[2], output_tokens=row[3], finish_reason=row[4]
+        )
 
     def put(self, key: str, backend: str, model: str, completion: Completion) -> None:
         self.db.execute(

@@ -15,7 +15,9 @@ class ProviderError(GenerationError):
     `unreachable` marks a connection that never opened: before any request has succeeded that
     means a wrong URL or a server that is down, and waiting would not help."""
 
-    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None, unreachable: bool = False) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool = False, retry_after: float | None = None, unreachable: bool = False
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after

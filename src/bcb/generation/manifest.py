@@ -65,7 +65,13 @@ class RunStats:
 
 class Manifest:
     def __init__(
-        self, samples_path: str | os.PathLike[str], *, settings: dict[str, Any], dataset: Dataset, extra: dict[str, Any], resume: bool
+        self,
+        samples_path: str | os.PathLike[str],
+        *,
+        settings: dict[str, Any],
+        dataset: Dataset,
+        extra: dict[str, Any],
+        resume: bool,
     ) -> None:
         self.path = manifest_path(samples_path)
         previous = self._read() if resume else {}

@@ -112,7 +112,9 @@ class Runner:
         stats.tasks = len(tasks)
         stats.wanted = len(tasks) * n
         if self.samples.repaired:
-            stats.notes.append(f"dropped a cut-off last line ({self.samples.repaired} bytes) left by an interrupted run")
+            stats.notes.append(
+                f"dropped a cut-off last line ({self.samples.repaired} bytes) left by an interrupted run"
+            )
         owed: list[tuple[_Job, list[int]]] = []
         for task in tasks:
             have = min(self.samples.counts.get(task.task_id, 0), n)
@@ -137,7 +139,9 @@ class Runner:
             self._generate(self._units(todo))
         for job, _ in owed:
             if job.next_index < n:
-                raise GenerationError(f"internal error: {job.task.task_id} still owes samples {job.next_index}..{n - 1}")
+                raise GenerationError(
+                    f"internal error: {job.task.task_id} still owes samples {job.next_index}..{n - 1}"
+                )
         return stats
 
     # -----------------------------------------------------------------------------------------
@@ -151,7 +155,9 @@ class Runner:
         max_n = max(1, self.provider.max_n)
         if self.provider.max_batch <= 1:
             return deque(
-                _Unit((job,), (tuple(indices[i : i + max_n]),)) for job, indices in todo for i in range(0, len(indices), max_n)
+                _Unit((job,), (tuple(indices[i : i + max_n]),))
+                for job, indices in todo
+                for i in range(0, len(indices), max_n)
             )
         by_count: dict[int, list[tuple[_Job, list[int]]]] = {}
         for job, indices in todo:
@@ -171,7 +177,9 @@ class Runner:
                 self.stats.requests += 1
             result = self.provider.generate([job.prompt for job in unit.jobs], n, self.sampling)
             if len(result) < len(unit.jobs) or not all(result):
-                raise ProviderError(f"the {self.provider.name} backend answered a request without a completion", retryable=True)
+                raise ProviderError(
+                    f"the {self.provider.name} backend answered a request without a completion", retryable=True
+                )
             self._succeeded = True
             return result
 
@@ -182,7 +190,11 @@ class Runner:
         # A connection that never opened, before anything worked, is a wrong URL or a server
         # that is down: say so now rather than after minutes of backoff.
         return call_with_retries(
-            once, self.policy, stop=self.stop, on_retry=retrying, give_up=lambda exc: exc.unreachable and not self._succeeded
+            once,
+            self.policy,
+            stop=self.stop,
+            on_retry=retrying,
+            give_up=lambda exc: exc.unreachable and not self._succeeded,
         )
 
     def _generate(self, units: deque[_Unit]) -> None:
@@ -206,8 +218,10 @@ class Runner:
                         failure = failure or exc
                         self.stop.set()
                         continue
-                    except Exception as exc:  # a backend bug, not the user's: still one line, still keep the rest
-                        failure = failure or GenerationError(f"the {self.provider.name} backend failed: {type(exc).__name__}: {one_line(str(exc))}")
+                    except Exception as exc:  # noqa: BLE001 a backend bug, not the user's: still one line, still keep the rest
+                        failure = failure or GenerationError(
+                            f"the {self.provider.name} backend failed: {type(exc).__name__}: {one_line(str(exc))}"
+                        )
                         self.stop.set()
                         continue
                     units.extendleft(reversed(self._accept(unit, answers)))
@@ -255,5 +269,6 @@ class Runner:
             raw = completion.text
         else:
             raw = job.prompt.text + truncate_at_stop(completion.text, self.sampling.stop)
-        return Sample(task_id=task.task_id, index=index, solution=self.sanitize(raw, task.entry_point), raw_solution=raw)
-
+        return Sample(
+            task_id=task.task_id, index=index, solution=self.sanitize(raw, task.entry_point), raw_solution=raw
+        )

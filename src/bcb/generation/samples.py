@@ -146,7 +146,9 @@ def _check_text(value: Any, where: str) -> None:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise SamplesError(f"{where}: holds {value[exc.start]!r} at character {exc.start}, a lone surrogate no UTF-8 text can hold; fix the sample") from None
+            raise SamplesError(
+                f"{where}: holds {value[exc.start]!r} at character {exc.start}, a lone surrogate no UTF-8 text can hold; fix the sample"
+            ) from None
 
 
 def read_sample_records(path: str | os.PathLike[str]) -> list[SampleRecord]:

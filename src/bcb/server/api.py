@@ -59,7 +59,15 @@ def client_id(headers: Mapping[str, str], address: str) -> str:
     return f"{named[:64]}@{address}" if named else address
 
 
-def handle(service: EvaluationService, token: str | None, method: str, target: str, headers: Mapping[str, str], body: Callable[[], bytes], address: str) -> Response:
+def handle(
+    service: EvaluationService,
+    token: str | None,
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    body: Callable[[], bytes],
+    address: str,
+) -> Response:
     """One request. ``headers`` with lower-case names; ``body`` reads the (size-checked) body."""
     try:
         return _route(service, token, method, target, headers, body, address)
@@ -70,15 +78,32 @@ def handle(service: EvaluationService, token: str | None, method: str, target: s
         return Response(500, {"error": f"internal error ({type(exc).__name__}); the server keeps running, see its log"})
 
 
-def _route(service: EvaluationService, token: str | None, method: str, target: str, headers: Mapping[str, str], body: Callable[[], bytes], address: str) -> Response:
+def _route(
+    service: EvaluationService,
+    token: str | None,
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    body: Callable[[], bytes],
+    address: str,
+) -> Response:
     url = urlsplit(target)
     path = url.path.rstrip("/")
     if not path.startswith(PREFIX):
         raise RequestError(404, f"no such endpoint {url.path!r}; the JSON API is under {PREFIX}/ (see the README)")
-    parts = path[len(PREFIX):].strip("/").split("/") if path != PREFIX else []
+    parts = path[len(PREFIX) :].strip("/").split("/") if path != PREFIX else []
     if parts == ["health"] and method == "GET":
-        return Response(200, {"ok": True, "bcb": __version__, "dataset": service.config.dataset, "workers": len(service.slots),
-                              "sandbox": service.fingerprint.get("sandbox", {}), "auth": bool(token)})
+        return Response(
+            200,
+            {
+                "ok": True,
+                "bcb": __version__,
+                "dataset": service.config.dataset,
+                "workers": len(service.slots),
+                "sandbox": service.fingerprint.get("sandbox", {}),
+                "auth": bool(token),
+            },
+        )
     if not authorized(token, headers):
         raise RequestError(401, "missing or wrong bearer token: send 'Authorization: Bearer <token>'")
     if parts == ["jobs"]:
@@ -111,7 +136,9 @@ def read_limited(read: Callable[[int], bytes], length: int | None, limit: int) -
     if length is None:
         raise RequestError(411, "send a Content-Length header (curl --data-binary @file does)")
     if length > limit:
-        raise RequestError(413, f"the upload is {length / 2**20:.1f} MiB; this server takes at most {limit / 2**20:g} MiB")
+        raise RequestError(
+            413, f"the upload is {length / 2**20:.1f} MiB; this server takes at most {limit / 2**20:g} MiB"
+        )
     data = read(length) if length else b""
     if len(data) != length:
         raise RequestError(400, f"the upload ended after {len(data)} of {length} bytes")

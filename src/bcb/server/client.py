@@ -37,7 +37,15 @@ class RemoteError(DatasetError):
 
 
 class RemoteClient:
-    def __init__(self, url: str, token: str | None = None, *, retries: int = 8, timeout_s: float = 60.0, say: Callable[[str], None] = lambda _: None) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        retries: int = 8,
+        timeout_s: float = 60.0,
+        say: Callable[[str], None] = lambda _: None,
+    ) -> None:
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise RemoteError(f"--remote {url!r}: give the server's URL, e.g. http://host:7860/")
@@ -47,7 +55,9 @@ class RemoteClient:
         self.timeout_s = timeout_s
         self.say = say
 
-    def call(self, method: str, path: str, body: bytes | None = None, query: Mapping[str, str] | None = None) -> tuple[int, Any]:
+    def call(
+        self, method: str, path: str, body: bytes | None = None, query: Mapping[str, str] | None = None
+    ) -> tuple[int, Any]:
         """One API call, retried while the failure is on the way rather than in the request."""
         url = self.base + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
         headers = {"Accept": "application/json"}
@@ -66,7 +76,9 @@ class RemoteClient:
             except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError) as exc:
                 if attempt == self.retries:
                     reason = getattr(exc, "reason", exc)
-                    raise RemoteError(f"cannot reach {self.base} ({reason}) after {self.retries + 1} attempts; is bcb serve running there?") from None
+                    raise RemoteError(
+                        f"cannot reach {self.base} ({reason}) after {self.retries + 1} attempts; is bcb serve running there?"
+                    ) from None
                 problem = str(getattr(exc, "reason", exc))
             pause = min(30.0, 2.0**attempt)
             self.say(f"{method} {path}: {problem}; retrying in {pause:g} s")
@@ -74,7 +86,9 @@ class RemoteClient:
         raise AssertionError("unreachable")
 
 
-def remote_evaluate(client: RemoteClient, samples: Path, options: Mapping[str, str], *, poll_s: float = 2.0) -> tuple[dict[str, Any], dict[str, Any], str]:
+def remote_evaluate(
+    client: RemoteClient, samples: Path, options: Mapping[str, str], *, poll_s: float = 2.0
+) -> tuple[dict[str, Any], dict[str, Any], str]:
     """Send ``samples`` (or resume its job), wait for the answer, return ``(eval_results, pass_at_k, job id)``."""
     data = samples.read_bytes()
     sidecar = samples.with_name(samples.name + ".bcb-remote.json")
@@ -98,13 +112,19 @@ def remote_evaluate(client: RemoteClient, samples: Path, options: Mapping[str, s
         code, status = client.call("POST", "/jobs", data, options)
         job = str(status["job"])
         write_json_atomic(sidecar, {"url": client.base, "job": job, "key": key})
-        client.say(f"job {job}: {'answered from the store' if code == 200 and status['state'] == 'done' else status['state']}")
+        client.say(
+            f"job {job}: {'answered from the store' if code == 200 and status['state'] == 'done' else status['state']}"
+        )
     shown = ""
     while status["state"] in ("queued", "running"):
         time.sleep(poll_s)
         _, status = client.call("GET", f"/jobs/{job}")
         progress = status.get("progress") or {}
-        line = f"{status['state']} {progress.get('phase', '')} {progress.get('done', '')}/{progress.get('total', '')}" if progress else status["state"]
+        line = (
+            f"{status['state']} {progress.get('phase', '')} {progress.get('done', '')}/{progress.get('total', '')}"
+            if progress
+            else status["state"]
+        )
         if line != shown:
             client.say(f"job {job}: {line}")
             shown = line

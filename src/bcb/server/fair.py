@@ -51,7 +51,9 @@ class FairQueue:
         self._clients: OrderedDict[str, deque[_Request]] = OrderedDict()
         self._closed = False
 
-    def runner(self, client: str, limits: Limits, cancelled: threading.Event) -> Callable[[list[Job]], Iterator[ExecutionResult]]:
+    def runner(
+        self, client: str, limits: Limits, cancelled: threading.Event
+    ) -> Callable[[list[Job]], Iterator[ExecutionResult]]:
         """A ``Runner`` for one job of ``client``: its programs join the shared queue."""
 
         def run(jobs: list[Job]) -> Iterator[ExecutionResult]:

@@ -29,14 +29,34 @@ def build_app(service: EvaluationService, token: Optional[str]) -> Any:
     from starlette.concurrency import run_in_threadpool
 
     def predict(
-        split: str, subset: str, samples: Optional[str], pass_k: str, parallel: float, min_time_limit: float,
-        max_as_limit: float, max_data_limit: float, max_stack_limit: float, calibrated: bool,
-        check_gt_only: bool, no_gt: bool, selective_evaluate: str, request: gr.Request,
+        split: str,
+        subset: str,
+        samples: Optional[str],
+        pass_k: str,
+        parallel: float,
+        min_time_limit: float,
+        max_as_limit: float,
+        max_data_limit: float,
+        max_stack_limit: float,
+        calibrated: bool,
+        check_gt_only: bool,
+        no_gt: bool,
+        selective_evaluate: str,
+        request: gr.Request,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         options = {
-            "split": split, "subset": subset, "pass_k": pass_k, "parallel": parallel, "min_time_limit": min_time_limit,
-            "max_as_limit": max_as_limit, "max_data_limit": max_data_limit, "max_stack_limit": max_stack_limit,
-            "calibrated": calibrated, "check_gt_only": check_gt_only, "no_gt": no_gt, "selective_evaluate": selective_evaluate,
+            "split": split,
+            "subset": subset,
+            "pass_k": pass_k,
+            "parallel": parallel,
+            "min_time_limit": min_time_limit,
+            "max_as_limit": max_as_limit,
+            "max_data_limit": max_data_limit,
+            "max_stack_limit": max_stack_limit,
+            "calibrated": calibrated,
+            "check_gt_only": check_gt_only,
+            "no_gt": no_gt,
+            "selective_evaluate": selective_evaluate,
         }
         try:
             data = b""
@@ -44,7 +64,10 @@ def build_app(service: EvaluationService, token: Optional[str]) -> Any:
                 path = Path(samples)
                 size = path.stat().st_size
                 if size > service.config.max_upload_bytes:
-                    raise RequestError(413, f"the samples file is {size / 2**20:.1f} MiB; this server takes at most {service.config.max_upload_mb:g} MiB")
+                    raise RequestError(
+                        413,
+                        f"the samples file is {size / 2**20:.1f} MiB; this server takes at most {service.config.max_upload_mb:g} MiB",
+                    )
                 data = path.read_bytes()
                 options["filename"] = path.name
             elif check_gt_only:
@@ -56,7 +79,9 @@ def build_app(service: EvaluationService, token: Optional[str]) -> Any:
             status, _ = service.submit(client_id(headers, address), options, data)
             final = service.wait(status["job"])
             if final["state"] != "done":
-                raise RequestError(500, f"job {final['job']} {final['state']}: {final['error'] or 'the server is stopping'}")
+                raise RequestError(
+                    500, f"job {final['job']} {final['state']}: {final['error'] or 'the server is stopping'}"
+                )
             results, pass_at_k = service.answer(final["job"])
         except RequestError as exc:
             raise gr.Error(exc.message) from None
@@ -94,8 +119,12 @@ def build_app(service: EvaluationService, token: Optional[str]) -> Any:
     @app.middleware("http")
     async def bearer(request: Request, call_next: Any) -> Any:
         # Every path, Gradio's included: gradio_client sends the token with headers={"Authorization": ...}.
-        if not request.url.path.startswith(PREFIX + "/health") and not authorized(token, {k.lower(): v for k, v in request.headers.items()}):
-            return JSONResponse({"error": "missing or wrong bearer token: send 'Authorization: Bearer <token>'"}, status_code=401)
+        if not request.url.path.startswith(PREFIX + "/health") and not authorized(
+            token, {k.lower(): v for k, v in request.headers.items()}
+        ):
+            return JSONResponse(
+                {"error": "missing or wrong bearer token: send 'Authorization: Bearer <token>'"}, status_code=401
+            )
         return await call_next(request)
 
     @app.api_route(PREFIX + "/{rest:path}", methods=["GET", "POST", "DELETE", "PUT", "PATCH"])
@@ -113,7 +142,9 @@ def build_app(service: EvaluationService, token: Optional[str]) -> Any:
                     read_limited(lambda n: b"", length, limit)
                 chunks: list[bytes] = []
                 size = 0
-                async for chunk in request.stream():  # counted as it arrives: a chunked upload has no length to check first
+                async for (
+                    chunk
+                ) in request.stream():  # counted as it arrives: a chunked upload has no length to check first
                     size += len(chunk)
                     if size > limit:
                         read_limited(lambda n: b"", size, limit)
@@ -125,11 +156,18 @@ def build_app(service: EvaluationService, token: Optional[str]) -> Any:
             return JSONResponse({"error": exc.message}, status_code=exc.status, headers={"Connection": "close"})
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         address = request.client.host if request.client else "unknown"
-        response: Response = await run_in_threadpool(handle, service, token, request.method, target, headers, lambda: body, address)
+        response: Response = await run_in_threadpool(
+            handle, service, token, request.method, target, headers, lambda: body, address
+        )
         return JSONResponse(response.payload, status_code=response.status)
 
     return gr.mount_gradio_app(
-        app, interface, path="", max_file_size=service.config.max_upload_bytes, ssr_mode=False, show_error=True,
+        app,
+        interface,
+        path="",
+        max_file_size=service.config.max_upload_bytes,
+        ssr_mode=False,
+        show_error=True,
         footer_links=["api"],
     )
 
@@ -139,4 +177,11 @@ def serve_gradio(service: EvaluationService, host: str, port: int, token: Option
     import uvicorn
 
     # A /predict call waits for its job: on shutdown, do not wait for those (they resume on restart).
-    uvicorn.run(build_app(service, token), host=host, port=port, log_level="warning", timeout_keep_alive=30, timeout_graceful_shutdown=5)
+    uvicorn.run(
+        build_app(service, token),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_keep_alive=30,
+        timeout_graceful_shutdown=5,
+    )

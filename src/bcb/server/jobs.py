@@ -87,7 +87,9 @@ class JobTable:
         with self.lock:
             self.db.close()
 
-    def add(self, client: str, options: str, request_key: str, samples_path: str, n_samples: int, job_id: str | None = None) -> JobRecord:
+    def add(
+        self, client: str, options: str, request_key: str, samples_path: str, n_samples: int, job_id: str | None = None
+    ) -> JobRecord:
         job_id = job_id or new_job_id()
         with self.lock:
             seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM serve_jobs").fetchone()[0]
@@ -108,7 +110,9 @@ class JobTable:
     def answer(self, job_id: str) -> tuple[str, str] | None:
         """The finished job's ``(eval_results, pass_at_k)`` JSON texts."""
         with self.lock:
-            row = self.db.execute("SELECT eval_results, pass_at_k FROM serve_jobs WHERE id=? AND state='done'", (job_id,)).fetchone()
+            row = self.db.execute(
+                "SELECT eval_results, pass_at_k FROM serve_jobs WHERE id=? AND state='done'", (job_id,)
+            ).fetchone()
         return (row[0], row[1]) if row else None
 
     def reusable(self, request_key: str) -> JobRecord | None:
@@ -127,17 +131,29 @@ class JobTable:
 
     def count_unfinished(self, client: str) -> int:
         with self.lock:
-            return int(self.db.execute("SELECT COUNT(*) FROM serve_jobs WHERE client=? AND state IN ('queued', 'running')", (client,)).fetchone()[0])
+            return int(
+                self.db.execute(
+                    "SELECT COUNT(*) FROM serve_jobs WHERE client=? AND state IN ('queued', 'running')", (client,)
+                ).fetchone()[0]
+            )
 
     def requeue_running(self) -> int:
         """After a restart: what was running when the server died runs again (its verdicts so far are in the store)."""
         with self.lock:
-            return self.db.execute("UPDATE serve_jobs SET state='queued', started_at=NULL WHERE state='running'").rowcount
+            return self.db.execute(
+                "UPDATE serve_jobs SET state='queued', started_at=NULL WHERE state='running'"
+            ).rowcount
 
     def claim(self, job_id: str) -> bool:
         """queued -> running, unless it was cancelled meanwhile."""
         with self.lock:
-            return self.db.execute("UPDATE serve_jobs SET state='running', started_at=? WHERE id=? AND state='queued'", (time.time(), job_id)).rowcount == 1
+            return (
+                self.db.execute(
+                    "UPDATE serve_jobs SET state='running', started_at=? WHERE id=? AND state='queued'",
+                    (time.time(), job_id),
+                ).rowcount
+                == 1
+            )
 
     def finish(self, job_id: str, eval_results: str, pass_at_k: str, executed: int, reused: int) -> None:
         with self.lock:
@@ -148,18 +164,29 @@ class JobTable:
 
     def fail(self, job_id: str, error: str) -> None:
         with self.lock:
-            self.db.execute("UPDATE serve_jobs SET state='failed', finished_at=?, error=? WHERE id=? AND state='running'", (time.time(), error, job_id))
+            self.db.execute(
+                "UPDATE serve_jobs SET state='failed', finished_at=?, error=? WHERE id=? AND state='running'",
+                (time.time(), error, job_id),
+            )
 
     def cancel(self, job_id: str) -> bool:
         with self.lock:
-            return self.db.execute(
-                "UPDATE serve_jobs SET state='cancelled', finished_at=? WHERE id=? AND state IN ('queued', 'running')", (time.time(), job_id)
-            ).rowcount == 1
+            return (
+                self.db.execute(
+                    "UPDATE serve_jobs SET state='cancelled', finished_at=? WHERE id=? AND state IN ('queued', 'running')",
+                    (time.time(), job_id),
+                ).rowcount
+                == 1
+            )
 
     def position(self, job: JobRecord) -> int:
         """How many queued jobs were submitted before this one (0: next)."""
         with self.lock:
-            return int(self.db.execute("SELECT COUNT(*) FROM serve_jobs WHERE state='queued' AND seq < ?", (job.seq,)).fetchone()[0])
+            return int(
+                self.db.execute(
+                    "SELECT COUNT(*) FROM serve_jobs WHERE state='queued' AND seq < ?", (job.seq,)
+                ).fetchone()[0]
+            )
 
 
 def new_job_id() -> str:

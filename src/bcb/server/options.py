@@ -132,7 +132,9 @@ def parse_options(raw: Mapping[str, Any]) -> JobOptions:
     if options.min_time_limit > 3600:
         raise RequestError(400, f"min_time_limit {options.min_time_limit:g} s is too long: at most 3600 s")
     if "/" in options.filename or "\\" in options.filename or options.filename in ("", ".", ".."):
-        raise RequestError(400, f"filename {options.filename!r}: give a plain file name, e.g. model--bigcodebench-complete.jsonl")
+        raise RequestError(
+            400, f"filename {options.filename!r}: give a plain file name, e.g. model--bigcodebench-complete.jsonl"
+        )
     return options
 
 

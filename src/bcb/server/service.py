@@ -98,9 +98,15 @@ class EvaluationService:
         what a previous server left running, and begin serving. Returns the sandbox summary."""
         full = self.dataset("full")
         workers = self.config.workers or os.cpu_count() or 1
-        preload = list(self.config.preload) if self.config.preload is not None else preload_modules((lib for t in full.tasks for lib in t.libs), min_uses=2)
+        preload = (
+            list(self.config.preload)
+            if self.config.preload is not None
+            else preload_modules((lib for t in full.tasks for lib in t.libs), min_uses=2)
+        )
         # The executors split the machine's memory share between them, as one executor's workers do.
-        share = dataclasses.replace(self.config.sandbox, executor_memory_mb=max(1024, self.config.sandbox.total_memory_mb() // workers))
+        share = dataclasses.replace(
+            self.config.sandbox, executor_memory_mb=max(1024, self.config.sandbox.total_memory_mb() // workers)
+        )
 
         def make(limits: Limits) -> SharedExecutor:
             return SharedExecutor(self.config.python, 1, limits, preload, sandbox=share)
@@ -157,8 +163,11 @@ class EvaluationService:
             if subset not in self._datasets:
                 try:
                     self._datasets[subset] = load_dataset(
-                        self.config.dataset, version=self.config.version, subset=subset,  # type: ignore[arg-type]
-                        dataset_file=self.config.dataset_file, data_dir=self.config.data_dir,
+                        self.config.dataset,
+                        version=self.config.version,
+                        subset=subset,  # type: ignore[arg-type]
+                        dataset_file=self.config.dataset_file,
+                        data_dir=self.config.data_dir,
                     )
                 except DatasetError as exc:
                     raise RequestError(400, str(exc)) from None
@@ -174,7 +183,10 @@ class EvaluationService:
             raise RequestError(400, f"this server evaluates {self.config.dataset}, not {options.dataset}")
         options = dataclasses.replace(options, dataset=self.config.dataset)  # named or implied: one request key
         if len(samples) > self.config.max_upload_bytes:
-            raise RequestError(413, f"the samples file is {len(samples) / 2**20:.1f} MiB; this server takes at most {self.config.max_upload_mb:g} MiB")
+            raise RequestError(
+                413,
+                f"the samples file is {len(samples) / 2**20:.1f} MiB; this server takes at most {self.config.max_upload_mb:g} MiB",
+            )
         key = options.request_key(samples)
         known = self.jobs.reusable(key)
         if known is not None:
@@ -186,7 +198,9 @@ class EvaluationService:
         path = self.uploads / f"{job_id}.jsonl"  # kept while the job may still run (a restart reads it again)
         if not options.check_gt_only:
             if not samples.strip():
-                raise RequestError(400, "the samples file is empty: send JSONL lines with task_id and solution (or completion)")
+                raise RequestError(
+                    400, "the samples file is empty: send JSONL lines with task_id and solution (or completion)"
+                )
             self.uploads.mkdir(parents=True, exist_ok=True)
             staged = path.with_suffix(f".{threading.get_ident()}.part")
             staged.write_bytes(samples)
@@ -203,7 +217,10 @@ class EvaluationService:
                     path.unlink(missing_ok=True)
                     return self._status(known), False
                 if self.jobs.count_unfinished(client) >= self.config.max_queued_per_client:
-                    raise RequestError(429, f"client {client!r} already has {self.config.max_queued_per_client} unfinished jobs; wait for one to finish or cancel one")
+                    raise RequestError(
+                        429,
+                        f"client {client!r} already has {self.config.max_queued_per_client} unfinished jobs; wait for one to finish or cancel one",
+                    )
                 job = self.jobs.add(client, options.to_json(), key, str(path), n_samples, job_id)
         except BaseException:
             path.unlink(missing_ok=True)
@@ -223,17 +240,26 @@ class EvaluationService:
             try:
                 sample.solution.encode("utf-8")
             except UnicodeEncodeError as exc:  # JSON can carry lone surrogates ("\ud800") that no program can be
-                raise RequestError(400, f"{_uploaded(sample.where, staged, options.filename)}: the solution is not valid Unicode text ({exc.reason})") from None
+                raise RequestError(
+                    400,
+                    f"{_uploaded(sample.where, staged, options.filename)}: the solution is not valid Unicode text ({exc.reason})",
+                ) from None
         wanted = {t.task_id for t in tasks}
         counted = [s for s in parsed if s.task_id in wanted]  # as the official evaluator: others are skipped
         if len(counted) > self.config.max_samples:
-            raise RequestError(413, f"{len(counted)} samples; this server takes at most {self.config.max_samples} per job")
+            raise RequestError(
+                413, f"{len(counted)} samples; this server takes at most {self.config.max_samples} per job"
+            )
         present = {s.task_id for s in counted}
         if not present:
             raise RequestError(400, f"{options.filename}: no sample belongs to the selected tasks of {dataset.label}")
         missing = [t.task_id for t in tasks if t.task_id not in present]
         if missing and not options.allow_partial:
-            raise RequestError(400, f"{options.filename}: {len(missing)} of {len(tasks)} tasks have no sample (first: {missing[0]}); send allow_partial=true to score only the tasks present")
+            raise RequestError(
+                400,
+                f"{options.filename}: {len(missing)} of {len(tasks)} tasks have no sample (first: "
+                f"{missing[0]}); send allow_partial=true to score only the tasks present",
+            )
         return len(counted)
 
     def status(self, job_id: str) -> dict[str, Any]:
@@ -326,7 +352,9 @@ class EvaluationService:
             runner = self.fair.runner(job.client, options.limits, cancelled)
             store = ResultStore(self.store_path)
             try:
-                results, pass_at_k, outcome = self._evaluate(job, options, dataset, tasks, runner, store, progress, clock)
+                results, pass_at_k, outcome = self._evaluate(
+                    job, options, dataset, tasks, runner, store, progress, clock
+                )
             finally:
                 store.close()
             self.jobs.finish(job.id, json.dumps(results), json.dumps(pass_at_k), outcome[0], outcome[1])
@@ -345,10 +373,24 @@ class EvaluationService:
             with self._finished:
                 self._finished.notify_all()
 
-    def _evaluate(self, job: JobRecord, options: JobOptions, dataset: Dataset, tasks: tuple[Task, ...], runner: Any, store: ResultStore, progress: _JobProgress, clock: RunClock) -> tuple[dict[str, Any], dict[str, Any], tuple[int, int]]:
+    def _evaluate(
+        self,
+        job: JobRecord,
+        options: JobOptions,
+        dataset: Dataset,
+        tasks: tuple[Task, ...],
+        runner: Any,
+        store: ResultStore,
+        progress: _JobProgress,
+        clock: RunClock,
+    ) -> tuple[dict[str, Any], dict[str, Any], tuple[int, int]]:
         config = options.eval_config()
         env = environment_key(self.fingerprint)
-        samples = [] if options.check_gt_only else read_samples(Path(job.samples_path), dataset.by_id, resolve_id=dataset.resolve_id)
+        samples = (
+            []
+            if options.check_gt_only
+            else read_samples(Path(job.samples_path), dataset.by_id, resolve_id=dataset.resolve_id)
+        )
         present = {s.task_id for s in samples}
         gt_tasks = tasks if options.check_gt_only else [t for t in tasks if t.task_id in present]
         if not options.no_gt:
@@ -358,15 +400,32 @@ class EvaluationService:
         if options.check_gt_only:
             rate = sum(g.passed for g in gt.values()) / len(gt)
             results = {"date": datetime.now().strftime("%Y-%m-%d %H:%M"), "eval": {}}
-            pass_at_k = {"model": model_name(options.filename), "split": options.split, "subset": options.subset,
-                         "calibrated": options.calibrated, "gt_pass_rate": rate, "failed_tasks": [t for t, g in gt.items() if not g.passed]}
+            pass_at_k = {
+                "model": model_name(options.filename),
+                "split": options.split,
+                "subset": options.subset,
+                "calibrated": options.calibrated,
+                "gt_pass_rate": rate,
+                "failed_tasks": [t for t, g in gt.items() if not g.passed],
+            }
             return results, pass_at_k, (0, 0)
         outcome: Evaluation = evaluate(
-            dataset, tasks, samples, config, store, self.fingerprint, runner, progress, samples_origin=options.filename, clock=clock,
+            dataset,
+            tasks,
+            samples,
+            config,
+            store,
+            self.fingerprint,
+            runner,
+            progress,
+            samples_origin=options.filename,
+            clock=clock,
             executor=lambda: {"kind": "bcb serve", "workers": len(self.slots), "job": job.id},
         )
         results = eval_results_payload(outcome.results)
-        pass_at_k = outcome.pass_at_k_file(model_name(options.filename), options.split, options.subset, options.calibrated)
+        pass_at_k = outcome.pass_at_k_file(
+            model_name(options.filename), options.split, options.subset, options.calibrated
+        )
         return results, pass_at_k, (outcome.executed, outcome.reused)
 
     def _gt_lock(self, dataset_hash: str) -> threading.Lock:
@@ -376,7 +435,9 @@ class EvaluationService:
     @staticmethod
     def _tasks(dataset: Dataset, options: JobOptions) -> tuple[Task, ...]:
         try:
-            return select_tasks(dataset, ids=parse_ids(options.selective_evaluate) if options.selective_evaluate else None)
+            return select_tasks(
+                dataset, ids=parse_ids(options.selective_evaluate) if options.selective_evaluate else None
+            )
         except DatasetError as exc:
             raise RequestError(400, f"selective_evaluate: {exc}") from None
 
@@ -400,7 +461,11 @@ class _JobProgress:
 
 def official_pass_at_k(pass_at_k: Mapping[str, Any]) -> dict[str, Any]:
     """What the official ``/predict`` returns as its second value: the ``pass@k`` numbers and the official keys."""
-    return {k: v for k, v in pass_at_k.items() if (k.startswith("pass@") and isinstance(v, (int, float))) or k in OFFICIAL_PASS_AT_K_KEYS}
+    return {
+        k: v
+        for k, v in pass_at_k.items()
+        if (k.startswith("pass@") and isinstance(v, (int, float))) or k in OFFICIAL_PASS_AT_K_KEYS
+    }
 
 
 def _uploaded(message: str, staged: Path, filename: str) -> str:

@@ -6,8 +6,21 @@ task still holds (its canonical solution passes its perturbed tests) is checked 
 `bcb.evaluation.perturbation_check`, with the executor.
 """
 
-from bcb.dataset.perturbation.core import TRANSFORM_HELP, TRANSFORMS, Perturbation, parse_transforms, perturb_task, perturb_tasks
-from bcb.dataset.perturbation.prose import ProseRenamer, distinctive, reorder_docstring, rephrase_instruct, split_instruct
+from bcb.dataset.perturbation.core import (
+    TRANSFORM_HELP,
+    TRANSFORMS,
+    Perturbation,
+    parse_transforms,
+    perturb_task,
+    perturb_tasks,
+)
+from bcb.dataset.perturbation.prose import (
+    ProseRenamer,
+    distinctive,
+    reorder_docstring,
+    rephrase_instruct,
+    split_instruct,
+)
 from bcb.dataset.perturbation.rename import RenameError, RenamePlan, apply_renames, plan_renames, program_of
 
 __all__ = [

@@ -19,7 +19,14 @@ from typing import Iterable, Mapping, Sequence
 
 from bcb.dataset.perturbation.names import task_rng
 from bcb.dataset.perturbation.prose import ProseRenamer, reorder_docstring, rephrase_instruct, split_instruct
-from bcb.dataset.perturbation.rename import RenameError, RenamePlan, apply_renames, check_same_tree, plan_renames, program_of
+from bcb.dataset.perturbation.rename import (
+    RenameError,
+    RenamePlan,
+    apply_renames,
+    check_same_tree,
+    plan_renames,
+    program_of,
+)
 from bcb.dataset.perturbation.scopes import SourceMap
 from bcb.dataset.task import DatasetError, Task, TaskError, check_code
 
@@ -71,7 +78,9 @@ def parse_transforms(values: str | Iterable[str] | None) -> tuple[str, ...]:
     items = values.split(",") if isinstance(values, str) else [p for v in values for p in v.split(",")]
     chosen = {p.strip().lower().replace("_", "-") for p in items if p.strip()}
     if items and not chosen:
-        raise DatasetError(f"--transforms {values!r} names no transform: choose from {', '.join(TRANSFORMS)} (comma-separated), or all")
+        raise DatasetError(
+            f"--transforms {values!r} names no transform: choose from {', '.join(TRANSFORMS)} (comma-separated), or all"
+        )
     if not chosen or chosen == {"all"}:
         return TRANSFORMS
     unknown = sorted(chosen - set(TRANSFORMS))
@@ -97,7 +106,9 @@ def _perturb(task: Task, seed: int, transforms: Sequence[str]) -> Perturbation:
     want = set(parse_transforms(list(transforms)))
     notes: dict[str, str] = {}
     try:
-        plan = plan_renames(task, seed, entry_point="entry-point" in want, params="params" in want, local_vars="locals" in want)
+        plan = plan_renames(
+            task, seed, entry_point="entry-point" in want, params="params" in want, local_vars="locals" in want
+        )
     except (RenameError, SyntaxError) as exc:
         plan = RenamePlan()
         notes["renames"] = str(exc)
@@ -116,18 +127,25 @@ def _perturb(task: Task, seed: int, transforms: Sequence[str]) -> Perturbation:
             plan = candidate
             break
         except RenameError as exc:
-            notes[f"renames {'+'.join(p for p in ('entry_point', 'params', 'locals') if getattr(candidate, p))}"] = str(exc)
+            notes[f"renames {'+'.join(p for p in ('entry_point', 'params', 'locals') if getattr(candidate, p))}"] = str(
+                exc
+            )
     assert code is not None  # the empty plan always applies
 
     interface = ProseRenamer(plan.entry_point, plan.params, callees=(task.entry_point,))
     entry = next(iter(plan.entry_point.values()), task.entry_point)
-    applied = [t for t, part in (("entry-point", plan.entry_point), ("params", plan.params), ("locals", plan.locals)) if part]
+    applied = [
+        t for t, part in (("entry-point", plan.entry_point), ("params", plan.params), ("locals", plan.locals)) if part
+    ]
 
     complete_prompt = code.complete_prompt
     reordered = False
     try:
         complete_prompt, reordered = _rewrite_docstring(
-            complete_prompt, entry, interface, task_rng(seed, task.task_id, "docstring") if "docstring" in want else None
+            complete_prompt,
+            entry,
+            interface,
+            task_rng(seed, task.task_id, "docstring") if "docstring" in want else None,
         )
     except RenameError as exc:
         notes["docstring"] = str(exc)
@@ -186,7 +204,14 @@ def _rename_code(task: Task, plan: RenamePlan) -> _Code:
     """Apply `plan` to the program, the code prompt and the instruct prompt's code block."""
     program = program_of(task)
     if plan.empty:
-        return _Code(task.complete_prompt, task.canonical_solution, task.test, task.code_prompt, task.instruct_prompt, ast.parse(program))
+        return _Code(
+            task.complete_prompt,
+            task.canonical_solution,
+            task.test,
+            task.code_prompt,
+            task.instruct_prompt,
+            ast.parse(program),
+        )
     comments = ProseRenamer(plan.entry_point, plan.params, plan.locals, callees=(task.entry_point,))
     renamed = apply_renames(program, task.entry_point, plan, comment=comments.comment)
     first, second = len(task.complete_prompt), len(task.complete_prompt) + 1 + len(task.canonical_solution)
@@ -199,7 +224,9 @@ def _rename_code(task: Task, plan: RenamePlan) -> _Code:
     parts = split_instruct(task.instruct_prompt)
     instruct = task.instruct_prompt
     if parts is not None:
-        instruct = dataclasses.replace(parts, code=_rename_snippet(parts.code, task.entry_point, interface, comments)).join()
+        instruct = dataclasses.replace(
+            parts, code=_rename_snippet(parts.code, task.entry_point, interface, comments)
+        ).join()
     return _Code(text[:a], text[a + 1 : b], text[b + 1 :], code_prompt, instruct, renamed.expected)
 
 
@@ -215,11 +242,15 @@ def _rename_snippet(code: str, entry_point: str, plan: RenamePlan, comments: Pro
 def _rewrite_docstring(source: str, entry: str, renamer: ProseRenamer, rng: object | None) -> tuple[str, bool]:
     """Rename the interface in the entry point's docstring and, with an `rng`, reorder its sections."""
     tree = ast.parse(source)
-    function = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == entry), None)
+    function = next(
+        (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == entry), None
+    )
     if function is None or not function.body:
         return source, False
     first = function.body[0]
-    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)):
+    if not (
+        isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+    ):
         return source, False
     start, end = SourceMap(source).span(first.value)
     literal = _LITERAL.match(source[start:end])

@@ -31,7 +31,19 @@ from typing import Mapping
 
 PARAM_HEADERS = frozenset({"Parameters", "Params", "Args", "Arguments"})
 SECTION_HEADERS = PARAM_HEADERS | frozenset(
-    {"Returns", "Return", "Yields", "Raises", "Raise", "Requirements", "Requirement", "Example", "Examples", "Note", "Notes"}
+    {
+        "Returns",
+        "Return",
+        "Yields",
+        "Raises",
+        "Raise",
+        "Requirements",
+        "Requirement",
+        "Example",
+        "Examples",
+        "Note",
+        "Notes",
+    }
 )
 _HEADER = re.compile(r"^\s*([A-Z][A-Za-z]*)\s*:\s*$")
 
@@ -60,8 +72,38 @@ _BLOCK_PHRASES = tuple(p for p in INSTRUCT_PHRASES if p != CODE_INTRO)
 
 #: Names that read as code, not English, although they are plain lowercase words.
 ABBREVIATIONS = frozenset(
-    {"args", "arr", "attr", "ax", "col", "cols", "dic", "dict", "dir", "dst", "ext", "freq", "func", "idx", "img",
-     "kwargs", "lst", "msg", "mu", "num", "obj", "regex", "seq", "sigma", "src", "str", "tmp", "url", "val", "vals"}
+    {
+        "args",
+        "arr",
+        "attr",
+        "ax",
+        "col",
+        "cols",
+        "dic",
+        "dict",
+        "dir",
+        "dst",
+        "ext",
+        "freq",
+        "func",
+        "idx",
+        "img",
+        "kwargs",
+        "lst",
+        "msg",
+        "mu",
+        "num",
+        "obj",
+        "regex",
+        "seq",
+        "sigma",
+        "src",
+        "str",
+        "tmp",
+        "url",
+        "val",
+        "vals",
+    }
 )
 
 

@@ -206,8 +206,12 @@ def _call_site_blocks(analysis: Analysis, entry_point: str, names: list[str]) ->
     return blocked
 
 
-def _block_double_star(value: ast.expr, names: list[str], block: Callable[[Iterable[str], str], None], entry_point: str) -> None:
-    if isinstance(value, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys):
+def _block_double_star(
+    value: ast.expr, names: list[str], block: Callable[[Iterable[str], str], None], entry_point: str
+) -> None:
+    if isinstance(value, ast.Dict) and all(
+        isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys
+    ):
         keys = [k.value for k in value.keys if isinstance(k, ast.Constant)]
         block([n for n in names if n in keys], f"a call passes it to {entry_point} as a **{{...}} key")
     else:
@@ -273,7 +277,9 @@ class Renamed:
         return offset + sum(len(text) - (end - start) for (start, end), text in self.edits.items() if end <= offset)
 
 
-def apply_renames(source: str, entry_point: str, plan: RenamePlan, *, comment: Callable[[str], str] | None = None) -> Renamed:
+def apply_renames(
+    source: str, entry_point: str, plan: RenamePlan, *, comment: Callable[[str], str] | None = None
+) -> Renamed:
     """Apply `plan` to a text holding the entry point's definition; `comment` rewrites comments."""
     try:
         analysis = Analysis(source)
@@ -298,7 +304,9 @@ def apply_renames(source: str, entry_point: str, plan: RenamePlan, *, comment: C
     for old, new in plan.params.items():
         rename_uses(analysis.uses_of(inner, old), new)
     for use, parent in _entry_calls(analysis, entry_point):
-        if not isinstance(parent, ast.Call) or not (parent.func is use.node or (use.node in parent.args and _callee_name(parent) in FORWARDERS)):
+        if not isinstance(parent, ast.Call) or not (
+            parent.func is use.node or (use.node in parent.args and _callee_name(parent) in FORWARDERS)
+        ):
             continue
         for kw in parent.keywords:
             if kw.arg is not None and kw.arg in plan.params:
@@ -383,7 +391,11 @@ def _dump(tree: ast.AST, ignore_docstring_of: str | None) -> str:
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == ignore_docstring_of and node.body:
             first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 saved.append((first.value, first.value.value))
                 first.value.value = ""
     try:

@@ -189,7 +189,10 @@ class Analysis:
             home.bind(target.id, "walrus")
             self._add(target.id, home, target, "name", self.map.span(target))
         elif isinstance(node, ast.Name):
-            if isinstance(node.ctx, (ast.Store, ast.Del)) and node.id not in scope.declared_global | scope.declared_nonlocal:
+            if (
+                isinstance(node.ctx, (ast.Store, ast.Del))
+                and node.id not in scope.declared_global | scope.declared_nonlocal
+            ):
                 scope.bind(node.id, "assign")
             self._add(node.id, scope, node, "name", self.map.span(node))
         elif isinstance(node, (ast.Global, ast.Nonlocal)):

@@ -78,7 +78,9 @@ def require(backend: str) -> Any:
         try:
             modules.append(importlib.import_module(library))
         except ImportError as exc:
-            raise GenerationError(f"the {backend} backend needs the {library} package ({exc.msg}): {spec.install}") from None
+            raise GenerationError(
+                f"the {backend} backend needs the {library} package ({exc.msg}): {spec.install}"
+            ) from None
     return modules[0] if modules else None
 
 
@@ -118,7 +120,10 @@ def sdk_error(exc: Exception, *, backend: str, base_url: str | None, key_env: st
             detail = one_line(str(causes[1])) if len(causes) > 1 else one_line(str(exc))
             # Refused or unresolvable: the connection never opened. A connection dropped
             # mid-answer is another matter (a restart, a proxy): worth retrying even at the start.
-            never_opened = any(type(c).__name__ == "ConnectError" or isinstance(c, (ConnectionRefusedError, socket.gaierror)) for c in causes)
+            never_opened = any(
+                type(c).__name__ == "ConnectError" or isinstance(c, (ConnectionRefusedError, socket.gaierror))
+                for c in causes
+            )
             return ProviderError(f"cannot reach {where}: {detail}", retryable=True, unreachable=never_opened)
         return ProviderError(f"{where}: {one_line(str(exc))}")
     response = getattr(exc, "response", None)

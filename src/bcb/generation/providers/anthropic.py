@@ -21,7 +21,9 @@ def check(settings: GenerationSettings) -> None:
     if budget is None:
         return
     if budget < MIN_THINKING_BUDGET:
-        raise GenerationError(f"--thinking-budget must be at least {MIN_THINKING_BUDGET} tokens (the API's minimum), got {budget}")
+        raise GenerationError(
+            f"--thinking-budget must be at least {MIN_THINKING_BUDGET} tokens (the API's minimum), got {budget}"
+        )
     if budget >= settings.max_new_tokens:
         raise GenerationError(
             f"--max-new-tokens ({settings.max_new_tokens}) must exceed --thinking-budget ({budget}): the budget is spent out of it"

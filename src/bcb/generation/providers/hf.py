@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from bcb.generation.prompts import EOS, Prompt, render_chat, truncate_at_stop
 from bcb.generation.errors import GenerationError
+from bcb.generation.prompts import EOS, Prompt, render_chat, truncate_at_stop
 from bcb.generation.providers import Completion, one_line, require
 from bcb.generation.registry import ProviderSpec, register
 from bcb.generation.settings import GenerationSettings, Sampling
@@ -91,7 +91,12 @@ class HFProvider:
             )
         except (OSError, ValueError) as exc:
             raise GenerationError(f"cannot load {settings.model} with transformers: {one_line(str(exc))}") from None
-        return cls(model, tokenizer, direct_completion=settings.direct_completion, max_batch=settings.batch_size or DEFAULT_BATCH)
+        return cls(
+            model,
+            tokenizer,
+            direct_completion=settings.direct_completion,
+            max_batch=settings.batch_size or DEFAULT_BATCH,
+        )
 
     def render(self, prompt: Prompt) -> str:
         return render_chat(self.tokenizer, prompt)
@@ -99,7 +104,9 @@ class HFProvider:
     def generate(self, prompts: Sequence[Prompt], n: int, sampling: Sampling) -> list[list[Completion]]:
         import torch
 
-        inputs = self.tokenizer([self.render(p) for p in prompts], return_tensors="pt", padding=True).to(self.model.device)
+        inputs = self.tokenizer([self.render(p) for p in prompts], return_tensors="pt", padding=True).to(
+            self.model.device
+        )
         width = inputs["input_ids"].shape[-1]
         pad_id = self.tokenizer.eos_token_id
         with torch.inference_mode():

@@ -24,7 +24,9 @@ def base_url(settings: GenerationSettings) -> str | None:
 
 def check(settings: GenerationSettings) -> None:
     if settings.reasoning_effort is not None and settings.reasoning_effort not in REASONING_EFFORTS:
-        raise GenerationError(f"unknown --reasoning-effort {settings.reasoning_effort!r}: choose one of {', '.join(REASONING_EFFORTS)}")
+        raise GenerationError(
+            f"unknown --reasoning-effort {settings.reasoning_effort!r}: choose one of {', '.join(REASONING_EFFORTS)}"
+        )
 
 
 def preflight(settings: GenerationSettings) -> None:
@@ -109,7 +111,9 @@ class OpenAIProvider:
             raise sdk_error(exc, backend=self.name, base_url=self.base_url, key_env=self.key_env) from None
         choices = sorted(response.choices or [], key=lambda c: c.index or 0)
         if not choices:
-            raise ProviderError(f"{self.base_url or 'the openai API'} returned no choices for model {self.model}", retryable=True)
+            raise ProviderError(
+                f"{self.base_url or 'the openai API'} returned no choices for model {self.model}", retryable=True
+            )
         usage = getattr(response, "usage", None)
         prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)

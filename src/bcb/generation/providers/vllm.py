@@ -47,7 +47,9 @@ class VllmProvider:
     owns_template = True
     max_n = 1 << 20
 
-    def __init__(self, llm: Any, tokenizer: Any, *, direct_completion: bool, max_batch: int, sampling_params: Any = None) -> None:
+    def __init__(
+        self, llm: Any, tokenizer: Any, *, direct_completion: bool, max_batch: int, sampling_params: Any = None
+    ) -> None:
         self.llm = llm
         self.tokenizer = tokenizer
         self.max_batch = max_batch
