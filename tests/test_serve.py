@@ -613,6 +613,48 @@ def test_port_in_use_is_one_line_before_any_worker_starts(tmp_path: Path, bcb_cm
     )
 
 
+def test_cancel_stops_the_running_sample_and_frees_its_worker(tmp_path: Path, bcb_cmd: list[str]) -> None:
+    """One worker, a sample sleeping 60 s under a 120 s limit: cancelled, the job is cancelled at
+    once, the sample is killed (the next one-sample job on the same worker is answered in
+    seconds, not after the sleep), and nothing is stored for it."""
+    import sqlite3
+
+    tasks = list(load_dataset("bcb-mini").tasks)
+    sleeper, other = tasks[0].task_id, tasks[1].task_id
+    root = tmp_path / "root"
+    server = Server(bcb_cmd, root, tmp_path / "serve.log", "--plain", "--parallel", "1")
+    query = "/api/v1/jobs?allow_partial=true&no_gt=true&timeout=120"
+    try:
+        rows = [{"task_id": sleeper, "solution": "import time\ntime.sleep(60)\n"}]
+        code, status = server.call("POST", query, write_samples(tmp_path / "sleep.jsonl", rows).read_bytes())
+        assert code == 202
+        job = status["job"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            progress = server.call("GET", f"/api/v1/jobs/{job}")[1].get("progress") or {}
+            if progress.get("phase") == "samples":
+                break
+            time.sleep(0.1)
+        assert progress.get("phase") == "samples", progress
+        time.sleep(1.0)  # the sample is sleeping in its worker now
+        t0 = time.monotonic()
+        code, cancelled = server.call("POST", f"/api/v1/jobs/{job}/cancel")
+        assert code == 200 and cancelled["state"] == "cancelled"
+        rows = [{"task_id": other, "solution": "def task_func(:\n"}]
+        code, quick = server.call("POST", query, write_samples(tmp_path / "quick.jsonl", rows).read_bytes())
+        assert code == 202
+        final = server.wait_done(quick["job"], timeout=60)
+        took = time.monotonic() - t0
+        assert final["state"] == "done" and final["executed"] == 1, final
+        assert took < 15, f"the worker was busy for {took:.1f} s after the cancel"
+        assert server.call("GET", f"/api/v1/jobs/{job}")[1]["state"] == "cancelled"
+    finally:
+        server.stop()
+    with sqlite3.connect(root / "bcb.sqlite") as db:
+        stored = dict(db.execute("SELECT task_id, status FROM verdicts").fetchall())
+    assert stored == {other: "fail"}
+
+
 @pytest.mark.slow
 def test_sigkill_mid_job_then_restart_finishes_with_the_same_verdicts(tmp_path: Path, bcb_cmd: list[str]) -> None:
     rows = flawed(list(load_dataset("bcb-mini").tasks))  # with 5 infinite loops: the job takes a while
