@@ -550,8 +550,9 @@ def test_queued_jobs_per_client_are_capped(gradio_server: Server, tmp_path: Path
     )
     assert code == 202
     assert gradio_server.wait_done(other["job"], timeout=60)["state"] == "done"
+    # The polite job ran once a greedy sample had hit its 5 s limit: those jobs may be done by now.
     for job in jobs:
-        assert gradio_server.call("DELETE", f"/api/v1/jobs/{job}")[1]["state"] == "cancelled"
+        assert gradio_server.call("DELETE", f"/api/v1/jobs/{job}")[1]["state"] in ("cancelled", "done")
 
 
 @pytest.mark.parametrize("kind", ["plain", "gradio"])
