@@ -656,6 +656,48 @@ def test_cancel_stops_the_running_sample_and_frees_its_worker(tmp_path: Path, bc
     assert stored == {other: "fail"}
 
 
+def test_cancel_leaves_another_jobs_running_sample_alone(tmp_path: Path, bcb_cmd: list[str]) -> None:
+    """Two workers, two clients' jobs running side by side: cancelling one kills only its own
+    sample; the other job's sample, running on the other warm worker, passes and is stored."""
+    import sqlite3
+
+    tasks = list(load_dataset("bcb-mini").tasks)
+    root = tmp_path / "root"
+    server = Server(bcb_cmd, root, tmp_path / "serve.log", "--plain", "--parallel", "2")
+    query = "/api/v1/jobs?allow_partial=true&no_gt=true&timeout=120"
+    try:
+        sleeper = [{"task_id": tasks[0].task_id, "solution": "import time\ntime.sleep(60)\n"}]
+        code, a = server.call(
+            "POST", query, write_samples(tmp_path / "a.jsonl", sleeper).read_bytes(), {"X-BCB-Client": "a"}
+        )
+        assert code == 202
+        slow_pass = [{"task_id": tasks[1].task_id, "solution": tasks[1].solution + "\nimport time\ntime.sleep(4)\n"}]
+        code, b = server.call(
+            "POST", query, write_samples(tmp_path / "b.jsonl", slow_pass).read_bytes(), {"X-BCB-Client": "b"}
+        )
+        assert code == 202
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            phases = [
+                (server.call("GET", f"/api/v1/jobs/{j['job']}")[1].get("progress") or {}).get("phase") for j in (a, b)
+            ]
+            if phases == ["samples", "samples"]:
+                break
+            time.sleep(0.1)
+        assert phases == ["samples", "samples"], phases
+        time.sleep(1.0)  # both samples are in their workers now
+        assert server.call("DELETE", f"/api/v1/jobs/{a['job']}")[1]["state"] == "cancelled"
+        final = server.wait_done(b["job"], timeout=60)
+        assert final["state"] == "done" and final["executed"] == 1, final
+        results = server.call("GET", f"/api/v1/jobs/{b['job']}/eval_results")[1]
+        assert verdicts(results) == {tasks[1].task_id: ["pass"]}
+    finally:
+        server.stop()
+    with sqlite3.connect(root / "bcb.sqlite") as db:
+        stored = dict(db.execute("SELECT task_id, status FROM verdicts").fetchall())
+    assert stored == {tasks[1].task_id: "pass"}
+
+
 @pytest.mark.slow
 def test_sigkill_mid_job_then_restart_finishes_with_the_same_verdicts(tmp_path: Path, bcb_cmd: list[str]) -> None:
     rows = flawed(list(load_dataset("bcb-mini").tasks))  # with 5 infinite loops: the job takes a while
