@@ -410,6 +410,47 @@ def test_private_dirs_are_removed(ex: LocalExecutor, tmp_path: Path) -> None:
         assert not os.path.exists(path), path
 
 
+def test_cancel_stops_running_samples_and_keeps_workers_warm(ex: LocalExecutor) -> None:
+    """Setting a run's ``cancel`` kills its samples in flight within a second, through their
+    zygotes (the workers stay, warm), gives those samples no result, and keeps what had finished."""
+    marker = f"{time.time() % 1000 + 1000:.6f}"  # a number: sleep must accept it
+    long = f"""
+    import subprocess, time
+    def task_func():
+        subprocess.Popen(["sleep", "{marker}"])
+        time.sleep(60)
+    """
+    test = suite_of("def test_x(self):\n    task_func()\n")
+    quick = job(ADD, suite_of("def test_add(self):\n    self.assertEqual(task_func(1, 2), 3)\n"), key="quick")
+    # Equal expected times keep this order: the quick one and one long one first, then the other long one.
+    jobs = [quick, job(long, test, key="long1", time_limit=120), job(long, test, key="long2", time_limit=120)]
+    zygotes = ex.worker_pids()
+    cancel = threading.Event()
+    results = ex.run(jobs, cancel=cancel)
+    first = next(results)
+    assert (first.key, first.status) == ("quick", "pass")
+    deadline = time.monotonic() + 20
+    while len(marked_processes(marker)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(marked_processes(marker)) == 2  # both long samples are running
+    cancel.set()
+    t0 = time.monotonic()
+    rest = list(results)
+    assert time.monotonic() - t0 < 1.5
+    assert rest == []
+    assert wait_gone(marked_processes(marker), timeout=1.0) == []
+    assert ex.worker_pids() == zygotes
+    t1 = time.monotonic()
+    again = run_one(ex, ADD, suite_of("def test_add(self):\n    self.assertEqual(task_func(2, 2), 4)\n"))
+    assert again.status == "pass" and time.monotonic() - t1 < 5
+
+
+def test_cancel_set_before_the_run_starts_nothing(ex: LocalExecutor) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    assert list(ex.run([job(ADD, suite_of("def test_x(self):\n    pass\n"))], cancel=cancel)) == []
+
+
 def test_longest_expected_first(tmp_path: Path) -> None:
     test = suite_of("def test_x(self):\n    pass\n")
     expected = {"a": 0.1, "b": 5.0, "c": 1.0, "d": 3.0, "e": 0.0}

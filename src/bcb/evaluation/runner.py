@@ -157,12 +157,16 @@ class SharedExecutor:
         if self.clock is not None:
             self.clock.mark_once("workers_ready")
 
-    def __call__(self, jobs: list[Job]) -> Iterator[ExecutionResult]:
+    def __call__(self, jobs: list[Job], cancel: threading.Event | None = None) -> Iterator[ExecutionResult]:
+        """Run ``jobs``; setting ``cancel`` stops the run, killing its samples in flight (local
+        executor only: ``bcb serve`` cancels jobs with it)."""
         self._join_early()
         executor = self._executor()
         if not self._started:
             executor.start()
             self._ready()
+        if cancel is not None:
+            return executor.run(jobs, cancel=cancel)  # type: ignore[call-arg]
         return executor.run(jobs)
 
     def close(self) -> None:

@@ -33,7 +33,9 @@ Processes, outermost first:
 
 Protocol: frames of a 4-byte big-endian length followed by that many bytes of UTF-8 JSON.
 
-- parent -> zygote: ``{"type": "config", ...}`` once, then ``{"type": "run", ...}`` per sample.
+- parent -> zygote: ``{"type": "config", ...}`` once, then ``{"type": "run", ...}`` per sample;
+  ``{"type": "abort", "key": ...}`` while that sample runs ends it as its deadline would (answered
+  with ``"outcome": "aborted"``; an abort that arrives after its sample ended is ignored).
 - zygote -> parent: ``{"type": "ready", ...}`` once, then ``{"type": "result", ...}`` per run.
 - child -> zygote: one ``{"kind": "result" | "setup_error", ...}`` on its own result pipe.
 
@@ -949,6 +951,8 @@ class Zygote:
                 raise ProtocolError(f"unexpected frame {msg!r:.200}")
             if msg.get("type") == "run":
                 write_frame(self.event_fd, self.run_sample(msg))
+            elif msg.get("type") == "abort":
+                pass  # its sample ended before the abort arrived
             elif msg.get("type") == "ping":
                 write_frame(self.event_fd, {"type": "pong", "pid": self.pid})
             else:
@@ -972,7 +976,7 @@ class Zygote:
                 os._exit(70)
         os.close(wfd)
         try:
-            outcome = self._watch(pid, rfd, t0 + float(job["kill_after"]))
+            outcome = self._watch(pid, rfd, t0 + float(job["kill_after"]), job.get("key"))
         finally:
             os.close(rfd)
         duration = outcome.pop("_t_end") - t0
@@ -1012,11 +1016,14 @@ class Zygote:
         )
         return outcome
 
-    def _watch(self, pid: int, rfd: int, deadline: float) -> dict:
-        """Wait for the child's report, its exit or the deadline, whichever comes first."""
+    def _watch(self, pid: int, rfd: int, deadline: float, key: object = None) -> dict:
+        """Wait for the child's report, its exit, the deadline or the parent's ``abort`` of this
+        sample (its job was cancelled), whichever comes first. An abort ends the sample as the
+        deadline does: ``run_sample`` kills its whole tree the same way."""
         frames = FrameBuffer()
         poller = select.poll()
         poller.register(rfd, select.POLLIN)
+        poller.register(self.cmd_fd, select.POLLIN)  # the parent writes only an abort while a sample runs
         pidfd = -1
         with contextlib.suppress(AttributeError, OSError):
             pidfd = os.pidfd_open(pid)
@@ -1045,6 +1052,12 @@ class Zygote:
                     elif fd == pidfd:
                         exited = self._reap(pid)
                         poller.unregister(pidfd)
+                    elif fd == self.cmd_fd:
+                        msg = read_frame(self.cmd_fd)
+                        if msg is None:  # the parent hung up: the sample runs on until the keeper stops us
+                            poller.unregister(self.cmd_fd)
+                        elif isinstance(msg, dict) and msg.get("type") == "abort" and msg.get("key") == key:
+                            return {"outcome": "aborted", "_t_end": time.monotonic()}
                 if pidfd < 0 and exited is None:
                     exited = self._reap(pid, block=False)
                 try:

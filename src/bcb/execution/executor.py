@@ -286,27 +286,38 @@ class LocalExecutor:
 
     # -- running ----------------------------------------------------------------------------------
     def run(
-        self, jobs: Iterable[Job], on_result: Callable[[ExecutionResult], None] | None = None
+        self,
+        jobs: Iterable[Job],
+        on_result: Callable[[ExecutionResult], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> Iterator[ExecutionResult]:
         """Judge ``jobs``; yield each result as it completes (and pass it to ``on_result``).
 
         Jobs start longest planned time first (:mod:`bcb.execution.scheduling`; ties in the given
         order), so the slowest samples do not trail at the end. Stopping the iteration early kills the samples in flight.
+        Setting ``cancel`` ends the run early without that cost: the samples in flight are killed
+        as at their deadline (their workers stay warm) and give no result, the rest never start;
+        results finished before are still yielded.
         """
         todo = list(jobs)
-        if not todo:
+        if not todo or (cancel is not None and cancel.is_set()):
             return
         with self._lock:
             if self._running:
                 raise ExecutorError("run() is already in progress on this executor")
             self._running = True
         try:
-            yield from self._run(todo, on_result)
+            yield from self._run(todo, on_result, cancel)
         finally:
             with self._lock:
                 self._running = False
 
-    def _run(self, todo: list[Job], on_result: Callable[[ExecutionResult], None] | None) -> Iterator[ExecutionResult]:
+    def _run(
+        self,
+        todo: list[Job],
+        on_result: Callable[[ExecutionResult], None] | None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[ExecutionResult]:
         self.start()
         order = longest_first(todo)
         pending = deque(todo[i] for i in order)
@@ -338,17 +349,38 @@ class LocalExecutor:
         for t in threads:
             t.start()
         delivered = 0
+        aborted = False
         try:
             while delivered < len(todo):
-                item = results.get()
+                if cancel is None:
+                    item = results.get()
+                else:
+                    try:
+                        item = results.get(timeout=0.05)
+                    except queue.Empty:
+                        if cancel.is_set():
+                            stop.set()
+                            aborted = self._abort(threads, in_flight, pending_lock)
+                            break
+                        continue
                 if isinstance(item, _Failure):
                     raise ExecutorError(f"execution stopped: {item.exc}") from item.exc
                 delivered += 1
                 if on_result is not None:
                     on_result(item)
                 yield item
+            while aborted:  # what finished while the others were being stopped
+                try:
+                    left = results.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(left, ExecutionResult):
+                    delivered += 1
+                    if on_result is not None:
+                        on_result(left)
+                    yield left
         finally:
-            if delivered < len(todo):
+            if delivered < len(todo) and not aborted:
                 stop.set()
                 with pending_lock:
                     busy = list(in_flight)
@@ -358,6 +390,25 @@ class LocalExecutor:
                         worker.kill()
             for t in threads:
                 t.join()
+
+    def _abort(self, threads: list[threading.Thread], in_flight: dict[int, Job], lock: threading.Lock) -> bool:
+        """Abort the samples in flight through their zygotes and wait for their threads (``stop``
+        is set). The abort is sent again until each thread is done, so a sample sent just after a
+        first abort is stopped too. Returns False when the zygotes did not answer in time (the
+        caller then kills those workers, the way a stopped iteration does)."""
+        give_up = time.monotonic() + 10.0
+        while time.monotonic() < give_up:
+            with lock:
+                busy = dict(in_flight)
+            for slot, job in busy.items():
+                worker = self._slots[slot]
+                if worker is not None:
+                    worker.abort(job.key)
+            alive = [t for t in threads if t.is_alive()]
+            if not alive:
+                return True
+            alive[0].join(0.1)
+        return False
 
     def _execute(self, slot: int, job: Job, stop: threading.Event) -> ExecutionResult | None:
         deadline = kill_after(job.time_limit)
@@ -394,6 +445,8 @@ class LocalExecutor:
                         job, attempts, f"worker died {attempts} times while running this sample; last: {exc}", problems
                     )
                 continue
+            if report.get("outcome") == "aborted":
+                return None
             if report.get("outcome") == "setup_error":
                 problems.append(f"sandbox set-up failed at {report.get('step')}: {report.get('error')}")
                 if attempts >= self.max_attempts:

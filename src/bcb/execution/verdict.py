@@ -20,8 +20,8 @@ def verdict_from_report(report: Mapping[str, Any], kill_after_s: float) -> tuple
     ``outcome`` is one of: ``reported`` (the sample's runner sent its result), ``deadline`` (killed
     at ``kill_after_s``), ``exited`` (the process ended without reporting: ``os._exit``, a signal,
     a crash in the interpreter), ``malformed`` (something unreadable arrived on the result pipe).
-    ``setup_error`` is not a verdict (bcb's sandbox failed, not the sample) and is handled by the
-    executor before this is called.
+    ``setup_error`` (bcb's sandbox failed, not the sample) and ``aborted`` (the parent stopped the
+    sample: its job was cancelled) are not verdicts and are handled by the executor before this is called.
     """
     outcome = report.get("outcome")
     if outcome == "reported":

@@ -13,6 +13,7 @@ import os
 import select
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,8 @@ class WorkerDied(WorkerError):
 
 
 class WorkerProcess:
-    """One keeper + zygote pair. Not thread-safe: one executor thread drives one worker."""
+    """One keeper + zygote pair. Not thread-safe: one executor thread drives one worker (only
+    :meth:`abort` may be called from another thread)."""
 
     def __init__(self, python: str, config: dict[str, Any], env: dict[str, str], log_path: Path) -> None:
         self.python = python
@@ -44,6 +46,7 @@ class WorkerProcess:
         self._evt_r = -1
         self._life_w = -1
         self._frames = _zygote.FrameBuffer()
+        self._send_lock = threading.Lock()  # an abort from another thread never splits a run frame
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, timeout: float) -> dict[str, Any]:
@@ -117,7 +120,8 @@ class WorkerProcess:
         if not self.alive():
             raise WorkerDied("worker is not running")
         try:
-            _zygote.write_frame(self._cmd_w, message)
+            with self._send_lock:
+                _zygote.write_frame(self._cmd_w, message)
         except OSError as exc:
             raise WorkerDied(f"cannot send to the zygote: {exc}") from None
         msg = self._read_event(time.monotonic() + backstop_s)
@@ -125,18 +129,28 @@ class WorkerProcess:
             raise WorkerDied(f"unexpected answer from the zygote: {str(msg)[:200]}")
         return msg
 
+    def abort(self, key: str) -> None:
+        """Ask the zygote to end the running sample ``key`` now (killed as at its deadline; the
+        driving thread's :meth:`execute` then returns ``"outcome": "aborted"``). Harmless when that
+        sample has already ended: the zygote ignores an abort for a sample it is not running."""
+        with self._send_lock:
+            if self._cmd_w >= 0:
+                with contextlib.suppress(OSError):
+                    _zygote.write_frame(self._cmd_w, {"type": "abort", "key": key})
+
     def request_stop(self) -> None:
         """Ask the worker to stop (EOF on its command pipe, the stop byte and EOF on its lifeline)
         without waiting. A lifeline closed without the stop byte tells the keeper that bcb died."""
         if self._life_w >= 0:
             with contextlib.suppress(OSError):
                 os.write(self._life_w, _zygote.STOP_BYTE)
-        for attr in ("_cmd_w", "_life_w"):
-            fd = getattr(self, attr)
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-                setattr(self, attr, -1)
+        with self._send_lock:
+            for attr in ("_cmd_w", "_life_w"):
+                fd = getattr(self, attr)
+                if fd >= 0:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+                    setattr(self, attr, -1)
 
     def close(self, timeout: float = 10.0) -> None:
         """Ask the worker to stop, then make sure it did."""

@@ -39,6 +39,7 @@ class _Request:
     client: str
     limits: Limits
     pending: deque[Job]
+    cancelled: threading.Event
     results: queue.Queue[ExecutionResult | _Failure] = field(default_factory=queue.Queue)
     id: int = field(default_factory=lambda: next(_ids))
 
@@ -58,12 +59,13 @@ class FairQueue:
 
         def run(jobs: list[Job]) -> Iterator[ExecutionResult]:
             # Longest first within the job, as the executors order a run, so its slow samples start early.
-            request = _Request(client, limits, deque(sorted(jobs, key=lambda j: -j.expected_time)))
+            request = _Request(client, limits, deque(sorted(jobs, key=lambda j: -j.expected_time)), cancelled)
             self._add(request)
             try:
                 for _ in range(len(jobs)):
                     while True:
                         if cancelled.is_set():
+                            yield from self._finished(request)  # verdicts that came in are kept
                             raise JobCancelled()
                         try:
                             item = request.results.get(timeout=0.2)
@@ -77,6 +79,16 @@ class FairQueue:
                 self._drop(request)
 
         return run
+
+    @staticmethod
+    def _finished(request: _Request) -> Iterator[ExecutionResult]:
+        while True:
+            try:
+                item = request.results.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, ExecutionResult):
+                yield item
 
     def _add(self, request: _Request) -> None:
         with self._cond:
@@ -144,7 +156,8 @@ class Slot:
                 continue
             request, job = got
             try:
-                for result in self.executor(request.limits)([job]):
+                # A cancel of its job stops the sample at once; the worker stays warm for the next.
+                for result in self.executor(request.limits)([job], cancel=request.cancelled):
                     request.results.put(dataclasses.replace(result, key=job.key))
             except Exception as exc:  # noqa: BLE001 - the job that sent this sample fails with it; the server goes on
                 request.results.put(_Failure(exc))
