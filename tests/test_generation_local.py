@@ -166,7 +166,7 @@ def test_runner_batches_prompts_for_local_engines(tmp_path: Path) -> None:
     from bcb.generation.samples import Sample
 
     for task in tasks[:2]:
-        seed.append(Sample(task.task_id, 0, "s", "r"))
+        seed.append(Sample(task_id=task.task_id, index=0, solution="s", raw_solution="r"))
     seed.close()
     settings = GenerationSettings(model="m", backend="vllm", n_samples=2, temperature=0.8).checked()
     provider = LocalProvider()

@@ -41,11 +41,12 @@ from bcb.evaluation.plan import (
     verdict_limits,
 )
 from bcb.evaluation.results import EvalResults, SampleResult
-from bcb.evaluation.samples import Sample, SamplesError, program, solution_sha
+from bcb.evaluation.samples import SamplesError, program, solution_sha
 from bcb.evaluation.store import GroundTruth, ResultStore, StoredVerdict
 from bcb.evaluation.timing import RunClock
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits, check_seconds, time_limit_for
+from bcb.generation.samples import Sample
 
 
 class Progress(Protocol):
