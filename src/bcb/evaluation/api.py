@@ -31,12 +31,21 @@ from bcb.evaluation.plan import Environment, Program, distinct_programs, plan_ve
 from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.samples import SamplesError, program, solution_sha
 from bcb.evaluation.store import ResultStore
-from bcb.execution.environment import environment_fingerprint
-from bcb.execution.jobs import ExecutionResult, Job, Status
-from bcb.execution.limits import OFFICIAL_MIN_TIME_LIMIT_S, Limits, check_seconds, official_time_limit
-from bcb.execution.preload import preload_modules
-from bcb.execution.protocol import ExecutorKind, ManagedExecutor, verdict_fingerprint
-from bcb.execution.sandbox import SandboxOptions
+from bcb.execution import (
+    OFFICIAL_MIN_TIME_LIMIT_S,
+    ExecutionResult,
+    Executor,
+    ExecutorKind,
+    Job,
+    Limits,
+    SandboxOptions,
+    Status,
+    check_seconds,
+    environment_fingerprint,
+    official_time_limit,
+    preload_modules,
+    verdict_fingerprint,
+)
 from bcb.generation.samples import Sample
 
 __all__ = ["Verdict", "evaluate_solutions"]
@@ -71,7 +80,7 @@ class Verdict:
 def evaluate_solutions(
     tasks: Dataset | Iterable[Task],
     solutions: Iterable[tuple[str, str] | Mapping[str, Any]],
-    executor: ManagedExecutor | ExecutorKind | None = None,
+    executor: Executor | ExecutorKind | None = None,
     *,
     calibrated: bool = True,
     time_limit: float | None = None,

@@ -25,7 +25,8 @@ from bcb.generation.retry import RetryPolicy, call_with_retries
 from bcb.generation.samples import Sample, SamplesFile
 from bcb.generation.settings import GenerationSettings, Sampling
 
-Progress = Callable[[RunStats], None]
+#: Told the run's counts whenever they change.
+GenerationProgress = Callable[[RunStats], None]
 
 
 @dataclass
@@ -70,7 +71,7 @@ def prompt_for(task: Task, settings: GenerationSettings, provider: Provider) -> 
     )
 
 
-class Runner:
+class GenerationRunner:
     def __init__(
         self,
         settings: GenerationSettings,
@@ -80,7 +81,7 @@ class Runner:
         *,
         read_cache: bool = True,
         policy: RetryPolicy | None = None,
-        progress: Progress | None = None,
+        progress: GenerationProgress | None = None,
     ) -> None:
         from bcb.generation.sanitize import sanitize
 
