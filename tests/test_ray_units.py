@@ -16,18 +16,15 @@ import pytest
 from bcb.evaluation.store import ResultStore, StoredVerdict, VerdictKey
 from bcb.execution import ExecutionResult, Job, Limits, LocalExecutor
 from bcb.execution.protocol import Executor, ExecutorOptions, create_executor, describe_executor
-from bcb.execution.ray_executor import (
-    RAY_INSTALL_HINT,
-    BatchScheduler,
+from bcb.execution.ray_batches import BatchScheduler
+from bcb.execution.ray_executor import RAY_INSTALL_HINT, RayExecutor, RayUnavailableError, import_ray
+from bcb.execution.ray_nodes import (
     MixedEnvironmentError,
     NodeReport,
-    RayExecutor,
     RayExecutorError,
-    RayUnavailableError,
     check_environments,
     environment_differences,
     harness_fingerprint,
-    import_ray,
 )
 
 

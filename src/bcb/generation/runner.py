@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from bcb.dataset import Task
+from bcb.errors import one_line
 from bcb.generation.cache import ResponseCache, cache_key
 from bcb.generation.errors import GenerationError, ProviderError, Stopped
 from bcb.generation.manifest import RunStats
 from bcb.generation.prompts import Prompt, build_prompt, truncate_at_stop
-from bcb.generation.providers import Completion, Provider, one_line, stop_sequences
+from bcb.generation.providers import Completion, Provider, stop_sequences
 from bcb.generation.retry import RetryPolicy, call_with_retries
 from bcb.generation.samples import Sample, SamplesFile
 from bcb.generation.settings import GenerationSettings, Sampling
