@@ -309,6 +309,30 @@ def test_samples_file_counts_repairs_and_appends(tmp_path: Path) -> None:
     fresh.close()
 
 
+def test_one_sample_record_written_by_generation_and_read_back_by_evaluation(tmp_path: Path) -> None:
+    """Generation and evaluation share one keyword-only `Sample`: a file generation writes reads
+    back as the same records, and no caller can pass its strings in the wrong order."""
+    from bcb.evaluation.samples import read_samples
+
+    with pytest.raises(TypeError):
+        Sample("T/1", 0, "solution", "raw")  # type: ignore[misc]
+    path = tmp_path / "s.jsonl"
+    written = [
+        Sample(task_id="T/1", index=0, solution="a", raw_solution="A"),
+        Sample(task_id="T/1", index=1, solution="b", raw_solution="B"),
+    ]
+    samples = SamplesFile(path, resume=False)
+    for sample in written:
+        samples.append(sample)
+    samples.close()
+    read = read_samples(path, {})
+    assert [type(s) for s in read] == [Sample, Sample]
+    assert [(s.task_id, s.index, s.solution, s.raw_solution) for s in read] == [
+        (s.task_id, s.index, s.solution, s.raw_solution) for s in written
+    ]
+    assert read[1].where == f"{path}:2"
+
+
 def test_a_corrupt_middle_line_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
     path.write_text('{"task_id": "T/1", "solution": "", "raw_solution": ""}\nnot json\n{"task_id": "T/1"}\n')
