@@ -29,10 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from bcb.execution import Job, LocalExecutor
-from bcb.execution.limits import official_time_limit
-from bcb.execution.preload import preload_modules
-from bcb.execution.sandbox import SandboxOptions
+from bcb.execution import Job, LocalExecutor, SandboxOptions, official_time_limit, preload_modules
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _tiers import REPO, tier_command

@@ -23,9 +23,10 @@ from bcb.evaluation.results import (
     result_paths,
     write_eval_results,
 )
-from bcb.evaluation.samples import Sample, SamplesError, program, read_samples
+from bcb.evaluation.samples import SamplesError, program, read_samples
 from bcb.evaluation.store import GroundTruth, ResultStore, StoredVerdict, StoreError, VerdictKey
 from bcb.execution import ExecutionResult, Job, LocalExecutor
+from bcb.generation.samples import Sample
 from helpers import shared_file
 
 # -- pass@k -------------------------------------------------------------------------------------
@@ -274,7 +275,7 @@ def test_ground_truth_check_orders_by_past_times(tmp_path: Path, mini) -> None:
         # also with the time just measured for the first task.
         planned[tasks[0].task_id] = gt[tasks[0].task_id].gt_time or -1.0
         given.clear()
-        samples = [Sample(t.task_id, t.solution, 0, "test") for t in tasks]
+        samples = [Sample(task_id=t.task_id, index=0, solution=t.solution, where="test") for t in tasks]
         fingerprint = {"python_version": "3.11", "freeze_sha256": "other-env"}
         evaluation = evaluate(mini, tasks, samples, EvalConfig(timeout=30, no_gt=True), store, fingerprint, runner)
     assert {j.task_id: j.expected_time for j in given} == planned
@@ -317,7 +318,7 @@ def test_a_store_written_before_is_reused_as_it_is(tmp_path: Path, mini) -> None
     env = "af9c9da5fc203205714d37802547a20c"
     limits = '{"max_as_mb":30720,"max_data_mb":30720,"max_stack_mb":10,"time_limit":241.0}'
     tasks = mini.tasks[:2]
-    samples = [Sample(t.task_id, t.solution, 0, "test") for t in tasks]
+    samples = [Sample(task_id=t.task_id, index=0, solution=t.solution, where="test") for t in tasks]
     with ResultStore(tmp_path / "bcb.sqlite") as store:
         stored = [
             StoredVerdict("fail", {"test_stored": "stored, never run here"}, 0.1, None, 1, ""),

@@ -210,3 +210,39 @@ def test_longest_first_keeps_the_given_order_on_ties() -> None:
         ]
     ]
     assert [jobs[i].key for i in longest_first(jobs)] == ["e", "c", "a", "d", "b"]
+
+
+def test_the_facade_names_each_export_once_and_loads_only_its_submodule() -> None:
+    """`bcb.execution` exports what the layers above use; its table, its `TYPE_CHECKING` imports
+    (what mypy sees) and `__all__` name the same things, each the submodule's own object; and
+    taking one name imports its submodule, not the executors."""
+    import ast
+    import importlib
+    import json
+    import subprocess
+    import sys
+
+    import bcb.execution as facade
+
+    tree = ast.parse(Path(facade.__file__).read_text(encoding="utf-8"))
+    typed = {
+        alias.asname or alias.name: (node.module.rsplit(".", 1)[1], alias.name)
+        for block in tree.body
+        if isinstance(block, ast.If) and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+        for node in block.body
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+    assert typed == facade._EXPORTS
+    assert sorted(facade.__all__) == sorted(facade._EXPORTS)
+    for name, (module, attr) in facade._EXPORTS.items():
+        assert getattr(facade, name) is getattr(importlib.import_module(f"bcb.execution.{module}"), attr)
+    with pytest.raises(AttributeError):
+        facade.no_such_name  # noqa: B018
+
+    probe = "import json, sys\nfrom bcb.execution import Limits, SandboxOptions\nprint(json.dumps(sorted(sys.modules)))"
+    loaded = set(
+        json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout)
+    )
+    assert {"bcb.execution.limits", "bcb.execution.sandbox"} <= loaded
+    assert not loaded & {"bcb.execution.executor", "bcb.execution.protocol", "bcb.execution.worker", "numpy"}

@@ -139,14 +139,19 @@ def test_parse_traceback_takes_the_last_chained_exception() -> None:
 
 def _raw_samples() -> list:
     """The fixture's answers as the model gave them (the calibration prefix taken off)."""
-    from bcb.evaluation.samples import Sample
+    from bcb.generation.samples import Sample
 
     picked = [FIXTURE[k] for k in ("syntax", "api-removed", "import", "assertion", "lazy")]
     out = [
-        Sample(c["task_id"], answer_text(c["solution"], MINI.by_id[c["task_id"]].code_prompt), i, "fixture")
+        Sample(
+            task_id=c["task_id"],
+            index=i,
+            solution=answer_text(c["solution"], MINI.by_id[c["task_id"]].code_prompt),
+            where="fixture",
+        )
         for i, c in enumerate(picked)
     ]
-    return out + [Sample("bcb-mini/0", MINI.by_id["bcb-mini/0"].solution, 0, "fixture")]
+    return out + [Sample(task_id="bcb-mini/0", index=0, solution=MINI.by_id["bcb-mini/0"].solution, where="fixture")]
 
 
 def test_evaluate_records_the_category_in_results_and_store_and_migrates_old_stores(tmp_path: Path) -> None:

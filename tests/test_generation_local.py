@@ -15,7 +15,7 @@ from bcb.generation.prompts import DIRECT_COMPLETION_EOS, EOS, RESPONSE_PREFIX, 
 from bcb.generation.providers import Completion
 from bcb.generation.providers.hf import clean, dtype_argument, generate_kwargs, generated_length
 from bcb.generation.providers.vllm import VllmProvider, engine_kwargs, sampling_kwargs
-from bcb.generation.runner import Runner, sampling_for
+from bcb.generation.runner import GenerationRunner, sampling_for
 from bcb.generation.samples import SamplesFile, read_sample_records
 from bcb.generation.settings import GenerationSettings, Sampling
 
@@ -166,13 +166,13 @@ def test_runner_batches_prompts_for_local_engines(tmp_path: Path) -> None:
     from bcb.generation.samples import Sample
 
     for task in tasks[:2]:
-        seed.append(Sample(task.task_id, 0, "s", "r"))
+        seed.append(Sample(task_id=task.task_id, index=0, solution="s", raw_solution="r"))
     seed.close()
     settings = GenerationSettings(model="m", backend="vllm", n_samples=2, temperature=0.8).checked()
     provider = LocalProvider()
     samples = SamplesFile(out, resume=True)
     cache = ResponseCache(tmp_path / "c.sqlite3")
-    stats = Runner(settings, provider, cache, samples).run(tasks)
+    stats = GenerationRunner(settings, provider, cache, samples).run(tasks)
     samples.close()
     assert sorted((len(p), n) for p, n in provider.calls) == [(2, 1), (2, 2), (3, 2)]
     assert all(p.prefill == f"{RESPONSE_PREFIX}\n```python\n" for prompts, _ in provider.calls for p in prompts)
@@ -186,7 +186,7 @@ def test_runner_direct_completion_joins_prompt_and_continuation(tmp_path: Path) 
     settings = GenerationSettings(model="m", backend="vllm").checked()
     provider = LocalProvider(direct_completion=True)
     samples = SamplesFile(tmp_path / "s.jsonl", resume=True)
-    Runner(settings, provider, ResponseCache(tmp_path / "c.sqlite3"), samples).run([task])
+    GenerationRunner(settings, provider, ResponseCache(tmp_path / "c.sqlite3"), samples).run([task])
     samples.close()
     (((prompt,), _),) = provider.calls
     assert prompt == Prompt(task.complete_prompt, chat=False)

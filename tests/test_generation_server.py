@@ -21,7 +21,7 @@ from bcb.generation.manifest import RunStats
 from bcb.generation.prompts import DIRECT_COMPLETION_EOS, EOS, build_prompt
 from bcb.generation.providers import make_provider
 from bcb.generation.retry import RetryPolicy
-from bcb.generation.runner import Runner
+from bcb.generation.runner import GenerationRunner
 from bcb.generation.samples import SamplesFile, read_sample_records
 from bcb.generation.settings import GenerationSettings
 from generation_server import Action, FakeLLMServer, answer_text, continuation_text
@@ -62,7 +62,7 @@ def generate(
     cache = ResponseCache()
     samples = SamplesFile(out, resume=resume)
     try:
-        stats = Runner(settings, provider, cache, samples, read_cache=read_cache, policy=policy).run(tasks)
+        stats = GenerationRunner(settings, provider, cache, samples, read_cache=read_cache, policy=policy).run(tasks)
     finally:
         samples.close()
         cache.close()

@@ -290,15 +290,15 @@ def test_unopenable_cache_is_one_line(tmp_path: Path) -> None:
 def test_samples_file_counts_repairs_and_appends(tmp_path: Path) -> None:
     path = tmp_path / "out" / "s.jsonl"
     first = SamplesFile(path, resume=True)
-    first.append(Sample("T/1", 0, "def f(): pass", "raw"))
-    first.append(Sample("T/1", 1, "s", "r"))
-    first.append(Sample("T/2", 0, "s", "r"))
+    first.append(Sample(task_id="T/1", index=0, solution="def f(): pass", raw_solution="raw"))
+    first.append(Sample(task_id="T/1", index=1, solution="s", raw_solution="r"))
+    first.append(Sample(task_id="T/2", index=0, solution="s", raw_solution="r"))
     first.close()
     with open(path, "ab") as handle:
         handle.write(b'{"task_id": "T/2", "solu')  # what a kill mid-write leaves
     resumed = SamplesFile(path, resume=True)
     assert resumed.counts == {"T/1": 2, "T/2": 1} and resumed.repaired > 0
-    resumed.append(Sample("T/2", 1, "s2", "r2"))
+    resumed.append(Sample(task_id="T/2", index=1, solution="s2", raw_solution="r2"))
     resumed.close()
     lines = path.read_text().splitlines()
     assert len(lines) == 4 and all(json.loads(line) for line in lines)
@@ -307,6 +307,30 @@ def test_samples_file_counts_repairs_and_appends(tmp_path: Path) -> None:
     fresh = SamplesFile(path, resume=False)
     assert fresh.counts == {} and path.read_text() == ""
     fresh.close()
+
+
+def test_one_sample_record_written_by_generation_and_read_back_by_evaluation(tmp_path: Path) -> None:
+    """Generation and evaluation share one keyword-only `Sample`: a file generation writes reads
+    back as the same records, and no caller can pass its strings in the wrong order."""
+    from bcb.evaluation.samples import read_samples
+
+    with pytest.raises(TypeError):
+        Sample("T/1", 0, "solution", "raw")  # type: ignore[misc]
+    path = tmp_path / "s.jsonl"
+    written = [
+        Sample(task_id="T/1", index=0, solution="a", raw_solution="A"),
+        Sample(task_id="T/1", index=1, solution="b", raw_solution="B"),
+    ]
+    samples = SamplesFile(path, resume=False)
+    for sample in written:
+        samples.append(sample)
+    samples.close()
+    read = read_samples(path, {})
+    assert [type(s) for s in read] == [Sample, Sample]
+    assert [(s.task_id, s.index, s.solution, s.raw_solution) for s in read] == [
+        (s.task_id, s.index, s.solution, s.raw_solution) for s in written
+    ]
+    assert read[1].where == f"{path}:2"
 
 
 def test_a_corrupt_middle_line_is_reported(tmp_path: Path) -> None:

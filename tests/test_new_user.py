@@ -110,9 +110,9 @@ def test_the_progress_counts_every_sample_including_those_from_the_store(tmp_pat
     from bcb.cli.evaluate import SharedExecutor
     from bcb.dataset import load_dataset
     from bcb.evaluation.evaluate import EvalConfig, evaluate
-    from bcb.evaluation.samples import Sample
     from bcb.evaluation.store import ResultStore
     from bcb.execution.environment import environment_fingerprint
+    from bcb.generation.samples import Sample
 
     mini = load_dataset("bcb-mini")
     tasks = list(mini)[:3]
@@ -121,13 +121,13 @@ def test_the_progress_counts_every_sample_including_those_from_the_store(tmp_pat
     store = ResultStore(tmp_path / "bcb.sqlite")
     try:
         fingerprint = runner.prepare(environment_fingerprint(sys.executable))
-        first = [Sample(t.task_id, t.solution, 0, "first") for t in tasks[:2]]
+        first = [Sample(task_id=t.task_id, index=0, solution=t.solution, where="first") for t in tasks[:2]]
         evaluate(mini, tasks, first, config, store, fingerprint, runner, Recorded(), samples_origin="first")
         # The two known programs twice each (one from the store, shared by two samples), one new one.
         second = [
             *first,
-            *(Sample(s.task_id, s.solution, 1, "again") for s in first),
-            Sample(tasks[2].task_id, tasks[2].solution, 0, "new"),
+            *(Sample(task_id=s.task_id, index=1, solution=s.solution, where="again") for s in first),
+            Sample(task_id=tasks[2].task_id, index=0, solution=tasks[2].solution, where="new"),
         ]
         shown = Recorded()
         outcome = evaluate(mini, tasks, second, config, store, fingerprint, runner, shown, samples_origin="second")

@@ -34,7 +34,8 @@ from bcb.evaluation.results import read_eval_results, result_paths
 from bcb.execution import Job, LocalExecutor, preload_modules
 from bcb.execution.environment import environment_fingerprint
 from bcb.execution.ray_cluster import LocalRayCluster
-from bcb.execution.ray_executor import MixedEnvironmentError, RayExecutor
+from bcb.execution.ray_executor import RayExecutor
+from bcb.execution.ray_nodes import MixedEnvironmentError
 from bcb.execution.sandbox import SandboxOptions
 from helpers import shared_file
 

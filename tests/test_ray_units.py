@@ -15,19 +15,16 @@ import pytest
 
 from bcb.evaluation.store import ResultStore, StoredVerdict, VerdictKey
 from bcb.execution import ExecutionResult, Job, Limits, LocalExecutor
-from bcb.execution.protocol import ExecutorOptions, ManagedExecutor, create_executor, describe_executor
-from bcb.execution.ray_executor import (
-    RAY_INSTALL_HINT,
-    BatchScheduler,
+from bcb.execution.protocol import Executor, ExecutorOptions, create_executor, describe_executor
+from bcb.execution.ray_batches import BatchScheduler
+from bcb.execution.ray_executor import RAY_INSTALL_HINT, RayExecutor, RayUnavailableError, import_ray
+from bcb.execution.ray_nodes import (
     MixedEnvironmentError,
     NodeReport,
-    RayExecutor,
     RayExecutorError,
-    RayUnavailableError,
     check_environments,
     environment_differences,
     harness_fingerprint,
-    import_ray,
 )
 
 
@@ -281,13 +278,13 @@ def test_the_cli_says_how_to_install_ray(bcb_cmd: list[str], tmp_path: Path) -> 
 
 def test_executor_factory_builds_either_kind_without_starting() -> None:
     local = create_executor(ExecutorOptions(kind="local", workers=3, preload=(), limits=Limits(max_stack_mb=8)))
-    assert isinstance(local, LocalExecutor) and isinstance(local, ManagedExecutor)
+    assert isinstance(local, LocalExecutor) and isinstance(local, Executor)
     assert local.workers == 3 and local.limits == Limits(max_stack_mb=8)
     assert describe_executor(local)["kind"] == "local"
     remote = create_executor(
         ExecutorOptions(kind="ray", workers=2, preload=(), ray_address="127.0.0.2:1", allow_mixed_env=True)
     )
-    assert isinstance(remote, RayExecutor) and isinstance(remote, ManagedExecutor)
+    assert isinstance(remote, RayExecutor) and isinstance(remote, Executor)
     assert (remote.workers_per_node, remote.address, remote.allow_mixed_env) == (2, "127.0.0.2:1", True)
     assert remote.describe()["nodes"] == []
     with pytest.raises(ValueError, match="unknown executor"):

@@ -730,9 +730,9 @@ def test_ground_truths_that_define_classes_are_not_flagged() -> None:
 def test_stale_cgroups_of_dead_processes_are_swept() -> None:
     """A keeper killed together with its zygote leaves its job cgroups; the next executor's
     zygotes remove the empty ones whose process is gone, and never one of a live process."""
-    from bcb.execution._sandbox import _cgroup_dir, sweep_stale_cgroups
+    from bcb.execution._sandbox import cgroup_dir, sweep_stale_cgroups
 
-    base = _cgroup_dir("pids", own_cgroup_paths())
+    base = cgroup_dir("pids", own_cgroup_paths())
     if base is None or not os.access(base, os.W_OK):
         pytest.skip("no writable pids cgroup hierarchy here")
     gone = subprocess.Popen([sys.executable, "-c", "pass"])

@@ -7,3 +7,10 @@ from __future__ import annotations
 
 class BcbError(Exception):
     """A mistake the user can fix; the message says what to do."""
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """``text`` with its white space folded, cut to ``limit`` characters: how every layer quotes a
+    message it did not write (a provider's, a worker's, a sample's) inside one line of its own."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."

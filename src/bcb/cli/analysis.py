@@ -3,6 +3,9 @@ analyses out.
 
 Wiring only: loading, scoring and rendering live in `bcb.analysis`, which needs numpy (a core
 dependency: leaderboards work on the default install); it is imported when a command runs.
+
+Why one module of this length: the five commands share the loading of results and dataset
+(`_prepare`), and most of the length is their typer signatures, one annotated line per option.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from bcb.dataset import DATASETS, DEFAULT_VERSION, VERSIONS, Dataset, DatasetErr
 from bcb.errors import BcbError
 
 if TYPE_CHECKING:
-    from bcb.execution.sandbox import SandboxOptions
+    from bcb.execution import SandboxOptions
 
 console = Console()
 err_console = Console(stderr=True)
@@ -121,7 +121,7 @@ def sandbox_options(
 ) -> "SandboxOptions":
     """The one place the CLI turns its sandbox flags into options (the layers are probed when the
     workers start; the executor refuses, in one line, a tier that lacks a guarantee)."""
-    from bcb.execution.sandbox import LAYER_NAMES, SandboxOptions
+    from bcb.execution import LAYER_NAMES, SandboxOptions
 
     unknown = sorted(set(disable_layers or ()) - set(LAYER_NAMES))
     if unknown:

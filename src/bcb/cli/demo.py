@@ -23,7 +23,7 @@ from bcb.cli.common import (
     user_errors,
 )
 from bcb.cli.data import _print_summary
-from bcb.cli.evaluate import BarProgress
+from bcb.cli.evaluate import EvalProgressBar
 from bcb.dataset import DEFAULT_VERSION, DatasetError
 from bcb.dataset.domains import lib_domains_for
 from bcb.dataset.summary import summarize
@@ -34,10 +34,7 @@ from bcb.evaluation.results import result_paths, write_eval_results
 from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.samples import read_samples
 from bcb.evaluation.store import ResultStore
-from bcb.execution.environment import environment_fingerprint
-from bcb.execution.executor import ExecutorError
-from bcb.execution.limits import check_seconds
-from bcb.execution.preload import preload_modules
+from bcb.execution import ExecutorError, check_seconds, environment_fingerprint, preload_modules
 from bcb.fileio import write_json_atomic
 
 
@@ -92,7 +89,15 @@ def demo(
                 err_console.print(f"[bold]{name}[/]")
                 samples = read_samples(path, mini.by_id, resolve_id=mini.resolve_id)
                 outcome = evaluate(
-                    mini, tasks, samples, config, store, fingerprint, runner, BarProgress(), samples_origin=str(path)
+                    mini,
+                    tasks,
+                    samples,
+                    config,
+                    store,
+                    fingerprint,
+                    runner,
+                    EvalProgressBar(),
+                    samples_origin=str(path),
                 )
                 executed, reused = executed + outcome.executed, reused + outcome.reused
                 eval_path, passk_path = result_paths(path)

@@ -28,23 +28,27 @@ from bcb.dataset import DatasetError, parse_id_range, parse_ids, select_tasks
 from bcb.evaluation.evaluate import EvalConfig
 from bcb.evaluation.plan import environment_key
 from bcb.evaluation.store import ResultStore
-from bcb.execution.doctor import (
+from bcb.execution import (
     DEFAULT_NETWORK_PROBE,
+    GUARANTEES,
+    LAYERS,
+    OFFICIAL_TIMEOUT_FLOOR_S,
     TARGET_GT_RATE,
     Diagnosis,
+    ExecutorError,
     LibraryReport,
+    SandboxOptions,
     SandboxProbe,
     diagnose,
+    environment_fingerprint,
+    find_task_python,
     parse_host_port,
     probe_libraries,
     probe_sandbox,
+    sandbox_summary,
     summarize_ground_truth,
     task_needs,
 )
-from bcb.execution.environment import environment_fingerprint, find_task_python
-from bcb.execution.executor import ExecutorError
-from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S
-from bcb.execution.sandbox import GUARANTEES, LAYERS, SandboxOptions, sandbox_summary
 
 
 def _short(task_ids: list[str], limit: int = 12) -> str:

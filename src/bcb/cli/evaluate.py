@@ -68,20 +68,22 @@ from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.samples import counts_by_task, read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.evaluation.timing import RunClock
-from bcb.execution.environment import (
+from bcb.execution import (
+    EXECUTOR_KINDS,
+    TIMEOUT_POLICIES,
+    ExecutorError,
+    Limits,
+    check_seconds,
     environment_fingerprint,
     find_task_python,
+    preload_modules,
     require_libraries,
 )
-from bcb.execution.executor import ExecutorError
-from bcb.execution.limits import TIMEOUT_POLICIES, Limits, check_seconds
-from bcb.execution.preload import preload_modules
-from bcb.execution.protocol import EXECUTOR_KINDS
 from bcb.fileio import write_json_atomic
 from bcb.server.api import TOKEN_ENV
 
 
-class BarProgress:
+class EvalProgressBar:
     """A rich bar with samples/s, ETA and the running pass rate."""
 
     def __init__(self) -> None:
@@ -438,7 +440,7 @@ def evaluate_command(
             store = ResultStore(root / "bcb.sqlite")
             if check_gt_only or recheck_gt:
                 env = environment_key(runner.prepare(fingerprint))
-                gt = check_ground_truth(loaded, tasks, config, store, env, runner, BarProgress(), recheck=True)
+                gt = check_ground_truth(loaded, tasks, config, store, env, runner, EvalProgressBar(), recheck=True)
                 if check_gt_only:
                     _print_gt(
                         gt_pass_rate=sum(g.passed for g in gt.values()) / len(gt),
@@ -453,7 +455,7 @@ def evaluate_command(
                 store,
                 runner.environment(fingerprint),
                 runner,
-                BarProgress(),
+                EvalProgressBar(),
                 samples_origin=str(samples),
                 clock=clock,
                 executor=runner.describe,

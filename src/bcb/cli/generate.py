@@ -36,7 +36,7 @@ from bcb.generation.prompts import INSTRUCTION_PREFIX, RESPONSE_PREFIX
 from bcb.generation.providers import make_provider, preflight
 from bcb.generation.providers.openai_compat import REASONING_EFFORTS
 from bcb.generation.registry import provider_names, providers
-from bcb.generation.runner import Runner
+from bcb.generation.runner import GenerationRunner
 from bcb.generation.samples import SamplesFile, samples_file_name
 from bcb.generation.settings import GenerationSettings
 
@@ -275,7 +275,7 @@ def run_generation(
             tokens_per_second=stats.output_tokens / seconds,
         )
 
-    runner = Runner(settings, provider, cache, samples, read_cache=read_cache, progress=report)
+    runner = GenerationRunner(settings, provider, cache, samples, read_cache=read_cache, progress=report)
     manifest.update(runner.stats, "running")
     try:
         with progress:

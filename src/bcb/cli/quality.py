@@ -33,7 +33,7 @@ from bcb.cli.common import (
     user_errors,
     worker_count,
 )
-from bcb.cli.evaluate import BarProgress
+from bcb.cli.evaluate import EvalProgressBar
 from bcb.dataset import DatasetError, Task, parse_id_range, parse_ids, select_tasks
 from bcb.dataset.loading import read_records
 from bcb.dataset.task import parse_task
@@ -48,11 +48,15 @@ from bcb.evaluation.quality import (
     summarize,
 )
 from bcb.evaluation.runner import SharedExecutor
-from bcb.execution.environment import EnvironmentProbeError, find_task_python, missing_libraries
-from bcb.execution.executor import ExecutorError
-from bcb.execution.limits import Limits
-from bcb.execution.preload import preload_modules
-from bcb.execution.sandbox import SandboxOptions
+from bcb.execution import (
+    EnvironmentProbeError,
+    ExecutorError,
+    Limits,
+    SandboxOptions,
+    find_task_python,
+    missing_libraries,
+    preload_modules,
+)
 from bcb.fileio import read_json, write_json_atomic
 
 #: The coverage.py the task environment is pinned to (execution/requirements/tasks-py311.txt).
@@ -138,7 +142,7 @@ def qa_command(
             python, parallel, tasks, sandbox_options(allow_network, unsafe, disable_layer), coverage
         )
         try:
-            qualities = assess(tasks, runner, runs=runs, coverage=coverage, progress=BarProgress())
+            qualities = assess(tasks, runner, runs=runs, coverage=coverage, progress=EvalProgressBar())
             executor = runner.describe()
         finally:
             runner.close()
@@ -292,7 +296,7 @@ def task_check(
         if tasks:
             _, runner = _runner(python, parallel, tasks, sandbox_options(allow_network, unsafe, disable_layer), True)
             try:
-                checks.extend(check_tasks(tasks, runner, runs=runs, progress=BarProgress()))
+                checks.extend(check_tasks(tasks, runner, runs=runs, progress=EvalProgressBar()))
             finally:
                 runner.close()
         if output is not None:

@@ -13,8 +13,7 @@ import typer
 
 from bcb.cli.common import DataDir, DatasetFile, DatasetName, Version, err_console, user_errors
 from bcb.dataset import DatasetError
-from bcb.execution.executor import ExecutorError
-from bcb.execution.sandbox import LAYER_NAMES, SandboxOptions
+from bcb.execution import LAYER_NAMES, ExecutorError, SandboxOptions
 from bcb.server.api import TOKEN_ENV
 from bcb.server.service import EvaluationService, ServeConfig
 

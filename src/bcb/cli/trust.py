@@ -36,7 +36,7 @@ from bcb.cli.common import (
     user_errors,
     worker_count,
 )
-from bcb.cli.evaluate import BarProgress
+from bcb.cli.evaluate import EvalProgressBar
 from bcb.dataset import DatasetError, parse_id_range, parse_ids, select_tasks
 from bcb.dataset.perturbation import TRANSFORM_HELP, TRANSFORMS, parse_transforms, perturb_tasks
 from bcb.evaluation.evaluate import EvalConfig
@@ -44,10 +44,7 @@ from bcb.evaluation.perturbation_check import PerturbationCheck, provenance_path
 from bcb.evaluation.plan import environment_key
 from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.store import ResultStore
-from bcb.execution.environment import environment_fingerprint, find_task_python
-from bcb.execution.executor import ExecutorError
-from bcb.execution.limits import Limits
-from bcb.execution.preload import preload_modules
+from bcb.execution import ExecutorError, Limits, environment_fingerprint, find_task_python, preload_modules
 
 _TRANSFORMS_HELP = (
     "Comma-separated, default all: " + "; ".join(f"{name}: {TRANSFORM_HELP[name]}" for name in TRANSFORMS) + "."
@@ -128,7 +125,7 @@ def perturb_command(
                 store=store,
                 env=env,
                 runner=runner,
-                progress=BarProgress(),
+                progress=EvalProgressBar(),
             )
         finally:
             runner.close()

@@ -24,7 +24,8 @@ HARD_REPO = "bigcode/bigcodebench-hard"
 PAGE = 100
 TIMEOUT_S = 10.0
 
-Progress = Callable[[int, int], None]
+#: Told (rows downloaded, rows in all) as a download goes on.
+DownloadProgress = Callable[[int, int], None]
 
 
 class DownloadError(BcbError, RuntimeError):
@@ -53,7 +54,7 @@ def _get_json(url: str, timeout: float) -> Any:
 
 
 def fetch_rows(
-    repo: str, split: str, *, progress: Progress | None = None, timeout: float = TIMEOUT_S
+    repo: str, split: str, *, progress: DownloadProgress | None = None, timeout: float = TIMEOUT_S
 ) -> list[dict[str, Any]]:
     """All rows of one split of a Hugging Face dataset, in order.
 

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal
+from typing import Any, Iterable, Iterator, Literal
 
 from bcb.dataset import hub
 from bcb.dataset.hashing import content_hash
@@ -29,8 +29,6 @@ Subset = Literal["full", "hard"]
 SUBSETS: tuple[Subset, ...] = ("full", "hard")
 DATASETS: tuple[str, ...] = ("bigcodebench", "bcb-mini")
 HARD_IDS_FILE = "BigCodeBench-Hard-task-ids.json"
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -260,7 +258,7 @@ def hard_task_ids(
     data_dir: str | os.PathLike[str] | None = None,
     near: Path | None = None,
     download: bool = True,
-    progress: Progress | None = None,
+    progress: hub.DownloadProgress | None = None,
 ) -> list[str]:
     """The 148 Hard ids: a local id list if there is one, else the ids of the Hugging Face Hard
     split (cached). The Hard tasks themselves are always taken from a verified full dataset."""
@@ -294,7 +292,7 @@ def _missing_message(what: str, file_name: str) -> str:
     )
 
 
-def download_version(version: str, *, progress: Progress | None = None) -> Path:
+def download_version(version: str, *, progress: hub.DownloadProgress | None = None) -> Path:
     """Fetch a released version into the cache, verified, and return the cached file."""
     check_version_name(version)
     try:
@@ -325,7 +323,7 @@ def load_dataset(
     dataset_file: str | os.PathLike[str] | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     download: bool = True,
-    progress: Progress | None = None,
+    progress: hub.DownloadProgress | None = None,
 ) -> Dataset:
     """Resolve what the user asked for into verified tasks.
 
@@ -388,7 +386,7 @@ def tasks_checked(tasks: Iterable[Task], where: str) -> None:
             raise DatasetError(f"{where}: {exc}") from None
 
 
-def _hard_subset(full: Dataset, *, data_dir: Any, download: bool, progress: Progress | None) -> Dataset:
+def _hard_subset(full: Dataset, *, data_dir: Any, download: bool, progress: hub.DownloadProgress | None) -> Dataset:
     near = Path(full.source).parent if Path(full.source).is_file() else None
     ids = hard_task_ids(
         full.version or DEFAULT_VERSION, data_dir=data_dir, near=near, download=download, progress=progress

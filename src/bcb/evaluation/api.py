@@ -29,14 +29,24 @@ from typing import Any
 from bcb.dataset import Dataset, Task, content_hash
 from bcb.evaluation.plan import Environment, Program, distinct_programs, plan_verdicts, stored_verdict
 from bcb.evaluation.runner import SharedExecutor
-from bcb.evaluation.samples import Sample, SamplesError, program, solution_sha
+from bcb.evaluation.samples import SamplesError, program, solution_sha
 from bcb.evaluation.store import ResultStore
-from bcb.execution.environment import environment_fingerprint
-from bcb.execution.jobs import ExecutionResult, Job, Status
-from bcb.execution.limits import OFFICIAL_MIN_TIME_LIMIT_S, Limits, check_seconds, official_time_limit
-from bcb.execution.preload import preload_modules
-from bcb.execution.protocol import ExecutorKind, ManagedExecutor, verdict_fingerprint
-from bcb.execution.sandbox import SandboxOptions
+from bcb.execution import (
+    OFFICIAL_MIN_TIME_LIMIT_S,
+    ExecutionResult,
+    Executor,
+    ExecutorKind,
+    Job,
+    Limits,
+    SandboxOptions,
+    Status,
+    check_seconds,
+    environment_fingerprint,
+    official_time_limit,
+    preload_modules,
+    verdict_fingerprint,
+)
+from bcb.generation.samples import Sample
 
 __all__ = ["Verdict", "evaluate_solutions"]
 
@@ -70,7 +80,7 @@ class Verdict:
 def evaluate_solutions(
     tasks: Dataset | Iterable[Task],
     solutions: Iterable[tuple[str, str] | Mapping[str, Any]],
-    executor: ManagedExecutor | ExecutorKind | None = None,
+    executor: Executor | ExecutorKind | None = None,
     *,
     calibrated: bool = True,
     time_limit: float | None = None,
@@ -121,7 +131,11 @@ def evaluate_solutions(
     items = []
     for index, item in enumerate(solutions):
         task, text = _parse(item, index, by_id, resolve)
-        code = program(Sample(task.task_id, text, index, f"solution {index}"), task, calibrated=calibrated)
+        code = program(
+            Sample(task_id=task.task_id, index=index, solution=text, where=f"solution {index}"),
+            task,
+            calibrated=calibrated,
+        )
         items.append((index, task.task_id, code, solution_sha(code), task.test))
     programs = distinct_programs(items, lambda task_id: limit)
     if not programs:

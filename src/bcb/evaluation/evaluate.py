@@ -29,7 +29,7 @@ from bcb.evaluation.laziness import lazy_reason
 from bcb.evaluation.passk import pass_at_1_ci, pass_at_k
 from bcb.evaluation.plan import (
     Environment,
-    Runner,
+    JobRunner,
     VerdictPlan,
     as_environment,
     distinct_programs,
@@ -41,14 +41,14 @@ from bcb.evaluation.plan import (
     verdict_limits,
 )
 from bcb.evaluation.results import EvalResults, SampleResult
-from bcb.evaluation.samples import Sample, SamplesError, program, solution_sha
+from bcb.evaluation.samples import SamplesError, program, solution_sha
 from bcb.evaluation.store import GroundTruth, ResultStore, StoredVerdict
 from bcb.evaluation.timing import RunClock
-from bcb.execution.jobs import ExecutionResult, Job
-from bcb.execution.limits import Limits, check_seconds, time_limit_for
+from bcb.execution import ExecutionResult, Job, Limits, check_seconds, time_limit_for
+from bcb.generation.samples import Sample
 
 
-class Progress(Protocol):
+class EvalProgress(Protocol):
     """What a front end shows while work runs (the CLI draws a bar with rate, ETA, pass rate).
     ``done`` holds the statuses already known before anything runs (verdicts from the store), so
     the count and the pass rate cover what the results will, not only what runs now."""
@@ -60,7 +60,7 @@ class Progress(Protocol):
     def stop(self) -> None: ...
 
 
-class SilentProgress:
+class SilentEvalProgress:
     """Shows nothing: for library callers and tests."""
 
     def start(self, phase: str, total: int, done: Sequence[str] = ()) -> None:
@@ -149,7 +149,9 @@ def planned_time(gt: GroundTruth, limit: float) -> float:
     return gt.gt_time or 0.0
 
 
-def _run(jobs: list[Job], runner: Runner, clock: RunClock | None, on_result: Callable[[ExecutionResult], None]) -> None:
+def _run(
+    jobs: list[Job], runner: JobRunner, clock: RunClock | None, on_result: Callable[[ExecutionResult], None]
+) -> None:
     if not jobs:
         return
     for result in runner(jobs):
@@ -166,14 +168,14 @@ def check_ground_truth(
     config: EvalConfig,
     store: ResultStore,
     env: str,
-    runner: Runner,
-    progress: Progress | None = None,
+    runner: JobRunner,
+    progress: EvalProgress | None = None,
     *,
     recheck: bool = False,
     clock: RunClock | None = None,
 ) -> dict[str, GroundTruth]:
     """Each task's canonical solution, cached per dataset hash + environment + limits."""
-    progress = progress or SilentProgress()
+    progress = progress or SilentEvalProgress()
     gt_limit = ground_truth_limit(config.timeout, config.min_time_limit)
     key = config.limits_for(gt_limit)
     if recheck:
@@ -287,7 +289,7 @@ def plan_samples(
 
 
 def run_samples(
-    plan: VerdictPlan, runner: Runner, store: ResultStore, progress: Progress, clock: RunClock | None = None
+    plan: VerdictPlan, runner: JobRunner, store: ResultStore, progress: EvalProgress, clock: RunClock | None = None
 ) -> dict[str, StoredVerdict]:
     """Run what the store lacks; every verdict by its program's job key. The progress counts
     samples, as the results do: a program shared by several samples counts for each."""
@@ -360,8 +362,8 @@ def evaluate(
     config: EvalConfig,
     store: ResultStore,
     fingerprint: Mapping[str, Any] | Environment,
-    runner: Runner,
-    progress: Progress | None = None,
+    runner: JobRunner,
+    progress: EvalProgress | None = None,
     *,
     samples_origin: str = "",
     clock: RunClock | None = None,
@@ -374,7 +376,7 @@ def evaluate(
     the manifest (default: from this call); ``executor`` says where samples ran, for the manifest."""
     started = time.time()
     clock = clock or RunClock.from_now()
-    progress = progress or SilentProgress()
+    progress = progress or SilentEvalProgress()
     tasks, samples = select_samples(dataset, tasks, samples, config, samples_origin)
     executed = sample_programs(samples, tasks, config)
     environment = as_environment(fingerprint)

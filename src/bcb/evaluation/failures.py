@@ -32,6 +32,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from bcb.errors import one_line
+
 CATEGORIES = (
     "syntax", "import", "name", "api", "assertion", "exception", "timeout", "memory", "lazy", "tamper", "no_code", "environment", "unknown",
 )  # fmt: skip
@@ -159,11 +161,11 @@ def classify(
     if syntax is None and "ALL" in details and _SYNTAX_MESSAGE.search(str(details["ALL"]).strip()):
         syntax = str(details["ALL"]).strip()
     if syntax is not None:
-        return Diagnosis("syntax", _short(syntax), exception="SyntaxError")
+        return Diagnosis("syntax", one_line(syntax, MAX_DETAIL), exception="SyntaxError")
     if lazy:
         return Diagnosis("lazy", lazy)
     if "TAMPER" in details:
-        return Diagnosis("tamper", _short(f"forged verdict: {details['TAMPER']}"))
+        return Diagnosis("tamper", one_line(f"forged verdict: {details['TAMPER']}", MAX_DETAIL))
     tests = classify_tests(details, program)
     if gt_failed:
         return Diagnosis(
@@ -364,7 +366,7 @@ def _classify_trace(
     test: str, text: str, own_lines: int, imports: Mapping[str, str], source: list[str], own_classes: frozenset[str]
 ) -> TestFailure:
     frames, kind, message = parse_traceback(text)
-    line = _short(f"{kind}: {message}" if kind and message else kind or message)
+    line = one_line(f"{kind}: {message}" if kind and message else kind or message, MAX_DETAIL)
     if not text.strip():
         return TestFailure(test, "unknown", None, "")
     if kind is None:
@@ -396,7 +398,7 @@ def _classify_trace(
 def _classify_module_error(text: str, imports: Mapping[str, str], test: str = "ALL") -> TestFailure:
     """The module-level error, which the official procedure records as `str(exc)` alone."""
     message = text.strip()
-    line = _short(message)
+    line = one_line(message, MAX_DETAIL)
     if not message:
         return TestFailure(test, "unknown", None, "")
     if _SYNTAX_MESSAGE.search(message):
@@ -520,15 +522,10 @@ def _library_on_line(code: str, imports: Mapping[str, str], name: str) -> str | 
 def _detail(failure: TestFailure) -> str:
     where = "" if failure.test == "ALL" else f" (in {failure.test})"
     if failure.category == "import" and failure.attribute:
-        return _short(f"cannot import {failure.attribute}{where}")
+        return one_line(f"cannot import {failure.attribute}{where}", MAX_DETAIL)
     if failure.category == "api" and failure.library:
-        return _short(f"{failure.library}: {failure.message}{where}")
+        return one_line(f"{failure.library}: {failure.message}{where}", MAX_DETAIL)
     if failure.category == "name" and failure.attribute:
         missing = f" (a missing import of {failure.library})" if failure.library else ""
-        return _short(f"{failure.attribute} is not defined{missing}{where}")
-    return _short(f"{failure.message or failure.category}{where}")
-
-
-def _short(text: str) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= MAX_DETAIL else line[: MAX_DETAIL - 3] + "..."
+        return one_line(f"{failure.attribute} is not defined{missing}{where}", MAX_DETAIL)
+    return one_line(f"{failure.message or failure.category}{where}", MAX_DETAIL)

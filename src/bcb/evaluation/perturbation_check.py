@@ -27,10 +27,10 @@ from typing import Literal, Mapping, Sequence
 from bcb import __version__
 from bcb.dataset import Dataset, DatasetError, Task, content_hash, write_tasks
 from bcb.dataset.perturbation import Perturbation
-from bcb.evaluation.evaluate import EvalConfig, Progress, check_ground_truth
-from bcb.evaluation.plan import Runner, ground_truth_limit, ground_truth_of
+from bcb.evaluation.evaluate import EvalConfig, EvalProgress, check_ground_truth
+from bcb.evaluation.plan import JobRunner, ground_truth_limit, ground_truth_of
 from bcb.evaluation.store import GroundTruth, ResultStore
-from bcb.execution.jobs import Job
+from bcb.execution import Job
 from bcb.fileio import write_json_atomic
 
 DropCategory = Literal["perturbation", "environment", "unchanged"]
@@ -141,7 +141,7 @@ def _status(gt: GroundTruth | None) -> str | None:
 class _Phase:
     """Names a ground-truth phase on the caller's progress display."""
 
-    def __init__(self, progress: Progress | None, label: str) -> None:
+    def __init__(self, progress: EvalProgress | None, label: str) -> None:
         self.progress, self.label = progress, label
 
     def start(self, phase: str, total: int, done: Sequence[str] = ()) -> None:
@@ -193,8 +193,8 @@ def recheck_perturbations(
     config: EvalConfig,
     store: ResultStore,
     env: str,
-    runner: Runner,
-    progress: Progress | None = None,
+    runner: JobRunner,
+    progress: EvalProgress | None = None,
 ) -> PerturbationCheck:
     """Run the original and the perturbed ground truths; keep the perturbed tasks that pass."""
     changed = [p for p in perturbations if p.changed]
@@ -253,7 +253,7 @@ def recheck_perturbations(
 
 
 def _run_again(
-    suspects: Sequence[Perturbation], config: EvalConfig, runner: Runner, progress: _Phase
+    suspects: Sequence[Perturbation], config: EvalConfig, runner: JobRunner, progress: _Phase
 ) -> dict[str, tuple[GroundTruth, GroundTruth]]:
     """Original and perturbed form of each task, once more, outside the store (its verdicts are
     what is being doubted), under the ground-truth time limit `check_ground_truth` uses."""

@@ -18,11 +18,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from bcb.evaluation.store import GroundTruth, ResultStore, StoredVerdict, VerdictKey, limits_key
-from bcb.execution.jobs import ExecutionResult, Job
-from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S, Limits
+from bcb.execution import OFFICIAL_TIMEOUT_FLOOR_S, ExecutionResult, Job, Limits
 
 
-class Runner(Protocol):
+class JobRunner(Protocol):
     """Runs jobs, yielding results as they finish. The caller owns the executor's lifetime, so the
     ground truth and the samples share one set of warm workers (and nothing starts when every
     verdict is already in the store)."""

@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bcb.dataset.task import Task
-from bcb.evaluation.evaluate import Progress, SilentProgress
-from bcb.evaluation.plan import Runner
-from bcb.execution.jobs import ExecutionResult, Job
-from bcb.execution.limits import OFFICIAL_TIMEOUT_FLOOR_S
-from bcb.execution.sandbox import count_test_methods
+from bcb.evaluation.evaluate import EvalProgress, SilentEvalProgress
+from bcb.evaluation.plan import JobRunner
+from bcb.execution import OFFICIAL_TIMEOUT_FLOOR_S, ExecutionResult, Job, count_test_methods
 
 #: The published bar: every task has at least this many test methods.
 MIN_TESTS = 5
@@ -35,7 +33,7 @@ GT_TIME_LIMIT = OFFICIAL_TIMEOUT_FLOOR_S + 1
 TIMEOUT_MARK = "(timeout)"
 
 
-def as_runner(executor: Any) -> Runner:
+def as_runner(executor: Any) -> JobRunner:
     """An executor (anything with ``run(jobs)``) or a runner callable, as a runner."""
     run = getattr(executor, "run", None)
     return run if callable(run) else executor
@@ -247,7 +245,7 @@ def assess(
     runs: int = 5,
     coverage: bool = True,
     time_limit: float = GT_TIME_LIMIT,
-    progress: Progress | None = None,
+    progress: EvalProgress | None = None,
 ) -> list[TaskQuality]:
     """Measure every task: one coverage run (when ``coverage``), then ``runs`` plain runs.
 
@@ -258,7 +256,7 @@ def assess(
     if runs < 1:
         raise ValueError(f"runs must be >= 1, got {runs}")
     run = as_runner(executor)
-    progress = progress or SilentProgress()
+    progress = progress or SilentEvalProgress()
     by_key: dict[str, ExecutionResult] = {}
     first_plain = 0 if coverage else 1
     progress.start(
@@ -452,7 +450,7 @@ def check_tasks(
     min_tests: int = MIN_TESTS,
     min_coverage: float = MIN_COVERAGE,
     time_limit: float = GT_TIME_LIMIT,
-    progress: Progress | None = None,
+    progress: EvalProgress | None = None,
 ) -> list[TaskCheck]:
     """``bcb task check``: static checks, then the ground truth (coverage run plus ``runs``
     plain runs, all passing) and a stubbed solution (which must not pass), through ``executor``."""

@@ -26,16 +26,17 @@ from typing import Any
 from bcb import __version__
 from bcb.evaluation.plan import Environment, environment_key
 from bcb.evaluation.timing import RunClock
-from bcb.execution.jobs import ExecutionResult, Job
-from bcb.execution.limits import Limits
-from bcb.execution.protocol import (
+from bcb.execution import (
+    ExecutionResult,
+    Executor,
     ExecutorOptions,
-    ManagedExecutor,
+    Job,
+    Limits,
+    SandboxOptions,
     create_executor,
     describe_executor,
     verdict_fingerprint,
 )
-from bcb.execution.sandbox import SandboxOptions
 from bcb.fileio import write_json_atomic
 
 #: Beside ``bcb.sqlite`` under ``--root``: each remembered sandbox probe, by :func:`_probe_key`.
@@ -72,7 +73,7 @@ class SharedExecutor:
             allow_mixed_env=allow_mixed_env,
             sandbox=sandbox or SandboxOptions(),
         )
-        self.executor: ManagedExecutor | None = None
+        self.executor: Executor | None = None
         self.probe_file = root / PROBE_FILE if root is not None else None
         self.clock = clock
         self._started = False
@@ -147,7 +148,7 @@ class SharedExecutor:
             return {"kind": self.options.kind, "started": False}
         return describe_executor(self.executor)
 
-    def _executor(self) -> ManagedExecutor:
+    def _executor(self) -> Executor:
         if self.executor is None:
             self.executor = create_executor(self.options)
         return self.executor

@@ -9,29 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
 from bcb.dataset import DatasetError, Task
-from bcb.generation.samples import SamplesError, read_sample_records
+from bcb.generation.samples import Sample, SamplesError, read_sample_records
 
 CALIBRATION_BODY = "\n    pass\n"
 
 #: Maps what a user wrote as a task id (`13`) to the dataset's id; raises for an unknown one.
 ResolveId = Callable[[str], str]
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One model answer for one task. `index` numbers the answers of a task in reading order
-    (the official `completion_id`); `where` says where it came from, for messages."""
-
-    task_id: str
-    solution: str
-    index: int
-    where: str
-    raw_solution: str | None = None
 
 
 def program(sample: Sample, task: Task, *, calibrated: bool) -> str:
@@ -79,7 +66,13 @@ def _read_jsonl(path: Path, tasks: Mapping[str, Task], resolve_id: ResolveId | N
         raw = record.fields.get("raw_solution")
         index = counters.get(task_id, 0)
         counters[task_id] = index + 1
-        yield Sample(task_id, solution, index, record.where, raw if isinstance(raw, str) else None)
+        yield Sample(
+            task_id=task_id,
+            index=index,
+            solution=solution,
+            raw_solution=raw if isinstance(raw, str) else None,
+            where=record.where,
+        )
 
 
 def _read_dir(path: Path, resolve_id: ResolveId | None) -> Iterator[Sample]:
@@ -100,7 +93,7 @@ def _read_dir(path: Path, resolve_id: ResolveId | None) -> Iterator[Sample]:
                 text = file.read_text(encoding="utf-8")
             except UnicodeDecodeError:
                 raise SamplesError(f"{file}: not UTF-8 text") from None
-            yield Sample(task_id, text, index, str(file))
+            yield Sample(task_id=task_id, index=index, solution=text, where=str(file))
     if not found:
         raise SamplesError(f"{path}: no N.py files in its task folders")
 

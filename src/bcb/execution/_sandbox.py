@@ -23,6 +23,10 @@ Which layers work decides the **tier**:
 
 Nothing here changes a verdict for an ordinary sample: a layer either is invisible to it or turns
 a harmful action into an ordinary error.
+
+Why one file of this size: the zygote loads it by path under the task environment's interpreter,
+where bcb is not installed, so it cannot import siblings; the table, its probes and applies and the
+cgroup helpers travel together as one stdlib-only file (whose bytes Ray nodes compare).
 """
 
 from __future__ import annotations
@@ -413,7 +417,9 @@ def own_cgroup_paths() -> dict[str, str]:
     return paths
 
 
-def _cgroup_dir(kind: str, own: dict[str, str]) -> str | None:
+def cgroup_dir(kind: str, own: dict[str, str]) -> str | None:
+    """Where this process's ``kind`` cgroup is mounted, or ``None``; public because the parent's
+    executor-wide cgroup (``sandbox.ExecutorCgroup``) nests under the same directory."""
     if kind not in own:
         return None
     mount = os.path.join(_CGROOT, "unified" if kind == "unified" else kind)
@@ -423,7 +429,8 @@ def _cgroup_dir(kind: str, own: dict[str, str]) -> str | None:
     return d if os.path.isdir(d) else None
 
 
-def _write(path: str, value: str) -> None:
+def write_value(path: str, value: str) -> None:
+    """The whole value in one write(2), which is how cgroup and /proc files take a value."""
     fd = os.open(path, os.O_WRONLY)
     try:
         os.write(fd, value.encode())
@@ -449,7 +456,7 @@ class JobCgroups:
         unified = self.dirs.get("unified")
         if unified:
             with contextlib.suppress(OSError):
-                _write(os.path.join(unified, "cgroup.kill"), "1")
+                write_value(os.path.join(unified, "cgroup.kill"), "1")
         # v1 fallback (and belt and braces): SIGKILL every member until none is left; the pids cap
         # bounds how many a fork loop can make meanwhile.
         for _ in range(200):
@@ -486,7 +493,7 @@ def remove_leftover_cgroups(zygote_pid: int, executor_pid: int, executor_gone: b
 
     own = own_cgroup_paths()
     for kind in ("unified", "memory", "pids"):
-        base = _cgroup_dir(kind, own)
+        base = cgroup_dir(kind, own)
         if base is None:
             continue
         executor_dirs = glob.glob(os.path.join(base, f"bcb_{executor_pid}_exec*"))
@@ -532,7 +539,7 @@ def sweep_stale_cgroups(min_age_s: float = 600.0) -> int:
     removed = 0
     own = own_cgroup_paths()
     for kind in ("unified", "memory", "pids"):
-        base = _cgroup_dir(kind, own)
+        base = cgroup_dir(kind, own)
         if base is None:
             continue
         tops = glob.glob(os.path.join(base, "bcb_*"))
@@ -609,7 +616,7 @@ class Sandbox:
         if not path or "executor_memory_cap" in self.disabled:
             return 0
         try:
-            _write(os.path.join(path, "cgroup.procs"), str(os.getpid()))
+            write_value(os.path.join(path, "cgroup.procs"), str(os.getpid()))
             with open(os.path.join(path, "memory.limit_in_bytes")) as fh:
                 return int(fh.read().strip()) // (1024 * 1024)
         except (OSError, ValueError):
@@ -831,7 +838,7 @@ class Sandbox:
         dirs: dict[str, str] = {}
         name = f"bcb_{self.host_pid}_{tag}"
         for kind in ("unified", "memory", "pids"):
-            base = _cgroup_dir(kind, self._own)
+            base = cgroup_dir(kind, self._own)
             if base is None:
                 continue
             d = os.path.join(base, name)
@@ -846,11 +853,11 @@ class Sandbox:
             try:
                 if kind == "memory":
                     limit = str((self.memory_mb or 1 << 20) * 1024 * 1024)
-                    _write(os.path.join(d, "memory.limit_in_bytes"), limit)
+                    write_value(os.path.join(d, "memory.limit_in_bytes"), limit)
                     with contextlib.suppress(OSError):
-                        _write(os.path.join(d, "memory.memsw.limit_in_bytes"), limit)
+                        write_value(os.path.join(d, "memory.memsw.limit_in_bytes"), limit)
                 elif kind == "pids":
-                    _write(os.path.join(d, "pids.max"), str(self.pids_max or "max"))
+                    write_value(os.path.join(d, "pids.max"), str(self.pids_max or "max"))
                 elif not os.path.exists(os.path.join(d, "cgroup.kill")):
                     raise OSError(errno.ENOTSUP, "no cgroup.kill")
             except OSError as exc:
@@ -1147,7 +1154,7 @@ class Sandbox:
         mount and IPC namespaces, private /tmp, the size-capped sample directory ``own_dir``)."""
         # An OOM anywhere (the executor's cgroup, or the machine) kills a sample, never bcb.
         with contextlib.suppress(OSError):
-            _write("/proc/self/oom_score_adj", "1000")
+            write_value("/proc/self/oom_score_adj", "1000")
         # The zygote is non-dumpable (it holds the verdict channel); the sample's own process
         # need not be, so its /proc files stay its own, as in a fresh process.
         set_dumpable(True)
@@ -1177,7 +1184,7 @@ class SampleStep:
 
     def join(self, kind: str) -> None:
         if self.cg is not None and kind in self.cg.dirs:
-            _write(os.path.join(self.cg.dirs[kind], "cgroup.procs"), str(os.getpid()))
+            write_value(os.path.join(self.cg.dirs[kind], "cgroup.procs"), str(os.getpid()))
 
 
 #: System V IPC, denied where no IPC namespace keeps the host's objects out of reach.

@@ -61,7 +61,8 @@ LOG_TAIL_LINES = 40
 #: interpreter.
 PROBE_TIMEOUT_S = 300.0
 
-Progress = Callable[[str], None]
+#: Told each line of what building a task environment prints (a step starts with ``==> step``).
+SetupProgress = Callable[[str], None]
 
 #: Where ``bcb env create`` builds the task environment unless told otherwise, relative to the
 #: working directory; commands that run tasks look for it there.
@@ -139,7 +140,7 @@ def _tail(text: str, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
-def _run_step(step: str, argv: list[str], log_path: Path, progress: Progress | None) -> None:
+def _run_step(step: str, argv: list[str], log_path: Path, progress: SetupProgress | None) -> None:
     """Run one build step, appending its output to the log and streaming lines to ``progress``.
 
     Raises :class:`EnvironmentCreationError` with the step's own output tail on failure, so the
@@ -184,7 +185,7 @@ def create_environment(
     python: str | None = None,
     *,
     requirements: Path | None = None,
-    progress: Progress | None = None,
+    progress: SetupProgress | None = None,
     nltk_data: bool = True,
     nltk_wheel: Path | None = None,
 ) -> Path:

@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from bcb.execution._sandbox import set_dumpable
 from bcb.execution.child_env import DEFAULT_ENV_ALLOW, build_child_env, data_read_paths
@@ -40,7 +40,7 @@ from bcb.execution.worker import WorkerDied, WorkerError, WorkerProcess
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["Executor", "ExecutorError", "LocalExecutor", "preload_modules", "resolve_python"]
+__all__ = ["ExecutorError", "LocalExecutor", "preload_modules", "resolve_python"]
 
 DEFAULT_LIMITS = Limits()
 
@@ -50,14 +50,6 @@ DEFAULT_OUTPUT_CAP = 64 * 1024
 
 class ExecutorError(RuntimeError):
     """The executor cannot run samples at all (e.g. no worker starts in this environment)."""
-
-
-class Executor(Protocol):
-    """Anything that judges jobs. ``run`` yields one result per job, in completion order."""
-
-    def run(self, jobs: Iterable[Job]) -> Iterator[ExecutionResult]: ...
-
-    def close(self) -> None: ...
 
 
 def resolve_python(python: str) -> str:

@@ -4,7 +4,7 @@ Evaluation, the CLI and the Python API all do the same three things with an exec
 once (warm workers are the expensive part), feed it jobs many times, close it. Both
 implementations, :class:`~bcb.execution.executor.LocalExecutor` (this machine) and
 :class:`~bcb.execution.ray_executor.RayExecutor` (a Ray cluster), satisfy
-:class:`ManagedExecutor`, so callers choose one with a string and never branch on the type.
+:class:`Executor`, so callers choose one with a string and never branch on the type.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ __all__ = [
     "EXECUTOR_KINDS",
     "ExecutorKind",
     "ExecutorOptions",
-    "ManagedExecutor",
+    "Executor",
     "create_executor",
     "describe_executor",
     "verdict_fingerprint",
@@ -37,7 +37,7 @@ EXECUTOR_KINDS: tuple[ExecutorKind, ...] = ("local", "ray")
 
 
 @runtime_checkable
-class ManagedExecutor(Protocol):
+class Executor(Protocol):
     """An executor with a lifetime. ``run`` starts it if needed and yields one result per job, in
     completion order; ``close`` stops its workers. ``python`` and ``limits`` say what it runs
     samples with, which the result store keys verdicts on."""
@@ -85,7 +85,7 @@ class ExecutorOptions:
             raise ValueError("a Ray address and --allow-mixed-env only apply to the ray executor")
 
 
-def create_executor(options: ExecutorOptions) -> ManagedExecutor:
+def create_executor(options: ExecutorOptions) -> Executor:
     """A new, not yet started executor. Building a Ray executor does not import Ray; starting it does."""
     if options.kind == "ray":
         from bcb.execution.ray_executor import RayExecutor
@@ -120,7 +120,7 @@ def describe_executor(executor: object) -> dict[str, Any]:
     return {"kind": type(executor).__name__}
 
 
-def verdict_fingerprint(executor: ManagedExecutor, fingerprint: Mapping[str, Any]) -> dict[str, Any]:
+def verdict_fingerprint(executor: Executor, fingerprint: Mapping[str, Any]) -> dict[str, Any]:
     """What verdicts run by ``executor`` are keyed on in the result store: the task environment's
     ``fingerprint`` plus the sandbox layers its workers run with (an isolated network fails what
     ``--allow-network`` passes). The one rule for ``bcb evaluate`` and the Python API, so each

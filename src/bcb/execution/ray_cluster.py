@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,25 +54,9 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-def _group_members(pgid: int) -> list[int]:
-    """Live processes of process group ``pgid`` (from /proc; zombies excluded)."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if fields and fields[0] != "Z" and int(fields[2]) == pgid:
-            members.append(int(entry))
-    return members
-
-
-def _descendants(roots: list[int]) -> list[int]:
-    """Every live process below ``roots`` (Ray's worker processes leave their parent's group)."""
-    children: dict[int, list[int]] = {}
+def _live_processes() -> Iterator[tuple[int, list[str]]]:
+    """Each live process (zombies excluded) with the fields of its /proc stat after the name:
+    state, parent, process group, ..."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -81,7 +66,19 @@ def _descendants(roots: list[int]) -> list[int]:
             continue
         fields = stat[stat.rfind(")") + 2 :].split()
         if fields and fields[0] != "Z":
-            children.setdefault(int(fields[1]), []).append(int(entry))
+            yield int(entry), fields
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live processes of process group ``pgid``."""
+    return [pid for pid, fields in _live_processes() if int(fields[2]) == pgid]
+
+
+def _descendants(roots: list[int]) -> list[int]:
+    """Every live process below ``roots`` (Ray's worker processes leave their parent's group)."""
+    children: dict[int, list[int]] = {}
+    for pid, fields in _live_processes():
+        children.setdefault(int(fields[1]), []).append(pid)
     found: list[int] = []
     todo = list(roots)
     while todo:

@@ -8,7 +8,7 @@ How bcb maps onto Ray, and why:
   environment's interpreter at the same path on every node, with the driver's sample environment
   variables. So a verdict never depends on where it ran. One actor per worker (not one per node)
   lets Ray account CPUs per worker, and lets the driver replace a dead worker alone.
-- **Scheduling** stays in the driver (:class:`BatchScheduler`): samples leave in batches, one
+- **Scheduling** stays in the driver (:class:`~bcb.execution.ray_batches.BatchScheduler`): samples leave in batches, one
   actor call each (the round trip is paid per batch, not per sample), longest expected first; each
   actor has at most ``pipeline`` calls queued, so it never waits for the driver between batches;
   and at most ``max_in_flight`` samples are out at once, however many were submitted.
@@ -18,12 +18,17 @@ How bcb maps onto Ray, and why:
   replaced while their node lives. The driver keeps no state worth saving: callers write each
   result to the result store as it arrives, so a crashed driver resumes from the store.
 - **Environment check.** Before any worker starts, every node reports its task environment's
-  fingerprint (interpreter, packages, and bcb's sandbox code, :func:`node_fingerprint`); nodes
+  fingerprint (interpreter, packages, and bcb's sandbox code: :mod:`bcb.execution.ray_nodes`); nodes
   that differ from the driver's are refused, or accepted with ``allow_mixed_env``, which
   :meth:`RayExecutor.describe` reports and :meth:`RayExecutor.store_fingerprint` keys apart.
 
 Ray is imported when a :class:`RayExecutor` connects, never at import time: bcb without
 ``bcb[ray]`` installed works as before, and asking for Ray then says how to install it.
+
+Why this module is long: what is left here is the one class that owns the cluster's lifetime
+(connect, probe the nodes, start, replace and retire actors, dispatch batches, close), whose parts
+share its slots and its lock; the pure parts live beside it (:mod:`bcb.execution.ray_nodes`,
+:mod:`bcb.execution.ray_batches`).
 """
 
 from __future__ import annotations
@@ -31,80 +36,44 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import itertools
 import json
 import logging
-import math
 import os
-import socket
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from bcb import __version__
-from bcb.execution import _zygote
+from bcb.errors import one_line
 from bcb.execution.child_env import build_child_env
-from bcb.execution.environment import EnvironmentProbeError, environment_fingerprint
+from bcb.execution.environment import environment_fingerprint
 from bcb.execution.executor import ExecutorError, LocalExecutor, resolve_python
 from bcb.execution.jobs import ExecutionResult, Job
 from bcb.execution.limits import Limits, kill_after
 from bcb.execution.preload import DEFAULT_PRELOAD
+from bcb.execution.ray_batches import Batch, BatchScheduler
+from bcb.execution.ray_nodes import (
+    ENV_FIELDS,
+    MixedEnvironmentError,
+    NodeReport,
+    RayExecutorError,
+    check_environments,
+    environment_differences,
+    harness_fingerprint,
+    probe_node,
+    sandbox_difference,
+)
 from bcb.execution.sandbox import SandboxOptions, sandbox_summary
-from bcb.execution.scheduling import expected_seconds, longest_first
 
-__all__ = [
-    "RAY_INSTALL_HINT",
-    "Batch",
-    "BatchScheduler",
-    "MixedEnvironmentError",
-    "NodeReport",
-    "RayExecutor",
-    "RayExecutorError",
-    "RayUnavailableError",
-    "check_environments",
-    "environment_differences",
-    "harness_fingerprint",
-    "import_ray",
-    "node_fingerprint",
-]
+__all__ = ["RAY_INSTALL_HINT", "RayExecutor", "RayUnavailableError", "import_ray"]
 
 RAY_INSTALL_HINT = "pip install 'bcb[ray]'"
-
-#: The fingerprint fields a verdict depends on (those the result store keys environments on),
-#: besides ``sandbox``: the sandbox layers are probed by the workers as they start, and checked then.
-ENV_FIELDS: tuple[str, ...] = ("python_version", "implementation", "machine", "freeze_sha256", "nltk_data_sha256")
-
-#: bcb's own files that run a sample and turn its report into a verdict: every node must run the
-#: same bytes. (This module and the CLI only move results around.)
-VERDICT_CODE: tuple[str, ...] = (
-    "_zygote.py",
-    "_sandbox.py",
-    "sandbox.py",
-    "child_env.py",
-    "nltk_data.py",
-    "executor.py",
-    "jobs.py",
-    "limits.py",
-    "verdict.py",
-    "worker.py",
-)
-
-
-class RayExecutorError(ExecutorError):
-    """The Ray executor cannot run (Ray missing, cluster unreachable, no usable node); one line."""
 
 
 class RayUnavailableError(RayExecutorError):
     """Ray is not installed where the driver runs."""
-
-
-class MixedEnvironmentError(RayExecutorError):
-    """A node's task environment differs from the driver's and mixed environments were not allowed."""
 
 
 def import_ray() -> Any:
@@ -116,297 +85,6 @@ def import_ray() -> Any:
             f"the ray executor needs Ray, which is not installed here ({exc}); install it with: {RAY_INSTALL_HINT}"
         ) from None
     return ray
-
-
-def _one_line(exc: BaseException | str, limit: int = 400) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# ---------------------------------------------------------------------------------------------
-# Environment check
-
-
-def harness_fingerprint() -> dict[str, Any]:
-    """bcb's sandbox as a node would run it: the child's start-up steps (the sandbox layers) and a
-    hash of the code that runs samples and reads their verdicts."""
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for name in VERDICT_CODE:
-        if (here / name).is_file():
-            digest.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
-    return {
-        "bcb_version": __version__,
-        "layers": [step.__name__ for step in _zygote.CHILD_STEPS],
-        "code_sha256": digest.hexdigest(),
-    }
-
-
-def node_fingerprint(python: str) -> dict[str, Any]:
-    """:func:`~bcb.execution.environment.environment_fingerprint` of ``python`` plus ``harness``."""
-    fingerprint = environment_fingerprint(python)
-    fingerprint["harness"] = harness_fingerprint()
-    return fingerprint
-
-
-def _short(value: object) -> str:
-    text = str(value)
-    return text[:12] + "..." if len(text) > 16 and all(c in "0123456789abcdef" for c in text) else text
-
-
-def environment_differences(reference: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[str]:
-    """What makes ``candidate``'s verdicts possibly differ from ``reference``'s, one phrase each."""
-    differences = []
-    for key in ENV_FIELDS:
-        ours, theirs = reference.get(key), candidate.get(key)
-        if ours != theirs:
-            what = {"freeze_sha256": "installed packages (pip freeze hash)", "nltk_data_sha256": "NLTK data"}.get(
-                key, key
-            )
-            differences.append(f"{what} {_short(theirs)} instead of {_short(ours)}")
-    ours_h, theirs_h = reference.get("harness") or {}, candidate.get("harness") or {}
-    if (ours_h.get("layers"), ours_h.get("code_sha256")) != (theirs_h.get("layers"), theirs_h.get("code_sha256")):
-        differences.append(
-            f"bcb's sandbox code (bcb {theirs_h.get('bcb_version')} instead of {ours_h.get('bcb_version')})"
-        )
-    return differences
-
-
-def _sandbox_difference(reference: Mapping[str, Any], candidate: Mapping[str, Any]) -> str:
-    keys = sorted(set(reference) | set(candidate))
-    return ", ".join(
-        f"{k} {candidate.get(k)!r} instead of {reference.get(k)!r}"
-        for k in keys
-        if candidate.get(k) != reference.get(k)
-    )
-
-
-@dataclass(frozen=True)
-class NodeReport:
-    """What a node said about itself before any worker started on it."""
-
-    node_id: str
-    hostname: str
-    address: str
-    cpus: float
-    fingerprint: Mapping[str, Any] = field(default_factory=dict)
-    differences: tuple[str, ...] = ()
-    error: str = ""
-    """Set when the node cannot run the task interpreter at all; such a node is never used."""
-    sandbox_memory_mb: int = 0
-    """The per-sample memory cap the sandbox would give a sample here by default (it depends on
-    the node's memory and worker count); the cluster uses the smallest, so it is the same everywhere."""
-
-    @property
-    def label(self) -> str:
-        """How results and messages name the node (also what the store's ``node`` column holds)."""
-        return f"{self.hostname} ({self.address}, node {self.node_id[:12]})"
-
-    @property
-    def usable(self) -> bool:
-        return not self.error
-
-    @property
-    def matches(self) -> bool:
-        return self.usable and not self.differences
-
-
-def check_environments(reports: Sequence[NodeReport], allow_mixed: bool) -> list[NodeReport]:
-    """The nodes to use. Any node that differs from the driver is refused with a message naming it
-    and what differs, unless ``allow_mixed``; nodes that cannot run the interpreter never serve."""
-    bad = [r for r in reports if not r.matches]
-    if bad and not allow_mixed:
-        first = bad[0]
-        why = first.error or "; ".join(first.differences)
-        more = f" (and {len(bad) - 1} other node(s))" if len(bad) > 1 else ""
-        raise MixedEnvironmentError(
-            f"Ray node {first.label}{more} has another task environment than the driver: {why}. "
-            "Give every node the driver's task environment (same interpreter path, same requirements, same bcb) "
-            "or pass --allow-mixed-env to use it anyway (recorded in the manifest)"
-        )
-    usable = [r for r in reports if r.usable]
-    if not usable:
-        raise RayExecutorError(
-            "no Ray node can run the task environment: " + "; ".join(f"{r.label}: {r.error}" for r in reports)
-        )
-    return usable
-
-
-def _probe_node(python: str, sandbox: SandboxOptions, workers: int) -> dict[str, Any]:
-    """Runs on a node (as a Ray task): its name, its environment's fingerprint, and the memory cap
-    the sandbox would give each of its ``workers`` workers' samples."""
-    host = socket.gethostname()
-    try:
-        fingerprint = node_fingerprint(python)
-    except (EnvironmentProbeError, OSError) as exc:
-        return {"hostname": host, "error": f"cannot run the task interpreter {python}: {_one_line(exc)}"}
-    return {
-        "hostname": host,
-        "fingerprint": fingerprint,
-        "sandbox_memory_mb": int(sandbox.to_wire(workers).get("memory_mb") or 0),
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# Scheduling
-
-
-@dataclass
-class _Entry:
-    job: Job
-    losses: list[str] = field(default_factory=list)
-    strikes: int = 0
-    alone: bool = False
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Samples sent in one actor call."""
-
-    number: int
-    entries: tuple[_Entry, ...]
-
-    @property
-    def jobs(self) -> list[Job]:
-        return [e.job for e in self.entries]
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-
-class BatchScheduler:
-    """The driver's queue: which samples leave next, in which batches, and what becomes of the
-    samples of a batch that never came back. No Ray in here, so it is tested on its own.
-
-    Samples leave longest planned time first (:mod:`bcb.execution.scheduling`; ties in submission
-    order). A batch holds samples until their planned time reaches ``target_batch_s`` (samples
-    without one count as the mean duration measured so far), at most ``max_batch`` of them, and no more than an even share
-    of what is left per worker, so the tail of a run spreads over every worker. At most
-    ``max_in_flight`` samples are out at any time.
-
-    A lost batch (:meth:`lost`) goes back to the front of the queue. When its worker died while
-    its node stayed up (``blame``), one of its samples may be the cause: they are retried one per
-    batch, and a sample whose lone batch is lost ``max_attempts`` times becomes a ``fail``.
-    """
-
-    def __init__(
-        self,
-        jobs: Iterable[Job],
-        *,
-        max_in_flight: int = 256,
-        max_batch: int = 16,
-        target_batch_s: float = 1.0,
-        max_attempts: int = 3,
-        default_estimate_s: float = 0.5,
-    ) -> None:
-        if max_in_flight < 1 or max_batch < 1 or max_attempts < 1:
-            raise ValueError("max_in_flight, max_batch and max_attempts must be >= 1")
-        listed = list(jobs)
-        ordered = [listed[i] for i in longest_first(listed)]
-        if len({j.key for j in ordered}) != len(ordered):
-            raise ValueError("job keys must be unique within a run")
-        self._pending: deque[_Entry] = deque(_Entry(j) for j in ordered)
-        self.max_in_flight = max_in_flight
-        self.max_batch = max_batch
-        self.target_batch_s = target_batch_s
-        self.max_attempts = max_attempts
-        self.in_flight = 0
-        self._numbers = itertools.count()
-        self._mean = default_estimate_s
-        self._measured = 0
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
-    @property
-    def finished(self) -> bool:
-        return not self._pending and self.in_flight == 0
-
-    def estimate(self, job: Job) -> float:
-        planned = expected_seconds(job)
-        return planned if planned > 0 else self._mean
-
-    def next_batch(self, workers: int = 1) -> Batch | None:
-        """The next batch for one of ``workers`` workers, or None (nothing left, or the in-flight bound)."""
-        room = self.max_in_flight - self.in_flight
-        if not self._pending or room <= 0:
-            return None
-        entries = []
-        if self._pending[0].alone:
-            entries.append(self._pending.popleft())
-        else:
-            cap = max(1, min(self.max_batch, room, math.ceil(len(self._pending) / max(1, workers))))
-            total = 0.0
-            while self._pending and len(entries) < cap and not self._pending[0].alone:
-                cost = self.estimate(self._pending[0].job)
-                if entries and total + cost > self.target_batch_s:
-                    break
-                entries.append(self._pending.popleft())
-                total += cost
-        self.in_flight += len(entries)
-        return Batch(next(self._numbers), tuple(entries))
-
-    def completed(self, batch: Batch, results: Sequence[ExecutionResult]) -> list[ExecutionResult]:
-        """The batch's results, each saying which earlier runs of its sample were lost."""
-        self.in_flight -= len(batch)
-        by_key = {r.key: r for r in results}
-        out: list[ExecutionResult] = []
-        missing: list[_Entry] = []
-        for entry in batch.entries:
-            result = by_key.get(entry.job.key)
-            if result is None:
-                missing.append(entry)
-                continue
-            self._measured += 1
-            self._mean += (result.duration_s - self._mean) / self._measured
-            if entry.losses:
-                lost = "re-run after: " + "; ".join(entry.losses)
-                result = dataclasses.replace(
-                    result,
-                    attempts=result.attempts + len(entry.losses),
-                    note="; ".join(n for n in (result.note, lost) if n),
-                )
-            out.append(result)
-        for entry in reversed(missing):  # a worker that answers for fewer samples than it was sent
-            entry.losses.append("its batch came back without it")
-            self._pending.appendleft(entry)
-        return out
-
-    def lost(self, batch: Batch, reason: str, *, blame: bool, node: str = "") -> list[ExecutionResult]:
-        """Re-queue a batch that will never answer; return the ``fail`` records of samples that
-        have now killed their worker ``max_attempts`` times."""
-        self.in_flight -= len(batch)
-        given_up: list[ExecutionResult] = []
-        requeue: list[_Entry] = []
-        for entry in batch.entries:
-            entry.losses.append(reason)
-            if blame and len(batch) == 1:
-                entry.strikes += 1
-                if entry.strikes >= self.max_attempts:
-                    given_up.append(self._give_up(entry, reason, node))
-                    continue
-            if blame:
-                entry.alone = True
-            requeue.append(entry)
-        for entry in reversed(requeue):
-            self._pending.appendleft(entry)
-        return given_up
-
-    @staticmethod
-    def _give_up(entry: _Entry, reason: str, node: str) -> ExecutionResult:
-        return ExecutionResult(
-            key=entry.job.key,
-            task_id=entry.job.task_id,
-            status="fail",
-            details={"ALL": f"the Ray worker running this sample died {entry.strikes} times; last: {reason}"},
-            duration_s=0.0,
-            peak_rss_mb=None,
-            tests_run=None,
-            attempts=len(entry.losses),
-            note="; ".join(entry.losses),
-            node=node,
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,7 +123,7 @@ class _NodeWorker:
         try:
             self.executor.start()
         except ExecutorError as exc:
-            return {"pid": os.getpid(), "error": _one_line(exc)}
+            return {"pid": os.getpid(), "error": one_line(exc, 400)}
         return {
             "pid": os.getpid(),
             "zygotes": self.executor.worker_pids(),
@@ -489,7 +167,7 @@ class RayExecutor:
     ``workers_per_node`` 0 means one per CPU the node offers Ray. ``reference_fingerprint`` is the
     driver's :func:`~bcb.execution.environment.environment_fingerprint` if already computed.
 
-    Scheduling (see :class:`BatchScheduler`): ``max_batch`` and ``target_batch_s`` size batches,
+    Scheduling (see :class:`~bcb.execution.ray_batches.BatchScheduler`): ``max_batch`` and ``target_batch_s`` size batches,
     ``pipeline`` calls are queued per worker, ``max_in_flight`` bounds the samples out at once.
     Faults: ``max_attempts`` is how often a sample may take its worker down (inside the worker,
     as for LocalExecutor, and for the Ray worker itself) before it is a ``fail``; a worker place is
@@ -582,7 +260,7 @@ class RayExecutor:
                 ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
             except Exception as exc:  # noqa: BLE001 - ConnectionError, ValueError, RuntimeError: Ray's message says why
                 where = f" at {self.address}" if self.address else ""
-                raise RayExecutorError(f"cannot connect to the Ray cluster{where}: {_one_line(exc)}") from None
+                raise RayExecutorError(f"cannot connect to the Ray cluster{where}: {one_line(exc, 400)}") from None
             self._owns_ray = True
         self._ray = ray
         self._affinity = NodeAffinitySchedulingStrategy
@@ -646,11 +324,11 @@ class RayExecutor:
         problems = []
         if reference is not None:
             problems = [
-                f"{labels[node]}: {_sandbox_difference(reference, s)}" for node, s in by_node.items() if s != reference
+                f"{labels[node]}: {sandbox_difference(reference, s)}" for node, s in by_node.items() if s != reference
             ]
         elif len(distinct) > 1:
             first = next(iter(by_node.values()))
-            problems = [f"{labels[node]}: {_sandbox_difference(first, s)}" for node, s in by_node.items() if s != first]
+            problems = [f"{labels[node]}: {sandbox_difference(first, s)}" for node, s in by_node.items() if s != first]
         if problems and not self.allow_mixed_env:
             raise MixedEnvironmentError(
                 "the Ray nodes' sandboxes differ ("
@@ -852,7 +530,7 @@ class RayExecutor:
         try:
             results = self._ray.get(ref)
         except self._ray.exceptions.RayError as exc:
-            reason = f"the Ray worker on {slot.node.label} died ({_one_line(exc, 200)})"
+            reason = f"the Ray worker on {slot.node.label} died ({one_line(exc, 200)})"
             # The node still up means the worker died on its own: maybe of one of these samples.
             blame = self._node_table().get(slot.node.node_id, {}).get("Alive", False)
             if current:
@@ -889,7 +567,7 @@ class RayExecutor:
         candidates = [n for n in ray.nodes() if n.get("Alive") and self._pool_size(n) > 0]
         if not candidates:
             raise RayExecutorError("the Ray cluster has no live node offering a CPU")
-        probe = ray.remote(num_cpus=0, max_retries=0)(_probe_node)
+        probe = ray.remote(num_cpus=0, max_retries=0)(probe_node)
         refs = [
             probe.options(scheduling_strategy=self._affinity(n["NodeID"], soft=False)).remote(
                 self.python, self.sandbox, self._pool_size(n)
@@ -910,7 +588,7 @@ class RayExecutor:
                 reports.append(
                     NodeReport(
                         hostname=str(node.get("NodeManagerHostname", "?")),
-                        error=f"probe failed: {_one_line(exc)}",
+                        error=f"probe failed: {one_line(exc, 400)}",
                         **base,
                     )
                 )
@@ -951,7 +629,7 @@ class RayExecutor:
         try:
             info = self._ray.get(ref)
         except self._ray.exceptions.RayError as exc:
-            self._worker_lost(slot, f"the worker on {slot.node.label} could not start ({_one_line(exc, 200)})")
+            self._worker_lost(slot, f"the worker on {slot.node.label} could not start ({one_line(exc, 200)})")
             return
         if info.get("error"):
             self._retire(slot, f"the worker on {slot.node.label} cannot run samples: {info['error']}")

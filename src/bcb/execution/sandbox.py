@@ -157,7 +157,7 @@ class ExecutorCgroup:
         """``None`` where the machine has no v1 memory cgroup we may nest under."""
         from bcb.execution import _sandbox
 
-        base = _sandbox._cgroup_dir("memory", _sandbox.own_cgroup_paths())
+        base = _sandbox.cgroup_dir("memory", _sandbox.own_cgroup_paths())
         if base is None:
             return None
         path = os.path.join(base, f"bcb_{os.getpid()}_exec{next(_serial)}")
@@ -166,7 +166,7 @@ class ExecutorCgroup:
         except OSError:
             return None
         try:
-            _sandbox._write(os.path.join(path, "memory.limit_in_bytes"), str(total_mb * 1024 * 1024))
+            _sandbox.write_value(os.path.join(path, "memory.limit_in_bytes"), str(total_mb * 1024 * 1024))
         except OSError:
             with contextlib.suppress(OSError):
                 os.rmdir(path)

@@ -16,16 +16,18 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from bcb.dataset import Task
+from bcb.errors import one_line
 from bcb.generation.cache import ResponseCache, cache_key
 from bcb.generation.errors import GenerationError, ProviderError, Stopped
 from bcb.generation.manifest import RunStats
 from bcb.generation.prompts import Prompt, build_prompt, truncate_at_stop
-from bcb.generation.providers import Completion, Provider, one_line, stop_sequences
+from bcb.generation.providers import Completion, Provider, stop_sequences
 from bcb.generation.retry import RetryPolicy, call_with_retries
 from bcb.generation.samples import Sample, SamplesFile
 from bcb.generation.settings import GenerationSettings, Sampling
 
-Progress = Callable[[RunStats], None]
+#: Told the run's counts whenever they change.
+GenerationProgress = Callable[[RunStats], None]
 
 
 @dataclass
@@ -70,7 +72,7 @@ def prompt_for(task: Task, settings: GenerationSettings, provider: Provider) -> 
     )
 
 
-class Runner:
+class GenerationRunner:
     def __init__(
         self,
         settings: GenerationSettings,
@@ -80,7 +82,7 @@ class Runner:
         *,
         read_cache: bool = True,
         policy: RetryPolicy | None = None,
-        progress: Progress | None = None,
+        progress: GenerationProgress | None = None,
     ) -> None:
         from bcb.generation.sanitize import sanitize
 

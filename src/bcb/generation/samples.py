@@ -19,15 +19,24 @@ from bcb.dataset.loading import read_records
 from bcb.generation.errors import GenerationError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Sample:
+    """One model answer for one task, as generation writes it and evaluation reads it. `index`
+    numbers the answers of a task in order (the official `completion_id`); `raw_solution` is the
+    model's text before sanitizing, when known; `where` says where it came from, for messages.
+    Keyword-only, so no caller can swap two of its strings."""
+
     task_id: str
     index: int
     solution: str
-    raw_solution: str
+    raw_solution: str | None = None
+    where: str = ""
 
     def to_record(self) -> dict[str, str]:
-        return {"task_id": self.task_id, "solution": self.solution, "raw_solution": self.raw_solution}
+        record = {"task_id": self.task_id, "solution": self.solution}
+        if self.raw_solution is not None:
+            record["raw_solution"] = self.raw_solution
+        return record
 
 
 def model_label(model: str, backend: str, reasoning_effort: str | None) -> str:

@@ -19,8 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from bcb.evaluation.runner import SharedExecutor
-from bcb.execution.jobs import ExecutionResult, Job
-from bcb.execution.limits import Limits
+from bcb.execution import ExecutionResult, Job, Limits
 
 _ids = itertools.count(1)
 
@@ -55,7 +54,7 @@ class FairQueue:
     def runner(
         self, client: str, limits: Limits, cancelled: threading.Event
     ) -> Callable[[list[Job]], Iterator[ExecutionResult]]:
-        """A ``Runner`` for one job of ``client``: its programs join the shared queue."""
+        """A ``JobRunner`` for one job of ``client``: its programs join the shared queue."""
 
         def run(jobs: list[Job]) -> Iterator[ExecutionResult]:
             # Longest first within the job, as the executors order a run, so its slow samples start early.

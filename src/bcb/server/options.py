@@ -17,7 +17,7 @@ from typing import Any
 
 from bcb.dataset import SPLITS, SUBSETS
 from bcb.evaluation.evaluate import EvalConfig
-from bcb.execution.limits import Limits
+from bcb.execution import Limits
 
 #: Accepted for compatibility and ignored: the server, not the client, decides how many workers run.
 IGNORED = ("parallel",)

@@ -28,10 +28,7 @@ from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.samples import SamplesError, read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.evaluation.timing import RunClock
-from bcb.execution.environment import environment_fingerprint
-from bcb.execution.limits import Limits
-from bcb.execution.preload import preload_modules
-from bcb.execution.sandbox import SandboxOptions
+from bcb.execution import Limits, SandboxOptions, environment_fingerprint, preload_modules
 from bcb.server.fair import FairQueue, JobCancelled, Slot
 from bcb.server.jobs import JobRecord, JobTable, describe, new_job_id
 from bcb.server.options import JobOptions, RequestError, parse_options

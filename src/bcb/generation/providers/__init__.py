@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import socket
 from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
 
+from bcb.errors import one_line
 from bcb.generation.errors import GenerationError, ProviderError
 from bcb.generation.prompts import DIRECT_COMPLETION_EOS, FENCE_END, Prompt
 from bcb.generation.registry import provider_spec
@@ -154,8 +154,3 @@ def server_message(exc: Exception) -> str:
         if isinstance(error, str):
             return one_line(error)
     return one_line(str(getattr(exc, "message", "") or exc))
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from bcb.errors import one_line
 from bcb.generation.errors import GenerationError
 from bcb.generation.prompts import EOS, Prompt, render_chat, truncate_at_stop
-from bcb.generation.providers import Completion, one_line, require
+from bcb.generation.providers import Completion, require
 from bcb.generation.registry import ProviderSpec, register
 from bcb.generation.settings import GenerationSettings, Sampling
 
