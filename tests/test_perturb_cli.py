@@ -191,6 +191,27 @@ def test_drops_are_reported_by_cause(bcb_cmd_module: list[str], tmp_path: Path) 
     assert provenance["tasks"][by_name.task_id]["second_run"] == {"original": "pass", "perturbed": "fail"}
     assert "second_run" not in provenance["tasks"][broken.task_id]
 
+    # Again on the same root: the ground truths come from the store under the remembered probe,
+    # and the suspect still runs a second time (the workers start for it alone).
+    rerun = run(
+        bcb_cmd_module,
+        "perturb",
+        "--dataset-file",
+        str(source),
+        "--seed",
+        "1",
+        "-o",
+        str(tmp_path / "p2.jsonl"),
+        "--parallel",
+        "2",
+        "--root",
+        str(tmp_path / "root"),
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    again = json.loads(tmp_path.joinpath("p2.provenance.json").read_text())
+    assert again["dropped"] == provenance["dropped"] and again["tasks"] == provenance["tasks"]
+    assert again["recheck"] == provenance["recheck"]
+
     bad = run(
         bcb_cmd_module,
         "perturb",
