@@ -98,17 +98,20 @@ def demo(
             ):
                 path = root / f"{name}--main--bcb-mini-complete--reference-0-1-sanitized_calibrated.jsonl"
                 path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+                # Keyed as `bcb evaluate` keys verdicts. On a root with no remembered sandbox probe
+                # the workers start (and probe) here, before anything is shown, so a refusal is one
+                # line; with one, they start only when something must run.
+                environment = runner.environment(fingerprint)
                 err_console.print(f"[bold]{name}[/]")
                 samples = read_samples(path, mini.by_id, resolve_id=mini.resolve_id)
                 clock.next_evaluation()
-                # Keyed as `bcb evaluate` keys verdicts; workers start only when something must run.
                 outcome = evaluate(
                     mini,
                     tasks,
                     samples,
                     config,
                     store,
-                    runner.environment(fingerprint),
+                    environment,
                     runner,
                     BarProgress(),
                     samples_origin=str(path),
