@@ -13,7 +13,7 @@ import pytest
 
 from bcb import __version__
 from bcb.dataset import VERSIONS, load_dataset
-from helpers import SHARED_DATA, shared_file
+from helpers import SHARED_DATA, logging_python, shared_file
 
 
 def run(
@@ -165,3 +165,50 @@ def test_env_info_reports_the_fingerprint(bcb_cmd: list[str]) -> None:
     assert len(fingerprint["freeze_sha256"]) == 64 and fingerprint["packages"] > 5
     missing = run(bcb_cmd, "env", "info", "--python", "/nonexistent/python")
     assert missing.returncode == 2 and missing.stderr.startswith("error:")
+
+
+def test_a_demo_rerun_starts_no_worker_and_times_every_step(tmp_path: Path) -> None:
+    """The demo runs tasks in bcb's own interpreter; here that interpreter is one that logs every
+    start, so a worker shows up in its log by the zygote's name."""
+    import sys
+
+    from bcb.evaluation.results import read_eval_results
+
+    wrapper, log = logging_python(tmp_path)
+    demo = tmp_path / "demo"
+    launch = (
+        f"import sys; sys.executable = {str(wrapper)!r}; sys.argv = ['bcb', 'demo', '--root', {str(demo)!r}]; "
+        "from bcb.cli import main; main()"
+    )
+
+    def manifests() -> dict[str, dict]:
+        return {
+            name: read_eval_results(
+                demo / f"{name}--main--bcb-mini-complete--reference-0-1-sanitized_calibrated_eval_results.json"
+            ).bcb["manifest"]
+            for name in ("canonical", "flawed")
+        }
+
+    cold = run([sys.executable, "-c", launch], env={"HF_HUB_OFFLINE": "1"}, timeout=300)
+    assert cold.returncode == 0, cold.stderr
+    assert [s for s in log.read_text().splitlines() if "_zygote" in s], "no worker seen: this test would prove nothing"
+    first = manifests()
+    for manifest in first.values():
+        timing = manifest["timing"]
+        assert timing["startup_s"] < timing["dataset_s"] < timing["fingerprint_s"], timing
+        assert timing["writing_results_s"] > timing["fingerprint_s"], timing
+    assert first["canonical"]["executor"]["workers"] == 2  # it ran on workers
+    assert first["canonical"]["timing"]["workers_ready_s"] <= first["canonical"]["timing"]["first_verdict_s"]
+    # Each model's verdicts are its own: the flawed model's first verdict comes after the canonical's last.
+    assert first["flawed"]["timing"]["first_verdict_s"] > first["canonical"]["timing"]["last_verdict_s"]
+
+    log.write_text("")
+    again = run([sys.executable, "-c", launch], env={"HF_HUB_OFFLINE": "1"}, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "This run executed 0 programs and took 64 from the store" in " ".join(again.stdout.split())
+    assert not [s for s in log.read_text().splitlines() if "_zygote" in s]
+    for manifest in manifests().values():
+        assert manifest["executor"] == {"kind": "local", "started": False}
+        timing = manifest["timing"]
+        assert timing["startup_s"] < timing["dataset_s"] < timing["fingerprint_s"] < timing["writing_results_s"]
+        assert timing["workers_ready_s"] is None and timing["first_verdict_s"] is None, timing

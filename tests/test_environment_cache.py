@@ -16,7 +16,12 @@ import pytest
 
 from bcb import filecache
 from bcb.execution import environment
-from bcb.execution.environment import environment_fingerprint
+from bcb.execution.environment import (
+    MissingLibrariesError,
+    environment_fingerprint,
+    missing_libraries,
+    require_libraries,
+)
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 
@@ -136,4 +141,45 @@ def test_a_bare_interpreter_name_is_probed_every_time(probes: list[str]) -> None
     """`python3` means whatever PATH finds at the time: nothing to key a cache on."""
     environment_fingerprint("python3")
     environment_fingerprint("python3")
+    assert len(probes) == 2
+
+
+def test_library_check_is_reused_until_a_package_is_removed_or_installed(
+    venv: Path, tmp_path: Path, probes: list[str]
+) -> None:
+    python = str(venv)
+    _pip(venv, "install", "--no-index", "--no-deps", str(_wheel(tmp_path)))
+    _settle()
+    require_libraries(python, "--python", ["bcb_tiny_pkg", "json"])
+    assert missing_libraries(python, ["json", "bcb_tiny_pkg", "bcb_tiny_pkg"]) == []
+    assert len(probes) == 1, "an unchanged interpreter was probed again"
+    assert missing_libraries(python, ["bcb_not_installed", "json"]) == ["bcb_not_installed"]
+    assert len(probes) == 2  # a name not asked before is probed
+    assert missing_libraries(python, ["bcb_not_installed"]) == ["bcb_not_installed"]
+    assert len(probes) == 2  # and then known, missing or not
+
+    _pip(venv, "uninstall", "--yes", "bcb_tiny_pkg")
+    with pytest.raises(MissingLibrariesError, match="bcb_tiny_pkg"):
+        require_libraries(python, "--python", ["bcb_tiny_pkg", "json"])
+    assert len(probes) == 3
+    _settle()
+    assert missing_libraries(python, ["bcb_tiny_pkg"]) == ["bcb_tiny_pkg"]
+    assert missing_libraries(python, ["bcb_tiny_pkg"]) == ["bcb_tiny_pkg"]
+    assert len(probes) == 4  # the removal was too recent to cache at once; then cached
+
+    _pip(venv, "install", "--no-index", "--no-deps", str(_wheel(tmp_path)))
+    assert missing_libraries(python, ["bcb_tiny_pkg"]) == []
+    assert len(probes) == 5
+
+
+def test_library_check_from_a_corrupt_cache_probes_again(venv: Path, probes: list[str]) -> None:
+    python = str(venv)
+    _settle()
+    assert missing_libraries(python, ["json", "bcb_not_installed"]) == ["bcb_not_installed"]
+    cache = filecache.cache_dir() / "environment-imports.json"
+    document = json.loads(cache.read_text())
+    (entry,) = document["entries"].values()
+    entry["value"]["missing"] = "bcb_not_installed"
+    cache.write_text(json.dumps(document))
+    assert missing_libraries(python, ["json", "bcb_not_installed"]) == ["bcb_not_installed"]
     assert len(probes) == 2

@@ -14,7 +14,7 @@ import pytest
 from bcb.dataset import load_dataset
 from bcb.evaluation.evaluate import EvalConfig, check_ground_truth, evaluate, planned_time
 from bcb.evaluation.laziness import lazy_reason
-from bcb.evaluation.passk import bootstrap_ci, estimate_pass_at_k, pass_at_1_ci, pass_at_k
+from bcb.evaluation.passk import _bootstrap, bootstrap_ci, estimate_pass_at_k, pass_at_1_ci, pass_at_k
 from bcb.evaluation.results import (
     EvalResults,
     SampleResult,
@@ -55,8 +55,11 @@ def test_pass_at_k_over_tasks_omits_k_larger_than_n() -> None:
 
 def test_bootstrap_ci_is_seeded_and_brackets_the_mean() -> None:
     values = [1.0] * 60 + [0.0] * 40
-    a, b = bootstrap_ci(values, seed=3), bootstrap_ci(values, seed=3)
-    assert a == b and a.low < 0.6 < a.high and a.estimate == pytest.approx(0.6)
+    a = bootstrap_ci(values, seed=3)
+    assert bootstrap_ci(tuple(values), seed=3) is a  # computed once: a run writes it and prints it
+    _bootstrap.cache_clear()
+    b = bootstrap_ci(values, seed=3)
+    assert b is not a and a == b and a.low < 0.6 < a.high and a.estimate == pytest.approx(0.6)
     # Standard error of a proportion: sqrt(.6*.4/100) ~ 0.049; the 95% interval spans ~ +-0.096.
     assert 0.15 < a.high - a.low < 0.25
     assert bootstrap_ci([1.0] * 10).low == 1.0

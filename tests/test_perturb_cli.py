@@ -9,12 +9,15 @@ import gzip
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bcb.dataset import load_dataset, read_tasks, write_tasks
+from bcb.evaluation.perturbation_check import provenance_path
 from bcb.evaluation.results import result_paths
+from helpers import logging_python
 
 
 def run(cmd: list[str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -188,6 +191,27 @@ def test_drops_are_reported_by_cause(bcb_cmd_module: list[str], tmp_path: Path) 
     assert provenance["tasks"][by_name.task_id]["second_run"] == {"original": "pass", "perturbed": "fail"}
     assert "second_run" not in provenance["tasks"][broken.task_id]
 
+    # Again on the same root: the ground truths come from the store under the remembered probe,
+    # and the suspect still runs a second time (the workers start for it alone).
+    rerun = run(
+        bcb_cmd_module,
+        "perturb",
+        "--dataset-file",
+        str(source),
+        "--seed",
+        "1",
+        "-o",
+        str(tmp_path / "p2.jsonl"),
+        "--parallel",
+        "2",
+        "--root",
+        str(tmp_path / "root"),
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    again = json.loads(tmp_path.joinpath("p2.provenance.json").read_text())
+    assert again["dropped"] == provenance["dropped"] and again["tasks"] == provenance["tasks"]
+    assert again["recheck"] == provenance["recheck"]
+
     bad = run(
         bcb_cmd_module,
         "perturb",
@@ -222,3 +246,44 @@ def test_failure_reason_names_the_exception_not_the_last_line() -> None:
         == "ALL: Resource stopwords not found."
     )
     assert failure_reason(GroundTruth("T/1", "timeout", None, {})) == "timed out"
+
+
+def test_a_rerun_whose_ground_truths_are_all_stored_starts_no_worker(bcb_cmd_module: list[str], tmp_path: Path) -> None:
+    ids = ",".join(t.task_id for t in load_dataset("bcb-mini").tasks[:3])
+
+    def perturb(python: str, seed: str, out: Path) -> dict:
+        result = run(
+            bcb_cmd_module,
+            "perturb",
+            "--dataset",
+            "bcb-mini",
+            "--selective-evaluate",
+            ids,
+            "--seed",
+            seed,
+            "-o",
+            str(out),
+            "--parallel",
+            "2",
+            "--root",
+            str(tmp_path / "root"),
+            "--python",
+            python,
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(provenance_path(out).read_text())
+
+    first = perturb(sys.executable, "5", tmp_path / "first.jsonl")
+    wrapper, log = logging_python(tmp_path)
+    again = perturb(str(wrapper), "5", tmp_path / "again.jsonl")
+    assert (tmp_path / "again.jsonl").read_bytes() == (tmp_path / "first.jsonl").read_bytes()
+    assert again["recheck"] == first["recheck"] and again["tasks"] == first["tasks"]
+    starts = log.read_text().splitlines()
+    assert starts, "the interpreter was not used at all: this test would prove nothing"
+    assert not [s for s in starts if "_zygote" in s], starts
+
+    # The same observation sees a worker start as soon as a perturbed task is new.
+    other = perturb(str(wrapper), "6", tmp_path / "other.jsonl")
+    assert other["output"]["content_hash"] != first["output"]["content_hash"]
+    assert [s for s in log.read_text().splitlines() if "_zygote" in s]
+    assert other["recheck"]["environment"]["key"] == first["recheck"]["environment"]["key"]

@@ -34,6 +34,7 @@ from bcb.evaluation.results import result_paths, write_eval_results
 from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.samples import read_samples
 from bcb.evaluation.store import ResultStore
+from bcb.evaluation.timing import RunClock
 from bcb.execution import ExecutorError, check_seconds, environment_fingerprint, preload_modules
 from bcb.fileio import write_json_atomic
 
@@ -51,18 +52,25 @@ def demo(
     disable_layer: DisableLayers = None,
 ) -> None:
     """Evaluate a canonical and a flawed reference model on bcb-mini and compare them."""
+    clock = RunClock()
     with user_errors(ExecutorError):
         check_seconds(timeout, "--timeout")
         sandbox = sandbox_options(allow_network, unsafe, disable_layer)
         mini = open_dataset("bcb-mini", None, None, "full", None)
         tasks = list(mini)
+        clock.mark("dataset")
         root.mkdir(parents=True, exist_ok=True)
         config = EvalConfig(timeout=timeout)
-        fingerprint = environment_fingerprint(sys.executable)
         runner = SharedExecutor(
-            sys.executable, 2, config.limits, preload_modules(lib for t in tasks for lib in t.libs), sandbox=sandbox
+            sys.executable,
+            2,
+            config.limits,
+            preload_modules(lib for t in tasks for lib in t.libs),
+            sandbox=sandbox,
+            root=root,
+            clock=clock,
         )
-        store = ResultStore(root / "bcb.sqlite")
+        runner.start_early()
         table = Table(
             title=f"bcb-mini ({len(tasks)} tasks), calibrated, {timeout:g} s per sample", title_justify="left"
         )
@@ -76,28 +84,36 @@ def demo(
         ):
             table.add_column(column, justify=justify)  # type: ignore[arg-type]
         executed = reused = 0
+        store: ResultStore | None = None
         try:
-            # Workers start (and probe the sandbox) before anything is shown: a refusal is one
-            # line, and the verdicts are keyed on the sandbox as `bcb evaluate` keys them.
-            fingerprint = runner.prepare(fingerprint)
+            fingerprint = environment_fingerprint(sys.executable)
+            clock.mark("fingerprint")
+            store = ResultStore(root / "bcb.sqlite")
             for name, rows in (
                 ("canonical", reference_samples.canonical(tasks)),
                 ("flawed", reference_samples.flawed(tasks)),
             ):
                 path = root / f"{name}--main--bcb-mini-complete--reference-0-1-sanitized_calibrated.jsonl"
                 path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+                # Keyed as `bcb evaluate` keys verdicts. On a root with no remembered sandbox probe
+                # the workers start (and probe) here, before anything is shown, so a refusal is one
+                # line; with one, they start only when something must run.
+                environment = runner.environment(fingerprint)
                 err_console.print(f"[bold]{name}[/]")
                 samples = read_samples(path, mini.by_id, resolve_id=mini.resolve_id)
+                clock.next_evaluation()
                 outcome = evaluate(
                     mini,
                     tasks,
                     samples,
                     config,
                     store,
-                    fingerprint,
+                    environment,
                     runner,
                     EvalProgressBar(),
                     samples_origin=str(path),
+                    clock=clock,
+                    executor=runner.describe,
                 )
                 executed, reused = executed + outcome.executed, reused + outcome.reused
                 eval_path, passk_path = result_paths(path)
@@ -115,7 +131,8 @@ def demo(
                 )
         finally:
             runner.close()
-            store.close()
+            if store is not None:
+                store.close()
     console.print(table)
     console.print(
         f"Samples and official-format results are in {root}. This run executed {executed} programs and took {reused} from the store; "

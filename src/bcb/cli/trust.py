@@ -41,7 +41,6 @@ from bcb.dataset import DatasetError, parse_id_range, parse_ids, select_tasks
 from bcb.dataset.perturbation import TRANSFORM_HELP, TRANSFORMS, parse_transforms, perturb_tasks
 from bcb.evaluation.evaluate import EvalConfig
 from bcb.evaluation.perturbation_check import PerturbationCheck, provenance_path, recheck_perturbations, write_perturbed
-from bcb.evaluation.plan import environment_key
 from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.store import ResultStore
 from bcb.execution import ExecutorError, Limits, environment_fingerprint, find_task_python, preload_modules
@@ -111,11 +110,13 @@ def perturb_command(
             limits,
             preload_modules((lib for t in tasks for lib in t.libs), min_uses=workers + 1),
             sandbox=sandbox_options(allow_network, unsafe, disable_layer),
+            root=root,
         )
-        fingerprint = environment_fingerprint(interpreter)
-        store = ResultStore(root / "bcb.sqlite")
+        runner.start_early()
+        store: ResultStore | None = None
         try:
-            env = environment_key(runner.prepare(fingerprint))
+            fingerprint = environment_fingerprint(interpreter)
+            store = ResultStore(root / "bcb.sqlite")
             check = recheck_perturbations(
                 loaded,
                 perturbations,
@@ -123,15 +124,16 @@ def perturb_command(
                 transforms=chosen,
                 config=EvalConfig(limits=limits),
                 store=store,
-                env=env,
+                env=runner.environment(fingerprint),
                 runner=runner,
                 progress=EvalProgressBar(),
             )
         finally:
             runner.close()
-            store.close()
+            if store is not None:
+                store.close()
         environment = {k: fingerprint.get(k) for k in ("python_version", "executable", "freeze_sha256")}
-        path, record, digest = write_perturbed(output, check, {**environment, "key": env})
+        path, record, digest = write_perturbed(output, check, {**environment, "key": check.environment_key})
     _print_perturbation(check, path, record, digest, limit)
 
 

@@ -8,6 +8,7 @@ good models, and leaderboards that omit it rank noise.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass
@@ -56,6 +57,13 @@ def bootstrap_ci(values: Sequence[float], *, level: float = 0.95, resamples: int
     always print the same interval."""
     if not values:
         raise ValueError("no values to bootstrap")
+    return _bootstrap(tuple(values), level, resamples, seed)
+
+
+@functools.lru_cache(maxsize=16)
+def _bootstrap(values: tuple[float, ...], level: float, resamples: int, seed: int) -> Interval:
+    """Remembered: a run writes the interval into its results and prints it too, and on 1,140
+    tasks each computation takes a few tenths of a second."""
     n = len(values)
     mean = sum(values) / n
     rng = random.Random(seed)

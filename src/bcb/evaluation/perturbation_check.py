@@ -6,7 +6,8 @@ task's canonical solution is run against its perturbed tests, with the ground-tr
 `check_ground_truth`. The original tasks are run too: a task whose original canonical solution
 already fails in this environment (network, missing corpora: see the environment notes) proves
 nothing about the perturbation, so its drop is reported apart from the perturbation's own. Both
-checks go through the result store, so a repeated `bcb perturb` runs nothing it has run before.
+checks go through the result store, so a repeated `bcb perturb` runs nothing it has run before
+(and, keyed on a remembered sandbox probe, starts no worker either).
 
 A stored verdict can be stale, and some tests are flaky or depend on machine state outside their
 sandbox (a test that expects writing to `/nonexistent_path` to fail stops failing once any process
@@ -27,8 +28,8 @@ from typing import Literal, Mapping, Sequence
 from bcb import __version__
 from bcb.dataset import Dataset, DatasetError, Task, content_hash, write_tasks
 from bcb.dataset.perturbation import Perturbation
-from bcb.evaluation.evaluate import EvalConfig, EvalProgress, check_ground_truth
-from bcb.evaluation.plan import JobRunner, ground_truth_limit, ground_truth_of
+from bcb.evaluation.evaluate import EvalConfig, EvalProgress, check_ground_truth, stored_ground_truth
+from bcb.evaluation.plan import Environment, JobRunner, ground_truth_limit, ground_truth_of
 from bcb.evaluation.store import GroundTruth, ResultStore
 from bcb.execution import Job
 from bcb.fileio import write_json_atomic
@@ -66,6 +67,8 @@ class PerturbationCheck:
     second_runs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Tasks run a second time (their perturbed form failed, their original had passed):
     task -> {"original": status, "perturbed": status} of that second run."""
+    environment_key: str = ""
+    """The environment the ground truths are keyed on in the store."""
 
     @property
     def original_passing(self) -> int:
@@ -192,27 +195,22 @@ def recheck_perturbations(
     transforms: Sequence[str],
     config: EvalConfig,
     store: ResultStore,
-    env: str,
+    env: str | Environment,
     runner: JobRunner,
     progress: EvalProgress | None = None,
 ) -> PerturbationCheck:
-    """Run the original and the perturbed ground truths; keep the perturbed tasks that pass."""
+    """Run the original and the perturbed ground truths; keep the perturbed tasks that pass.
+    ``env``: the environment key, or an :class:`Environment`; one from an earlier probe is
+    confirmed (the workers start) only when something must run."""
     changed = [p for p in perturbations if p.changed]
-    originals = [p.original for p in changed]
-    candidates = tuple(p.task for p in changed)
-    original_gt: dict[str, GroundTruth] = {}
-    perturbed_gt: dict[str, GroundTruth] = {}
-    if changed:
-        original_gt = check_ground_truth(
-            base, originals, config, store, env, runner, _Phase(progress, "original ground truth")
-        )
-        candidate_set = Dataset(
-            "custom", None, "full", candidates, content_hash(candidates), f"perturbation of {base.label}", False
-        )
-        perturbed_gt = check_ground_truth(
-            candidate_set, candidates, config, store, env, runner, _Phase(progress, "perturbed ground truth")
-        )
-    suspects = [p for p in changed if not perturbed_gt[p.task_id].passed and original_gt[p.task_id].passed]
+    settled = _all_stored(base, changed, config, store, env)
+    if settled is not None:
+        assert isinstance(env, Environment)
+        key, (original_gt, perturbed_gt) = env.key, settled
+    else:
+        key = env if isinstance(env, str) else env.confirmed().key
+        original_gt, perturbed_gt = _ground_truths(base, changed, config, store, key, runner, progress)
+    suspects = _suspects(changed, original_gt, perturbed_gt)
     second_runs: dict[str, dict[str, str]] = {}
     if suspects:
         again = _run_again(suspects, config, runner, _Phase(progress, "second run of failures"))
@@ -249,7 +247,61 @@ def recheck_perturbations(
         kept=tuple(kept),
         drops=tuple(drops),
         second_runs=second_runs,
+        environment_key=key,
     )
+
+
+def _perturbed_set(base: Dataset, changed: Sequence[Perturbation]) -> Dataset:
+    """The perturbed tasks as a dataset of their own: their ground truths are keyed on its hash."""
+    candidates = tuple(p.task for p in changed)
+    return Dataset("custom", None, "full", candidates, content_hash(candidates), f"perturbation of {base.label}", False)
+
+
+def _ground_truths(
+    base: Dataset,
+    changed: Sequence[Perturbation],
+    config: EvalConfig,
+    store: ResultStore,
+    env: str,
+    runner: JobRunner,
+    progress: EvalProgress | None,
+) -> tuple[dict[str, GroundTruth], dict[str, GroundTruth]]:
+    """The original and the perturbed ground truth of every changed task, run where not stored."""
+    if not changed:
+        return {}, {}
+    original_gt = check_ground_truth(
+        base, [p.original for p in changed], config, store, env, runner, _Phase(progress, "original ground truth")
+    )
+    candidates = _perturbed_set(base, changed)
+    perturbed_gt = check_ground_truth(
+        candidates, candidates.tasks, config, store, env, runner, _Phase(progress, "perturbed ground truth")
+    )
+    return original_gt, perturbed_gt
+
+
+def _all_stored(
+    base: Dataset, changed: Sequence[Perturbation], config: EvalConfig, store: ResultStore, env: str | Environment
+) -> tuple[dict[str, GroundTruth], dict[str, GroundTruth]] | None:
+    """With an environment from an earlier probe: both ground truths of every changed task when
+    the store holds them all and none is to be run a second time (nothing runs, no worker
+    starts); else None."""
+    if not isinstance(env, Environment) or env.probed:
+        return None
+    if not changed:
+        return {}, {}
+    original_gt = stored_ground_truth(base, [p.original for p in changed], config, store, env.key)
+    candidates = _perturbed_set(base, changed)
+    perturbed_gt = stored_ground_truth(candidates, candidates.tasks, config, store, env.key)
+    if original_gt is None or perturbed_gt is None or _suspects(changed, original_gt, perturbed_gt):
+        return None
+    return original_gt, perturbed_gt
+
+
+def _suspects(
+    changed: Sequence[Perturbation], original_gt: Mapping[str, GroundTruth], perturbed_gt: Mapping[str, GroundTruth]
+) -> list[Perturbation]:
+    """Tasks the perturbation seems to break (perturbed fails, original passes): run again."""
+    return [p for p in changed if not perturbed_gt[p.task_id].passed and original_gt[p.task_id].passed]
 
 
 def _run_again(

@@ -46,6 +46,13 @@ class RunClock:
         if step not in self.marks:
             self.mark(step)
 
+    def next_evaluation(self) -> None:
+        """Forget the steps one evaluation has to itself (its verdicts, its results), so that the
+        next in the same process (``bcb demo`` evaluates two models) records its own; the steps
+        they share (start-up, dataset, fingerprint, workers ready) stay as they were."""
+        for step in ("first_verdict", "last_verdict", "writing_results"):
+            self.marks.pop(step, None)
+
     def to_json(self) -> dict[str, float | None]:
         """``<step>_s`` for each step, in order: seconds since the origin."""
         return {

@@ -12,7 +12,8 @@ a different library version can flip a verdict. This module therefore does three
   reported as such rather than as a wall of failing tasks (:func:`missing_libraries`).
 
 Every inspection runs *in the target interpreter* via a subprocess: the harness itself usually
-runs in a different interpreter from the one that executes tasks.
+runs in a different interpreter from the one that executes tasks. Its answers are cached while the
+interpreter's packages are unchanged, so a run that executes nothing also probes nothing.
 """
 
 from __future__ import annotations
@@ -341,11 +342,7 @@ def environment_fingerprint(python: str) -> dict[str, Any]:
 def _packages_fingerprint(python: str) -> dict[str, Any]:
     """The probed part of the fingerprint, from :data:`FINGERPRINTS` while the interpreter and the
     distributions on its sys.path are as they were when it was probed."""
-    key = (
-        json.dumps([python, os.path.abspath(python), os.uname().release, os.uname().version])
-        if os.sep in python
-        else None
-    )
+    key = _interpreter_key(python)
     if key is not None:
         cached = FINGERPRINTS.get(
             key, lambda value: _package_files(python, value["prefix"], value["paths"]), _is_fingerprint
@@ -361,6 +358,14 @@ def _packages_fingerprint(python: str) -> dict[str, Any]:
     if key is not None and _is_fingerprint(info):
         FINGERPRINTS.put(key, _package_files(python, info["prefix"], info["paths"]), info, started)
     return info
+
+
+def _interpreter_key(python: str) -> str | None:
+    """What names one interpreter in the caches; None for a bare name (``python3`` means whatever
+    PATH finds at the time: nothing to key a cache on)."""
+    if os.sep not in python:
+        return None
+    return json.dumps([python, os.path.abspath(python), os.uname().release, os.uname().version])
 
 
 def _is_fingerprint(value: Any) -> bool:
@@ -388,7 +393,7 @@ def _package_files(python: str, prefix: str, dirs: list[str]) -> list[str]:
 
 
 _FIND_SPEC_SCRIPT = r"""
-import importlib.util, json, sys
+import importlib.util, json, os, sys
 missing = []
 for name in json.load(sys.stdin):
     try:
@@ -397,8 +402,13 @@ for name in json.load(sys.stdin):
         found = False
     if not found:
         missing.append(name)
-print(json.dumps(missing))
+print(json.dumps({"missing": missing, "prefix": sys.prefix, "paths": [p for p in sys.path if os.path.isdir(p)]}))
 """
+
+#: Which import names an interpreter finds and which it does not, reused on the same terms as
+#: :data:`FINGERPRINTS` (the same key, the same files): every run checks its tasks' libraries, and
+#: the probe subprocess would otherwise be most of a run whose verdicts are all stored.
+IMPORT_CHECKS = FileCache("environment-imports")
 
 
 def missing_libraries(python: str, import_names: list[str]) -> list[str]:
@@ -407,14 +417,56 @@ def missing_libraries(python: str, import_names: list[str]) -> list[str]:
     Lets a run refuse to start, or warn, when the environment lacks a library the selected tasks
     import, instead of reporting those tasks as failed solutions. Uses ``importlib.util.find_spec``
     in one subprocess: top-level names are located without being imported; for dotted names the
-    parent packages are imported.
+    parent packages are imported. Names already answered for this interpreter are taken from
+    :data:`IMPORT_CHECKS` while nothing was installed into or removed from it; only the others
+    are probed.
     """
     if not import_names:
         return []
-    result = run_probe(python, _FIND_SPEC_SCRIPT, stdin=json.dumps(list(import_names)))
-    if not isinstance(result, list):
-        raise EnvironmentProbeError(f"unexpected probe output from {python}: {result!r}")
-    return [str(name) for name in result]
+    started = time.time()  # before the cached answer is read: a change after it is never cached
+    key = _interpreter_key(python)
+    known = (
+        IMPORT_CHECKS.get(key, lambda value: _package_files(python, value["prefix"], value["paths"]), _is_import_check)
+        if key is not None
+        else None
+    )
+    found: set[str] = set(known["found"]) if known else set()
+    missing: set[str] = set(known["missing"]) if known else set()
+    unknown = [name for name in dict.fromkeys(import_names) if name not in found and name not in missing]
+    if unknown:
+        result = run_probe(python, _FIND_SPEC_SCRIPT, stdin=json.dumps(unknown))
+        if not _is_probed_imports(result):
+            raise EnvironmentProbeError(f"unexpected probe output from {python}: {result!r}")
+        absent = {str(name) for name in result["missing"]}
+        missing |= absent
+        found |= set(unknown) - absent
+        if key is not None:
+            answer = {
+                "prefix": result["prefix"],
+                "paths": result["paths"],
+                "found": sorted(found),
+                "missing": sorted(missing),
+            }
+            IMPORT_CHECKS.put(key, _package_files(python, result["prefix"], result["paths"]), answer, started)
+    return [name for name in import_names if name in missing]
+
+
+def _is_probed_imports(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("missing"), list)
+        and isinstance(value.get("prefix"), str)
+        and isinstance(value.get("paths"), list)
+        and all(isinstance(p, str) for p in value["paths"])
+    )
+
+
+def _is_import_check(value: Any) -> bool:
+    return (
+        _is_probed_imports(value)
+        and isinstance(value.get("found"), list)
+        and all(isinstance(name, str) for name in value["found"] + value["missing"])
+    )
 
 
 def require_libraries(python: str, source: str, import_names: list[str], hint: str = "") -> None:
