@@ -99,6 +99,22 @@ def test_a_batch_lost_with_its_node_is_requeued_as_it_was() -> None:
 
 
 @pytest.mark.slow
+def test_added_samples_keep_the_callers_order_behind_a_lost_one() -> None:
+    """`bcb serve` on Ray: samples come one by one in the fair queue's order, not longest first."""
+    sched = BatchScheduler((), max_batch=1)
+    assert sched.next_batch() is None and sched.finished
+    sched.add(jobs_with({"short": 0.1, "long": 5.0}))
+    first = sched.next_batch()
+    assert first is not None and first.jobs[0].key == "short"
+    sched.add(jobs_with({"later": 9.0}))
+    assert sched.lost(first, "worker died", blame=False) == []
+    order = []
+    while (batch := sched.next_batch()) is not None:
+        order.append(batch.jobs[0].key)
+        sched.completed(batch, [result_for(j) for j in batch.jobs])
+    assert order == ["short", "long", "later"] and sched.finished
+
+
 def test_a_sample_that_keeps_killing_its_worker_is_isolated_then_failed() -> None:
     sched = BatchScheduler(jobs_with({"killer": 1.0, "x": 0.5, "y": 0.5}), target_batch_s=10.0, max_attempts=3)
     batch = sched.next_batch()

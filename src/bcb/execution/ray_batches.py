@@ -81,6 +81,11 @@ class BatchScheduler:
         self._mean = default_estimate_s
         self._measured = 0
 
+    def add(self, jobs: Iterable[Job]) -> None:
+        """More samples, after those already waiting and in the order given (a server's queue
+        has already put them in the order it wants)."""
+        self._pending.extend(_Entry(j) for j in jobs)
+
     @property
     def pending(self) -> int:
         return len(self._pending)

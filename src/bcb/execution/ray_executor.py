@@ -12,6 +12,9 @@ How bcb maps onto Ray, and why:
   actor call each (the round trip is paid per batch, not per sample), longest expected first; each
   actor has at most ``pipeline`` calls queued, so it never waits for the driver between batches;
   and at most ``max_in_flight`` samples are out at once, however many were submitted.
+- **Serving.** :meth:`RayExecutor.serve` is the pull-based entry of ``bcb serve``: it asks the
+  caller for samples only as workers come free, one per worker, so the server's fair queue keeps
+  deciding which client's sample runs next.
 - **Faults.** A batch whose worker or node died is re-queued whole and its samples then run one per
   call, so a sample that kills its worker again is identified: after ``max_attempts`` such deaths
   it is recorded as ``fail`` with the reason instead of being retried forever. Dead actors are
@@ -501,9 +504,75 @@ class RayExecutor:
                 for slot in {slot for slot, _, _ in calls.values()}:
                     self._abandon(slot)
 
-    def _dispatch(self, scheduler: BatchScheduler, calls: dict[Any, tuple[_Slot, int, Batch]]) -> None:
+    def serve(
+        self,
+        take: Callable[[int, float], list[Job]],
+        deliver: Callable[[ExecutionResult], None],
+        stop: threading.Event,
+    ) -> None:
+        """Judge samples as they come, until ``stop`` is set: a server's entry, where :meth:`run`
+        takes a fixed list. Whenever workers are free, ``take(n, wait)`` is asked for at most
+        ``n`` samples (waiting up to ``wait`` seconds for one when nothing is out); each result
+        goes to ``deliver``. Every worker holds one sample at a time, so the caller's order
+        holds to the last sample: a slow sample of one client never holds back another's, and
+        a sample taken is a sample that starts. Keys must be unique among the samples out at
+        once. Lost workers are replaced and their samples re-run, as in :meth:`run`; raises
+        :class:`RayExecutorError` once no worker is left. Samples still out when it returns
+        are abandoned (their workers are replaced on the next call)."""
+        with self._lock:
+            if self._running:
+                raise RayExecutorError("run() is already in progress on this executor")
+            self._running = True
+        try:
+            self._serve(take, deliver, stop)
+        finally:
+            with self._lock:
+                self._running = False
+
+    def _serve(
+        self,
+        take: Callable[[int, float], list[Job]],
+        deliver: Callable[[ExecutionResult], None],
+        stop: threading.Event,
+    ) -> None:
+        self.start()
+        ray = self._ray
+        scheduler = BatchScheduler((), max_in_flight=self.max_in_flight, max_batch=1, max_attempts=self.max_attempts)
+        calls: dict[Any, tuple[_Slot, int, Batch]] = {}
+        try:
+            while not stop.is_set():
+                live = [s for s in self._slots if s.ready and s.actor is not None]
+                starting = {s.starting: s for s in self._slots if s.starting is not None}
+                if not live and not starting:
+                    raise RayExecutorError("every Ray worker is gone; last problems: " + "; ".join(self.events[-3:]))
+                room = sum(not s.calls for s in live) - scheduler.pending
+                if room > 0:
+                    scheduler.add(take(room, 0.0 if calls else self.poll_s))
+                self._dispatch(scheduler, calls, pipeline=1)
+                waiting = [*calls, *starting]
+                if not waiting:
+                    continue
+                # Short waits while a worker is free: a new sample must not wait for a slow one.
+                free = any(not s.calls for s in live)
+                ready, _ = ray.wait(waiting, num_returns=1, timeout=0.05 if free else self.poll_s)
+                if ready:
+                    ready, _ = ray.wait(waiting, num_returns=len(waiting), timeout=0)
+                for ref in ready:
+                    if ref in calls:
+                        for result in self._collect(ref, calls, scheduler):
+                            deliver(result)
+                    else:
+                        self._on_started(starting[ref])
+                self._kill_hung()
+        finally:
+            for slot in {slot for slot, _, _ in calls.values()}:
+                self._abandon(slot)
+
+    def _dispatch(
+        self, scheduler: BatchScheduler, calls: dict[Any, tuple[_Slot, int, Batch]], pipeline: int | None = None
+    ) -> None:
         live = [s for s in self._slots if s.ready and s.actor is not None]
-        for depth in range(self.pipeline):
+        for depth in range(pipeline or self.pipeline):
             for slot in sorted(live, key=lambda s: len(s.calls)):
                 if len(slot.calls) > depth:
                     continue
