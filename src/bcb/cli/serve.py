@@ -13,7 +13,7 @@ import typer
 
 from bcb.cli.common import DataDir, DatasetFile, DatasetName, Version, err_console, user_errors
 from bcb.dataset import DatasetError
-from bcb.execution import LAYER_NAMES, ExecutorError, SandboxOptions
+from bcb.execution import EXECUTOR_KINDS, LAYER_NAMES, ExecutorError, SandboxOptions
 from bcb.server.api import TOKEN_ENV
 from bcb.server.service import EvaluationService, ServeConfig
 
@@ -45,7 +45,23 @@ def serve_command(
     version: Version = None,
     dataset_file: DatasetFile = None,
     data_dir: DataDir = None,
-    executor: Annotated[str, typer.Option("--executor", help="Where samples run: local only for now.")] = "local",
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            help="local (this machine's workers) or ray (a Ray cluster: pip install 'bcb\\[ray]'; --parallel is then workers per node).",
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        Optional[str],
+        typer.Option(
+            "--ray-address", help="The Ray cluster, host:port (default: RAY_ADDRESS, else a private single-node Ray)."
+        ),
+    ] = None,
+    allow_mixed_env: Annotated[
+        bool,
+        typer.Option("--allow-mixed-env", help="Use Ray nodes whose environment differs from this one's (recorded)."),
+    ] = False,
     token: Annotated[
         Optional[str],
         typer.Option(
@@ -69,8 +85,10 @@ def serve_command(
 ) -> None:
     """Serve evaluations over HTTP: the official Gradio /predict API (pip install 'bcb\\[serve]') and a JSON API."""
     with user_errors(ExecutorError):
-        if executor != "local":
-            raise DatasetError(f"--executor {executor}: bcb serve runs on this machine's workers only (local) for now")
+        if executor not in EXECUTOR_KINDS:
+            raise DatasetError(f"unknown --executor {executor!r}: choose one of {', '.join(EXECUTOR_KINDS)}")
+        if executor != "ray" and (ray_address or allow_mixed_env):
+            raise DatasetError("--ray-address and --allow-mixed-env apply to --executor ray only")
         for name, value in (("--parallel", parallel), ("--max-samples", max_samples)):
             if value < 0:
                 raise DatasetError(f"{name} must be >= 0")
@@ -90,12 +108,17 @@ def serve_command(
             max_samples=max_samples,
             max_queued_per_client=max_queued,
             sandbox=SandboxOptions(),
+            executor=executor,
+            ray_address=ray_address,
+            allow_mixed_env=allow_mixed_env,
         )
         _check_port(host, port)
         service = EvaluationService(config)
         try:
             started = service.start()
         except ExecutorError as exc:
+            if executor == "ray":
+                raise  # the cluster's own reason (unreachable, a refused node, a worker's sandbox) says what to do
             raise ExecutorError(
                 f"{exc} (bcb serve runs strangers' code and does not start without the sandbox that bcb evaluate uses)"
             ) from None
@@ -119,8 +142,9 @@ def serve_command(
         else "/api/v1 (JSON; pip install 'bcb[serve]' for the official Gradio /predict)"
     )
     auth = "bearer token required" if token else "no token (anyone who reaches the port may submit)"
+    where = " on the Ray cluster" if executor == "ray" else ""
     err_console.print(
-        f"serving {config.dataset} on http://{host}:{port}/ with {started['workers']} warm workers: {api}; {auth}",
+        f"serving {config.dataset} on http://{host}:{port}/ with {started['workers']} warm workers{where}: {api}; {auth}",
         highlight=False,
         soft_wrap=True,
         markup=False,

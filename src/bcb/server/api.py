@@ -99,7 +99,7 @@ def _route(
                 "ok": True,
                 "bcb": __version__,
                 "dataset": service.config.dataset,
-                "workers": len(service.slots),
+                "workers": service.workers,
                 "sandbox": service.fingerprint.get("sandbox", {}),
                 "auth": bool(token),
             },

@@ -5,7 +5,8 @@ with the server and kept warm. A job's evaluation hands its programs to :class:`
 the ``runner`` that :func:`bcb.evaluation.evaluate.evaluate` calls) and reads its results back as
 they finish. A free slot takes the next program from the client whose turn it is, so a client
 with a thousand queued samples holds up a one-sample client by one sample, not by a thousand, and
-no slot idles behind a slow sample of another slot (a batch would).
+no slot idles behind a slow sample of another slot (a batch would). On a Ray cluster one
+:class:`RayFeeder` takes the slots' place, keeping the same turns.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from bcb.evaluation.runner import SharedExecutor
 from bcb.execution import ExecutionResult, Job, Limits
@@ -165,3 +167,75 @@ class Slot:
         for executor in self.executors.values():
             executor.close()
         self.executors.clear()
+
+
+class PullExecutor(Protocol):
+    """What :class:`RayFeeder` needs of an executor: ``RayExecutor.serve`` and its fixed limits."""
+
+    limits: Limits
+
+    def serve(
+        self,
+        take: Callable[[int, float], list[Job]],
+        deliver: Callable[[ExecutionResult], None],
+        stop: threading.Event,
+    ) -> None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+class RayFeeder:
+    """The Ray cluster's workers in place of the slots: one thread takes samples from the
+    :class:`FairQueue` only as Ray workers come free, one per worker (so the queue's turns hold
+    on the cluster as on this machine), and hands each result back to the job that sent it.
+
+    Cancelling a job stops its queued samples; a sample of it already on a Ray worker runs to its
+    end (its verdict is dropped). If the cluster loses every worker, the samples out and those
+    waiting fail their jobs with the reason, and the feeder tries the cluster again."""
+
+    def __init__(self, executor: PullExecutor, retry_s: float = 5.0) -> None:
+        self.executor = executor
+        self.retry_s = retry_s
+        self._out: dict[str, tuple[_Request, Job]] = {}
+        self._keys = itertools.count(1)
+
+    def serve(self, fair: FairQueue, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.executor.serve(lambda n, wait: self._take(fair, n, wait), self._deliver, stop)
+            except Exception as exc:  # noqa: BLE001 - the jobs that sent these samples fail with it; the server goes on
+                failure = _Failure(exc)
+                for request, _ in self._out.values():
+                    request.results.put(failure)
+                self._out.clear()
+                while (got := fair.take(timeout=0)) is not None:
+                    got[0].results.put(failure)
+                stop.wait(self.retry_s)
+
+    def _take(self, fair: FairQueue, n: int, wait: float) -> list[Job]:
+        taken: list[Job] = []
+        while len(taken) < n:
+            got = fair.take(timeout=wait if not taken else 0)
+            if got is None:
+                break
+            request, job = got
+            if request.limits != self.executor.limits:
+                request.results.put(
+                    _Failure(ValueError("this server's Ray workers run the official memory limits only"))
+                )
+                continue
+            key = f"s{next(self._keys)}"  # two jobs may send samples of the same key
+            self._out[key] = (request, job)
+            taken.append(dataclasses.replace(job, key=key))
+        return taken
+
+    def _deliver(self, result: ExecutionResult) -> None:
+        found = self._out.pop(result.key, None)
+        if found is not None:
+            request, job = found
+            request.results.put(dataclasses.replace(result, key=job.key))
+
+    def close(self) -> None:
+        self.executor.close()

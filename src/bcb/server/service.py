@@ -29,7 +29,7 @@ from bcb.evaluation.samples import SamplesError, read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.evaluation.timing import RunClock
 from bcb.execution import Limits, SandboxOptions, environment_fingerprint, preload_modules
-from bcb.server.fair import FairQueue, JobCancelled, Slot
+from bcb.server.fair import FairQueue, JobCancelled, RayFeeder, Slot
 from bcb.server.jobs import JobRecord, JobTable, describe, new_job_id
 from bcb.server.options import JobOptions, RequestError, parse_options
 
@@ -41,7 +41,8 @@ OFFICIAL_PASS_AT_K_KEYS = ("model", "split", "subset", "calibrated", "gt_pass_ra
 @dataclass(frozen=True)
 class ServeConfig:
     """How a server runs. ``workers`` (0: one per CPU) are warm one-process executors shared by
-    all jobs; ``concurrent_jobs`` evaluations interleave on them. The limits refuse oversized or
+    all jobs (or a Ray cluster's workers: ``executor``); ``concurrent_jobs`` evaluations
+    interleave on them. The limits refuse oversized or
     too many requests with a 4xx before anything runs."""
 
     root: Path
@@ -57,6 +58,10 @@ class ServeConfig:
     max_queued_per_client: int = 8
     sandbox: SandboxOptions = field(default_factory=SandboxOptions)
     preload: tuple[str, ...] | None = None
+    #: ``local`` or ``ray``: on a Ray cluster ``workers`` is per node (0: one per CPU it offers).
+    executor: str = "local"
+    ray_address: str | None = None
+    allow_mixed_env: bool = False
 
     @property
     def max_upload_bytes(self) -> int:
@@ -74,6 +79,8 @@ class EvaluationService:
         self.fair = FairQueue()
         self.stop = threading.Event()
         self.slots: list[Slot] = []
+        self.feeder: RayFeeder | None = None
+        self.workers = 0
         self.fingerprint: dict[str, Any] = {}
         self._datasets: dict[str, Dataset] = {}
         self._datasets_lock = threading.Lock()
@@ -100,6 +107,8 @@ class EvaluationService:
             if self.config.preload is not None
             else preload_modules((lib for t in full.tasks for lib in t.libs), min_uses=2)
         )
+        if self.config.executor == "ray":
+            return self._start_ray(preload)
         # The executors split the machine's memory share between them, as one executor's workers do.
         share = dataclasses.replace(
             self.config.sandbox, executor_memory_mb=max(1024, self.config.sandbox.total_memory_mb() // workers)
@@ -128,12 +137,40 @@ class EvaluationService:
             self.close()
             raise errors[0]
         self.fingerprint = keyed[0]
-        requeued = self.jobs.requeue_running()
+        self.workers = workers
         for slot in self.slots:
             self._spawn(slot.serve, self.fair, self.stop)
+        return self._serve_jobs()
+
+    def _start_ray(self, preload: list[str]) -> dict[str, Any]:
+        """Join the Ray cluster (every node's environment and sandbox checked, as for ``bcb
+        evaluate --executor ray``) and feed its workers from the fair queue."""
+        shared = SharedExecutor(
+            self.config.python,
+            self.config.workers,
+            Limits(),
+            preload,
+            kind="ray",
+            ray_address=self.config.ray_address,
+            allow_mixed_env=self.config.allow_mixed_env,
+            sandbox=self.config.sandbox,
+        )
+        try:
+            self.fingerprint = shared.prepare(environment_fingerprint(self.config.python))
+        except BaseException:
+            shared.close()
+            raise
+        ray: Any = shared.executor  # a RayExecutor, known only through the execution layer's protocol
+        self.feeder = RayFeeder(ray)
+        self.workers = len(ray.actor_pids())
+        self._spawn(self.feeder.serve, self.fair, self.stop)
+        return self._serve_jobs()
+
+    def _serve_jobs(self) -> dict[str, Any]:
+        requeued = self.jobs.requeue_running()
         for _ in range(self.config.concurrent_jobs):
             self._spawn(self._job_loop)
-        return {"requeued": requeued, "workers": workers, "sandbox": self.fingerprint.get("sandbox", {})}
+        return {"requeued": requeued, "workers": self.workers, "sandbox": self.fingerprint.get("sandbox", {})}
 
     def _spawn(self, target: Any, *args: Any) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)
@@ -153,6 +190,8 @@ class EvaluationService:
             thread.join(timeout=10)
         for slot in self.slots:
             slot.close()
+        if self.feeder is not None:
+            self.feeder.close()
         self.jobs.close()
 
     def dataset(self, subset: str) -> Dataset:
@@ -179,6 +218,12 @@ class EvaluationService:
         if options.dataset and options.dataset != self.config.dataset:
             raise RequestError(400, f"this server evaluates {self.config.dataset}, not {options.dataset}")
         options = dataclasses.replace(options, dataset=self.config.dataset)  # named or implied: one request key
+        if self.config.executor == "ray" and options.limits != Limits():
+            raise RequestError(
+                400,
+                "this server runs samples on Ray workers with the official memory limits only; "
+                "leave max_as_limit, max_data_limit and max_stack_limit at their defaults",
+            )
         if len(samples) > self.config.max_upload_bytes:
             raise RequestError(
                 413,
@@ -417,13 +462,24 @@ class EvaluationService:
             progress,
             samples_origin=options.filename,
             clock=clock,
-            executor=lambda: {"kind": "bcb serve", "workers": len(self.slots), "job": job.id},
+            executor=self._describe_executor(job),
         )
         results = eval_results_payload(outcome.results)
         pass_at_k = outcome.pass_at_k_file(
             model_name(options.filename), options.split, options.subset, options.calibrated
         )
         return results, pass_at_k, (outcome.executed, outcome.reused)
+
+    def _describe_executor(self, job: JobRecord) -> Any:
+        """For the job's manifest: the server's workers and, on Ray, the cluster they ran on."""
+
+        def describe() -> dict[str, Any]:
+            out: dict[str, Any] = {"kind": "bcb serve", "workers": self.workers, "job": job.id}
+            if self.feeder is not None:
+                out["ray"] = self.feeder.executor.describe()
+            return out
+
+        return describe
 
     def _gt_lock(self, dataset_hash: str) -> threading.Lock:
         with self._pick_lock:
