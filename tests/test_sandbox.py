@@ -152,6 +152,27 @@ def test_allow_network_is_recorded() -> None:
 # -- safety ---------------------------------------------------------------------------------------
 
 
+def test_sample_code_starts_inside_its_job_cgroups(ex: LocalExecutor, healthy: None) -> None:
+    # The zygote moves the child into its job cgroups while the child sets itself up: the
+    # sample's first statement must already find itself in each of them.
+    kinds = [
+        kind
+        for kind, layer in (("", "cgroup_kill"), ("memory", "memory_cap"), ("pids", "pids_cap"))
+        if ex.sandbox_report.get(layer)
+    ]
+    if not kinds:
+        pytest.skip("no job cgroup layer on this machine")
+    solution = "FIRST = [line.split(':', 2) for line in open('/proc/self/cgroup').read().splitlines()]\n" + ADD
+    test = suite_of(
+        f"def test_in_job_cgroups(self):\n"
+        f"    for kind in {kinds!r}:\n"
+        f"        paths = [p for _h, ctrls, p in FIRST if (kind in ctrls.split(',') if kind else _h == '0')]\n"
+        f"        self.assertTrue(paths and '/bcb_' in paths[0], (kind, FIRST))\n"
+    )
+    r = run_one(ex, solution, test)
+    assert r.status == "pass", r.details
+
+
 def test_fork_bomb(ex: LocalExecutor, healthy: None) -> None:
     need(ex, "pids_cap")
     r = run_one(

@@ -75,7 +75,8 @@ class Layer:
     :class:`Sandbox` method that tries the layer once in the zygote's throw-away probe child
     (``None``: decided in the zygote itself, from cgroups, the worker's namespaces or the other
     layers). ``apply``: the method that sets it up for each sample (``None``: another step does,
-    named in ``what``). ``needs``: a layer that must be on for this one to be tried."""
+    named in ``what``, or, for the job cgroups, the zygote: see :meth:`Sandbox.join_job_cgroups`).
+    ``needs``: a layer that must be on for this one to be tried."""
 
     __slots__ = ("name", "phase", "what", "probe", "apply", "needs")
 
@@ -98,14 +99,12 @@ LAYERS = (
         "cgroup_kill",
         "enter",
         "a job cgroup kills the sample's whole tree at its end (cgroup.kill)",
-        apply="_enter_cgroup_kill",
     ),
-    Layer("memory_cap", "enter", "a memory cgroup caps the sample's resident memory", apply="_enter_memory_cap"),
+    Layer("memory_cap", "enter", "a memory cgroup caps the sample's resident memory"),
     Layer(
         "pids_cap",
         "enter",
         "a pids cgroup caps the sample's processes and threads (binds root)",
-        apply="_enter_pids_cap",
     ),
     Layer(
         "nproc_cap",
@@ -880,16 +879,18 @@ class Sandbox:
                     os.rmdir(cg.dirs.pop(kind))
         return cg
 
+    @staticmethod
+    def join_job_cgroups(cg: JobCgroups, pid: int) -> None:
+        """Move the just-forked child ``pid`` into its job cgroups, in table order (those of the
+        layers that are on: :meth:`job_cgroups` made no others). Done by the zygote while the child
+        sets itself up, because the first cgroup migration after an idle spell waits for an RCU
+        grace period (the kernel's ``cgroup_threadgroup_rwsem``), 5 to 15 ms here; the child waits
+        for the outcome (``await_job_cgroups`` in ``_zygote``) before any code of the sample runs."""
+        for kind in ("unified", "memory", "pids"):
+            if kind in cg.dirs:
+                write_value(os.path.join(cg.dirs[kind], "cgroup.procs"), str(pid))
+
     # -- child side ---------------------------------------------------------------------------
-    def _enter_cgroup_kill(self, step: SampleStep) -> None:
-        step.join("unified")
-
-    def _enter_memory_cap(self, step: SampleStep) -> None:
-        step.join("memory")
-
-    def _enter_pids_cap(self, step: SampleStep) -> None:
-        step.join("pids")
-
     def _enter_nproc_cap(self, step: SampleStep) -> None:
         import resource
 
@@ -1148,9 +1149,9 @@ class Sandbox:
             raise
         return lib, ctx
 
-    def child_enter(self, cg: JobCgroups | None, work_dir: str = "", own_dir: str = "") -> None:
+    def child_enter(self, work_dir: str = "", own_dir: str = "") -> None:
         """First thing in the child (before anything of the sample's environment exists): every
-        ``enter`` layer that is on, in table order (job cgroups, rlimit caps, private network,
+        ``enter`` layer that is on, in table order (rlimit caps, private network,
         mount and IPC namespaces, private /tmp, the size-capped sample directory ``own_dir``)."""
         # An OOM anywhere (the executor's cgroup, or the machine) kills a sample, never bcb.
         with contextlib.suppress(OSError):
@@ -1159,13 +1160,13 @@ class Sandbox:
         # need not be, so its /proc files stay its own, as in a fresh process.
         set_dumpable(True)
         self.private_tmp = False
-        self._apply_phase("enter", SampleStep(cg, own_dir=own_dir))
+        self._apply_phase("enter", SampleStep(own_dir=own_dir))
 
     def child_lock(self, rw_dir: str) -> None:
         """Last thing before the sample's code: every ``lock`` layer that is on, in table order;
         once on, none can be undone. The worker's HOME stays readable: libraries imported before
         the fork keep paths into it."""
-        self._apply_phase("lock", SampleStep(None, rw_dir=rw_dir))
+        self._apply_phase("lock", SampleStep(rw_dir=rw_dir))
 
     def _apply_phase(self, phase: str, step: SampleStep) -> None:
         for layer in LAYERS:
@@ -1174,17 +1175,13 @@ class Sandbox:
 
 
 class SampleStep:
-    """What a layer's per-sample step needs: the sample's job cgroups, its still-empty own
-    directory (``enter``), the directory it may write (``lock``)."""
+    """What a layer's per-sample step needs: the sample's still-empty own directory (``enter``),
+    the directory it may write (``lock``)."""
 
-    __slots__ = ("cg", "own_dir", "rw_dir")
+    __slots__ = ("own_dir", "rw_dir")
 
-    def __init__(self, cg: JobCgroups | None, own_dir: str = "", rw_dir: str = "") -> None:
-        self.cg, self.own_dir, self.rw_dir = cg, own_dir, rw_dir
-
-    def join(self, kind: str) -> None:
-        if self.cg is not None and kind in self.cg.dirs:
-            write_value(os.path.join(self.cg.dirs[kind], "cgroup.procs"), str(os.getpid()))
+    def __init__(self, own_dir: str = "", rw_dir: str = "") -> None:
+        self.own_dir, self.rw_dir = own_dir, rw_dir
 
 
 #: System V IPC, denied where no IPC namespace keeps the host's objects out of reach.

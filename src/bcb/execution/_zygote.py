@@ -28,8 +28,9 @@ Processes, outermost first:
   result, nothing of that sample is alive any more.
 - **child**: runs :data:`CHILD_STEPS` in order (each a named function of a :class:`SampleContext`),
   then the official evaluator's procedure (:func:`run_official_procedure`), writes one result
-  frame to a pipe only it and the zygote hold, and ``_exit``\\ s. Later hardening layers (cgroups,
-  network namespace, Landlock, seccomp) are more steps in that tuple.
+  frame to a pipe only it and the zygote hold, and ``_exit``\\ s. Later hardening layers (network
+  namespace, Landlock, seccomp) are more steps in that tuple; the zygote moves the child into its
+  job cgroups meanwhile, and the child's last step waits until it has.
 
 Protocol: frames of a 4-byte big-endian length followed by that many bytes of UTF-8 JSON.
 
@@ -642,6 +643,8 @@ class SampleContext:
         self.job = job
         self.root = root  # private directory: TMPDIR; holds home/, mpl/ and the cwd
         self.result_fd = result_fd
+        #: Where the zygote says whether the child is in its job cgroups (-1: it has none).
+        self.cgroups_fd = -1
         self.pid = 0
         self.cwd = ""
         self.popen_pids: SharedPidList | None = None
@@ -772,16 +775,18 @@ def step_official_safe_environment(ctx: SampleContext) -> None:
 
 
 def step_sandbox_enter(ctx: SampleContext) -> None:
-    """Join the sample's job cgroups (tree kill, memory and pids caps), then private network and
-    mount namespaces: the layers the zygote's probe found working (see ``_sandbox.py``)."""
+    """Private network and mount namespaces and the rlimit caps: the layers the zygote's probe
+    found working (see ``_sandbox.py``). The job cgroups are joined by the zygote meanwhile."""
     sandbox = ctx.zygote.sandbox
     if sandbox is not None:
-        sandbox.child_enter(ctx.zygote.job_cgroups, ctx.zygote.work_dir, ctx.root)
+        sandbox.child_enter(ctx.zygote.work_dir, ctx.root)
 
 
 def step_sandbox_lock(ctx: SampleContext) -> None:
     """Tamper evidence snapshots, the result fd moved out of the way, then Landlock and seccomp
-    (last: neither can be undone). Runs after the official guard, just before the sample."""
+    (neither can be undone). Runs after the official guard, just before the sample. Last, it
+    waits until the zygote has moved this process into its job cgroups (tree kill, memory and
+    pids caps): no code of the sample runs outside them."""
     sandbox = ctx.zygote.sandbox
     if sandbox is None:
         return
@@ -792,6 +797,18 @@ def step_sandbox_lock(ctx: SampleContext) -> None:
         ctx.report_filters.append(guard.check)
         AFTER_EXEC.append(guard.after_exec)
     sandbox.child_lock(ctx.root)
+    if ctx.cgroups_fd >= 0:
+        answer = b""
+        while True:
+            chunk = os.read(ctx.cgroups_fd, 512)
+            if not chunk:
+                break
+            answer += chunk
+        os.close(ctx.cgroups_fd)
+        ctx.cgroups_fd = -1
+        if answer != b"1":
+            why = answer[1:].decode(errors="replace") or "the zygote gave no answer"
+            raise OSError(f"not moved into its job cgroups: {why}")
 
 
 #: The child's start-up, in order. Hardening layers (cgroup membership, network namespace,
@@ -965,16 +982,24 @@ class Zygote:
         root = tempfile.mkdtemp(prefix="s", dir=self.work_dir)
         rfd, wfd = os.pipe()
         cgroups = self.job_cgroups = self.sandbox.job_cgroups() if self.sandbox is not None else None
+        joined_r, joined_w = os.pipe() if cgroups is not None and cgroups.dirs else (-1, -1)
         gc.freeze()
         t0 = time.monotonic()
         pid = os.fork()
         if pid == 0:  # the child
             try:
                 os.close(rfd)
-                child_main(SampleContext(self, job, root, wfd))
+                ctx = SampleContext(self, job, root, wfd)
+                if joined_w >= 0:
+                    os.close(joined_w)
+                    ctx.cgroups_fd = joined_r
+                child_main(ctx)
             finally:
                 os._exit(70)
         os.close(wfd)
+        if joined_w >= 0:
+            os.close(joined_r)
+            self._join_job_cgroups(cgroups, pid, joined_w)
         try:
             outcome = self._watch(pid, rfd, t0 + float(job["kill_after"]), job.get("key"))
         finally:
@@ -1015,6 +1040,21 @@ class Zygote:
             }
         )
         return outcome
+
+    def _join_job_cgroups(self, cgroups: Any, pid: int, answer_fd: int) -> None:
+        """Move the child into its job cgroups while it sets itself up (the kernel may make the
+        first move wait for an RCU grace period), then tell it: ``1``, or ``0`` and why. The
+        child runs no code of the sample before it reads ``1``; a child already gone reads nothing."""
+        try:
+            self.sandbox.join_job_cgroups(cgroups, pid)
+            answer = b"1"
+        except OSError as exc:
+            answer = b"0" + str(exc).encode()[:400]
+        try:
+            with contextlib.suppress(OSError):
+                os.write(answer_fd, answer)
+        finally:
+            os.close(answer_fd)
 
     def _watch(self, pid: int, rfd: int, deadline: float, key: object = None) -> dict:
         """Wait for the child's report, its exit, the deadline or the parent's ``abort`` of this
