@@ -6,7 +6,7 @@ scikit-learn, network fixtures...). bcb-mini exists so that a new user can see t
 pandas and matplotlib installed, and so that bcb's own test suite has a fixture with known answers.
 Its tasks are original (not taken from BigCodeBench or any other benchmark) but are stored as a
 release is: `data/bcb-mini.jsonl`, one task a line in the official nine-field schema, so every
-code path that reads a real release reads these too; `data/bcb-mini-lib2domain.json` is its
+code path that reads a real release reads these too; `data/bcb-mini-domains.json` is its
 library -> domain map in the shape of the official `lib2domain.json`. They are deterministic,
 offline, each runs its tests well under a second, and they write only into the working directory
 or tempfile directories.
@@ -34,4 +34,4 @@ RECORDS: tuple[dict[str, str], ...] = tuple(
 )
 
 #: Domain of each library the tasks use, per BigCodeBench's own lib2domain classification.
-LIB_DOMAINS: dict[str, str] = json.loads(_data("bcb-mini-lib2domain.json"))
+LIB_DOMAINS: dict[str, str] = json.loads(_data("bcb-mini-domains.json"))
