@@ -116,6 +116,16 @@ DisableLayers = Annotated[
 ]
 
 
+def check_executor_flags(executor: str, ray_address: str | None, allow_mixed_env: bool) -> None:
+    """The one rule for ``--executor`` and the flags that only Ray takes (evaluate and serve)."""
+    from bcb.execution import EXECUTOR_KINDS
+
+    if executor not in EXECUTOR_KINDS:
+        raise DatasetError(f"unknown --executor {executor!r}: choose one of {', '.join(EXECUTOR_KINDS)}")
+    if executor != "ray" and (ray_address or allow_mixed_env):
+        raise DatasetError("--ray-address and --allow-mixed-env apply to --executor ray only")
+
+
 def sandbox_options(
     allow_network: bool = False, unsafe: bool = False, disable_layers: Optional[list[str]] = None
 ) -> "SandboxOptions":

@@ -32,6 +32,7 @@ from bcb.cli.common import (
     TaskPython,
     Unsafe,
     Version,
+    check_executor_flags,
     check_output,
     console,
     err_console,
@@ -69,7 +70,6 @@ from bcb.evaluation.samples import counts_by_task, read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.evaluation.timing import RunClock
 from bcb.execution import (
-    EXECUTOR_KINDS,
     TIMEOUT_POLICIES,
     ExecutorError,
     Limits,
@@ -345,10 +345,7 @@ def evaluate_command(
         )
         return
     with user_errors(ExecutorError):
-        if executor not in EXECUTOR_KINDS:
-            raise DatasetError(f"unknown --executor {executor!r}: choose one of {', '.join(EXECUTOR_KINDS)}")
-        if executor != "ray" and (ray_address or allow_mixed_env):
-            raise DatasetError("--ray-address and --allow-mixed-env apply to --executor ray only")
+        check_executor_flags(executor, ray_address, allow_mixed_env)
         if split not in SPLITS:
             raise DatasetError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
         if samples is None and not check_gt_only and not preflight:

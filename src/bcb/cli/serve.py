@@ -11,9 +11,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from bcb.cli.common import DataDir, DatasetFile, DatasetName, Version, err_console, user_errors
+from bcb.cli.common import DataDir, DatasetFile, DatasetName, Version, check_executor_flags, err_console, user_errors
 from bcb.dataset import DatasetError
-from bcb.execution import EXECUTOR_KINDS, LAYER_NAMES, ExecutorError, SandboxOptions
+from bcb.execution import LAYER_NAMES, ExecutorError, SandboxOptions
 from bcb.server.api import TOKEN_ENV
 from bcb.server.service import EvaluationService, ServeConfig
 
@@ -85,10 +85,7 @@ def serve_command(
 ) -> None:
     """Serve evaluations over HTTP: the official Gradio /predict API (pip install 'bcb\\[serve]') and a JSON API."""
     with user_errors(ExecutorError):
-        if executor not in EXECUTOR_KINDS:
-            raise DatasetError(f"unknown --executor {executor!r}: choose one of {', '.join(EXECUTOR_KINDS)}")
-        if executor != "ray" and (ray_address or allow_mixed_env):
-            raise DatasetError("--ray-address and --allow-mixed-env apply to --executor ray only")
+        check_executor_flags(executor, ray_address, allow_mixed_env)
         for name, value in (("--parallel", parallel), ("--max-samples", max_samples)):
             if value < 0:
                 raise DatasetError(f"{name} must be >= 0")
