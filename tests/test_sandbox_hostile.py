@@ -302,7 +302,9 @@ def test_memory_bomb_split_across_processes(ex: LocalExecutor, healthy: None, sh
     run_one(ex, solution, time_limit=40)
     spans = [tuple(float(x) for x in f.read_text().split()[:2]) for f in got.iterdir()]
     at_once = max((sum(1 for s, e in spans if s <= t <= e) for t, _ in spans), default=0)
-    assert at_once * chunk <= MEMORY_MB, f"{at_once} processes of one sample held {chunk} MiB each at once (cap {MEMORY_MB} MiB)"
+    assert at_once * chunk <= MEMORY_MB, (
+        f"{at_once} processes of one sample held {chunk} MiB each at once (cap {MEMORY_MB} MiB)"
+    )
 
 
 # -- signals and processes that outlive the sample ---------------------------------------------------
