@@ -60,6 +60,7 @@ from bcb.execution import (
     LocalExecutor,
     official_time_limit,
     preload_modules,
+    program_modules,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     def limit_for(gt_time: float | None) -> float:
         return args.timeout if args.timeout else official_time_limit(gt_time, args.min_time_limit)
 
-    libs = [lib for t in tasks_v14.values() for lib in t.libs]
+    libs = [program_modules(t) for t in tasks_v14.values()]
     # Task 832's canonical solution, run as root without a file-system sandbox, creates
     # /non/existent/path, after which tasks 288 and 350 fail: remove it again if this run made it.
     artefact_preexisting = os.path.exists("/non")

@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from bcb.execution import Job, LocalExecutor, SandboxOptions, official_time_limit, preload_modules
+from bcb.execution import Job, LocalExecutor, SandboxOptions, official_time_limit, preload_modules, program_modules
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _tiers import REPO, tier_command
@@ -37,12 +37,13 @@ from _tiers import REPO, tier_command
 SHARED = Path(os.environ["BCB_SHARED_DATA"]).parent if os.environ.get("BCB_SHARED_DATA") else REPO.parent / "shared"
 
 
-def mini_jobs(repeat: int) -> tuple[list[Job], list[str]]:
+def mini_jobs(repeat: int) -> tuple[list[Job], list[frozenset[str]]]:
     from bcb.dataset import load_dataset
 
-    jobs, libs = [], []
+    jobs: list[Job] = []
+    libs: list[frozenset[str]] = []
     for task in load_dataset("bcb-mini").tasks:
-        libs += list(task.libs)
+        libs.append(program_modules(task))
         for i in range(repeat):
             jobs.append(
                 Job(
@@ -56,7 +57,7 @@ def mini_jobs(repeat: int) -> tuple[list[Job], list[str]]:
     return jobs, libs
 
 
-def bcb_jobs(n: int) -> tuple[list[Job], list[str]]:
+def bcb_jobs(n: int) -> tuple[list[Job], list[frozenset[str]]]:
     path = SHARED / "data" / "BigCodeBench-v0.1.4.jsonl.gz"
     if n <= 0 or not path.is_file():
         return [], []
@@ -73,7 +74,7 @@ def bcb_jobs(n: int) -> tuple[list[Job], list[str]]:
         )
         for t in tasks
     ]
-    return jobs, [lib for t in tasks for lib in t.libs]
+    return jobs, [program_modules(t) for t in tasks]
 
 
 def measure(args: argparse.Namespace, sandbox: SandboxOptions) -> dict:

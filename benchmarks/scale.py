@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bcb.dataset import read_tasks
-from bcb.execution import Job, LocalExecutor, official_time_limit, preload_modules
+from bcb.execution import Job, LocalExecutor, official_time_limit, preload_modules, program_modules
 from bcb.execution.ray_cluster import LocalRayCluster, _group_members
 from bcb.execution.ray_executor import RayExecutor
 
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = json.loads(args.gt_times.read_text()).get("gt", {}).get("results", {})
         gt_times = {tid: r["duration_s"] for tid, r in rows.items() if r.get("bcb") == "pass"}
     candidates = pick_slice(ids, gt_times, args.n + args.n // 5)  # some spare for the first pass
-    preload = preload_modules(lib for t in tasks.values() for lib in t.libs)
+    preload = preload_modules(program_modules(t) for t in tasks.values())
 
     def job(tid: str, limit: float) -> Job:
         return Job(

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bcb.dataset import read_tasks
-from bcb.execution import Job, LocalExecutor, official_time_limit, preload_modules
+from bcb.execution import Job, LocalExecutor, official_time_limit, preload_modules, program_modules
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BCB_SHARED", REPO.parent / "shared"))
@@ -218,8 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         for tid in chosen
     ]
-    # What `bcb evaluate` preloads for these samples: libraries used by more samples than workers.
-    preload = preload_modules((lib for tid in chosen for lib in tasks[tid].libs), min_uses=args.workers + 1)
+    # What `bcb evaluate` preloads for these samples: modules imported by more samples than workers.
+    preload = preload_modules((program_modules(tasks[tid]) for tid in chosen), min_uses=args.workers + 1)
     t0 = time.monotonic()
     with LocalExecutor(python=args.python, workers=args.workers, preload=preload) as ex:
         startup = time.monotonic() - t0

@@ -527,10 +527,13 @@ def test_sample_that_keeps_killing_its_worker_fails_after_three_tries() -> None:
 
 
 def test_preload_failures_are_tolerated() -> None:
-    with LocalExecutor(workers=1, preload=("json", "no_such_module_for_bcb")) as one:
+    """A module that is missing is listed; a name imported from a module (``from json import
+    dumps`` makes ``json.dumps`` a candidate) is not a module and is skipped without a word."""
+    preload = ("json", "json.dumps", "json.decoder", "no_such_module_for_bcb", "no_such_module_for_bcb.sub")
+    with LocalExecutor(workers=1, preload=preload) as one:
         report = one.preload_report["preload"]
-        assert report["imported"] == ["json"]
-        assert "no_such_module_for_bcb" in report["failed"]
+        assert report["imported"] == ["json", "json.decoder"]
+        assert set(report["failed"]) == {"no_such_module_for_bcb", "no_such_module_for_bcb.sub"}
         assert one.preload_report["threads"] == 1
         assert (
             run_one(one, ADD, suite_of("def test_x(self):\n    self.assertEqual(task_func(1, 1), 2)\n")).status

@@ -12,6 +12,7 @@ from bcb.execution import (
     Job,
     Limits,
     _zygote,
+    imported_modules,
     kill_after,
     official_time_limit,
     preload_modules,
@@ -82,16 +83,53 @@ def test_verdict_mapping() -> None:
 
 
 def test_preload_modules() -> None:
-    libs = ["random", "pandas", "numpy", "tensorflow", "sklearn", "pandas", "os", "requests", "keras", "torch"]
-    mods = preload_modules(libs)
+    programs = [
+        {"random", "pandas", "numpy"},
+        {"tensorflow", "sklearn.preprocessing", "pandas", "os.path"},
+        {"requests", "keras", "torch.nn"},
+    ]
+    mods = preload_modules(programs)
     assert mods[:2] == ["matplotlib", "matplotlib.pyplot"]  # always: the official guard imports it
-    assert mods[2] == "pandas"  # used by two tasks here
-    assert "sklearn.preprocessing" in mods and "requests" in mods
-    assert not {"random", "os", "tensorflow", "keras", "torch"} & set(mods)
-    assert "pandas" not in preload_modules(["pandas"], deny={"pandas"})
-    # Break-even: with 2 workers a library used by 2 samples is cheaper imported by those samples.
-    few = preload_modules(["pandas"] * 3 + ["sklearn"] * 2 + ["numpy"], min_uses=3)
-    assert few == ["matplotlib", "matplotlib.pyplot", "pandas"]
+    assert mods[2] == "pandas"  # imported by two programs here
+    assert {"sklearn", "sklearn.preprocessing", "requests", "numpy"} <= set(mods)
+    assert not {"random", "os", "os.path", "tensorflow", "keras", "torch", "torch.nn"} & set(mods)
+    assert "pandas" not in preload_modules([{"pandas"}], deny={"pandas"})
+    # Break-even: with 2 workers a module imported by 2 programs is cheaper imported by those programs;
+    # a package counts for every program that imports any of its submodules.
+    few = preload_modules(
+        [
+            {"pandas", "sklearn.cluster"},
+            {"pandas", "sklearn.preprocessing"},
+            {"pandas", "sklearn.preprocessing"},
+            {"numpy"},
+        ],
+        min_uses=3,
+    )
+    assert few == ["matplotlib", "matplotlib.pyplot", "pandas", "sklearn"]
+
+
+def test_imported_modules_reads_every_form_of_import() -> None:
+    source = (
+        "import numpy as np, pandas as pd\n"
+        "from sklearn.preprocessing import StandardScaler, MinMaxScaler as M\n"
+        "from scipy import (stats,\n    optimize)\n"
+        "from . import sibling\n"
+        "from .package import thing\n"
+        "def f():\n    from matplotlib import pyplot as plt\n"
+        "text = 'import nothing from here'\n"
+    )
+    assert imported_modules(source, "import faker") == {
+        "numpy",
+        "pandas",
+        "sklearn.preprocessing",
+        "sklearn.preprocessing.StandardScaler",
+        "sklearn.preprocessing.MinMaxScaler",
+        "scipy",
+        "scipy.stats",
+        "matplotlib",
+        "matplotlib.pyplot",
+        "faker",
+    }
 
 
 def test_child_env_is_an_allow_list() -> None:

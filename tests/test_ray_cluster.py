@@ -31,7 +31,7 @@ pytest.importorskip(
 from bcb.dataset import Task, load_dataset, read_tasks
 from bcb.evaluation.api import Verdict, evaluate_solutions
 from bcb.evaluation.results import read_eval_results, result_paths
-from bcb.execution import Job, LocalExecutor, preload_modules
+from bcb.execution import Job, LocalExecutor, preload_modules, program_modules
 from bcb.execution.environment import environment_fingerprint
 from bcb.execution.ray_cluster import LocalRayCluster
 from bcb.execution.ray_executor import RayExecutor
@@ -71,7 +71,7 @@ def workload() -> tuple[list[Task], list[tuple[str, str]]]:
 
 
 def preload_for(tasks: list[Task]) -> list[str]:
-    return preload_modules(lib for t in tasks for lib in t.libs)
+    return preload_modules(program_modules(t) for t in tasks)
 
 
 @pytest.fixture(scope="module")

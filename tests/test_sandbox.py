@@ -733,10 +733,10 @@ def test_ground_truths_that_define_classes_are_not_flagged() -> None:
 
     tasks = [t for t in load_dataset(data_dir=SHARED_DATA, version="v0.1.4").tasks if defines_class(t.solution)]
     assert len(tasks) >= 5
-    libs = sorted({lib for t in tasks for lib in t.libs})
-    from bcb.execution.preload import preload_modules
+    from bcb.execution.preload import preload_modules, program_modules
 
-    with LocalExecutor(python=PYTHON, workers=1, preload=preload_modules(libs, min_uses=1)) as executor:
+    preload = preload_modules((program_modules(t) for t in tasks), min_uses=1)
+    with LocalExecutor(python=PYTHON, workers=1, preload=preload) as executor:
         executor.start()
         results = list(
             executor.run(

@@ -35,7 +35,7 @@ from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.samples import read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.evaluation.timing import RunClock
-from bcb.execution import ExecutorError, check_seconds, environment_fingerprint, preload_modules
+from bcb.execution import ExecutorError, check_seconds, environment_fingerprint, preload_modules, program_modules
 from bcb.fileio import write_json_atomic
 
 
@@ -65,7 +65,7 @@ def demo(
             sys.executable,
             2,
             config.limits,
-            preload_modules(lib for t in tasks for lib in t.libs),
+            preload_modules(program_modules(t) for t in tasks),
             sandbox=sandbox,
             root=root,
             clock=clock,

@@ -77,6 +77,7 @@ from bcb.execution import (
     environment_fingerprint,
     find_task_python,
     preload_modules,
+    program_modules,
     require_libraries,
 )
 from bcb.fileio import write_json_atomic
@@ -410,8 +411,8 @@ def evaluate_command(
             modules = [m for m in preload.split(",") if m]
         else:
             # One use per program to run: each sample, plus each task's ground truth.
-            uses = [lib for s in sample_list for lib in loaded.by_id[s.task_id].libs]
-            uses += [] if no_gt else [lib for t in tasks for lib in t.libs]
+            uses = [program_modules(loaded.by_id[s.task_id], s.solution) for s in sample_list]
+            uses += [] if no_gt else [program_modules(t) for t in tasks]
             modules = preload_modules(uses, min_uses=workers + 1)
         if executor == "ray":
             runner = SharedExecutor(

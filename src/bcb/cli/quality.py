@@ -56,6 +56,7 @@ from bcb.execution import (
     find_task_python,
     missing_libraries,
     preload_modules,
+    program_modules,
 )
 from bcb.fileio import read_json, write_json_atomic
 
@@ -91,7 +92,7 @@ def _runner(
     if coverage:
         _require_coverage(interpreter)
     workers = worker_count(parallel)
-    modules = preload_modules(lib for t in tasks for lib in t.libs) + (["coverage"] if coverage else [])
+    modules = preload_modules(program_modules(t) for t in tasks) + (["coverage"] if coverage else [])
     return interpreter, SharedExecutor(
         interpreter, max(1, min(workers, len(tasks))), Limits(), modules, sandbox=sandbox
     )

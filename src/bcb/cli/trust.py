@@ -43,7 +43,14 @@ from bcb.evaluation.evaluate import EvalConfig
 from bcb.evaluation.perturbation_check import PerturbationCheck, provenance_path, recheck_perturbations, write_perturbed
 from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.store import ResultStore
-from bcb.execution import ExecutorError, Limits, environment_fingerprint, find_task_python, preload_modules
+from bcb.execution import (
+    ExecutorError,
+    Limits,
+    environment_fingerprint,
+    find_task_python,
+    preload_modules,
+    program_modules,
+)
 
 _TRANSFORMS_HELP = (
     "Comma-separated, default all: " + "; ".join(f"{name}: {TRANSFORM_HELP[name]}" for name in TRANSFORMS) + "."
@@ -108,7 +115,7 @@ def perturb_command(
             interpreter,
             min(workers, len(tasks)),
             limits,
-            preload_modules((lib for t in tasks for lib in t.libs), min_uses=workers + 1),
+            preload_modules((program_modules(t) for t in tasks), min_uses=workers + 1),
             sandbox=sandbox_options(allow_network, unsafe, disable_layer),
             root=root,
         )

@@ -42,6 +42,7 @@ from bcb.execution import (
     Status,
     check_seconds,
     environment_fingerprint,
+    imported_modules,
     official_time_limit,
     preload_modules,
     verdict_fingerprint,
@@ -148,7 +149,8 @@ def evaluate_solutions(
             workers,
             limits or Limits(),
             preload_modules(
-                (lib for p in programs for lib in by_id[p.task_id].libs), min_uses=(workers or os.cpu_count() or 1) + 1
+                (imported_modules(p.job.solution, p.job.test) for p in programs),
+                min_uses=(workers or os.cpu_count() or 1) + 1,
             ),
             kind=executor or "local",
             ray_address=ray_address,

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     )
     from bcb.execution.nltk_data import SOURCE as NLTK_DATA_SOURCE
     from bcb.execution.nltk_data import install_nltk_data
-    from bcb.execution.preload import DEFAULT_PRELOAD, preload_modules
+    from bcb.execution.preload import DEFAULT_PRELOAD, imported_modules, preload_modules, program_modules
     from bcb.execution.protocol import (
         EXECUTOR_KINDS,
         Executor,
@@ -114,7 +114,7 @@ _SUBMODULES: dict[str, tuple[str, ...]] = {
         "time_limit_for",
     ),
     "nltk_data": ("install_nltk_data",),
-    "preload": ("DEFAULT_PRELOAD", "preload_modules"),
+    "preload": ("DEFAULT_PRELOAD", "imported_modules", "preload_modules", "program_modules"),
     "protocol": (
         "EXECUTOR_KINDS",
         "Executor",
@@ -167,6 +167,7 @@ __all__ = [
     "diagnose",
     "environment_fingerprint",
     "find_task_python",
+    "imported_modules",
     "install_nltk_data",
     "kill_after",
     "missing_libraries",
@@ -175,6 +176,7 @@ __all__ = [
     "preload_modules",
     "probe_libraries",
     "probe_sandbox",
+    "program_modules",
     "require_libraries",
     "requirements_path",
     "resolve_python",

@@ -51,6 +51,7 @@ import contextlib
 import ctypes
 import gc
 import importlib
+import importlib.util
 import io
 import json
 import mmap
@@ -896,6 +897,8 @@ class Zygote:
             before = thread_count()
             t0 = time.monotonic()
             try:
+                if "." in name and importlib.util.find_spec(name) is None:
+                    continue  # a name imported from a module (``from scipy.stats import zscore``)
                 importlib.import_module(name)
             except BaseException as exc:
                 failed[name] = f"{type(exc).__name__}: {exc}"[:500]

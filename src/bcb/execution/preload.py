@@ -14,44 +14,11 @@ pre-import what the tasks use. Not everything is worth it or safe:
 
 from __future__ import annotations
 
+import functools
+import re
 import sys
 from collections.abc import Iterable
-
-#: Task library (as in a task's ``libs``) -> the modules its tasks actually import, most used
-#: first (counted over the v0.1.4 dataset's prompts, solutions and tests).
-LIB_MODULES: dict[str, tuple[str, ...]] = {
-    "numpy": ("numpy",),
-    "pandas": ("pandas",),
-    "matplotlib": ("matplotlib", "matplotlib.pyplot"),
-    "seaborn": ("seaborn",),
-    "sklearn": (
-        "sklearn",
-        "sklearn.preprocessing",
-        "sklearn.linear_model",
-        "sklearn.model_selection",
-        "sklearn.decomposition",
-        "sklearn.cluster",
-        "sklearn.feature_extraction.text",
-        "sklearn.metrics",
-        "sklearn.ensemble",
-        "sklearn.datasets",
-    ),
-    "scipy": ("scipy", "scipy.stats", "scipy.optimize", "scipy.fft", "scipy.spatial"),
-    "statsmodels": ("statsmodels.api",),
-    "nltk": ("nltk",),
-    "requests": ("requests",),
-    "bs4": ("bs4",),
-    "dateutil": ("dateutil.parser",),
-    "pytz": ("pytz",),
-    "PIL": ("PIL.Image",),
-    "cv2": ("cv2",),
-    "faker": ("faker",),
-    "django": ("django",),
-    "flask": ("flask",),
-    "cryptography": ("cryptography.fernet",),
-    "sympy": ("sympy",),
-    "skimage": ("skimage",),
-}
+from typing import Any
 
 #: Never pre-imported: they start threads at import (fork-unsafe) or are too large to be worth
 #: holding in every worker for a handful of tasks.
@@ -68,34 +35,72 @@ def _is_stdlib(name: str) -> bool:
     return top in names or top in sys.builtin_module_names
 
 
-def preload_modules(libs: Iterable[str], deny: Iterable[str] = DEFAULT_PRELOAD_DENY, *, min_uses: int = 1) -> list[str]:
-    """Map task libraries to the modules worth pre-importing, in a stable order.
+#: An ``import a.b, c as d`` or ``from a.b import (c, d as e`` statement at the start of a line.
+_IMPORT = re.compile(
+    r"^[ \t]*(?:import[ \t]+([\w., \t]+)|from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w, \t]*))", re.MULTILINE
+)
 
-    ``libs`` may repeat (one entry per sample that uses the library): libraries used by more
-    samples come first, so a slow preload still covers the most samples. matplotlib.pyplot is
-    always included because every sample imports it (the official guard closes its figures).
 
-    ``min_uses`` is the break-even point of a preload: every worker pays a library's import once
-    at start-up, while without it each sample that uses the library pays it. With W workers a
-    library used by at most W samples costs at least as much preloaded as not, and it delays the
-    first sample, so callers that know their worker count pass ``min_uses=workers + 1``.
+@functools.lru_cache(maxsize=8192)
+def _imports_in(source: str) -> frozenset[str]:
+    names: set[str] = set()
+    for plain, origin, members in _IMPORT.findall(source):
+        if plain:
+            names.update(words[0] for words in (part.split() for part in plain.split(",")) if words)
+        elif not origin.startswith("."):
+            # ``from scipy import stats`` imports a submodule, ``from scipy.stats import zscore`` a
+            # function: both are named, and a worker skips names that are not modules.
+            names.add(origin)
+            names.update(f"{origin}.{words[0]}" for words in (part.split() for part in members.split(",")) if words)
+    return frozenset(names)
+
+
+def imported_modules(*sources: str) -> frozenset[str]:
+    """The modules the import statements of ``sources`` name, found by a line scan rather than a
+    parse: it runs over every program of a run in the parent process, and a module it gets wrong
+    costs at most a needless or a missing preload, never a verdict. Cached per text, so a task's
+    test shared by many samples is scanned once."""
+    found: frozenset[str] = frozenset()
+    for source in sources:
+        found |= _imports_in(source)
+    return found
+
+
+def program_modules(task: Any, solution: str | None = None) -> frozenset[str]:
+    """What the program bcb runs for ``task`` imports: its code prompt (prepended when calibrated),
+    the solution (the ground truth's when ``solution`` is None) and the tests."""
+    return imported_modules(task.code_prompt, task.solution if solution is None else solution, task.test)
+
+
+def preload_modules(
+    programs: Iterable[Iterable[str]], deny: Iterable[str] = DEFAULT_PRELOAD_DENY, *, min_uses: int = 1
+) -> list[str]:
+    """The modules worth pre-importing for ``programs`` (one entry per program to run: the modules
+    it imports, as :func:`program_modules` finds them), most used first, so a slow preload still
+    covers the most programs. A module counts once per program that imports it or any of its
+    submodules (``sklearn.preprocessing`` counts for ``sklearn``). matplotlib.pyplot is always
+    included because every sample imports it (the official guard closes its figures).
+
+    ``min_uses`` is the break-even point of a preload: every worker pays a module's import once at
+    start-up, and every sample pays for the worker's larger memory at fork and at exit, while
+    without it only the programs that import it pay the import. With W workers a module used by at
+    most W programs costs at least as much preloaded as not, and it delays the first sample, so
+    callers that know their worker count pass ``min_uses=workers + 1``. Counting the modules
+    programs import, rather than the libraries tasks name, keeps a library's rarely used parts
+    (one task's ``sklearn.ensemble``) out of every worker.
     """
+    denied = set(deny)
     counts: dict[str, int] = {}
     first_seen: dict[str, int] = {}
-    for i, lib in enumerate(libs):
-        lib = lib.strip()
-        if not lib:
-            continue
-        counts[lib] = counts.get(lib, 0) + 1
-        first_seen.setdefault(lib, i)
-    denied = set(deny)
-    ordered = sorted(counts, key=lambda lib: (-counts[lib], first_seen[lib]))
-    modules: list[str] = []
-    wanted = [lib for lib in ordered if counts[lib] >= min_uses]
-    for lib in ("matplotlib", *wanted):
-        if lib in denied or lib.split(".")[0] in denied or _is_stdlib(lib):
-            continue
-        for module in LIB_MODULES.get(lib, (lib,)):
-            if module not in modules and module.split(".")[0] not in denied:
-                modules.append(module)
-    return modules
+    for modules in programs:
+        names = {".".join(parts[:i]) for parts in (m.split(".") for m in modules) for i in range(1, len(parts) + 1)}
+        for name in sorted(names):
+            counts[name] = counts.get(name, 0) + 1
+            first_seen.setdefault(name, len(first_seen))
+    ordered = sorted(counts, key=lambda name: (-counts[name], first_seen[name]))
+    wanted = [name for name in ordered if counts[name] >= min_uses]
+    chosen: list[str] = []
+    for name in ("matplotlib", "matplotlib.pyplot", *wanted):
+        if name not in chosen and name.split(".")[0] not in denied and not _is_stdlib(name):
+            chosen.append(name)
+    return chosen

@@ -28,7 +28,7 @@ from bcb.evaluation.runner import SharedExecutor
 from bcb.evaluation.samples import SamplesError, read_samples
 from bcb.evaluation.store import ResultStore
 from bcb.evaluation.timing import RunClock
-from bcb.execution import Limits, SandboxOptions, environment_fingerprint, preload_modules
+from bcb.execution import Limits, SandboxOptions, environment_fingerprint, preload_modules, program_modules
 from bcb.server.fair import FairQueue, JobCancelled, RayFeeder, Slot
 from bcb.server.jobs import JobRecord, JobTable, describe, new_job_id
 from bcb.server.options import JobOptions, RequestError, parse_options
@@ -105,7 +105,7 @@ class EvaluationService:
         preload = (
             list(self.config.preload)
             if self.config.preload is not None
-            else preload_modules((lib for t in full.tasks for lib in t.libs), min_uses=2)
+            else preload_modules((program_modules(t) for t in full.tasks), min_uses=2)
         )
         if self.config.executor == "ray":
             return self._start_ray(preload)
