@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -541,9 +542,13 @@ def test_preload_failures_are_tolerated() -> None:
         )
 
 
-def test_workers_use_the_given_interpreter_by_absolute_path() -> None:
+def test_workers_use_the_given_interpreter_by_absolute_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bare name is looked up on PATH once and the workers get the absolute path. (PATH starts
+    with this interpreter's directory: a user's PATH need not hold a ``python`` at all.)"""
+    monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
     with LocalExecutor(python=os.path.basename(sys.executable), workers=1, preload=()) as one:
         assert os.path.isabs(one.python)
+        assert one.python == shutil.which(os.path.basename(sys.executable))
         assert one.preload_report["executable"] == one.python
 
 
