@@ -196,6 +196,9 @@ def test_official_predict_call_gets_the_local_verdicts(
         selective_evaluate="",
         api_name="/predict",
     )
+    # Gradio kept the upload under the server's root, not in the machine-wide /tmp/gradio that
+    # another user's server may own.
+    assert samples.name in [p.name for p in (gradio_server.root / "serve" / "gradio").rglob("*.jsonl")]
     (tmp_path / "local").mkdir()
     local_copy = write_samples(tmp_path / "local" / samples.name, quick_flawed())
     local_results, local_passk = local_evaluate(bcb_cmd, local_copy, tmp_path / "local_root")

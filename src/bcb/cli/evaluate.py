@@ -45,6 +45,7 @@ from bcb.dataset import (
     SPLITS,
     DatasetError,
     Task,
+    check_jsonl_path,
     parse_id_range,
     parse_ids,
     select_tasks,
@@ -391,6 +392,7 @@ def evaluate_command(
             _reuse(samples, tasks, config, loaded.label, split, subset, calibrated)
             return
         if samples is not None and not check_gt_only:
+            check_jsonl_path(samples)  # a device's own mistake first, not that its directory is read-only
             for path in result_paths(samples):
                 check_output(path, "the results file", (samples,))
         interpreter, source = find_task_python(python)

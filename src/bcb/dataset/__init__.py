@@ -1,7 +1,17 @@
 """Tasks, versions and loading: the bottom layer, which every other layer reads from."""
 
 from bcb.dataset.hashing import content_hash
-from bcb.dataset.loading import DATASETS, SUBSETS, Dataset, Subset, cache_dir, load_dataset, read_tasks, write_tasks
+from bcb.dataset.loading import (
+    DATASETS,
+    SUBSETS,
+    Dataset,
+    Subset,
+    cache_dir,
+    check_jsonl_path,
+    load_dataset,
+    read_tasks,
+    write_tasks,
+)
 from bcb.dataset.selection import parse_id_range, parse_ids, select_tasks
 from bcb.dataset.task import FIELDS, SPLITS, DatasetError, Split, Task, TaskError, parse_task, task_number
 from bcb.dataset.versions import DEFAULT_VERSION, VERSIONS
@@ -20,6 +30,7 @@ __all__ = [
     "Task",
     "TaskError",
     "cache_dir",
+    "check_jsonl_path",
     "content_hash",
     "load_dataset",
     "parse_id_range",

@@ -151,14 +151,21 @@ def _lines(handle: io.TextIOBase, path: Path) -> Iterator[tuple[int, str]]:
         yield lineno, line
 
 
-def read_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, record) for each non-blank line; errors name the file and line."""
+def check_jsonl_path(path: Path) -> None:
+    """Refuse a device (``/dev/zero`` would be read without end) or a socket before anything is
+    done with it; a file, a directory, a pipe (``<(...)``) or a missing path pass, for the reader
+    to judge."""
     try:
         mode = path.stat().st_mode
     except OSError:
-        mode = 0
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISFIFO(mode)):
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISFIFO(mode)):
         raise DatasetError(f"{path}: not a regular file, expected a .jsonl or .jsonl.gz file")
+
+
+def read_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) for each non-blank line; errors name the file and line."""
+    check_jsonl_path(path)
     try:
         with _open_text(path) as handle:
             for lineno, line in _lines(handle, path):

@@ -21,8 +21,13 @@ from bcb.server.service import EvaluationService, official_pass_at_k
 
 
 def build_app(service: EvaluationService, token: Optional[str]) -> Any:
-    """A FastAPI app: the JSON API under ``/api/v1`` and the Gradio interface at ``/``."""
+    """A FastAPI app: the JSON API under ``/api/v1`` and the Gradio interface at ``/``.
+
+    Gradio keeps uploads in ``GRADIO_TEMP_DIR``, by default the machine-wide ``/tmp/gradio``: the
+    first user whose server (or any Gradio app) made it owns it, and every other user's uploads
+    then fail with a 500. So, unless the caller chose a directory, uploads go under ``--root``."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(upload_dir(service)))
     import gradio as gr
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
@@ -170,6 +175,11 @@ def build_app(service: EvaluationService, token: Optional[str]) -> Any:
         show_error=True,
         footer_links=["api"],
     )
+
+
+def upload_dir(service: EvaluationService) -> Path:
+    """Where Gradio keeps the files clients upload, beside bcb's own uploads."""
+    return service.uploads.parent / "gradio"
 
 
 def serve_gradio(service: EvaluationService, host: str, port: int, token: Optional[str]) -> None:
