@@ -16,6 +16,7 @@ from bcb.execution import (
     kill_after,
     official_time_limit,
     preload_modules,
+    program_modules,
 )
 from bcb.execution.child_env import build_child_env
 from bcb.execution.limits import time_limit_for
@@ -284,3 +285,14 @@ def test_the_facade_names_each_export_once_and_loads_only_its_submodule() -> Non
     )
     assert {"bcb.execution.limits", "bcb.execution.sandbox"} <= loaded
     assert not loaded & {"bcb.execution.executor", "bcb.execution.protocol", "bcb.execution.worker", "numpy"}
+
+
+def test_program_modules_reads_the_prompt_the_solution_and_the_tests() -> None:
+    from bcb.dataset import load_dataset
+
+    task = next(t for t in load_dataset("bcb-mini").tasks if "import" in t.test)
+    ground_truth = program_modules(task)
+    assert imported_modules(task.code_prompt, task.test) <= ground_truth
+    assert imported_modules(task.solution) <= ground_truth
+    answer = program_modules(task, "import faker\ndef task_func():\n    return 1\n")
+    assert "faker" in answer and imported_modules(task.code_prompt, task.test) <= answer

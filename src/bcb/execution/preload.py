@@ -18,7 +18,10 @@ import functools
 import re
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bcb.dataset import Task
 
 #: Never pre-imported: they start threads at import (fork-unsafe) or are too large to be worth
 #: holding in every worker for a handful of tasks.
@@ -41,7 +44,6 @@ _IMPORT = re.compile(
 )
 
 
-@functools.lru_cache(maxsize=8192)
 def _imports_in(source: str) -> frozenset[str]:
     names: set[str] = set()
     for plain, origin, members in _IMPORT.findall(source):
@@ -55,21 +57,25 @@ def _imports_in(source: str) -> frozenset[str]:
     return frozenset(names)
 
 
+#: A task's texts are shared by all its samples: scanned once (they live as long as the dataset).
+_task_imports = functools.lru_cache(maxsize=4096)(_imports_in)
+
+
 def imported_modules(*sources: str) -> frozenset[str]:
     """The modules the import statements of ``sources`` name, found by a line scan rather than a
     parse: it runs over every program of a run in the parent process, and a module it gets wrong
-    costs at most a needless or a missing preload, never a verdict. Cached per text, so a task's
-    test shared by many samples is scanned once."""
+    costs at most a needless or a missing preload, never a verdict."""
     found: frozenset[str] = frozenset()
     for source in sources:
         found |= _imports_in(source)
     return found
 
 
-def program_modules(task: Any, solution: str | None = None) -> frozenset[str]:
+def program_modules(task: Task, solution: str | None = None) -> frozenset[str]:
     """What the program bcb runs for ``task`` imports: its code prompt (prepended when calibrated),
     the solution (the ground truth's when ``solution`` is None) and the tests."""
-    return imported_modules(task.code_prompt, task.solution if solution is None else solution, task.test)
+    found = _task_imports(task.code_prompt) | _task_imports(task.test)
+    return found | (_task_imports(task.solution) if solution is None else _imports_in(solution))
 
 
 def preload_modules(
