@@ -447,6 +447,40 @@ def test_json_api_submit_status_results_resubmit_cancel(gradio_server: Server, t
     assert gradio_server.call("GET", f"/api/v1/jobs/{slow['job']}")[1]["state"] == "cancelled"
 
 
+def test_status_wait_answers_when_the_job_ends_not_at_the_next_poll(gradio_server: Server, tmp_path: Path) -> None:
+    # A job that runs for a while (one sample sleeping 2 s): ?wait=S holds the status request
+    # until the job is done, however long S is; without it the request is answered at once.
+    row = {"task_id": "bcb-mini/0", "solution": "import time\ntime.sleep(2)\n" + quick_flawed()[0]["solution"]}
+    code, status = gradio_server.call(
+        "POST",
+        "/api/v1/jobs?allow_partial=true&timeout=20&no_gt=true&selective_evaluate=0",
+        write_samples(tmp_path / "wait.jsonl", [row]).read_bytes(),
+    )
+    assert code == 202, status
+    code, now = gradio_server.call("GET", f"/api/v1/jobs/{status['job']}")
+    assert code == 200 and now["state"] in ("queued", "running")
+    asked = time.monotonic()
+    code, final = gradio_server.call("GET", f"/api/v1/jobs/{status['job']}?wait=50")
+    assert code == 200 and final["state"] == "done", final
+    assert time.monotonic() - asked < 45  # answered by the job's end, not by the 50 s wait
+
+    # A job still running when the wait is over: its status then, still running.
+    rows = [r for r in flawed(list(load_dataset("bcb-mini").tasks)) if r["flaw"] == "infinite_loop"]
+    code, slow = gradio_server.call(
+        "POST",
+        "/api/v1/jobs?allow_partial=true&timeout=20&no_gt=true",
+        write_samples(tmp_path / "slow-wait.jsonl", rows[:1]).read_bytes(),
+    )
+    assert code == 202
+    asked = time.monotonic()
+    code, later = gradio_server.call("GET", f"/api/v1/jobs/{slow['job']}?wait=1")
+    assert code == 200 and later["state"] in ("queued", "running") and time.monotonic() - asked >= 0.9
+    for bad in ("lots", "-1", "61", "nan"):
+        code, refused = gradio_server.call("GET", f"/api/v1/jobs/{slow['job']}?wait={bad}")
+        assert code == 400 and "wait=" in refused["error"], (bad, refused)
+    assert gradio_server.call("DELETE", f"/api/v1/jobs/{slow['job']}")[1]["state"] == "cancelled"
+
+
 @pytest.mark.parametrize(
     ("query", "body", "status", "message"),
     [

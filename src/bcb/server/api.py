@@ -2,6 +2,9 @@
 
     POST   /api/v1/jobs?split=complete&subset=full&...   body: the samples JSONL -> 202 {"job": ID, ...}
     GET    /api/v1/jobs/ID                                status and progress
+    GET    /api/v1/jobs/ID?wait=S                         the same, once the job has finished or S seconds
+                                                          (at most 60) have passed: a client learns of the
+                                                          end at once instead of at its next poll
     GET    /api/v1/jobs/ID/eval_results                   the official *_eval_results.json content
     GET    /api/v1/jobs/ID/pass_at_k                      the official *_pass_at_k.json content
     DELETE /api/v1/jobs/ID                                cancel (also POST /api/v1/jobs/ID/cancel)
@@ -32,6 +35,9 @@ PREFIX = "/api/v1"
 CLIENT_HEADER = "x-bcb-client"
 #: The bearer token's environment variable, read by the server (``--token``) and by ``bcb evaluate --remote-token``.
 TOKEN_ENV = "BCB_SERVE_TOKEN"
+#: The longest a status request may wait for its job (``?wait=S``): well under the clients' and
+#: proxies' usual read timeouts.
+MAX_WAIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,8 @@ def _route(
         job_id = parts[1]
         action = parts[2] if len(parts) == 3 else ""
         if action == "" and method == "GET":
-            return Response(200, service.status(job_id))
+            wait = _wait_seconds(url.query)
+            return Response(200, service.status(job_id) if wait is None else service.wait(job_id, wait))
         if (action == "" and method == "DELETE") or (action == "cancel" and method == "POST"):
             return Response(200, service.cancel(job_id))
         if action in ("eval_results", "pass_at_k") and method == "GET":
@@ -129,6 +136,20 @@ def _route(
         if action in ("", "cancel", "eval_results", "pass_at_k"):
             raise RequestError(405, f"{method} is not allowed on {url.path}")
     raise RequestError(404, f"no such endpoint {url.path!r}")
+
+
+def _wait_seconds(query: str) -> float | None:
+    """``?wait=S``: how long a status request may wait for its job to finish (None: answer now)."""
+    given = [v for k, v in parse_qsl(query, keep_blank_values=True) if k == "wait"]
+    if not given:
+        return None
+    try:
+        seconds = float(given[-1])
+    except ValueError:
+        seconds = float("nan")
+    if not 0 <= seconds <= MAX_WAIT_S:  # also refuses nan
+        raise RequestError(400, f"wait={given[-1]!r}: give the seconds to wait for the job, 0 to {MAX_WAIT_S:g}")
+    return seconds
 
 
 def read_limited(read: Callable[[int], bytes], length: int | None, limit: int) -> bytes:

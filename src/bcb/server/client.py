@@ -89,7 +89,11 @@ class RemoteClient:
 def remote_evaluate(
     client: RemoteClient, samples: Path, options: Mapping[str, str], *, poll_s: float = 2.0
 ) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """Send ``samples`` (or resume its job), wait for the answer, return ``(eval_results, pass_at_k, job id)``."""
+    """Send ``samples`` (or resume its job), wait for the answer, return ``(eval_results, pass_at_k, job id)``.
+
+    Each status request asks the server to hold it until the job ends or ``poll_s`` passes
+    (``?wait=``), so the answer comes the moment the job is done, and progress every ``poll_s``.
+    A server that answers at once (an older one) is asked again only after ``poll_s``."""
     data = samples.read_bytes()
     sidecar = samples.with_name(samples.name + ".bcb-remote.json")
     key = hashlib.sha256(data + json.dumps([client.base, dict(options)], sort_keys=True).encode()).hexdigest()
@@ -117,8 +121,10 @@ def remote_evaluate(
         )
     shown = ""
     while status["state"] in ("queued", "running"):
-        time.sleep(poll_s)
-        _, status = client.call("GET", f"/jobs/{job}")
+        asked = time.monotonic()
+        _, status = client.call("GET", f"/jobs/{job}", query={"wait": f"{poll_s:g}"})
+        if status["state"] in ("queued", "running"):
+            time.sleep(max(0.0, poll_s - (time.monotonic() - asked)))
         progress = status.get("progress") or {}
         line = (
             f"{status['state']} {progress.get('phase', '')} {progress.get('done', '')}/{progress.get('total', '')}"

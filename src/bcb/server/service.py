@@ -344,15 +344,20 @@ class EvaluationService:
                 self._finished.notify_all()
         return self.status(job_id)
 
-    def wait(self, job_id: str) -> dict[str, Any]:
-        """Block until the job has finished (the Gradio call holds its connection this long);
-        woken when any job finishes, so a short job's answer does not wait for a poll."""
+    def wait(self, job_id: str, timeout_s: float | None = None) -> dict[str, Any]:
+        """The job's status once it has finished, or once ``timeout_s`` has passed (None: no
+        limit; the Gradio call holds its connection this long). Woken when any job finishes, so
+        a short job's answer is not held back by a poll interval."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
             with self._finished:
                 status = self.status(job_id)
                 if status["state"] in ("done", "failed", "cancelled") or self.stop.is_set():
                     return status
-                self._finished.wait(1.0)
+                left = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
+                if left <= 0:
+                    return status
+                self._finished.wait(left)
 
     # -- running ------------------------------------------------------------------------------
 
