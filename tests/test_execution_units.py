@@ -107,6 +107,11 @@ def test_preload_modules() -> None:
         min_uses=3,
     )
     assert few == ["matplotlib", "matplotlib.pyplot", "pandas", "sklearn"]
+    # Over many programs a module must also be imported by 1% of them: every sample pays for the
+    # worker's size at fork and exit, and a handful of imports do not make up for that.
+    many = [{"pandas"}] * 400 + [{"sympy"}] * 3 + [{"scipy.stats"}] * 5
+    assert preload_modules(many, min_uses=3) == ["matplotlib", "matplotlib.pyplot", "pandas", "scipy", "scipy.stats"]
+    assert "sympy" in preload_modules(many, min_uses=3, min_share=0)
 
 
 def test_imported_modules_reads_every_form_of_import() -> None:

@@ -105,7 +105,7 @@ class EvaluationService:
         preload = (
             list(self.config.preload)
             if self.config.preload is not None
-            else preload_modules((program_modules(t) for t in full.tasks), min_uses=2)
+            else preload_modules(program_modules(t) for t in full.tasks)
         )
         if self.config.executor == "ray":
             return self._start_ray(preload)
