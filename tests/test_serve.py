@@ -11,6 +11,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -478,6 +479,26 @@ def test_status_wait_answers_when_the_job_ends_not_at_the_next_poll(gradio_serve
     for bad in ("lots", "-1", "61", "nan"):
         code, refused = gradio_server.call("GET", f"/api/v1/jobs/{slow['job']}?wait={bad}")
         assert code == 400 and "wait=" in refused["error"], (bad, refused)
+
+    # Waiting requests hold web server threads: past MAX_WAITING_REQUESTS at once, the others are
+    # answered at once (the job runs for 20 s, so an early "running" answer can only be that).
+    from bcb.server.service import MAX_WAITING_REQUESTS
+
+    answers: list[tuple[float, str]] = []
+
+    def ask() -> None:
+        asked = time.monotonic()
+        code, status = gradio_server.call("GET", f"/api/v1/jobs/{slow['job']}?wait=8")
+        answers.append((time.monotonic() - asked, status.get("state", str(code))))
+
+    threads = [threading.Thread(target=ask) for _ in range(MAX_WAITING_REQUESTS + 6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(answers) == len(threads) and {state for _, state in answers} <= {"queued", "running"}, answers
+    early = [took for took, _ in answers if took < 6]
+    assert 6 <= len(early) < len(threads), sorted(answers)
     assert gradio_server.call("DELETE", f"/api/v1/jobs/{slow['job']}")[1]["state"] == "cancelled"
 
 

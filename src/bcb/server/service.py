@@ -33,6 +33,11 @@ from bcb.server.fair import FairQueue, JobCancelled, RayFeeder, Slot
 from bcb.server.jobs import JobRecord, JobTable, describe, new_job_id
 from bcb.server.options import JobOptions, RequestError, parse_options
 
+#: Status requests that may wait for their job at once (``?wait=``); more are answered at once. A
+#: waiting request holds one of the web server's threads (Gradio's pool has 40), so clients that
+#: ask to wait cannot starve the rest of the API.
+MAX_WAITING_REQUESTS = 16
+
 #: The keys of the official ``*_pass_at_k.json``; the official client prints every ``pass@`` key
 #: as a number, so bcb's additions (``pass@1_ci95``) stay out of what ``/predict`` returns.
 OFFICIAL_PASS_AT_K_KEYS = ("model", "split", "subset", "calibrated", "gt_pass_rate", "failed_tasks")
@@ -89,6 +94,7 @@ class EvaluationService:
         self._submit_lock = threading.Lock()
         self._wake = threading.Condition()
         self._finished = threading.Condition()
+        self._waiting = threading.BoundedSemaphore(MAX_WAITING_REQUESTS)
         self._last_start: dict[str, float] = {}
         self._cancels: dict[str, threading.Event] = {}
         self._progress: dict[str, dict[str, Any]] = {}
@@ -347,8 +353,18 @@ class EvaluationService:
     def wait(self, job_id: str, timeout_s: float | None = None) -> dict[str, Any]:
         """The job's status once it has finished, or once ``timeout_s`` has passed (None: no
         limit; the Gradio call holds its connection this long). Woken when any job finishes, so
-        a short job's answer is not held back by a poll interval."""
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        a short job's answer is not held back by a poll interval. With a timeout (a status
+        request), at most :data:`MAX_WAITING_REQUESTS` wait at once; the others get the status now."""
+        if timeout_s is None:
+            return self._wait_until(job_id, None)
+        if not self._waiting.acquire(blocking=False):
+            return self.status(job_id)
+        try:
+            return self._wait_until(job_id, time.monotonic() + timeout_s)
+        finally:
+            self._waiting.release()
+
+    def _wait_until(self, job_id: str, deadline: float | None) -> dict[str, Any]:
         while True:
             with self._finished:
                 status = self.status(job_id)
